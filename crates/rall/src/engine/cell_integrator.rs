@@ -1,0 +1,204 @@
+//! Time stepping of one cell: a [`CellLayout`] and mechanism instances in, the membrane potential after each step out.
+
+use super::hines::{HinesMatrix, SolveError};
+use crate::cell::{CellLayout, StimulusLayout};
+use crate::discretize::CvGeometry;
+use crate::mechanism::{Catalogue, Mechanism};
+
+/// The time discretisation of the cable equation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Integrator {
+    /// First order, unconditionally stable; NEURON's default (`secondorder = 0`).
+    #[default]
+    BackwardEuler,
+    /// Second order: a backward-Euler half step, then extrapolation (NEURON's `secondorder = 2` for the voltage).
+    CrankNicolson,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EngineError {
+    #[error("{quantity} became {value} at {place} at t = {t_ms} ms; the simulation stopped (try a smaller dt, or check the parameters)")]
+    NonFinite { quantity: String, value: f64, place: String, t_ms: f64 },
+    #[error("at t = {t_ms} ms: {source}")]
+    Solve { t_ms: f64, source: SolveError },
+    #[error("{0}")]
+    Mechanism(String),
+}
+
+/// One cell's state and the buffers its steps work in (allocated once).
+pub struct CellIntegrator {
+    geometry: CvGeometry,
+    capacitance_nf: Vec<f64>,
+    axial_conductance_us: Vec<f64>,
+    /// Sum of the axial conductances of each CV's links [µS].
+    axial_diagonal_us: Vec<f64>,
+    mechanisms: Vec<Box<dyn Mechanism>>,
+    stimuli: Vec<StimulusLayout>,
+    probe_cvs: Vec<usize>,
+    probe_names: Vec<String>,
+    v_init_mv: f64,
+    /// Membrane potential of every CV [mV].
+    v_mv: Vec<f64>,
+    t_ms: f64,
+    current_na: Vec<f64>,
+    conductance_us: Vec<f64>,
+    matrix: HinesMatrix,
+    rhs: Vec<f64>,
+}
+
+impl CellIntegrator {
+    pub fn new(layout: &CellLayout, catalogue: &Catalogue) -> Result<Self, EngineError> {
+        let n = layout.geometry.len();
+        let parent: Vec<usize> = layout.geometry.parent.iter().map(|p| p.unwrap_or(0)).collect();
+        let g = &layout.properties.axial_conductance_us;
+        let mut axial_diagonal_us = vec![0.0; n];
+        for i in 1..n {
+            axial_diagonal_us[i] += g[i];
+            axial_diagonal_us[parent[i]] += g[i];
+        }
+        let mut matrix = HinesMatrix::new(parent);
+        for i in 1..n {
+            matrix.coupling[i] = -g[i];
+        }
+        let mechanisms = layout
+            .mechanisms
+            .iter()
+            .map(|m| catalogue.instantiate(m))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(EngineError::Mechanism)?;
+        let mut integrator = Self {
+            geometry: layout.geometry.clone(),
+            capacitance_nf: layout.properties.capacitance_nf.clone(),
+            axial_conductance_us: g.clone(),
+            axial_diagonal_us,
+            mechanisms,
+            stimuli: layout.stimuli.clone(),
+            probe_cvs: layout.probes.iter().map(|p| p.cv).collect(),
+            probe_names: layout.probes.iter().map(|p| p.name.clone()).collect(),
+            v_init_mv: layout.v_init_mv,
+            v_mv: vec![layout.v_init_mv; n],
+            t_ms: 0.0,
+            current_na: vec![0.0; n],
+            conductance_us: vec![0.0; n],
+            matrix,
+            rhs: vec![0.0; n],
+        };
+        integrator.initialise();
+        Ok(integrator)
+    }
+
+    /// Resets time to 0, every voltage to `v_init`, and mechanism states to their initial values.
+    pub fn initialise(&mut self) {
+        self.t_ms = 0.0;
+        self.v_mv.fill(self.v_init_mv);
+        for m in &mut self.mechanisms {
+            m.initialise(&self.v_mv);
+        }
+    }
+
+    pub fn t_ms(&self) -> f64 {
+        self.t_ms
+    }
+
+    /// Membrane potential of every CV [mV].
+    pub fn voltages_mv(&self) -> &[f64] {
+        &self.v_mv
+    }
+
+    pub fn geometry(&self) -> &CvGeometry {
+        &self.geometry
+    }
+
+    pub fn axial_conductance_us(&self) -> &[f64] {
+        &self.axial_conductance_us
+    }
+
+    pub fn probe_names(&self) -> &[String] {
+        &self.probe_names
+    }
+
+    /// Appends the present value of every probe [mV] to `out`.
+    pub fn sample_probes(&self, out: &mut Vec<f64>) {
+        out.extend(self.probe_cvs.iter().map(|&cv| self.v_mv[cv]));
+    }
+
+    /// Advances the cell by one step of `dt_ms`.
+    pub fn step(&mut self, dt_ms: f64, integrator: Integrator) -> Result<(), EngineError> {
+        self.accumulate_membrane_currents();
+        self.add_stimulus_currents(self.t_ms + 0.5 * dt_ms);
+        let substep = match integrator {
+            Integrator::BackwardEuler => dt_ms,
+            Integrator::CrankNicolson => 0.5 * dt_ms,
+        };
+        self.assemble(substep);
+        self.matrix.factor().map_err(|source| EngineError::Solve { t_ms: self.t_ms, source })?;
+        self.matrix.solve_in_place(&mut self.rhs);
+        self.update_voltage(integrator);
+        for m in &mut self.mechanisms {
+            m.advance_states(&self.v_mv, dt_ms);
+        }
+        self.t_ms += dt_ms;
+        self.check_finite()
+    }
+
+    /// Step 1: every mechanism adds its current and conductance at the present voltage.
+    fn accumulate_membrane_currents(&mut self) {
+        self.current_na.fill(0.0);
+        self.conductance_us.fill(0.0);
+        for m in &self.mechanisms {
+            m.accumulate_current(&self.v_mv, &mut self.current_na, &mut self.conductance_us);
+        }
+    }
+
+    /// Injected currents count as negative membrane current; stimuli are evaluated at mid-step, as NEURON does.
+    fn add_stimulus_currents(&mut self, t_mid_ms: f64) {
+        for s in &self.stimuli {
+            if t_mid_ms >= s.delay_ms && t_mid_ms < s.delay_ms + s.duration_ms {
+                self.current_na[s.cv] -= s.amplitude_na;
+            }
+        }
+    }
+
+    /// Step 2: `(C/dt + G_axial + g) v' = C/dt v - (i - g v)`.
+    fn assemble(&mut self, dt_ms: f64) {
+        for i in 0..self.v_mv.len() {
+            let c = self.capacitance_nf[i] / dt_ms;
+            self.matrix.diagonal[i] = c + self.axial_diagonal_us[i] + self.conductance_us[i];
+            self.rhs[i] = (c + self.conductance_us[i]) * self.v_mv[i] - self.current_na[i];
+        }
+    }
+
+    fn update_voltage(&mut self, integrator: Integrator) {
+        match integrator {
+            Integrator::BackwardEuler => self.v_mv.copy_from_slice(&self.rhs),
+            Integrator::CrankNicolson => {
+                for (v, half) in self.v_mv.iter_mut().zip(&self.rhs) {
+                    *v = 2.0 * half - *v;
+                }
+            }
+        }
+    }
+
+    fn check_finite(&self) -> Result<(), EngineError> {
+        if !self.v_mv.iter().sum::<f64>().is_finite() {
+            let cv = self.v_mv.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Err(EngineError::NonFinite {
+                quantity: "the membrane potential".into(),
+                value: self.v_mv[cv],
+                place: self.geometry.describe(cv),
+                t_ms: self.t_ms,
+            });
+        }
+        for m in &self.mechanisms {
+            if let Err((state, cv)) = m.check_finite() {
+                return Err(EngineError::NonFinite {
+                    quantity: format!("state `{state}` of `{}`", m.name()),
+                    value: f64::NAN,
+                    place: self.geometry.describe(cv),
+                    t_ms: self.t_ms,
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,79 @@
+//! Hines solver: a symmetric tree matrix (diagonal, parent couplings) and right-hand sides in, solutions out in O(N).
+//!
+//! The factorisation is kept, so many right-hand sides (the voltage and,
+//! later, every parameter's sensitivity) are solved with one elimination.
+
+/// A symmetric matrix whose sparsity is a tree: row `i` couples only to
+/// `parent[i] < i` (row 0 is the root). Fill `diagonal` and `coupling`
+/// (the off-diagonal entry between `i` and its parent), then [`factor`] and
+/// [`solve_in_place`] as often as needed.
+///
+/// [`factor`]: HinesMatrix::factor
+/// [`solve_in_place`]: HinesMatrix::solve_in_place
+#[derive(Clone, Debug)]
+pub struct HinesMatrix {
+    parent: Vec<usize>,
+    pub diagonal: Vec<f64>,
+    pub coupling: Vec<f64>,
+    /// `1 / pivot` of each row after elimination.
+    inverse_pivot: Vec<f64>,
+    /// `coupling[i] / pivot[i]`: the multiplier that eliminates row `i` from its parent.
+    multiplier: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SolveError {
+    #[error("the cable matrix has a non-positive pivot {value} at row {index}")]
+    NonPositivePivot { index: usize, value: f64 },
+}
+
+impl HinesMatrix {
+    /// `parent[0]` is ignored; every other `parent[i]` must be smaller than `i`.
+    pub fn new(parent: Vec<usize>) -> Self {
+        assert!(parent.iter().enumerate().skip(1).all(|(i, &p)| p < i), "Hines ordering needs parents before children");
+        let n = parent.len();
+        Self { parent, diagonal: vec![0.0; n], coupling: vec![0.0; n], inverse_pivot: vec![0.0; n], multiplier: vec![0.0; n] }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parent.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parent.is_empty()
+    }
+
+    pub fn parent(&self) -> &[usize] {
+        &self.parent
+    }
+
+    /// Eliminates from the leaves to the root and stores the factors.
+    pub fn factor(&mut self) -> Result<(), SolveError> {
+        let pivot = &mut self.inverse_pivot;
+        pivot.copy_from_slice(&self.diagonal);
+        for i in (1..self.parent.len()).rev() {
+            let m = self.coupling[i] / pivot[i];
+            self.multiplier[i] = m;
+            pivot[self.parent[i]] -= m * self.coupling[i];
+        }
+        for (i, p) in pivot.iter_mut().enumerate() {
+            if !(*p > 0.0) {
+                return Err(SolveError::NonPositivePivot { index: i, value: *p });
+            }
+            *p = 1.0 / *p;
+        }
+        Ok(())
+    }
+
+    /// Solves `A x = rhs` with the stored factors, overwriting `rhs` with `x`.
+    pub fn solve_in_place(&self, rhs: &mut [f64]) {
+        let n = self.parent.len();
+        for i in (1..n).rev() {
+            rhs[self.parent[i]] -= self.multiplier[i] * rhs[i];
+        }
+        rhs[0] *= self.inverse_pivot[0];
+        for i in 1..n {
+            rhs[i] = (rhs[i] - self.coupling[i] * rhs[self.parent[i]]) * self.inverse_pivot[i];
+        }
+    }
+}

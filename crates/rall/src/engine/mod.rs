@@ -1,0 +1,12 @@
+//! Engine stage: a [`CellLayout`](crate::cell::CellLayout) in, voltages advanced in time by implicit steps and sampled by probes out.
+//!
+//! Each step follows the fixed-step scheme of NEURON and Arbor: mechanisms
+//! add current and conductance at the present voltage, the linearised cable
+//! equation is assembled into a tree matrix and solved by Hines elimination,
+//! then mechanism states advance with the new voltage.
+
+mod cell_integrator;
+mod hines;
+
+pub use cell_integrator::{CellIntegrator, EngineError, Integrator};
+pub use hines::{HinesMatrix, SolveError};

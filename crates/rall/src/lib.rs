@@ -1,0 +1,21 @@
+//! rall: multicompartmental neurons from SWC morphologies, simulated with an implicit tree solver.
+//!
+//! The data flow, one module per stage:
+//! [`morphology`] (SWC → branches of frusta) → [`labels`] (regions, locsets)
+//! → [`cell`] (the decor: what is painted and placed) → [`discretize`]
+//! (CVs, areas, capacitances, axial conductances) → [`engine`] (assembly,
+//! Hines solve, state updates) → [`simulation`] (many cells, probes, traces).
+//! [`model`] reads the TOML model file into cells.
+
+pub mod cell;
+pub mod discretize;
+pub mod engine;
+pub mod labels;
+pub mod mechanism;
+pub mod model;
+pub mod morphology;
+pub mod simulation;
+pub mod suggest;
+
+pub use cell::Cell;
+pub use simulation::{RunOptions, Simulation, Traces};

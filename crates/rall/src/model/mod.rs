@@ -1,0 +1,9 @@
+//! Model files: TOML text in, named [`Cell`](crate::Cell)s and [`RunOptions`](crate::RunOptions) out, errors naming file, line and key.
+//!
+//! See `docs/model-format.md` for the format. A file describes one cell at
+//! its top level, or several under `[[cell]]`, plus a `[simulation]` table.
+
+mod build;
+mod spec;
+
+pub use build::{Model, ModelError, load_model, parse_model};

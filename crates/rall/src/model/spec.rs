@@ -1,0 +1,156 @@
+//! The model file's schema: TOML text in, typed tables with source spans out (no semantics yet).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// A file with several cells under `[[cell]]`. A file with one cell is a
+/// [`CellSpec`] at the top level, with its `[simulation]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultiCellFile {
+    pub simulation: Spanned<SimulationSpec>,
+    pub cell: Vec<CellSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSpec {
+    /// [ms]
+    pub t_stop: f64,
+    /// [ms]
+    #[serde(default = "default_dt")]
+    pub dt: f64,
+    /// [ms]; defaults to dt.
+    pub sample_interval: Option<f64>,
+    #[serde(default)]
+    pub integrator: Option<Spanned<String>>,
+}
+
+fn default_dt() -> f64 {
+    0.025
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellSpec {
+    /// Only at the top level of a single-cell file.
+    #[serde(default)]
+    pub simulation: Option<Spanned<SimulationSpec>>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub morphology: Spanned<MorphologySpec>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub discretization: Option<Spanned<DiscretizationSpec>>,
+    #[serde(default)]
+    pub cable: Option<CableSpec>,
+    #[serde(default)]
+    pub mechanism: Vec<MechanismSpec>,
+    #[serde(default)]
+    pub stimulus: Vec<StimulusSpec>,
+    #[serde(default)]
+    pub probe: Vec<ProbeSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MorphologySpec {
+    /// Path of an SWC file, relative to the model file.
+    pub swc: Option<Spanned<String>>,
+    /// Hand-built cylinders, in order; parents come first.
+    #[serde(default)]
+    pub cylinder: Vec<Spanned<CylinderSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CylinderSpec {
+    /// Index of the parent cylinder; none for the first.
+    pub parent: Option<usize>,
+    /// Attachment position on the parent, in [0, 1].
+    #[serde(default = "one")]
+    pub at: f64,
+    /// [µm]
+    pub length: f64,
+    /// [µm]
+    pub diameter: f64,
+    #[serde(default = "dendrite_tag")]
+    pub tag: i32,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn dendrite_tag() -> i32 {
+    3
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscretizationSpec {
+    pub policy: Spanned<String>,
+    pub per_branch: Option<usize>,
+    /// [µm]
+    pub max_extent: Option<f64>,
+    pub d_lambda: Option<f64>,
+    /// [Hz]
+    pub frequency: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CableSpec {
+    /// [µF/cm²]
+    pub cm: Option<f64>,
+    /// [Ω·cm]
+    pub ra: Option<f64>,
+    /// [mV]
+    pub v_init: Option<f64>,
+    #[serde(default)]
+    pub region: Vec<CableRegionSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CableRegionSpec {
+    pub region: Spanned<String>,
+    pub cm: Option<f64>,
+    pub ra: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MechanismSpec {
+    pub name: Spanned<String>,
+    #[serde(default = "everywhere")]
+    pub region: Spanned<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<Spanned<String>, f64>,
+}
+
+fn everywhere() -> Spanned<String> {
+    Spanned::new(0..0, "(all)".to_string())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StimulusSpec {
+    pub at: Spanned<String>,
+    /// [ms]
+    #[serde(default)]
+    pub delay: f64,
+    /// [ms]
+    pub duration: f64,
+    /// [nA]
+    pub amplitude: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    pub name: String,
+    pub at: Spanned<String>,
+}

@@ -1,0 +1,153 @@
+//! The one-struct facade: cells in, sampled probe traces out, cells advanced in parallel.
+
+use crate::cell::{Cell, CellError, lower_cell};
+use crate::engine::{CellIntegrator, EngineError, Integrator};
+use crate::mechanism::Catalogue;
+use rayon::prelude::*;
+use std::io::Write;
+
+/// How long and how finely to simulate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunOptions {
+    /// [ms]
+    pub t_stop_ms: f64,
+    /// [ms]
+    pub dt_ms: f64,
+    /// Probe sampling interval [ms], rounded to a whole number of steps.
+    pub sample_interval_ms: f64,
+    pub integrator: Integrator,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { t_stop_ms: 100.0, dt_ms: 0.025, sample_interval_ms: 0.1, integrator: Integrator::BackwardEuler }
+    }
+}
+
+/// Sampled traces: a time column and one column per probe.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Traces {
+    /// [ms]
+    pub time_ms: Vec<f64>,
+    pub names: Vec<String>,
+    /// `values[probe][sample]` [mV]
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Traces {
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.names.iter().position(|n| n == name).map(|i| self.values[i].as_slice())
+    }
+
+    /// Writes `t,probe1,probe2,...` with time in ms and voltages in mV.
+    pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
+        write!(out, "t")?;
+        for n in &self.names {
+            write!(out, ",{n}")?;
+        }
+        writeln!(out)?;
+        for (k, t) in self.time_ms.iter().enumerate() {
+            write!(out, "{t}")?;
+            for column in &self.values {
+                write!(out, ",{}", column[k])?;
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SimulationError {
+    #[error("cell `{cell}`: {source}")]
+    Cell { cell: String, source: CellError },
+    #[error("cell `{cell}`: {source}")]
+    Engine { cell: String, source: EngineError },
+    #[error("invalid run options: {0}")]
+    Options(String),
+}
+
+/// Independent cells simulated side by side.
+pub struct Simulation {
+    names: Vec<String>,
+    cells: Vec<CellIntegrator>,
+}
+
+impl Simulation {
+    /// Lowers and instantiates named cells.
+    pub fn new(cells: &[(String, Cell)], catalogue: &Catalogue) -> Result<Self, SimulationError> {
+        let mut integrators = Vec::with_capacity(cells.len());
+        for (name, cell) in cells {
+            let layout = lower_cell(cell, catalogue).map_err(|source| SimulationError::Cell { cell: name.clone(), source })?;
+            let integrator = CellIntegrator::new(&layout, catalogue).map_err(|source| SimulationError::Engine { cell: name.clone(), source })?;
+            integrators.push(integrator);
+        }
+        Ok(Self { names: cells.iter().map(|(n, _)| n.clone()).collect(), cells: integrators })
+    }
+
+    /// A simulation of one unnamed cell.
+    pub fn single(cell: &Cell, catalogue: &Catalogue) -> Result<Self, SimulationError> {
+        Self::new(&[(String::new(), cell.clone())], catalogue)
+    }
+
+    pub fn cells(&self) -> &[CellIntegrator] {
+        &self.cells
+    }
+
+    /// Probe column names: the probe's name, prefixed by `cell.` when there are several cells.
+    pub fn probe_names(&self) -> Vec<String> {
+        let prefix = self.cells.len() > 1;
+        let mut names = Vec::new();
+        for (cell_name, cell) in self.names.iter().zip(&self.cells) {
+            for p in cell.probe_names() {
+                names.push(if prefix { format!("{cell_name}.{p}") } else { p.clone() });
+            }
+        }
+        names
+    }
+
+    /// Runs from t = 0 to `t_stop_ms`, calling `progress` with the fraction done.
+    pub fn run(&mut self, options: &RunOptions, progress: impl Fn(f64)) -> Result<Traces, SimulationError> {
+        let RunOptions { t_stop_ms, dt_ms, sample_interval_ms, integrator } = *options;
+        if !(dt_ms > 0.0 && t_stop_ms >= 0.0 && sample_interval_ms > 0.0) {
+            return Err(SimulationError::Options(format!(
+                "need dt > 0, t_stop >= 0 and sample_interval > 0 (got dt = {dt_ms}, t_stop = {t_stop_ms}, sample_interval = {sample_interval_ms})"
+            )));
+        }
+        let steps = (t_stop_ms / dt_ms).round() as usize;
+        let every = ((sample_interval_ms / dt_ms).round() as usize).max(1);
+        let samples = steps / every + 1;
+        let mut per_cell: Vec<Vec<f64>> = vec![Vec::with_capacity(samples * 4); self.cells.len()];
+        for (cell, out) in self.cells.iter_mut().zip(&mut per_cell) {
+            cell.initialise();
+            cell.sample_probes(out);
+        }
+        let chunk = (steps / 200).max(every).div_ceil(every) * every;
+        let mut done = 0;
+        while done < steps {
+            let todo = chunk.min(steps - done);
+            let result: Result<(), (usize, EngineError)> =
+                self.cells.par_iter_mut().zip(per_cell.par_iter_mut()).enumerate().try_for_each(|(c, (cell, out))| {
+                    for k in 1..=todo {
+                        cell.step(dt_ms, integrator).map_err(|e| (c, e))?;
+                        if (done + k) % every == 0 {
+                            cell.sample_probes(out);
+                        }
+                    }
+                    Ok(())
+                });
+            result.map_err(|(c, source)| SimulationError::Engine { cell: self.names[c].clone(), source })?;
+            done += todo;
+            progress(done as f64 / steps as f64);
+        }
+        let time_ms: Vec<f64> = (0..samples).map(|k| (k * every) as f64 * dt_ms).collect();
+        let mut values = Vec::new();
+        for (cell, flat) in self.cells.iter().zip(&per_cell) {
+            let n = cell.probe_names().len();
+            for p in 0..n {
+                values.push(flat.iter().skip(p).step_by(n.max(1)).copied().collect());
+            }
+        }
+        Ok(Traces { time_ms, names: self.probe_names(), values })
+    }
+}

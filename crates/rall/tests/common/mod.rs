@@ -1,0 +1,64 @@
+//! Shared test helpers: reference traces in, analytic cable solutions and error measures out.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
+}
+
+/// Reads a two-column Rallpack reference (time [s], voltage [V]) as (ms, mV).
+pub fn read_reference(name: &str) -> (Vec<f64>, Vec<f64>) {
+    let path = repo_path(&format!("validation/rallpack/{name}"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut t = Vec::new();
+    let mut v = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut it = line.split_whitespace().map(|x| x.parse::<f64>().unwrap());
+        t.push(it.next().unwrap() * 1e3);
+        v.push(it.next().unwrap() * 1e3);
+    }
+    (t, v)
+}
+
+/// RMS and maximum absolute difference, each divided by the reference's range.
+pub fn relative_errors(reference: &[f64], actual: &[f64]) -> (f64, f64) {
+    assert_eq!(reference.len(), actual.len());
+    let lo = reference.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = reference.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let range = hi - lo;
+    let mut sum = 0.0;
+    let mut max: f64 = 0.0;
+    for (r, a) in reference.iter().zip(actual) {
+        let d = (r - a).abs();
+        sum += d * d;
+        max = max.max(d);
+    }
+    ((sum / reference.len() as f64).sqrt() / range, max / range)
+}
+
+/// Step response of a finite sealed-end passive cable to a current `i_na`
+/// injected at X = 0 from T = 0: the membrane-potential deviation [mV] at
+/// electrotonic position `x` on a cable of electrotonic length `l`, at
+/// `t_over_tau`, for input impedance scale `r_inf_mohm` (= r_a λ).
+///
+/// V = I R∞ [cosh(L-X)/sinh L - e^{-T}/L - (2/L) Σ_n e^{-(1+k²)T} cos(kX)/(1+k²)], k = nπ/L.
+pub fn sealed_cable_step_mv(x: f64, l: f64, t_over_tau: f64, r_inf_mohm: f64, i_na: f64) -> f64 {
+    if t_over_tau <= 0.0 {
+        return 0.0;
+    }
+    let mut v = (l - x).cosh() / l.sinh() - (-t_over_tau).exp() / l;
+    let mut n = 1;
+    loop {
+        let k = n as f64 * std::f64::consts::PI / l;
+        let decay = (-(1.0 + k * k) * t_over_tau).exp();
+        let term = 2.0 / l * decay * (k * x).cos() / (1.0 + k * k);
+        v -= term;
+        if decay / (1.0 + k * k) < 1e-16 || n > 2_000_000 {
+            break;
+        }
+        n += 1;
+    }
+    // MΩ · nA = mV
+    r_inf_mohm * i_na * v
+}
