@@ -1,1 +1,80 @@
-fn main() {}
+//! The `rall` command: arguments in, subcommands run (run, inspect), errors printed with their file and line.
+
+mod commands;
+mod plot;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "rall",
+    version,
+    about = "Multicompartmental neuron simulator with exact gradients"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a model file and write the probe traces as CSV (t in ms, probes in mV).
+    Run {
+        /// The TOML model file.
+        model: PathBuf,
+        /// Output CSV file.
+        #[arg(short, long, default_value = "traces.csv")]
+        output: PathBuf,
+        /// Also draw the traces into this PNG file.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Override the simulated time [ms].
+        #[arg(long)]
+        t_stop: Option<f64>,
+        /// Override the time step [ms].
+        #[arg(long)]
+        dt: Option<f64>,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Print the morphology and discretisation summary of a model file.
+    Inspect {
+        /// The TOML model file.
+        model: PathBuf,
+        /// Also list every branch: parent, tag, length, path distance from the root.
+        #[arg(long)]
+        branches: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            model,
+            output,
+            plot,
+            t_stop,
+            dt,
+            quiet,
+        } => commands::run::run(&commands::run::RunArgs {
+            model,
+            output,
+            plot,
+            t_stop,
+            dt,
+            quiet,
+        }),
+        Command::Inspect { model, branches } => commands::inspect::inspect(&model, branches),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

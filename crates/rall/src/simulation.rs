@@ -20,7 +20,12 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { t_stop_ms: 100.0, dt_ms: 0.025, sample_interval_ms: 0.1, integrator: Integrator::BackwardEuler }
+        Self {
+            t_stop_ms: 100.0,
+            dt_ms: 0.025,
+            sample_interval_ms: 0.1,
+            integrator: Integrator::BackwardEuler,
+        }
     }
 }
 
@@ -36,7 +41,10 @@ pub struct Traces {
 
 impl Traces {
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        self.names.iter().position(|n| n == name).map(|i| self.values[i].as_slice())
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.values[i].as_slice())
     }
 
     /// Writes `t,probe1,probe2,...` with time in ms and voltages in mV.
@@ -59,12 +67,20 @@ impl Traces {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum SimulationError {
-    #[error("cell `{cell}`: {source}")]
+    #[error("{}{source}", cell_prefix(.cell))]
     Cell { cell: String, source: CellError },
-    #[error("cell `{cell}`: {source}")]
+    #[error("{}{source}", cell_prefix(.cell))]
     Engine { cell: String, source: EngineError },
     #[error("invalid run options: {0}")]
     Options(String),
+}
+
+fn cell_prefix(cell: &str) -> String {
+    if cell.is_empty() {
+        String::new()
+    } else {
+        format!("cell `{cell}`: ")
+    }
 }
 
 /// Independent cells simulated side by side.
@@ -78,11 +94,22 @@ impl Simulation {
     pub fn new(cells: &[(String, Cell)], catalogue: &Catalogue) -> Result<Self, SimulationError> {
         let mut integrators = Vec::with_capacity(cells.len());
         for (name, cell) in cells {
-            let layout = lower_cell(cell, catalogue).map_err(|source| SimulationError::Cell { cell: name.clone(), source })?;
-            let integrator = CellIntegrator::new(&layout, catalogue).map_err(|source| SimulationError::Engine { cell: name.clone(), source })?;
+            let layout = lower_cell(cell, catalogue).map_err(|source| SimulationError::Cell {
+                cell: name.clone(),
+                source,
+            })?;
+            let integrator = CellIntegrator::new(&layout, catalogue).map_err(|source| {
+                SimulationError::Engine {
+                    cell: name.clone(),
+                    source,
+                }
+            })?;
             integrators.push(integrator);
         }
-        Ok(Self { names: cells.iter().map(|(n, _)| n.clone()).collect(), cells: integrators })
+        Ok(Self {
+            names: cells.iter().map(|(n, _)| n.clone()).collect(),
+            cells: integrators,
+        })
     }
 
     /// A simulation of one unnamed cell.
@@ -100,15 +127,28 @@ impl Simulation {
         let mut names = Vec::new();
         for (cell_name, cell) in self.names.iter().zip(&self.cells) {
             for p in cell.probe_names() {
-                names.push(if prefix { format!("{cell_name}.{p}") } else { p.clone() });
+                names.push(if prefix {
+                    format!("{cell_name}.{p}")
+                } else {
+                    p.clone()
+                });
             }
         }
         names
     }
 
     /// Runs from t = 0 to `t_stop_ms`, calling `progress` with the fraction done.
-    pub fn run(&mut self, options: &RunOptions, progress: impl Fn(f64)) -> Result<Traces, SimulationError> {
-        let RunOptions { t_stop_ms, dt_ms, sample_interval_ms, integrator } = *options;
+    pub fn run(
+        &mut self,
+        options: &RunOptions,
+        progress: impl Fn(f64),
+    ) -> Result<Traces, SimulationError> {
+        let RunOptions {
+            t_stop_ms,
+            dt_ms,
+            sample_interval_ms,
+            integrator,
+        } = *options;
         if !(dt_ms > 0.0 && t_stop_ms >= 0.0 && sample_interval_ms > 0.0) {
             return Err(SimulationError::Options(format!(
                 "need dt > 0, t_stop >= 0 and sample_interval > 0 (got dt = {dt_ms}, t_stop = {t_stop_ms}, sample_interval = {sample_interval_ms})"
@@ -126,8 +166,12 @@ impl Simulation {
         let mut done = 0;
         while done < steps {
             let todo = chunk.min(steps - done);
-            let result: Result<(), (usize, EngineError)> =
-                self.cells.par_iter_mut().zip(per_cell.par_iter_mut()).enumerate().try_for_each(|(c, (cell, out))| {
+            let result: Result<(), (usize, EngineError)> = self
+                .cells
+                .par_iter_mut()
+                .zip(per_cell.par_iter_mut())
+                .enumerate()
+                .try_for_each(|(c, (cell, out))| {
                     for k in 1..=todo {
                         cell.step(dt_ms, integrator).map_err(|e| (c, e))?;
                         if (done + k) % every == 0 {
@@ -136,7 +180,10 @@ impl Simulation {
                     }
                     Ok(())
                 });
-            result.map_err(|(c, source)| SimulationError::Engine { cell: self.names[c].clone(), source })?;
+            result.map_err(|(c, source)| SimulationError::Engine {
+                cell: self.names[c].clone(),
+                source,
+            })?;
             done += todo;
             progress(done as f64 / steps as f64);
         }
@@ -148,6 +195,10 @@ impl Simulation {
                 values.push(flat.iter().skip(p).step_by(n.max(1)).copied().collect());
             }
         }
-        Ok(Traces { time_ms, names: self.probe_names(), values })
+        Ok(Traces {
+            time_ms,
+            names: self.probe_names(),
+            values,
+        })
     }
 }

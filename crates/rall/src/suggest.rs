@@ -13,7 +13,9 @@ pub fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
 
 /// `" (did you mean `x`?)"` or an empty string.
 pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    closest(name, known).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default()
+    closest(name, known)
+        .map(|k| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
 }
 
 /// Levenshtein distance between two strings, counted in characters.
@@ -46,7 +48,10 @@ mod tests {
 
     #[test]
     fn closest_name_is_suggested_only_when_close() {
-        assert_eq!(closest("dendrit", ["soma", "dendrite", "axon"]), Some("dendrite"));
+        assert_eq!(
+            closest("dendrit", ["soma", "dendrite", "axon"]),
+            Some("dendrite")
+        );
         assert_eq!(closest("xyzzy", ["soma", "dendrite", "axon"]), None);
     }
 }

@@ -32,8 +32,10 @@ fn passive_cell(mut cell: Cell, policy: CvPolicy, tip: &str) -> Cell {
     cell.decor.cable.ra_ohm_cm.default = RA_OHM_CM;
     cell.decor.cable.cm_uf_per_cm2.default = 1.0;
     cell.decor.cable.v_init_mv = EM_MV;
-    cell.paint("(all)", "pas", &[("g", 1.0 / RM_OHM_CM2), ("e", EM_MV)]).unwrap();
-    cell.place_current_clamp("(location 0 0)", 0.0, 1e9, I_NA).unwrap();
+    cell.paint("(all)", "pas", &[("g", 1.0 / RM_OHM_CM2), ("e", EM_MV)])
+        .unwrap();
+    cell.place_current_clamp("(location 0 0)", 0.0, 1e9, I_NA)
+        .unwrap();
     cell.probe_voltage("x0", "(location 0 0)").unwrap();
     cell.probe_voltage("x1", tip).unwrap();
     cell
@@ -41,32 +43,70 @@ fn passive_cell(mut cell: Cell, policy: CvPolicy, tip: &str) -> Cell {
 
 fn run(cell: &Cell, dt_ms: f64) -> rall::Traces {
     let mut sim = Simulation::single(cell, &Catalogue::default()).unwrap();
-    let options = RunOptions { t_stop_ms: 250.0, dt_ms, sample_interval_ms: 0.05, ..Default::default() };
+    let options = RunOptions {
+        t_stop_ms: 250.0,
+        dt_ms,
+        sample_interval_ms: 0.05,
+        ..Default::default()
+    };
     sim.run(&options, |_| {}).unwrap()
 }
 
 fn check(name: &str, reference: &[f64], actual: &[f64], rms_limit: f64, max_limit: f64) {
     let (rms, max) = relative_errors(reference, actual);
-    println!("{name}: RMS {:.4}% and max {:.4}% of the range", 100.0 * rms, 100.0 * max);
-    assert!(rms < rms_limit && max < max_limit, "{name}: RMS {rms:.2e} (limit {rms_limit}), max {max:.2e} (limit {max_limit})");
+    println!(
+        "{name}: RMS {:.4}% and max {:.4}% of the range",
+        100.0 * rms,
+        100.0 * max
+    );
+    assert!(
+        rms < rms_limit && max < max_limit,
+        "{name}: RMS {rms:.2e} (limit {rms_limit}), max {max:.2e} (limit {max_limit})"
+    );
 }
 
 #[test]
 fn rallpack1_cable_matches_the_analytic_sealed_cable_solution() {
     let mut b = MorphologyBuilder::new();
-    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 1000.0, 0.5, 3).unwrap();
-    let cell = passive_cell(Cell::new(b.finish().unwrap()), CvPolicy::FixedPerBranch(1000), "(location 0 1)");
+    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 1000.0, 0.5, 3)
+        .unwrap();
+    let cell = passive_cell(
+        Cell::new(b.finish().unwrap()),
+        CvPolicy::FixedPerBranch(1000),
+        "(location 0 1)",
+    );
     let traces = run(&cell, 0.005);
 
     let l = 1000.0 / lambda_um(1.0);
     for (probe, x, reference_file) in [("x0", 0.0, "ref_cable.0"), ("x1", l, "ref_cable.x")] {
-        let analytic: Vec<f64> =
-            traces.time_ms.iter().map(|t| EM_MV + sealed_cable_step_mv(x, l, t / TAU_MS, r_inf_mohm(1.0), I_NA)).collect();
-        check(&format!("rallpack 1 {probe} vs analytic"), &analytic, traces.column(probe).unwrap(), 1e-3, 5e-3);
+        let analytic: Vec<f64> = traces
+            .time_ms
+            .iter()
+            .map(|t| EM_MV + sealed_cable_step_mv(x, l, t / TAU_MS, r_inf_mohm(1.0), I_NA))
+            .collect();
+        check(
+            &format!("rallpack 1 {probe} vs analytic"),
+            &analytic,
+            traces.column(probe).unwrap(),
+            1e-3,
+            5e-3,
+        );
         // The published traces are the same analytic solution: an independent check of both.
         let (_, published) = read_reference(reference_file);
-        check(&format!("rallpack 1 {probe} analytic vs {reference_file}"), &published, &analytic, 1e-4, 1e-3);
-        check(&format!("rallpack 1 {probe} vs {reference_file}"), &published, traces.column(probe).unwrap(), 1e-3, 5e-3);
+        check(
+            &format!("rallpack 1 {probe} analytic vs {reference_file}"),
+            &published,
+            &analytic,
+            1e-4,
+            1e-3,
+        );
+        check(
+            &format!("rallpack 1 {probe} vs {reference_file}"),
+            &published,
+            traces.column(probe).unwrap(),
+            1e-3,
+            5e-3,
+        );
     }
 }
 
@@ -76,7 +116,10 @@ fn rallpack2_binary_tree_matches_its_equivalent_cylinder() {
     // rule) and its length / 2^(1/3), so every level has the same electrotonic length.
     let mut b = MorphologyBuilder::new();
     let (mut d, mut len) = (32.0, 16.0);
-    let mut level = vec![b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), len, d / 2.0, 3).unwrap()];
+    let mut level = vec![
+        b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), len, d / 2.0, 3)
+            .unwrap(),
+    ];
     let mut electrotonic = len / lambda_um(d);
     for _ in 1..10 {
         d /= 2f64.powf(2.0 / 3.0);
@@ -86,7 +129,10 @@ fn rallpack2_binary_tree_matches_its_equivalent_cylinder() {
         for &parent in &level {
             for _ in 0..2 {
                 let a = Some(Attachment { parent, pos: 1.0 });
-                next.push(b.add_cylinder(a, Point3::new(0.0, 0.0, 0.0), len, d / 2.0, 3).unwrap());
+                next.push(
+                    b.add_cylinder(a, Point3::new(0.0, 0.0, 0.0), len, d / 2.0, 3)
+                        .unwrap(),
+                );
             }
         }
         level = next;
@@ -97,17 +143,40 @@ fn rallpack2_binary_tree_matches_its_equivalent_cylinder() {
     let cell = passive_cell(Cell::new(morphology), CvPolicy::FixedPerBranch(9), &tip);
     let traces = run(&cell, 0.005);
 
-    for (probe, x, reference_file) in [("x0", 0.0, "ref_branch.0"), ("x1", electrotonic, "ref_branch.x")] {
+    for (probe, x, reference_file) in [
+        ("x0", 0.0, "ref_branch.0"),
+        ("x1", electrotonic, "ref_branch.x"),
+    ] {
         let analytic: Vec<f64> = traces
             .time_ms
             .iter()
-            .map(|t| EM_MV + sealed_cable_step_mv(x, electrotonic, t / TAU_MS, r_inf_mohm(32.0), I_NA))
+            .map(|t| {
+                EM_MV + sealed_cable_step_mv(x, electrotonic, t / TAU_MS, r_inf_mohm(32.0), I_NA)
+            })
             .collect();
-        check(&format!("rallpack 2 {probe} vs equivalent cylinder"), &analytic, traces.column(probe).unwrap(), 2.5e-3, 5e-3);
+        check(
+            &format!("rallpack 2 {probe} vs equivalent cylinder"),
+            &analytic,
+            traces.column(probe).unwrap(),
+            2.5e-3,
+            5e-3,
+        );
         let (_, published) = read_reference(reference_file);
         // The published traces sit 0.19% of the range above the equivalent cylinder
         // throughout (NEURON too lands about 0.2% RMS away from them).
-        check(&format!("rallpack 2 {probe} equivalent cylinder vs {reference_file}"), &published, &analytic, 2.5e-3, 5e-3);
-        check(&format!("rallpack 2 {probe} vs {reference_file}"), &published, traces.column(probe).unwrap(), 2.5e-3, 5e-3);
+        check(
+            &format!("rallpack 2 {probe} equivalent cylinder vs {reference_file}"),
+            &published,
+            &analytic,
+            2.5e-3,
+            5e-3,
+        );
+        check(
+            &format!("rallpack 2 {probe} vs {reference_file}"),
+            &published,
+            traces.column(probe).unwrap(),
+            2.5e-3,
+            5e-3,
+        );
     }
 }

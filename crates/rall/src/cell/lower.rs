@@ -37,26 +37,47 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
     let m = &cell.morphology;
     let cable = &cell.decor.cable;
     let boundaries: Vec<Vec<f64>> = (0..m.branches.len())
-        .map(|b| cell.policy.boundaries(m, b, |pos| (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos))))
+        .map(|b| {
+            cell.policy.boundaries(m, b, |pos| {
+                (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos))
+            })
+        })
         .collect();
     let geometry = CvGeometry::new(m, &boundaries);
     let properties = CvProperties::new(m, &geometry, cable);
 
     let mut mechanisms: Vec<MechanismLayout> = Vec::new();
     for (index, paint) in cell.decor.paints.iter().enumerate() {
-        let info = catalogue.info(&paint.mechanism).map_err(CellError::Mechanism)?;
+        let info = catalogue
+            .info(&paint.mechanism)
+            .map_err(CellError::Mechanism)?;
         let mut values: Vec<f64> = info.parameters.iter().map(|p| p.default).collect();
         for (name, value) in &paint.parameters {
             values[info.parameter_index(name).map_err(CellError::Mechanism)?] = *value;
         }
-        let earlier = cell.decor.paints[..index].iter().filter(|p| p.mechanism == paint.mechanism);
-        if earlier.into_iter().any(|p| !p.region.intersection(&paint.region).cables.is_empty()) {
-            return Err(CellError::OverlappingPaint { mechanism: paint.mechanism.clone() });
+        let earlier = cell.decor.paints[..index]
+            .iter()
+            .filter(|p| p.mechanism == paint.mechanism);
+        if earlier
+            .into_iter()
+            .any(|p| !p.region.intersection(&paint.region).cables.is_empty())
+        {
+            return Err(CellError::OverlappingPaint {
+                mechanism: paint.mechanism.clone(),
+            });
         }
-        let layout = match mechanisms.iter().position(|l| l.mechanism == paint.mechanism) {
+        let layout = match mechanisms
+            .iter()
+            .position(|l| l.mechanism == paint.mechanism)
+        {
             Some(i) => &mut mechanisms[i],
             None => {
-                mechanisms.push(MechanismLayout { mechanism: paint.mechanism.clone(), cv: vec![], area_um2: vec![], parameters: vec![] });
+                mechanisms.push(MechanismLayout {
+                    mechanism: paint.mechanism.clone(),
+                    cv: vec![],
+                    area_um2: vec![],
+                    parameters: vec![],
+                });
                 mechanisms.last_mut().unwrap()
             }
         };
@@ -95,10 +116,24 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
     for p in &cell.decor.probes {
         let many = p.locset.locations.len() > 1;
         for (k, &l) in p.locset.locations.iter().enumerate() {
-            let name = if many { format!("{}[{k}]", p.name) } else { p.name.clone() };
-            probes.push(ProbeLayout { name, cv: geometry.cv_at_location(m, l) });
+            let name = if many {
+                format!("{}[{k}]", p.name)
+            } else {
+                p.name.clone()
+            };
+            probes.push(ProbeLayout {
+                name,
+                cv: geometry.cv_at_location(m, l),
+            });
         }
     }
 
-    Ok(CellLayout { geometry, properties, v_init_mv: cable.v_init_mv, mechanisms, stimuli, probes })
+    Ok(CellLayout {
+        geometry,
+        properties,
+        v_init_mv: cable.v_init_mv,
+        mechanisms,
+        stimuli,
+        probes,
+    })
 }

@@ -5,8 +5,10 @@
 //! mechanism instances per CV, stimuli and probes resolved to CV indices.
 
 mod lower;
+mod summary;
 
 pub use lower::{CellLayout, ProbeLayout, StimulusLayout, lower_cell};
+pub use summary::{RegionSummary, summarise_regions};
 
 use crate::discretize::{CableProperties, CvPolicy};
 use crate::labels::{LabelDictionary, LabelError, Locset, Region};
@@ -63,7 +65,9 @@ pub enum CellError {
     Label { text: String, source: LabelError },
     #[error("{0}")]
     Mechanism(String),
-    #[error("mechanism `{mechanism}` is painted twice on overlapping regions (paint it once per region, or on disjoint regions)")]
+    #[error(
+        "mechanism `{mechanism}` is painted twice on overlapping regions (paint it once per region, or on disjoint regions)"
+    )]
     OverlappingPaint { mechanism: String },
     #[error("`{what}` selects no location on this morphology")]
     EmptyLocset { what: String },
@@ -71,15 +75,31 @@ pub enum CellError {
 
 impl Cell {
     pub fn new(morphology: Morphology) -> Self {
-        Self { morphology, labels: LabelDictionary::default(), decor: Decor::default(), policy: CvPolicy::default() }
+        Self {
+            morphology,
+            labels: LabelDictionary::default(),
+            decor: Decor::default(),
+            policy: CvPolicy::default(),
+        }
     }
 
     pub fn region(&self, text: &str) -> Result<Region, CellError> {
-        self.labels.region(&self.morphology, text).map_err(|source| CellError::Label { text: text.into(), source })
+        self.labels
+            .region(&self.morphology, text)
+            .map_err(|source| CellError::Label {
+                text: text.into(),
+                source,
+            })
     }
 
     pub fn locset(&self, text: &str) -> Result<Locset, CellError> {
-        let l = self.labels.locset(&self.morphology, text).map_err(|source| CellError::Label { text: text.into(), source })?;
+        let l = self
+            .labels
+            .locset(&self.morphology, text)
+            .map_err(|source| CellError::Label {
+                text: text.into(),
+                source,
+            })?;
         if l.locations.is_empty() {
             return Err(CellError::EmptyLocset { what: text.into() });
         }
@@ -87,17 +107,33 @@ impl Cell {
     }
 
     /// Paints a density mechanism with parameter overrides on a region.
-    pub fn paint(&mut self, region: &str, mechanism: &str, parameters: &[(&str, f64)]) -> Result<&mut Self, CellError> {
+    pub fn paint(
+        &mut self,
+        region: &str,
+        mechanism: &str,
+        parameters: &[(&str, f64)],
+    ) -> Result<&mut Self, CellError> {
         let region = self.region(region)?;
-        let parameters = parameters.iter().map(|(n, v)| (n.to_string(), *v)).collect();
-        self.decor.paints.push(MechanismPaint { region, mechanism: mechanism.into(), parameters });
+        let parameters = parameters
+            .iter()
+            .map(|(n, v)| (n.to_string(), *v))
+            .collect();
+        self.decor.paints.push(MechanismPaint {
+            region,
+            mechanism: mechanism.into(),
+            parameters,
+        });
         Ok(self)
     }
 
     /// Sets the specific capacitance [µF/cm²] on a region.
     pub fn set_cm(&mut self, region: &str, cm_uf_per_cm2: f64) -> Result<&mut Self, CellError> {
         let region = self.region(region)?;
-        self.decor.cable.cm_uf_per_cm2.layers.push((region, cm_uf_per_cm2));
+        self.decor
+            .cable
+            .cm_uf_per_cm2
+            .layers
+            .push((region, cm_uf_per_cm2));
         Ok(self)
     }
 
@@ -108,15 +144,29 @@ impl Cell {
         Ok(self)
     }
 
-    pub fn place_current_clamp(&mut self, locset: &str, delay_ms: f64, duration_ms: f64, amplitude_na: f64) -> Result<&mut Self, CellError> {
+    pub fn place_current_clamp(
+        &mut self,
+        locset: &str,
+        delay_ms: f64,
+        duration_ms: f64,
+        amplitude_na: f64,
+    ) -> Result<&mut Self, CellError> {
         let locset = self.locset(locset)?;
-        self.decor.clamps.push(CurrentClamp { locset, delay_ms, duration_ms, amplitude_na });
+        self.decor.clamps.push(CurrentClamp {
+            locset,
+            delay_ms,
+            duration_ms,
+            amplitude_na,
+        });
         Ok(self)
     }
 
     pub fn probe_voltage(&mut self, name: &str, locset: &str) -> Result<&mut Self, CellError> {
         let locset = self.locset(locset)?;
-        self.decor.probes.push(VoltageProbe { name: name.into(), locset });
+        self.decor.probes.push(VoltageProbe {
+            name: name.into(),
+            locset,
+        });
         Ok(self)
     }
 }

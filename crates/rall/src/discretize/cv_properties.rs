@@ -13,17 +13,28 @@ pub struct PaintedScalar {
 
 impl PaintedScalar {
     pub fn uniform(value: f64) -> Self {
-        Self { default: value, layers: Vec::new() }
+        Self {
+            default: value,
+            layers: Vec::new(),
+        }
     }
 
     /// The value at a position (interval ends count as inside the region).
     pub fn at(&self, branch: BranchId, pos: f64) -> f64 {
-        self.layers.iter().rev().find(|(r, _)| r.contains(branch, pos)).map_or(self.default, |(_, v)| *v)
+        self.layers
+            .iter()
+            .rev()
+            .find(|(r, _)| r.contains(branch, pos))
+            .map_or(self.default, |(_, v)| *v)
     }
 
     /// Positions on `branch` where the value may change, sorted.
     pub fn cuts(&self, branch: BranchId) -> Vec<f64> {
-        let mut cuts: Vec<f64> = self.layers.iter().flat_map(|(r, _)| r.boundaries_on(branch)).collect();
+        let mut cuts: Vec<f64> = self
+            .layers
+            .iter()
+            .flat_map(|(r, _)| r.boundaries_on(branch))
+            .collect();
         cuts.sort_by(f64::total_cmp);
         cuts.dedup();
         cuts
@@ -44,7 +55,11 @@ pub struct CableProperties {
 impl Default for CableProperties {
     /// NEURON's defaults: 1 µF/cm², 35.4 Ω·cm, -65 mV.
     fn default() -> Self {
-        Self { cm_uf_per_cm2: PaintedScalar::uniform(1.0), ra_ohm_cm: PaintedScalar::uniform(35.4), v_init_mv: -65.0 }
+        Self {
+            cm_uf_per_cm2: PaintedScalar::uniform(1.0),
+            ra_ohm_cm: PaintedScalar::uniform(35.4),
+            v_init_mv: -65.0,
+        }
     }
 }
 
@@ -62,7 +77,11 @@ pub struct CvProperties {
 impl CvProperties {
     pub fn new(morphology: &Morphology, geometry: &CvGeometry, cable: &CableProperties) -> Self {
         let n = geometry.len();
-        let mut p = CvProperties { area_um2: vec![0.0; n], capacitance_nf: vec![0.0; n], axial_conductance_us: vec![0.0; n] };
+        let mut p = CvProperties {
+            area_um2: vec![0.0; n],
+            capacitance_nf: vec![0.0; n],
+            axial_conductance_us: vec![0.0; n],
+        };
         for cv in 0..n {
             let b = geometry.branch[cv];
             if geometry.kind[cv] == CvKind::Membrane {
@@ -77,11 +96,22 @@ impl CvProperties {
             if let Some(parent) = geometry.parent[cv] {
                 // The link runs along this CV's branch, from the branch start
                 // (or the previous node on the same branch) to this node.
-                let from = if geometry.branch[parent] == b && parent != 0 { geometry.node_pos[parent] } else { 0.0 };
+                let from = if geometry.branch[parent] == b && parent != 0 {
+                    geometry.node_pos[parent]
+                } else {
+                    0.0
+                };
                 let mut resistance_mohm = 0.0;
-                morphology.for_each_piece(b, from, geometry.node_pos[cv], &cable.ra_ohm_cm.cuts(b), |piece| {
-                    resistance_mohm += piece.resistance_mohm(cable.ra_ohm_cm.at(b, piece.mid_pos));
-                });
+                morphology.for_each_piece(
+                    b,
+                    from,
+                    geometry.node_pos[cv],
+                    &cable.ra_ohm_cm.cuts(b),
+                    |piece| {
+                        resistance_mohm +=
+                            piece.resistance_mohm(cable.ra_ohm_cm.at(b, piece.mid_pos));
+                    },
+                );
                 p.axial_conductance_us[cv] = 1.0 / resistance_mohm;
             }
         }

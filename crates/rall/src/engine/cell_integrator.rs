@@ -17,8 +17,15 @@ pub enum Integrator {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EngineError {
-    #[error("{quantity} became {value} at {place} at t = {t_ms} ms; the simulation stopped (try a smaller dt, or check the parameters)")]
-    NonFinite { quantity: String, value: f64, place: String, t_ms: f64 },
+    #[error(
+        "{quantity} became {value} at {place} at t = {t_ms:.4} ms; the simulation stopped (try a smaller dt, or check the parameters)"
+    )]
+    NonFinite {
+        quantity: String,
+        value: f64,
+        place: String,
+        t_ms: f64,
+    },
     #[error("at t = {t_ms} ms: {source}")]
     Solve { t_ms: f64, source: SolveError },
     #[error("{0}")]
@@ -49,7 +56,12 @@ pub struct CellIntegrator {
 impl CellIntegrator {
     pub fn new(layout: &CellLayout, catalogue: &Catalogue) -> Result<Self, EngineError> {
         let n = layout.geometry.len();
-        let parent: Vec<usize> = layout.geometry.parent.iter().map(|p| p.unwrap_or(0)).collect();
+        let parent: Vec<usize> = layout
+            .geometry
+            .parent
+            .iter()
+            .map(|p| p.unwrap_or(0))
+            .collect();
         let g = &layout.properties.axial_conductance_us;
         let mut axial_diagonal_us = vec![0.0; n];
         for i in 1..n {
@@ -126,12 +138,16 @@ impl CellIntegrator {
     pub fn step(&mut self, dt_ms: f64, integrator: Integrator) -> Result<(), EngineError> {
         self.accumulate_membrane_currents();
         self.add_stimulus_currents(self.t_ms + 0.5 * dt_ms);
+        self.check_finite_currents()?;
         let substep = match integrator {
             Integrator::BackwardEuler => dt_ms,
             Integrator::CrankNicolson => 0.5 * dt_ms,
         };
         self.assemble(substep);
-        self.matrix.factor().map_err(|source| EngineError::Solve { t_ms: self.t_ms, source })?;
+        self.matrix.factor().map_err(|source| EngineError::Solve {
+            t_ms: self.t_ms,
+            source,
+        })?;
         self.matrix.solve_in_place(&mut self.rhs);
         self.update_voltage(integrator);
         for m in &mut self.mechanisms {
@@ -177,6 +193,26 @@ impl CellIntegrator {
                 }
             }
         }
+    }
+
+    /// Catches a blow-up where it starts, before the solve spreads it over the whole cell.
+    fn check_finite_currents(&self) -> Result<(), EngineError> {
+        if (self.current_na.iter().sum::<f64>() + self.conductance_us.iter().sum::<f64>())
+            .is_finite()
+        {
+            return Ok(());
+        }
+        let (quantity, values) = match self.current_na.iter().position(|v| !v.is_finite()) {
+            Some(_) => ("the membrane current", &self.current_na),
+            None => ("the membrane conductance", &self.conductance_us),
+        };
+        let cv = values.iter().position(|v| !v.is_finite()).unwrap_or(0);
+        Err(EngineError::NonFinite {
+            quantity: quantity.into(),
+            value: values[cv],
+            place: self.geometry.describe(cv),
+            t_ms: self.t_ms,
+        })
     }
 
     fn check_finite(&self) -> Result<(), EngineError> {

@@ -30,9 +30,18 @@ pub enum SolveError {
 impl HinesMatrix {
     /// `parent[0]` is ignored; every other `parent[i]` must be smaller than `i`.
     pub fn new(parent: Vec<usize>) -> Self {
-        assert!(parent.iter().enumerate().skip(1).all(|(i, &p)| p < i), "Hines ordering needs parents before children");
+        assert!(
+            parent.iter().enumerate().skip(1).all(|(i, &p)| p < i),
+            "Hines ordering needs parents before children"
+        );
         let n = parent.len();
-        Self { parent, diagonal: vec![0.0; n], coupling: vec![0.0; n], inverse_pivot: vec![0.0; n], multiplier: vec![0.0; n] }
+        Self {
+            parent,
+            diagonal: vec![0.0; n],
+            coupling: vec![0.0; n],
+            inverse_pivot: vec![0.0; n],
+            multiplier: vec![0.0; n],
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -58,7 +67,10 @@ impl HinesMatrix {
         }
         for (i, p) in pivot.iter_mut().enumerate() {
             if !(*p > 0.0) {
-                return Err(SolveError::NonPositivePivot { index: i, value: *p });
+                return Err(SolveError::NonPositivePivot {
+                    index: i,
+                    value: *p,
+                });
             }
             *p = 1.0 / *p;
         }

@@ -40,7 +40,11 @@ impl LabelDictionary {
     }
 
     fn evaluator<'a>(&'a self, morphology: &'a Morphology) -> Evaluator<'a> {
-        Evaluator { morphology, dictionary: self, resolving: Default::default() }
+        Evaluator {
+            morphology,
+            dictionary: self,
+            resolving: Default::default(),
+        }
     }
 
     /// Evaluates a region given as an expression or a label name.
@@ -49,7 +53,9 @@ impl LabelDictionary {
         match parse_label(text)? {
             Label::Region(r) => ev.region(&r),
             Label::Name(n) => ev.region(&RegionExpr::Named(n)),
-            Label::Locset(_) => Err(LabelError::whole(format!("`{text}` is a locset, but a region is expected"))),
+            Label::Locset(_) => Err(LabelError::whole(format!(
+                "`{text}` is a locset, but a region is expected"
+            ))),
         }
     }
 
@@ -59,7 +65,9 @@ impl LabelDictionary {
         match parse_label(text)? {
             Label::Locset(l) => ev.locset(&l),
             Label::Name(n) => ev.locset(&LocsetExpr::Named(n)),
-            Label::Region(_) => Err(LabelError::whole(format!("`{text}` is a region, but a locset is expected"))),
+            Label::Region(_) => Err(LabelError::whole(format!(
+                "`{text}` is a region, but a locset is expected"
+            ))),
         }
     }
 }

@@ -48,7 +48,15 @@ impl Region {
     }
 
     pub fn all(morphology: &Morphology) -> Self {
-        Self { cables: (0..morphology.branches.len()).map(|b| Cable { branch: b, prox: 0.0, dist: 1.0 }).collect() }
+        Self {
+            cables: (0..morphology.branches.len())
+                .map(|b| Cable {
+                    branch: b,
+                    prox: 0.0,
+                    dist: 1.0,
+                })
+                .collect(),
+        }
     }
 
     pub fn union(&self, other: &Region) -> Region {
@@ -59,7 +67,11 @@ impl Region {
         let mut out = Vec::new();
         for a in &self.cables {
             for b in other.cables.iter().filter(|b| b.branch == a.branch) {
-                out.push(Cable { branch: a.branch, prox: a.prox.max(b.prox), dist: a.dist.min(b.dist) });
+                out.push(Cable {
+                    branch: a.branch,
+                    prox: a.prox.max(b.prox),
+                    dist: a.dist.min(b.dist),
+                });
             }
         }
         Region::normalised(out)
@@ -70,10 +82,18 @@ impl Region {
         for branch in 0..morphology.branches.len() {
             let mut start = 0.0;
             for c in self.cables.iter().filter(|c| c.branch == branch) {
-                out.push(Cable { branch, prox: start, dist: c.prox });
+                out.push(Cable {
+                    branch,
+                    prox: start,
+                    dist: c.prox,
+                });
                 start = c.dist;
             }
-            out.push(Cable { branch, prox: start, dist: 1.0 });
+            out.push(Cable {
+                branch,
+                prox: start,
+                dist: 1.0,
+            });
         }
         Region::normalised(out)
     }
@@ -89,12 +109,17 @@ impl Region {
 
     /// Whether a position lies in the region (interval ends included).
     pub fn contains(&self, branch: BranchId, pos: f64) -> bool {
-        self.cables.iter().any(|c| c.branch == branch && c.prox <= pos && pos <= c.dist)
+        self.cables
+            .iter()
+            .any(|c| c.branch == branch && c.prox <= pos && pos <= c.dist)
     }
 
     /// All cable end positions on `branch`, for cutting integrals at region boundaries.
     pub fn boundaries_on(&self, branch: BranchId) -> impl Iterator<Item = f64> + '_ {
-        self.cables.iter().filter(move |c| c.branch == branch).flat_map(|c| [c.prox, c.dist])
+        self.cables
+            .iter()
+            .filter(move |c| c.branch == branch)
+            .flat_map(|c| [c.prox, c.dist])
     }
 }
 
@@ -111,7 +136,10 @@ impl Evaluator<'_> {
         if branch < n {
             Ok(())
         } else {
-            Err(LabelError::whole(format!("branch {branch} does not exist (the morphology has branches 0 to {})", n - 1)))
+            Err(LabelError::whole(format!(
+                "branch {branch} does not exist (the morphology has branches 0 to {})",
+                n - 1
+            )))
         }
     }
 
@@ -126,8 +154,15 @@ impl Evaluator<'_> {
                     let total = branch.length_um();
                     for (k, s) in branch.segments.clone().enumerate() {
                         if m.segments[s].tag == *tag {
-                            let (p0, p1) = (branch.cumulative_um[k] / total, branch.cumulative_um[k + 1] / total);
-                            cables.push(Cable { branch: b, prox: p0, dist: p1 });
+                            let (p0, p1) = (
+                                branch.cumulative_um[k] / total,
+                                branch.cumulative_um[k + 1] / total,
+                            );
+                            cables.push(Cable {
+                                branch: b,
+                                prox: p0,
+                                dist: p1,
+                            });
                         }
                     }
                 }
@@ -135,7 +170,13 @@ impl Evaluator<'_> {
             }
             RegionExpr::Branch(b) => {
                 self.check_branch(*b)?;
-                Region { cables: vec![Cable { branch: *b, prox: 0.0, dist: 1.0 }] }
+                Region {
+                    cables: vec![Cable {
+                        branch: *b,
+                        prox: 0.0,
+                        dist: 1.0,
+                    }],
+                }
             }
             RegionExpr::Cable(c) => {
                 self.check_branch(c.branch)?;
@@ -143,7 +184,11 @@ impl Evaluator<'_> {
             }
             RegionExpr::Named(name) => match self.named(name)? {
                 Resolved::Region(r) => r,
-                Resolved::Locset(_) => return Err(LabelError::whole(format!("`{name}` is a locset, but a region is expected"))),
+                Resolved::Locset(_) => {
+                    return Err(LabelError::whole(format!(
+                        "`{name}` is a locset, but a region is expected"
+                    )));
+                }
             },
             RegionExpr::Join(parts) => {
                 let mut cables = Vec::new();
@@ -160,7 +205,9 @@ impl Evaluator<'_> {
                 acc
             }
             RegionExpr::Complement(r) => self.region(r)?.complement(m),
-            RegionExpr::Difference(a, b) => self.region(a)?.intersection(&self.region(b)?.complement(m)),
+            RegionExpr::Difference(a, b) => {
+                self.region(a)?.intersection(&self.region(b)?.complement(m))
+            }
             RegionExpr::DistalInterval(start, distance) => {
                 let mut cables = Vec::new();
                 for loc in self.locset(start)?.locations {
@@ -182,9 +229,15 @@ impl Evaluator<'_> {
         let b = &self.morphology.branches[branch];
         let length = b.length_um();
         let reach = (pos + distance / length).min(1.0);
-        out.push(Cable { branch, prox: pos, dist: reach });
+        out.push(Cable {
+            branch,
+            prox: pos,
+            dist: reach,
+        });
         for &child in &b.children {
-            let at = self.morphology.branches[child].attachment.map_or(0.0, |a| a.pos);
+            let at = self.morphology.branches[child]
+                .attachment
+                .map_or(0.0, |a| a.pos);
             let left = distance - (at - pos) * length;
             if at >= pos && left > 0.0 {
                 self.walk_distal(child, 0.0, left, out);
@@ -195,7 +248,11 @@ impl Evaluator<'_> {
     fn walk_proximal(&self, branch: BranchId, pos: f64, distance: f64, out: &mut Vec<Cable>) {
         let b = &self.morphology.branches[branch];
         let length = b.length_um();
-        out.push(Cable { branch, prox: (pos - distance / length).max(0.0), dist: pos });
+        out.push(Cable {
+            branch,
+            prox: (pos - distance / length).max(0.0),
+            dist: pos,
+        });
         let left = distance - pos * length;
         if let (Some(a), true) = (b.attachment, left > 0.0) {
             self.walk_proximal(a.parent, a.pos, left, out);
@@ -205,15 +262,34 @@ impl Evaluator<'_> {
     pub fn locset(&self, expr: &LocsetExpr) -> Result<Locset, LabelError> {
         let m = self.morphology;
         Ok(match expr {
-            LocsetExpr::Root => Locset { locations: vec![Location { branch: 0, pos: 0.0 }] },
-            LocsetExpr::Terminal => Locset { locations: m.terminal_branches().map(|b| Location { branch: b, pos: 1.0 }).collect() },
+            LocsetExpr::Root => Locset {
+                locations: vec![Location {
+                    branch: 0,
+                    pos: 0.0,
+                }],
+            },
+            LocsetExpr::Terminal => Locset {
+                locations: m
+                    .terminal_branches()
+                    .map(|b| Location {
+                        branch: b,
+                        pos: 1.0,
+                    })
+                    .collect(),
+            },
             LocsetExpr::Location(l) => {
                 self.check_branch(l.branch)?;
-                Locset { locations: vec![*l] }
+                Locset {
+                    locations: vec![*l],
+                }
             }
             LocsetExpr::Named(name) => match self.named(name)? {
                 Resolved::Locset(l) => l,
-                Resolved::Region(_) => return Err(LabelError::whole(format!("`{name}` is a region, but a locset is expected"))),
+                Resolved::Region(_) => {
+                    return Err(LabelError::whole(format!(
+                        "`{name}` is a region, but a locset is expected"
+                    )));
+                }
             },
             LocsetExpr::Join(parts) => {
                 let mut locations = Vec::new();
@@ -222,10 +298,26 @@ impl Evaluator<'_> {
                 }
                 Locset { locations }
             }
-            LocsetExpr::OnBranches(pos) => Locset { locations: (0..m.branches.len()).map(|b| Location { branch: b, pos: *pos }).collect() },
-            LocsetExpr::Uniform { region, first, last, seed } => {
+            LocsetExpr::OnBranches(pos) => Locset {
+                locations: (0..m.branches.len())
+                    .map(|b| Location {
+                        branch: b,
+                        pos: *pos,
+                    })
+                    .collect(),
+            },
+            LocsetExpr::Uniform {
+                region,
+                first,
+                last,
+                seed,
+            } => {
                 let region = self.region(region)?;
-                let lengths: Vec<f64> = region.cables.iter().map(|c| (c.dist - c.prox) * m.branches[c.branch].length_um()).collect();
+                let lengths: Vec<f64> = region
+                    .cables
+                    .iter()
+                    .map(|c| (c.dist - c.prox) * m.branches[c.branch].length_um())
+                    .collect();
                 let total: f64 = lengths.iter().sum();
                 if total <= 0.0 {
                     return Ok(Locset::default());
@@ -239,7 +331,10 @@ impl Evaluator<'_> {
                     }
                     for (c, len) in region.cables.iter().zip(&lengths) {
                         if target <= *len {
-                            locations.push(Location { branch: c.branch, pos: c.prox + (c.dist - c.prox) * target / len });
+                            locations.push(Location {
+                                branch: c.branch,
+                                pos: c.prox + (c.dist - c.prox) * target / len,
+                            });
                             break;
                         }
                         target -= len;
@@ -253,10 +348,15 @@ impl Evaluator<'_> {
     fn named(&self, name: &str) -> Result<Resolved, LabelError> {
         if self.resolving.borrow().iter().any(|n| n == name) {
             let chain = self.resolving.borrow().join(" -> ");
-            return Err(LabelError::whole(format!("label `{name}` refers to itself ({chain} -> {name})")));
+            return Err(LabelError::whole(format!(
+                "label `{name}` refers to itself ({chain} -> {name})"
+            )));
         }
         let label = self.dictionary.get(name).ok_or_else(|| {
-            LabelError::whole(format!("no label named `{name}`{}", crate::suggest::did_you_mean(name, self.dictionary.names())))
+            LabelError::whole(format!(
+                "no label named `{name}`{}",
+                crate::suggest::did_you_mean(name, self.dictionary.names())
+            ))
         })?;
         self.resolving.borrow_mut().push(name.to_string());
         let result = match label {

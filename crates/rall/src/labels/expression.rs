@@ -23,11 +23,19 @@ fn caret(expression: &str, column: usize) -> String {
 
 impl LabelError {
     pub fn at(expression: &str, offset: usize, message: impl Into<String>) -> Self {
-        Self { expression: expression.into(), column: offset + 1, message: message.into() }
+        Self {
+            expression: expression.into(),
+            column: offset + 1,
+            message: message.into(),
+        }
     }
 
     pub fn whole(message: impl Into<String>) -> Self {
-        Self { expression: String::new(), column: 0, message: message.into() }
+        Self {
+            expression: String::new(),
+            column: 0,
+            message: message.into(),
+        }
     }
 }
 
@@ -59,7 +67,12 @@ pub enum LocsetExpr {
     Named(String),
     Join(Vec<LocsetExpr>),
     /// Locations `first..=last` of a seeded sequence drawn uniformly by length over a region.
-    Uniform { region: Box<RegionExpr>, first: u64, last: u64, seed: u64 },
+    Uniform {
+        region: Box<RegionExpr>,
+        first: u64,
+        last: u64,
+        seed: u64,
+    },
     /// The same relative position on every branch.
     OnBranches(f64),
 }
@@ -73,20 +86,44 @@ pub enum Label {
 }
 
 const REGION_HEADS: &[&str] = &[
-    "all", "nil", "tag", "branch", "cable", "region", "join", "intersect", "complement", "difference",
-    "distal-interval", "proximal-interval",
+    "all",
+    "nil",
+    "tag",
+    "branch",
+    "cable",
+    "region",
+    "join",
+    "intersect",
+    "complement",
+    "difference",
+    "distal-interval",
+    "proximal-interval",
 ];
-const LOCSET_HEADS: &[&str] = &["root", "terminal", "location", "locset", "uniform", "on-branches"];
+const LOCSET_HEADS: &[&str] = &[
+    "root",
+    "terminal",
+    "location",
+    "locset",
+    "uniform",
+    "on-branches",
+];
 
 /// Parses a label: an s-expression or a bare name.
 pub fn parse_label(text: &str) -> Result<Label, LabelError> {
     let trimmed = text.trim();
     if !trimmed.starts_with('(') {
-        let valid = !trimmed.is_empty() && trimmed.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
+        let valid = !trimmed.is_empty()
+            && trimmed
+                .chars()
+                .all(|c| c.is_alphanumeric() || "_-.".contains(c));
         return if valid {
             Ok(Label::Name(trimmed.to_string()))
         } else {
-            Err(LabelError::at(text, 0, "expected a label name or an expression such as `(tag 1)`"))
+            Err(LabelError::at(
+                text,
+                0,
+                "expected a label name or an expression such as `(tag 1)`",
+            ))
         };
     }
     let expr = read(text)?;
@@ -106,7 +143,10 @@ impl Parser<'_> {
         let Sexpr::List(items, _) = expr else {
             return match expr {
                 Sexpr::Str(name, _) => Ok(Label::Name(name.clone())),
-                _ => Err(self.err(expr, "expected a parenthesised expression such as `(tag 1)`")),
+                _ => Err(self.err(
+                    expr,
+                    "expected a parenthesised expression such as `(tag 1)`",
+                )),
             };
         };
         let Some(Sexpr::Symbol(head, _)) = items.first() else {
@@ -115,22 +155,35 @@ impl Parser<'_> {
         let args = &items[1..];
         match head.as_str() {
             "join" => {
-                let first = args.first().ok_or_else(|| self.err(expr, "`join` needs at least one argument"))?;
+                let first = args
+                    .first()
+                    .ok_or_else(|| self.err(expr, "`join` needs at least one argument"))?;
                 match self.label(first)? {
-                    Label::Locset(_) => Ok(Label::Locset(LocsetExpr::Join(self.each(args, Self::locset)?))),
-                    _ => Ok(Label::Region(RegionExpr::Join(self.each(args, Self::region)?))),
+                    Label::Locset(_) => Ok(Label::Locset(LocsetExpr::Join(
+                        self.each(args, Self::locset)?,
+                    ))),
+                    _ => Ok(Label::Region(RegionExpr::Join(
+                        self.each(args, Self::region)?,
+                    ))),
                 }
             }
             h if REGION_HEADS.contains(&h) => Ok(Label::Region(self.region(expr)?)),
             h if LOCSET_HEADS.contains(&h) => Ok(Label::Locset(self.locset(expr)?)),
             other => {
                 let known = REGION_HEADS.iter().chain(LOCSET_HEADS).copied();
-                Err(self.err(&items[0], format!("unknown expression `{other}`{}", did_you_mean(other, known))))
+                Err(self.err(
+                    &items[0],
+                    format!("unknown expression `{other}`{}", did_you_mean(other, known)),
+                ))
             }
         }
     }
 
-    fn each<T>(&self, args: &[Sexpr], f: impl Fn(&Self, &Sexpr) -> Result<T, LabelError>) -> Result<Vec<T>, LabelError> {
+    fn each<T>(
+        &self,
+        args: &[Sexpr],
+        f: impl Fn(&Self, &Sexpr) -> Result<T, LabelError>,
+    ) -> Result<Vec<T>, LabelError> {
         args.iter().map(|a| f(self, a)).collect()
     }
 
@@ -140,11 +193,20 @@ impl Parser<'_> {
                 Some(Sexpr::Symbol(h, _)) => Ok((h.as_str(), &items[1..])),
                 _ => Err(self.err(expr, format!("expected a {what} expression"))),
             },
-            _ => Err(self.err(expr, format!("expected a {what} expression such as {}", example(what)))),
+            _ => Err(self.err(
+                expr,
+                format!("expected a {what} expression such as {}", example(what)),
+            )),
         }
     }
 
-    fn arity(&self, expr: &Sexpr, args: &[Sexpr], n: std::ops::RangeInclusive<usize>, usage: &str) -> Result<(), LabelError> {
+    fn arity(
+        &self,
+        expr: &Sexpr,
+        args: &[Sexpr],
+        n: std::ops::RangeInclusive<usize>,
+        usage: &str,
+    ) -> Result<(), LabelError> {
         if n.contains(&args.len()) {
             Ok(())
         } else {
@@ -161,7 +223,8 @@ impl Parser<'_> {
 
     fn index(&self, e: &Sexpr, what: &str) -> Result<u64, LabelError> {
         let i = self.int(e, what)?;
-        u64::try_from(i).map_err(|_| self.err(e, format!("expected a non-negative integer ({what})")))
+        u64::try_from(i)
+            .map_err(|_| self.err(e, format!("expected a non-negative integer ({what})")))
     }
 
     fn real(&self, e: &Sexpr, what: &str) -> Result<f64, LabelError> {
@@ -174,7 +237,11 @@ impl Parser<'_> {
 
     fn position(&self, e: &Sexpr) -> Result<f64, LabelError> {
         let p = self.real(e, "a position along the branch in [0, 1]")?;
-        if (0.0..=1.0).contains(&p) { Ok(p) } else { Err(self.err(e, format!("position {p} is outside [0, 1]"))) }
+        if (0.0..=1.0).contains(&p) {
+            Ok(p)
+        } else {
+            Err(self.err(e, format!("position {p} is outside [0, 1]")))
+        }
     }
 
     fn name(&self, e: &Sexpr) -> Result<String, LabelError> {
@@ -211,9 +278,16 @@ impl Parser<'_> {
                 self.arity(expr, args, 3..=3, "`(cable BRANCH PROX DIST)`")?;
                 let (prox, dist) = (self.position(&args[1])?, self.position(&args[2])?);
                 if prox > dist {
-                    return Err(self.err(expr, "a cable's proximal position must not exceed its distal one"));
+                    return Err(self.err(
+                        expr,
+                        "a cable's proximal position must not exceed its distal one",
+                    ));
                 }
-                RegionExpr::Cable(Cable { branch: self.index(&args[0], "a branch id")? as usize, prox, dist })
+                RegionExpr::Cable(Cable {
+                    branch: self.index(&args[0], "a branch id")? as usize,
+                    prox,
+                    dist,
+                })
             }
             "region" => {
                 self.arity(expr, args, 1..=1, "`(region \"name\")`")?;
@@ -232,10 +306,18 @@ impl Parser<'_> {
             }
             "difference" => {
                 self.arity(expr, args, 2..=2, "`(difference REGION REGION)`")?;
-                RegionExpr::Difference(Box::new(self.region(&args[0])?), Box::new(self.region(&args[1])?))
+                RegionExpr::Difference(
+                    Box::new(self.region(&args[0])?),
+                    Box::new(self.region(&args[1])?),
+                )
             }
             "distal-interval" | "proximal-interval" => {
-                self.arity(expr, args, 1..=2, &format!("`({head} LOCSET [DISTANCE_UM])`"))?;
+                self.arity(
+                    expr,
+                    args,
+                    1..=2,
+                    &format!("`({head} LOCSET [DISTANCE_UM])`"),
+                )?;
                 let start = Box::new(self.locset(&args[0])?);
                 let distance = match args.get(1) {
                     Some(d) => self.real(d, "a distance in µm")?,
@@ -248,10 +330,19 @@ impl Parser<'_> {
                 }
             }
             other if LOCSET_HEADS.contains(&other) => {
-                return Err(self.err(expr, format!("`{other}` is a locset, but a region is expected here")));
+                return Err(self.err(
+                    expr,
+                    format!("`{other}` is a locset, but a region is expected here"),
+                ));
             }
             other => {
-                return Err(self.err(expr, format!("unknown region expression `{other}`{}", did_you_mean(other, REGION_HEADS.iter().copied()))));
+                return Err(self.err(
+                    expr,
+                    format!(
+                        "unknown region expression `{other}`{}",
+                        did_you_mean(other, REGION_HEADS.iter().copied())
+                    ),
+                ));
             }
         })
     }
@@ -272,7 +363,10 @@ impl Parser<'_> {
             }
             "location" => {
                 self.arity(expr, args, 2..=2, "`(location BRANCH POS)`")?;
-                LocsetExpr::Location(Location { branch: self.index(&args[0], "a branch id")? as usize, pos: self.position(&args[1])? })
+                LocsetExpr::Location(Location {
+                    branch: self.index(&args[0], "a branch id")? as usize,
+                    pos: self.position(&args[1])?,
+                })
             }
             "locset" => {
                 self.arity(expr, args, 1..=1, "`(locset \"name\")`")?;
@@ -281,29 +375,50 @@ impl Parser<'_> {
             "join" => LocsetExpr::Join(self.each(args, Self::locset)?),
             "uniform" => {
                 self.arity(expr, args, 4..=4, "`(uniform REGION FIRST LAST SEED)`")?;
-                let (first, last) = (self.index(&args[1], "first index")?, self.index(&args[2], "last index")?);
+                let (first, last) = (
+                    self.index(&args[1], "first index")?,
+                    self.index(&args[2], "last index")?,
+                );
                 if first > last {
                     return Err(self.err(expr, "`uniform` needs FIRST <= LAST"));
                 }
                 let region = Box::new(self.region(&args[0])?);
-                LocsetExpr::Uniform { region, first, last, seed: self.index(&args[3], "seed")? }
+                LocsetExpr::Uniform {
+                    region,
+                    first,
+                    last,
+                    seed: self.index(&args[3], "seed")?,
+                }
             }
             "on-branches" => {
                 self.arity(expr, args, 1..=1, "`(on-branches POS)`")?;
                 LocsetExpr::OnBranches(self.position(&args[0])?)
             }
             other if REGION_HEADS.contains(&other) => {
-                return Err(self.err(expr, format!("`{other}` is a region, but a locset is expected here")));
+                return Err(self.err(
+                    expr,
+                    format!("`{other}` is a region, but a locset is expected here"),
+                ));
             }
             other => {
-                return Err(self.err(expr, format!("unknown locset expression `{other}`{}", did_you_mean(other, LOCSET_HEADS.iter().copied()))));
+                return Err(self.err(
+                    expr,
+                    format!(
+                        "unknown locset expression `{other}`{}",
+                        did_you_mean(other, LOCSET_HEADS.iter().copied())
+                    ),
+                ));
             }
         })
     }
 }
 
 fn example(what: &str) -> &'static str {
-    if what == "region" { "`(tag 3)`" } else { "`(location 0 0.5)`" }
+    if what == "region" {
+        "`(tag 3)`"
+    } else {
+        "`(location 0 0.5)`"
+    }
 }
 
 #[cfg(test)]
@@ -312,13 +427,26 @@ mod tests {
 
     #[test]
     fn nested_expressions_parse_to_their_typed_form() {
-        let label = parse_label("(intersect (tag 3) (distal-interval (location 0 0.5) 100))").unwrap();
+        let label =
+            parse_label("(intersect (tag 3) (distal-interval (location 0 0.5) 100))").unwrap();
         let expected = RegionExpr::Intersect(vec![
             RegionExpr::Tag(3),
-            RegionExpr::DistalInterval(Box::new(LocsetExpr::Location(Location { branch: 0, pos: 0.5 })), 100.0),
+            RegionExpr::DistalInterval(
+                Box::new(LocsetExpr::Location(Location {
+                    branch: 0,
+                    pos: 0.5,
+                })),
+                100.0,
+            ),
         ]);
         assert_eq!(label, Label::Region(expected));
-        assert_eq!(parse_label("(join (root) (terminal))").unwrap(), Label::Locset(LocsetExpr::Join(vec![LocsetExpr::Root, LocsetExpr::Terminal])));
+        assert_eq!(
+            parse_label("(join (root) (terminal))").unwrap(),
+            Label::Locset(LocsetExpr::Join(vec![
+                LocsetExpr::Root,
+                LocsetExpr::Terminal
+            ]))
+        );
         assert_eq!(parse_label("soma").unwrap(), Label::Name("soma".into()));
     }
 
@@ -332,6 +460,10 @@ mod tests {
         let e = parse_label("(tag 1").unwrap_err();
         assert!(e.message.contains("never closed"));
         let e = parse_label("(distal-interval (tag 1))").unwrap_err();
-        assert!(e.message.contains("is a region, but a locset is expected"), "{}", e.message);
+        assert!(
+            e.message.contains("is a region, but a locset is expected"),
+            "{}",
+            e.message
+        );
     }
 }

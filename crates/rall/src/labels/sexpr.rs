@@ -14,18 +14,30 @@ pub enum Sexpr {
 impl Sexpr {
     pub fn offset(&self) -> usize {
         match self {
-            Sexpr::List(_, o) | Sexpr::Symbol(_, o) | Sexpr::Int(_, o) | Sexpr::Real(_, o) | Sexpr::Str(_, o) => *o,
+            Sexpr::List(_, o)
+            | Sexpr::Symbol(_, o)
+            | Sexpr::Int(_, o)
+            | Sexpr::Real(_, o)
+            | Sexpr::Str(_, o) => *o,
         }
     }
 }
 
 /// Reads exactly one s-expression from `text`.
 pub fn read(text: &str) -> Result<Sexpr, LabelError> {
-    let mut reader = Reader { text, bytes: text.as_bytes(), at: 0 };
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
     let expr = reader.expr()?;
     reader.skip_space();
     if reader.at < reader.bytes.len() {
-        return Err(LabelError::at(text, reader.at, "unexpected text after the expression"));
+        return Err(LabelError::at(
+            text,
+            reader.at,
+            "unexpected text after the expression",
+        ));
     }
     Ok(expr)
 }
@@ -47,14 +59,24 @@ impl Reader<'_> {
         self.skip_space();
         let start = self.at;
         match self.bytes.get(self.at) {
-            None => Err(LabelError::at(self.text, start, "expected an expression, found the end of the text")),
+            None => Err(LabelError::at(
+                self.text,
+                start,
+                "expected an expression, found the end of the text",
+            )),
             Some(b'(') => {
                 self.at += 1;
                 let mut items = Vec::new();
                 loop {
                     self.skip_space();
                     match self.bytes.get(self.at) {
-                        None => return Err(LabelError::at(self.text, start, "this `(` is never closed")),
+                        None => {
+                            return Err(LabelError::at(
+                                self.text,
+                                start,
+                                "this `(` is never closed",
+                            ));
+                        }
                         Some(b')') => {
                             self.at += 1;
                             return Ok(Sexpr::List(items, start));
@@ -71,14 +93,21 @@ impl Reader<'_> {
                     self.at += 1;
                 }
                 if self.at >= self.bytes.len() {
-                    return Err(LabelError::at(self.text, start, "this string is never closed"));
+                    return Err(LabelError::at(
+                        self.text,
+                        start,
+                        "this string is never closed",
+                    ));
                 }
                 let s = self.text[from..self.at].to_string();
                 self.at += 1;
                 Ok(Sexpr::Str(s, start))
             }
             Some(_) => {
-                while self.at < self.bytes.len() && !self.bytes[self.at].is_ascii_whitespace() && !b"()\"".contains(&self.bytes[self.at]) {
+                while self.at < self.bytes.len()
+                    && !self.bytes[self.at].is_ascii_whitespace()
+                    && !b"()\"".contains(&self.bytes[self.at])
+                {
                     self.at += 1;
                 }
                 let word = &self.text[start..self.at];

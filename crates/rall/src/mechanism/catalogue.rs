@@ -22,15 +22,18 @@ pub struct MechanismInfo {
 impl MechanismInfo {
     /// Position of a parameter, or an error message with a suggestion.
     pub fn parameter_index(&self, name: &str) -> Result<usize, String> {
-        self.parameters.iter().position(|p| p.name == name).ok_or_else(|| {
-            let known: Vec<&str> = self.parameters.iter().map(|p| p.name).collect();
-            format!(
-                "mechanism `{}` has no parameter `{name}`{} (parameters: {})",
-                self.name,
-                did_you_mean(name, known.iter().copied()),
-                known.join(", ")
-            )
-        })
+        self.parameters
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.parameters.iter().map(|p| p.name).collect();
+                format!(
+                    "mechanism `{}` has no parameter `{name}`{} (parameters: {})",
+                    self.name,
+                    did_you_mean(name, known.iter().copied()),
+                    known.join(", ")
+                )
+            })
     }
 }
 
@@ -42,7 +45,9 @@ pub struct Catalogue {
 
 impl Default for Catalogue {
     fn default() -> Self {
-        Self { mechanisms: vec![Passive::info()] }
+        Self {
+            mechanisms: vec![Passive::info()],
+        }
     }
 }
 
@@ -53,13 +58,16 @@ impl Catalogue {
 
     /// Metadata of a mechanism, or an error message with a suggestion.
     pub fn info(&self, name: &str) -> Result<&MechanismInfo, String> {
-        self.mechanisms.iter().find(|m| m.name == name).ok_or_else(|| {
-            format!(
-                "unknown mechanism `{name}`{} (the catalogue has: {})",
-                did_you_mean(name, self.names()),
-                self.names().collect::<Vec<_>>().join(", ")
-            )
-        })
+        self.mechanisms
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| {
+                format!(
+                    "unknown mechanism `{name}`{} (the catalogue has: {})",
+                    did_you_mean(name, self.names()),
+                    self.names().collect::<Vec<_>>().join(", ")
+                )
+            })
     }
 
     /// Builds an instance over the CVs of `layout`.

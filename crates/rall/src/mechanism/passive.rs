@@ -19,17 +19,34 @@ impl Passive {
             name: "pas",
             description: "passive leak i = g (v - e)",
             parameters: vec![
-                ParameterInfo { name: "g", unit: "S/cm2", default: 0.001 },
-                ParameterInfo { name: "e", unit: "mV", default: -70.0 },
+                ParameterInfo {
+                    name: "g",
+                    unit: "S/cm2",
+                    default: 0.001,
+                },
+                ParameterInfo {
+                    name: "e",
+                    unit: "mV",
+                    default: -70.0,
+                },
             ],
         }
     }
 
     pub fn new(layout: &MechanismLayout) -> Self {
         // S/cm² · µm² = 1e-8 S = 1e-2 µS
-        let conductance_us = layout.area_um2.iter().zip(&layout.parameters).map(|(a, p)| 1e-2 * p[0] * a).collect();
+        let conductance_us = layout
+            .area_um2
+            .iter()
+            .zip(&layout.parameters)
+            .map(|(a, p)| 1e-2 * p[0] * a)
+            .collect();
         let reversal_mv = layout.parameters.iter().map(|p| p[1]).collect();
-        Self { cv: layout.cv.clone(), conductance_us, reversal_mv }
+        Self {
+            cv: layout.cv.clone(),
+            conductance_us,
+            reversal_mv,
+        }
     }
 }
 
@@ -41,7 +58,12 @@ impl Mechanism for Passive {
     fn initialise(&mut self, _v_mv: &[f64]) {}
 
     fn accumulate_current(&self, v_mv: &[f64], current_na: &mut [f64], conductance_us: &mut [f64]) {
-        for ((&cv, &g), &e) in self.cv.iter().zip(&self.conductance_us).zip(&self.reversal_mv) {
+        for ((&cv, &g), &e) in self
+            .cv
+            .iter()
+            .zip(&self.conductance_us)
+            .zip(&self.reversal_mv)
+        {
             current_na[cv] += g * (v_mv[cv] - e);
             conductance_us[cv] += g;
         }

@@ -44,30 +44,59 @@ pub fn load_model(path: &Path, catalogue: &Catalogue) -> Result<Model, ModelErro
 }
 
 /// Parses model text; `file` names it in errors and `base` resolves relative paths.
-pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -> Result<Model, ModelError> {
-    let ctx = Context { text, file, base, catalogue };
+pub fn parse_model(
+    text: &str,
+    file: &str,
+    base: &Path,
+    catalogue: &Catalogue,
+) -> Result<Model, ModelError> {
+    let ctx = Context {
+        text,
+        file,
+        base,
+        catalogue,
+    };
     let table: toml::Table = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
     let (simulation, specs) = if table.contains_key("cell") {
         let multi: MultiCellFile = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
         (multi.simulation, multi.cell)
     } else {
         let mut single: CellSpec = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-        let simulation = single.simulation.take().ok_or_else(|| ctx.error(None, "missing the [simulation] table (t_stop, dt, ...)"))?;
+        let simulation = single
+            .simulation
+            .take()
+            .ok_or_else(|| ctx.error(None, "missing the [simulation] table (t_stop, dt, ...)"))?;
         (simulation, vec![single])
     };
     let options = ctx.run_options(&simulation)?;
     let mut cells = Vec::with_capacity(specs.len());
     for (index, spec) in specs.iter().enumerate() {
         if let Some(s) = &spec.simulation {
-            return Err(ctx.error(Some(s.span()), "[simulation] belongs at the top level, not inside a [[cell]]"));
+            return Err(ctx.error(
+                Some(s.span()),
+                "[simulation] belongs at the top level, not inside a [[cell]]",
+            ));
         }
-        let name = spec.name.clone().unwrap_or_else(|| if specs.len() == 1 { String::new() } else { format!("cell{index}") });
+        let name = spec.name.clone().unwrap_or_else(|| {
+            if specs.len() == 1 {
+                String::new()
+            } else {
+                format!("cell{index}")
+            }
+        });
         if cells.iter().any(|(n, _)| n == &name) {
-            return Err(ctx.error(Some(spec.morphology.span()), &format!("two cells are named `{name}`")));
+            return Err(ctx.error(
+                Some(spec.morphology.span()),
+                &format!("two cells are named `{name}`"),
+            ));
         }
         cells.push((name, ctx.cell(spec)?));
     }
-    Ok(Model { cells, options, file: PathBuf::from(file) })
+    Ok(Model {
+        cells,
+        options,
+        file: PathBuf::from(file),
+    })
 }
 
 struct Context<'a> {
@@ -88,7 +117,11 @@ impl Context<'_> {
     fn error(&self, span: Option<Range<usize>>, message: &str) -> ModelError {
         // A default value has the empty span 0..0 and no place in the file.
         let place = span.filter(|s| !s.is_empty()).map(|s| self.place(s.start));
-        ModelError { file: self.file.into(), place, message: message.into() }
+        ModelError {
+            file: self.file.into(),
+            place,
+            message: message.into(),
+        }
     }
 
     fn toml_error(&self, e: toml::de::Error) -> ModelError {
@@ -115,30 +148,50 @@ impl Context<'_> {
         let spec = s.get_ref();
         let bad = |m: &str| Err(self.error(Some(s.span()), m));
         if !(spec.dt > 0.0) {
-            return bad(&format!("simulation.dt must be positive, found {}", spec.dt));
+            return bad(&format!(
+                "simulation.dt must be positive, found {}",
+                spec.dt
+            ));
         }
         if !(spec.t_stop >= 0.0) {
-            return bad(&format!("simulation.t_stop must not be negative, found {}", spec.t_stop));
+            return bad(&format!(
+                "simulation.t_stop must not be negative, found {}",
+                spec.t_stop
+            ));
         }
         let sample_interval_ms = spec.sample_interval.unwrap_or(spec.dt);
         if !(sample_interval_ms > 0.0) {
-            return bad(&format!("simulation.sample_interval must be positive, found {sample_interval_ms}"));
+            return bad(&format!(
+                "simulation.sample_interval must be positive, found {sample_interval_ms}"
+            ));
         }
-        let integrator = match spec.integrator.as_ref().map(|i| (i.get_ref().as_str(), i.span())) {
+        let integrator = match spec
+            .integrator
+            .as_ref()
+            .map(|i| (i.get_ref().as_str(), i.span()))
+        {
             None | Some(("backward-euler", _)) => Integrator::BackwardEuler,
             Some(("crank-nicolson", _)) => Integrator::CrankNicolson,
             Some((other, span)) => {
-                let hint = crate::suggest::did_you_mean(other, ["backward-euler", "crank-nicolson"]);
+                let hint =
+                    crate::suggest::did_you_mean(other, ["backward-euler", "crank-nicolson"]);
                 return Err(self.error(Some(span), &format!("unknown integrator `{other}`{hint}; use `backward-euler` or `crank-nicolson`")));
             }
         };
-        Ok(RunOptions { t_stop_ms: spec.t_stop, dt_ms: spec.dt, sample_interval_ms, integrator })
+        Ok(RunOptions {
+            t_stop_ms: spec.t_stop,
+            dt_ms: spec.dt,
+            sample_interval_ms,
+            integrator,
+        })
     }
 
     fn cell(&self, spec: &CellSpec) -> Result<Cell, ModelError> {
         let mut cell = Cell::new(self.morphology(&spec.morphology)?);
         for (name, text) in &spec.labels {
-            cell.labels.define(name, text.get_ref()).map_err(|e| self.label_error(text.span(), &e))?;
+            cell.labels
+                .define(name, text.get_ref())
+                .map_err(|e| self.label_error(text.span(), &e))?;
         }
         if let Some(d) = &spec.discretization {
             cell.policy = self.policy(d)?;
@@ -151,47 +204,86 @@ impl Context<'_> {
             for r in &cable.region {
                 let span = r.region.span();
                 if let Some(cm) = r.cm {
-                    cell.set_cm(r.region.get_ref(), cm).map_err(|e| self.cell_error(span.clone(), e))?;
+                    cell.set_cm(r.region.get_ref(), cm)
+                        .map_err(|e| self.cell_error(span.clone(), e))?;
                 }
                 if let Some(ra) = r.ra {
-                    cell.set_ra(r.region.get_ref(), ra).map_err(|e| self.cell_error(span.clone(), e))?;
+                    cell.set_ra(r.region.get_ref(), ra)
+                        .map_err(|e| self.cell_error(span.clone(), e))?;
                 }
             }
         }
         for m in &spec.mechanism {
-            let info = self.catalogue.info(m.name.get_ref()).map_err(|e| self.error(Some(m.name.span()), &e))?;
+            let info = self
+                .catalogue
+                .info(m.name.get_ref())
+                .map_err(|e| self.error(Some(m.name.span()), &e))?;
             let mut parameters = Vec::new();
             for (key, value) in &m.parameters {
-                info.parameter_index(key.get_ref()).map_err(|e| self.error(Some(key.span()), &e))?;
+                info.parameter_index(key.get_ref())
+                    .map_err(|e| self.error(Some(key.span()), &e))?;
                 parameters.push((key.get_ref().clone(), *value));
             }
-            let region = cell.region(m.region.get_ref()).map_err(|e| self.cell_error(m.region.span(), e))?;
-            let paint = MechanismPaint { region, mechanism: m.name.get_ref().clone(), parameters };
-            let clash = cell.decor.paints.iter().any(|p| p.mechanism == paint.mechanism && !p.region.intersection(&paint.region).cables.is_empty());
+            let region = cell
+                .region(m.region.get_ref())
+                .map_err(|e| self.cell_error(m.region.span(), e))?;
+            let paint = MechanismPaint {
+                region,
+                mechanism: m.name.get_ref().clone(),
+                parameters,
+            };
+            let clash = cell.decor.paints.iter().any(|p| {
+                p.mechanism == paint.mechanism
+                    && !p.region.intersection(&paint.region).cables.is_empty()
+            });
             if clash {
-                let message = CellError::OverlappingPaint { mechanism: paint.mechanism.clone() }.to_string();
+                let message = CellError::OverlappingPaint {
+                    mechanism: paint.mechanism.clone(),
+                }
+                .to_string();
                 return Err(self.error(Some(m.name.span()), &message));
             }
             cell.decor.paints.push(paint);
         }
         for s in &spec.stimulus {
-            let locset = cell.locset(s.at.get_ref()).map_err(|e| self.cell_error(s.at.span(), e))?;
+            let locset = cell
+                .locset(s.at.get_ref())
+                .map_err(|e| self.cell_error(s.at.span(), e))?;
             if !(s.duration >= 0.0 && s.delay.is_finite() && s.amplitude.is_finite()) {
-                return Err(self.error(Some(s.at.span()), "a stimulus needs a finite delay and amplitude and a non-negative duration"));
+                return Err(self.error(
+                    Some(s.at.span()),
+                    "a stimulus needs a finite delay and amplitude and a non-negative duration",
+                ));
             }
-            cell.decor.clamps.push(CurrentClamp { locset, delay_ms: s.delay, duration_ms: s.duration, amplitude_na: s.amplitude });
+            cell.decor.clamps.push(CurrentClamp {
+                locset,
+                delay_ms: s.delay,
+                duration_ms: s.duration,
+                amplitude_na: s.amplitude,
+            });
         }
         for p in &spec.probe {
             if cell.decor.probes.iter().any(|q| q.name == p.name) {
-                return Err(self.error(Some(p.at.span()), &format!("two probes are named `{}`", p.name)));
+                return Err(self.error(
+                    Some(p.at.span()),
+                    &format!("two probes are named `{}`", p.name),
+                ));
             }
-            let locset = cell.locset(p.at.get_ref()).map_err(|e| self.cell_error(p.at.span(), e))?;
-            cell.decor.probes.push(VoltageProbe { name: p.name.clone(), locset });
+            let locset = cell
+                .locset(p.at.get_ref())
+                .map_err(|e| self.cell_error(p.at.span(), e))?;
+            cell.decor.probes.push(VoltageProbe {
+                name: p.name.clone(),
+                locset,
+            });
         }
         Ok(cell)
     }
 
-    fn morphology(&self, spec: &Spanned<MorphologySpec>) -> Result<crate::morphology::Morphology, ModelError> {
+    fn morphology(
+        &self,
+        spec: &Spanned<MorphologySpec>,
+    ) -> Result<crate::morphology::Morphology, ModelError> {
         let m = spec.get_ref();
         match (&m.swc, m.cylinder.is_empty()) {
             (Some(swc), true) => {
@@ -226,16 +318,36 @@ impl Context<'_> {
 
     fn policy(&self, d: &Spanned<DiscretizationSpec>) -> Result<CvPolicy, ModelError> {
         let spec = d.get_ref();
-        let need = |what: &str| self.error(Some(spec.policy.span()), &format!("policy `{}` needs `{what}`", spec.policy.get_ref()));
+        let need = |what: &str| {
+            self.error(
+                Some(spec.policy.span()),
+                &format!("policy `{}` needs `{what}`", spec.policy.get_ref()),
+            )
+        };
         Ok(match spec.policy.get_ref().as_str() {
-            "fixed-per-branch" => CvPolicy::FixedPerBranch(spec.per_branch.ok_or_else(|| need("per_branch"))?),
-            "max-extent" => CvPolicy::MaxExtent(spec.max_extent.filter(|e| *e > 0.0).ok_or_else(|| need("max_extent > 0 (µm)"))?),
+            "fixed-per-branch" => {
+                CvPolicy::FixedPerBranch(spec.per_branch.ok_or_else(|| need("per_branch"))?)
+            }
+            "max-extent" => CvPolicy::MaxExtent(
+                spec.max_extent
+                    .filter(|e| *e > 0.0)
+                    .ok_or_else(|| need("max_extent > 0 (µm)"))?,
+            ),
             "per-segment" => CvPolicy::PerSegment,
-            "d-lambda" => CvPolicy::DLambda { d_lambda: spec.d_lambda.unwrap_or(0.1), frequency_hz: spec.frequency.unwrap_or(100.0) },
+            "d-lambda" => CvPolicy::DLambda {
+                d_lambda: spec.d_lambda.unwrap_or(0.1),
+                frequency_hz: spec.frequency.unwrap_or(100.0),
+            },
             other => {
                 let known = ["fixed-per-branch", "max-extent", "per-segment", "d-lambda"];
                 let hint = crate::suggest::did_you_mean(other, known);
-                return Err(self.error(Some(spec.policy.span()), &format!("unknown CV policy `{other}`{hint}; use one of {}", known.join(", "))));
+                return Err(self.error(
+                    Some(spec.policy.span()),
+                    &format!(
+                        "unknown CV policy `{other}`{hint}; use one of {}",
+                        known.join(", ")
+                    ),
+                ));
             }
         })
     }

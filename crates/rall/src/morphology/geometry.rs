@@ -4,7 +4,9 @@ use super::tree::{BranchId, Morphology, Point3};
 
 /// Lateral surface of a frustum [µm²] (length and radii in µm), as NEURON and Arbor compute it.
 pub fn frustum_area_um2(length_um: f64, r0_um: f64, r1_um: f64) -> f64 {
-    std::f64::consts::PI * (r0_um + r1_um) * (length_um * length_um + (r1_um - r0_um).powi(2)).sqrt()
+    std::f64::consts::PI
+        * (r0_um + r1_um)
+        * (length_um * length_um + (r1_um - r0_um).powi(2)).sqrt()
 }
 
 /// Axial resistance of a frustum [MΩ]: the integral of `Ra dx / (π r(x)²)`,
@@ -41,7 +43,14 @@ impl Piece {
 impl Morphology {
     /// Calls `visit` for every piece of `[p0, p1]` on `branch`, cut at segment
     /// boundaries and at the sorted positions `cuts`.
-    pub fn for_each_piece(&self, branch: BranchId, p0: f64, p1: f64, cuts: &[f64], mut visit: impl FnMut(Piece)) {
+    pub fn for_each_piece(
+        &self,
+        branch: BranchId,
+        p0: f64,
+        p1: f64,
+        cuts: &[f64],
+        mut visit: impl FnMut(Piece),
+    ) {
         let b = &self.branches[branch];
         let total = b.length_um();
         let (lo, hi) = (p0.min(p1) * total, p0.max(p1) * total);
@@ -55,7 +64,10 @@ impl Morphology {
                 continue;
             }
             let seg = &self.segments[seg_index];
-            let radius = |x: f64| seg.prox_radius_um + (seg.dist_radius_um - seg.prox_radius_um) * (x - s0) / (s1 - s0);
+            let radius = |x: f64| {
+                seg.prox_radius_um
+                    + (seg.dist_radius_um - seg.prox_radius_um) * (x - s0) / (s1 - s0)
+            };
             let mut start = a;
             let inner = cuts.iter().map(|c| c * total).filter(|&c| c > a && c < z);
             for end in inner.chain(std::iter::once(z)) {
@@ -103,7 +115,10 @@ impl Morphology {
     fn locate(&self, branch: BranchId, pos: f64) -> (usize, f64) {
         let b = &self.branches[branch];
         let x = pos.clamp(0.0, 1.0) * b.length_um();
-        let k = b.cumulative_um[1..].iter().position(|&c| x <= c).unwrap_or(b.cumulative_um.len() - 2);
+        let k = b.cumulative_um[1..]
+            .iter()
+            .position(|&c| x <= c)
+            .unwrap_or(b.cumulative_um.len() - 2);
         let (s0, s1) = (b.cumulative_um[k], b.cumulative_um[k + 1]);
         (b.segments.start + k, ((x - s0) / (s1 - s0)).clamp(0.0, 1.0))
     }

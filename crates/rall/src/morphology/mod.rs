@@ -10,5 +10,7 @@ mod swc;
 mod tree;
 
 pub use geometry::{Piece, frustum_area_um2, frustum_resistance_mohm};
-pub use swc::{SwcError, SwcSample, load_swc, parse_swc};
-pub use tree::{Attachment, Branch, BranchId, Morphology, MorphologyBuilder, MorphologyError, Point3, Segment};
+pub use swc::{SwcError, SwcSample, load_swc, load_swc_text, parse_swc};
+pub use tree::{
+    Attachment, Branch, BranchId, Morphology, MorphologyBuilder, MorphologyError, Point3, Segment,
+};

@@ -29,33 +29,84 @@ pub enum SwcError {
     #[error("{file}: cannot read: {message}")]
     Io { file: String, message: String },
     #[error("{file}:{line}: expected 7 columns (id type x y z radius parent), found {found}")]
-    ColumnCount { file: String, line: usize, found: usize },
+    ColumnCount {
+        file: String,
+        line: usize,
+        found: usize,
+    },
     #[error("{file}:{line}: column {column} ({name}) must be {expected}, found `{text}`")]
-    BadNumber { file: String, line: usize, column: usize, name: &'static str, expected: &'static str, text: String },
+    BadNumber {
+        file: String,
+        line: usize,
+        column: usize,
+        name: &'static str,
+        expected: &'static str,
+        text: String,
+    },
     #[error("{file}:{line}: sample id {id} already used at line {first_line}")]
-    DuplicateId { file: String, line: usize, id: i64, first_line: usize },
+    DuplicateId {
+        file: String,
+        line: usize,
+        id: i64,
+        first_line: usize,
+    },
     #[error("{file}:{line}: sample {id} names parent {parent}, which is not in the file")]
-    MissingParent { file: String, line: usize, id: i64, parent: i64 },
+    MissingParent {
+        file: String,
+        line: usize,
+        id: i64,
+        parent: i64,
+    },
     #[error("{file}:{line}: sample {id} is part of a cycle of parents and never reaches the root")]
     Cycle { file: String, line: usize, id: i64 },
     #[error("{file}:{line}: sample {id} has radius {radius}; radii must be positive")]
-    NonPositiveRadius { file: String, line: usize, id: i64, radius: f64 },
-    #[error("{file}:{line}: the root sample {id} has tag {tag}; the root must be a soma sample (tag 1)")]
-    NonSomaRoot { file: String, line: usize, id: i64, tag: i32 },
-    #[error("{file}:{line}: sample {id} is a second root (parent -1); the first is at line {first_line}")]
-    MultipleRoots { file: String, line: usize, id: i64, first_line: usize },
+    NonPositiveRadius {
+        file: String,
+        line: usize,
+        id: i64,
+        radius: f64,
+    },
+    #[error(
+        "{file}:{line}: the root sample {id} has tag {tag}; the root must be a soma sample (tag 1)"
+    )]
+    NonSomaRoot {
+        file: String,
+        line: usize,
+        id: i64,
+        tag: i32,
+    },
+    #[error(
+        "{file}:{line}: sample {id} is a second root (parent -1); the first is at line {first_line}"
+    )]
+    MultipleRoots {
+        file: String,
+        line: usize,
+        id: i64,
+        first_line: usize,
+    },
     #[error("{file}: no samples")]
     NoSamples { file: String },
     #[error("{file}: {source}")]
-    Morphology { file: String, source: MorphologyError },
+    Morphology {
+        file: String,
+        source: MorphologyError,
+    },
 }
 
 /// Reads and imports an SWC file.
 pub fn load_swc(path: &Path) -> Result<Morphology, SwcError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| SwcError::Io { file: file.clone(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| SwcError::Io {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
     let samples = parse_swc(&text, &file)?;
     morphology_from_samples(&samples, &file)
+}
+
+/// Imports SWC text; `file` names it in errors.
+pub fn load_swc_text(text: &str, file: &str) -> Result<Morphology, SwcError> {
+    morphology_from_samples(&parse_swc(text, file)?, file)
 }
 
 /// Parses SWC text into samples, checking columns, numbers and radii.
@@ -70,7 +121,11 @@ pub fn parse_swc(text: &str, file: &str) -> Result<Vec<SwcSample>, SwcError> {
         }
         let fields: Vec<&str> = content.split_whitespace().collect();
         if fields.len() != 7 {
-            return Err(SwcError::ColumnCount { file: file.into(), line, found: fields.len() });
+            return Err(SwcError::ColumnCount {
+                file: file.into(),
+                line,
+                found: fields.len(),
+            });
         }
         let int = |c: usize| -> Result<i64, SwcError> {
             fields[c].parse::<i64>().map_err(|_| SwcError::BadNumber {
@@ -83,14 +138,18 @@ pub fn parse_swc(text: &str, file: &str) -> Result<Vec<SwcSample>, SwcError> {
             })
         };
         let real = |c: usize| -> Result<f64, SwcError> {
-            fields[c].parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| SwcError::BadNumber {
-                file: file.into(),
-                line,
-                column: c + 1,
-                name: NAMES[c],
-                expected: "a finite number",
-                text: fields[c].into(),
-            })
+            fields[c]
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| SwcError::BadNumber {
+                    file: file.into(),
+                    line,
+                    column: c + 1,
+                    name: NAMES[c],
+                    expected: "a finite number",
+                    text: fields[c].into(),
+                })
         };
         let sample = SwcSample {
             id: int(0)?,
@@ -101,7 +160,12 @@ pub fn parse_swc(text: &str, file: &str) -> Result<Vec<SwcSample>, SwcError> {
             line,
         };
         if !(sample.radius_um > 0.0) {
-            return Err(SwcError::NonPositiveRadius { file: file.into(), line, id: sample.id, radius: sample.radius_um });
+            return Err(SwcError::NonPositiveRadius {
+                file: file.into(),
+                line,
+                id: sample.id,
+                radius: sample.radius_um,
+            });
         }
         samples.push(sample);
     }
@@ -113,7 +177,10 @@ pub fn morphology_from_samples(samples: &[SwcSample], file: &str) -> Result<Morp
     let tree = SampleTree::new(samples, file)?;
     let mut builder = MorphologyBuilder::new();
     let root = tree.root;
-    let wrap = |source| SwcError::Morphology { file: file.into(), source };
+    let wrap = |source| SwcError::Morphology {
+        file: file.into(),
+        source,
+    };
 
     // Stack of (first sample of a branch, sample it grows from, attachment).
     let mut stack: Vec<(usize, usize, Option<Attachment>)> = Vec::new();
@@ -125,8 +192,13 @@ pub fn morphology_from_samples(samples: &[SwcSample], file: &str) -> Result<Morp
             (c, r),
             (Point3::new(c.x + r, c.y, c.z), r),
         ];
-        let soma = builder.add_branch(None, &points, &[1, 1], Some(samples[root].line)).map_err(wrap)?;
-        let centre = Some(Attachment { parent: soma, pos: 0.5 });
+        let soma = builder
+            .add_branch(None, &points, &[1, 1], Some(samples[root].line))
+            .map_err(wrap)?;
+        let centre = Some(Attachment {
+            parent: soma,
+            pos: 0.5,
+        });
         for &s in soma_points.iter() {
             for &child in tree.children[s].iter().rev() {
                 stack.push((child, s, centre));
@@ -146,7 +218,11 @@ pub fn morphology_from_samples(samples: &[SwcSample], file: &str) -> Result<Morp
     while let Some((first, from, attachment)) = stack.pop() {
         let start = &samples[from];
         let head = &samples[first];
-        let start_radius = if start.tag == head.tag { start.radius_um } else { head.radius_um };
+        let start_radius = if start.tag == head.tag {
+            start.radius_um
+        } else {
+            head.radius_um
+        };
         let mut points = vec![(start.point, start_radius), (head.point, head.radius_um)];
         let mut tags = vec![head.tag];
         let mut last = first;
@@ -158,8 +234,13 @@ pub fn morphology_from_samples(samples: &[SwcSample], file: &str) -> Result<Morp
             tags.push(samples[only].tag);
             last = only;
         }
-        let branch = builder.add_branch(attachment, &points, &tags, Some(head.line)).map_err(wrap)?;
-        let end = Some(Attachment { parent: branch, pos: 1.0 });
+        let branch = builder
+            .add_branch(attachment, &points, &tags, Some(head.line))
+            .map_err(wrap)?;
+        let end = Some(Attachment {
+            parent: branch,
+            pos: 1.0,
+        });
         for &child in tree.children[last].iter().rev() {
             stack.push((child, last, end));
         }
@@ -182,7 +263,12 @@ impl SampleTree {
         let mut index_of: HashMap<i64, usize> = HashMap::new();
         for (i, s) in samples.iter().enumerate() {
             if let Some(&first) = index_of.get(&s.id) {
-                return Err(SwcError::DuplicateId { file: file.into(), line: s.line, id: s.id, first_line: samples[first].line });
+                return Err(SwcError::DuplicateId {
+                    file: file.into(),
+                    line: s.line,
+                    id: s.id,
+                    first_line: samples[first].line,
+                });
             }
             index_of.insert(s.id, i);
         }
@@ -192,27 +278,52 @@ impl SampleTree {
             if s.parent < 0 {
                 if let Some(first) = root {
                     let first_line = samples[first].line;
-                    return Err(SwcError::MultipleRoots { file: file.into(), line: s.line, id: s.id, first_line });
+                    return Err(SwcError::MultipleRoots {
+                        file: file.into(),
+                        line: s.line,
+                        id: s.id,
+                        first_line,
+                    });
                 }
                 root = Some(i);
                 continue;
             }
             match index_of.get(&s.parent) {
                 Some(&p) if p != i => children[p].push(i),
-                Some(_) => return Err(SwcError::Cycle { file: file.into(), line: s.line, id: s.id }),
+                Some(_) => {
+                    return Err(SwcError::Cycle {
+                        file: file.into(),
+                        line: s.line,
+                        id: s.id,
+                    });
+                }
                 None => {
-                    return Err(SwcError::MissingParent { file: file.into(), line: s.line, id: s.id, parent: s.parent });
+                    return Err(SwcError::MissingParent {
+                        file: file.into(),
+                        line: s.line,
+                        id: s.id,
+                        parent: s.parent,
+                    });
                 }
             }
         }
         let Some(root) = root else {
             // Every sample has a parent: the parents must form a cycle.
             let s = &samples[0];
-            return Err(SwcError::Cycle { file: file.into(), line: s.line, id: s.id });
+            return Err(SwcError::Cycle {
+                file: file.into(),
+                line: s.line,
+                id: s.id,
+            });
         };
         if samples[root].tag != 1 {
             let s = &samples[root];
-            return Err(SwcError::NonSomaRoot { file: file.into(), line: s.line, id: s.id, tag: s.tag });
+            return Err(SwcError::NonSomaRoot {
+                file: file.into(),
+                line: s.line,
+                id: s.id,
+                tag: s.tag,
+            });
         }
         let mut reached = vec![false; samples.len()];
         let mut stack = vec![root];
@@ -222,22 +333,39 @@ impl SampleTree {
         }
         if let Some(i) = reached.iter().position(|r| !r) {
             let s = &samples[i];
-            return Err(SwcError::Cycle { file: file.into(), line: s.line, id: s.id });
+            return Err(SwcError::Cycle {
+                file: file.into(),
+                line: s.line,
+                id: s.id,
+            });
         }
         let tags = samples.iter().map(|s| s.tag).collect();
-        Ok(Self { root, children, tags })
+        Ok(Self {
+            root,
+            children,
+            tags,
+        })
     }
 
     /// For a one-point soma, `Some([])`; for the NeuroMorpho three-point soma,
     /// `Some([a, b])` with its two outer samples; otherwise `None`.
     fn point_soma(&self) -> Option<Vec<usize>> {
-        let soma: Vec<usize> = (0..self.tags.len()).filter(|&i| self.tags[i] == 1).collect();
+        let soma: Vec<usize> = (0..self.tags.len())
+            .filter(|&i| self.tags[i] == 1)
+            .collect();
         if soma.len() == 1 {
             return Some(Vec::new());
         }
-        let outer: Vec<usize> = self.children[self.root].iter().copied().filter(|&c| self.tags[c] == 1).collect();
-        let is_three_point =
-            soma.len() == 3 && outer.len() == 2 && outer.iter().all(|&c| self.children[c].iter().all(|&g| self.tags[g] != 1));
+        let outer: Vec<usize> = self.children[self.root]
+            .iter()
+            .copied()
+            .filter(|&c| self.tags[c] == 1)
+            .collect();
+        let is_three_point = soma.len() == 3
+            && outer.len() == 2
+            && outer
+                .iter()
+                .all(|&c| self.children[c].iter().all(|&g| self.tags[g] != 1));
         is_three_point.then_some(outer)
     }
 }

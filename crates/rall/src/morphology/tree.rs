@@ -16,7 +16,8 @@ impl Point3 {
     }
 
     pub fn distance(&self, other: &Point3) -> f64 {
-        ((self.x - other.x).powi(2) + (self.y - other.y).powi(2) + (self.z - other.z).powi(2)).sqrt()
+        ((self.x - other.x).powi(2) + (self.y - other.y).powi(2) + (self.z - other.z).powi(2))
+            .sqrt()
     }
 }
 
@@ -81,8 +82,13 @@ pub struct Morphology {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MorphologyError {
     #[error("branch {branch} has zero length{}", source_hint(*line))]
-    ZeroLengthBranch { branch: BranchId, line: Option<usize> },
-    #[error("branch {branch} attaches to branch {parent}, which does not exist yet (parents come first)")]
+    ZeroLengthBranch {
+        branch: BranchId,
+        line: Option<usize>,
+    },
+    #[error(
+        "branch {branch} attaches to branch {parent}, which does not exist yet (parents come first)"
+    )]
     UnknownParent { branch: BranchId, parent: BranchId },
     #[error("attachment position {pos} is outside [0, 1]")]
     AttachmentOutOfRange { pos: f64 },
@@ -95,7 +101,8 @@ pub enum MorphologyError {
 }
 
 fn source_hint(line: Option<usize>) -> String {
-    line.map(|l| format!(" (starting at SWC line {l})")).unwrap_or_default()
+    line.map(|l| format!(" (starting at SWC line {l})"))
+        .unwrap_or_default()
 }
 
 /// Builds a [`Morphology`] branch by branch; every branch is checked as it is added.
@@ -125,7 +132,10 @@ impl MorphologyBuilder {
         let id = self.morphology.branches.len();
         if let Some(a) = attachment {
             if a.parent >= id {
-                return Err(MorphologyError::UnknownParent { branch: id, parent: a.parent });
+                return Err(MorphologyError::UnknownParent {
+                    branch: id,
+                    parent: a.parent,
+                });
             }
             if !(0.0..=1.0).contains(&a.pos) {
                 return Err(MorphologyError::AttachmentOutOfRange { pos: a.pos });
@@ -179,7 +189,12 @@ impl MorphologyBuilder {
         tag: i32,
     ) -> Result<BranchId, MorphologyError> {
         let end = Point3::new(start.x + length_um, start.y, start.z);
-        self.add_branch(attachment, &[(start, radius_um), (end, radius_um)], &[tag], None)
+        self.add_branch(
+            attachment,
+            &[(start, radius_um), (end, radius_um)],
+            &[tag],
+            None,
+        )
     }
 
     pub fn finish(self) -> Result<Morphology, MorphologyError> {
@@ -208,7 +223,9 @@ impl Morphology {
 
     /// Total membrane area [µm²].
     pub fn total_area_um2(&self) -> f64 {
-        (0..self.branches.len()).map(|b| self.lateral_area_um2(b, 0.0, 1.0)).sum()
+        (0..self.branches.len())
+            .map(|b| self.lateral_area_um2(b, 0.0, 1.0))
+            .sum()
     }
 
     /// Total length of all branches [µm].

@@ -1,0 +1,86 @@
+//! `rall run`: a model file in, a CSV of probe traces (and optionally a PNG plot) out.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rall::mechanism::Catalogue;
+use rall::model::load_model;
+use rall::{Simulation, Traces};
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub struct RunArgs {
+    pub model: PathBuf,
+    pub output: PathBuf,
+    pub plot: Option<PathBuf>,
+    pub t_stop: Option<f64>,
+    pub dt: Option<f64>,
+    pub quiet: bool,
+}
+
+pub fn run(args: &RunArgs) -> Result<(), String> {
+    let catalogue = Catalogue::default();
+    let mut model = load_model(&args.model, &catalogue).map_err(|e| e.to_string())?;
+    if let Some(t) = args.t_stop {
+        model.options.t_stop_ms = t;
+    }
+    if let Some(dt) = args.dt {
+        model.options.dt_ms = dt;
+    }
+    let mut simulation = Simulation::new(&model.cells, &catalogue)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let cvs: usize = simulation
+        .cells()
+        .iter()
+        .map(|c| c.voltages_mv().len())
+        .sum();
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(1000)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulating [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
+        )
+        .unwrap(),
+    );
+    let start = Instant::now();
+    let traces = simulation
+        .run(&model.options, |fraction| {
+            bar.set_position((fraction * 1000.0) as u64)
+        })
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    bar.finish_and_clear();
+    let wall = start.elapsed().as_secs_f64();
+    write_csv(&traces, &args.output)?;
+    let o = &model.options;
+    eprintln!(
+        "simulated {} ms ({} cells, {cvs} CVs, dt {} ms) in {wall:.3} s; wrote {} samples of {} probes to {}",
+        o.t_stop_ms,
+        model.cells.len(),
+        o.dt_ms,
+        traces.time_ms.len(),
+        traces.names.len(),
+        args.output.display()
+    );
+    if let Some(png) = &args.plot {
+        let title = args
+            .model
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        crate::plot::plot_traces(&traces, &title, png)?;
+        eprintln!("wrote the plot to {}", png.display());
+    }
+    Ok(())
+}
+
+fn write_csv(traces: &Traces, path: &PathBuf) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    traces
+        .write_csv(&mut out)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}

@@ -1,0 +1,155 @@
+//! Time stepping against closed forms: a single isopotential compartment's
+//! backward-Euler and Crank-Nicolson recurrences, stimulus timing, parallel
+//! cells, and the error raised when the state goes non-finite.
+
+use approx::assert_relative_eq;
+use rall::discretize::CvPolicy;
+use rall::engine::Integrator;
+use rall::mechanism::Catalogue;
+use rall::morphology::{MorphologyBuilder, Point3};
+use rall::simulation::SimulationError;
+use rall::{Cell, RunOptions, Simulation};
+use std::f64::consts::PI;
+
+/// A sphere-equivalent soma (one CV) with a leak: an RC circuit.
+fn rc_cell(g_leak: f64, e_leak: f64) -> Cell {
+    let mut b = MorphologyBuilder::new();
+    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1)
+        .unwrap();
+    let mut cell = Cell::new(b.finish().unwrap());
+    cell.policy = CvPolicy::FixedPerBranch(1);
+    cell.decor.cable.v_init_mv = e_leak;
+    cell.paint("(all)", "pas", &[("g", g_leak), ("e", e_leak)])
+        .unwrap();
+    cell.probe_voltage("v", "(location 0 0.5)").unwrap();
+    cell
+}
+
+#[test]
+fn single_compartment_steps_follow_the_exact_be_and_cn_recurrences() {
+    let (g, e, amp) = (1e-4, -65.0, 0.05);
+    let area = 2.0 * PI * 10.0 * 20.0; // µm²
+    let c_nf = 1e-5 * area;
+    let g_us = 1e-2 * g * area;
+    let (delay, duration, dt) = (1.0, 3.0, 0.025);
+    for integrator in [Integrator::BackwardEuler, Integrator::CrankNicolson] {
+        let mut cell = rc_cell(g, e);
+        cell.place_current_clamp("(location 0 0.5)", delay, duration, amp)
+            .unwrap();
+        let mut sim = Simulation::single(&cell, &Catalogue::default()).unwrap();
+        let options = RunOptions {
+            t_stop_ms: 10.0,
+            dt_ms: dt,
+            sample_interval_ms: dt,
+            integrator,
+        };
+        let traces = sim.run(&options, |_| {}).unwrap();
+        // Closed form per step: u' = a u + b I with u = v - e.
+        let a = c_nf / dt;
+        let (factor, gain) = match integrator {
+            Integrator::BackwardEuler => (a / (a + g_us), 1.0 / (a + g_us)),
+            Integrator::CrankNicolson => {
+                ((a - 0.5 * g_us) / (a + 0.5 * g_us), 1.0 / (a + 0.5 * g_us))
+            }
+        };
+        let mut u = 0.0;
+        for (k, v) in traces.column("v").unwrap().iter().enumerate() {
+            assert_relative_eq!(*v, e + u, max_relative = 1e-11);
+            let t_mid = (k as f64 + 0.5) * dt;
+            let i = if t_mid >= delay && t_mid < delay + duration {
+                amp
+            } else {
+                0.0
+            };
+            u = factor * u + gain * i;
+        }
+    }
+}
+
+#[test]
+fn crank_nicolson_converges_at_second_order_and_backward_euler_at_first() {
+    // Error against the exact RC response at t = 5 ms, for two step sizes.
+    let (g, e, amp) = (1e-4, -65.0, 0.05);
+    let area = 2.0 * PI * 10.0 * 20.0;
+    let (c_nf, g_us) = (1e-5 * area, 1e-2 * g * area);
+    let exact = e + amp / g_us * (1.0 - (-5.0 * g_us / c_nf).exp());
+    let error = |integrator, dt: f64| {
+        let mut cell = rc_cell(g, e);
+        cell.place_current_clamp("(location 0 0.5)", 0.0, 100.0, amp)
+            .unwrap();
+        let mut sim = Simulation::single(&cell, &Catalogue::default()).unwrap();
+        let options = RunOptions {
+            t_stop_ms: 5.0,
+            dt_ms: dt,
+            sample_interval_ms: 5.0,
+            integrator,
+        };
+        let traces = sim.run(&options, |_| {}).unwrap();
+        (traces.column("v").unwrap()[1] - exact).abs()
+    };
+    let be = error(Integrator::BackwardEuler, 0.1) / error(Integrator::BackwardEuler, 0.05);
+    let cn = error(Integrator::CrankNicolson, 0.1) / error(Integrator::CrankNicolson, 0.05);
+    assert!((be - 2.0).abs() < 0.1, "backward Euler error ratio {be}");
+    assert!((cn - 4.0).abs() < 0.2, "Crank-Nicolson error ratio {cn}");
+}
+
+#[test]
+fn cells_run_in_parallel_give_the_same_traces_as_alone() {
+    let mut a = rc_cell(1e-4, -65.0);
+    a.place_current_clamp("(location 0 0.5)", 1.0, 2.0, 0.1)
+        .unwrap();
+    let mut b = rc_cell(3e-4, -70.0);
+    b.place_current_clamp("(location 0 0.5)", 0.5, 5.0, -0.05)
+        .unwrap();
+    let options = RunOptions {
+        t_stop_ms: 10.0,
+        dt_ms: 0.025,
+        sample_interval_ms: 0.1,
+        ..Default::default()
+    };
+    let catalogue = Catalogue::default();
+    let cells = vec![("a".to_string(), a.clone()), ("b".to_string(), b.clone())];
+    let together = Simulation::new(&cells, &catalogue)
+        .unwrap()
+        .run(&options, |_| {})
+        .unwrap();
+    assert_eq!(together.names, vec!["a.v", "b.v"]);
+    for (name, cell) in [("a.v", a), ("b.v", b)] {
+        let alone = Simulation::single(&cell, &catalogue)
+            .unwrap()
+            .run(&options, |_| {})
+            .unwrap();
+        assert_eq!(together.column(name).unwrap(), alone.column("v").unwrap());
+    }
+}
+
+#[test]
+fn a_blow_up_stops_the_run_and_names_the_cv_and_time() {
+    let mut cell = rc_cell(1e-4, -65.0);
+    cell.place_current_clamp("(location 0 0.5)", 2.0, 1.0, f64::MAX)
+        .unwrap();
+    cell.place_current_clamp("(location 0 0.5)", 2.0, 1.0, f64::MAX)
+        .unwrap();
+    let mut sim = Simulation::single(&cell, &Catalogue::default()).unwrap();
+    let err = sim
+        .run(
+            &RunOptions {
+                t_stop_ms: 5.0,
+                ..Default::default()
+            },
+            |_| {},
+        )
+        .unwrap_err();
+    let SimulationError::Engine { source, .. } = &err else {
+        panic!("{err}")
+    };
+    let text = err.to_string();
+    assert!(text.contains("CV 1 (branch 0 at 0.5000)"), "{text}");
+    assert!(text.contains("t = 2.0000 ms"), "{text}");
+    assert!(text.contains("the membrane current became -inf"), "{text}");
+    assert!(text.starts_with("the membrane current"), "{text}");
+    assert!(matches!(
+        source,
+        rall::engine::EngineError::NonFinite { .. }
+    ));
+}

@@ -1,0 +1,166 @@
+//! Model files: a valid file builds the cell it describes; each kind of mistake
+//! is reported with the file, line and column of the offending key or value.
+
+use rall::mechanism::Catalogue;
+use rall::model::{Model, ModelError, parse_model};
+use std::path::PathBuf;
+
+fn parse(text: &str) -> Result<Model, ModelError> {
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    parse_model(text, "model.toml", &base, &Catalogue::default())
+}
+
+const GOOD: &str = r#"
+[simulation]
+t_stop = 5.0
+dt = 0.01
+sample_interval = 0.5
+integrator = "crank-nicolson"
+
+[morphology]
+[[morphology.cylinder]]
+length = 20.0
+diameter = 20.0
+tag = 1
+[[morphology.cylinder]]
+parent = 0
+length = 200.0
+diameter = 2.0
+
+[labels]
+mid = "(location 1 0.5)"
+
+[discretization]
+policy = "max-extent"
+max_extent = 10.0
+
+[cable]
+ra = 150.0
+v_init = -70.0
+[[cable.region]]
+region = "(tag 3)"
+cm = 2.0
+
+[[mechanism]]
+name = "pas"
+parameters = { g = 1e-4, e = -70.0 }
+
+[[stimulus]]
+at = "mid"
+delay = 1.0
+duration = 2.0
+amplitude = 0.1
+
+[[probe]]
+name = "soma"
+at = "(location 0 0.5)"
+"#;
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+fn error_with(replace: &str, by: &str) -> (ModelError, String) {
+    assert!(GOOD.contains(replace), "{replace}");
+    let text = GOOD.replacen(replace, by, 1);
+    (parse(&text).unwrap_err(), text)
+}
+
+#[test]
+fn a_valid_file_builds_the_cell_it_describes() {
+    let model = parse(GOOD).unwrap();
+    assert_eq!(model.cells.len(), 1);
+    let o = &model.options;
+    assert_eq!(
+        (o.t_stop_ms, o.dt_ms, o.sample_interval_ms),
+        (5.0, 0.01, 0.5)
+    );
+    assert_eq!(o.integrator, rall::engine::Integrator::CrankNicolson);
+    let cell = &model.cells[0].1;
+    assert_eq!(cell.morphology.branches.len(), 2);
+    assert_eq!(cell.decor.cable.ra_ohm_cm.default, 150.0);
+    assert_eq!(cell.decor.cable.v_init_mv, -70.0);
+    assert_eq!(cell.decor.paints[0].parameters.len(), 2);
+    assert_eq!(cell.decor.clamps[0].locset.locations[0].branch, 1);
+    let layout = rall::cell::lower_cell(cell, &Catalogue::default()).unwrap();
+    // 20 µm soma -> 2 CVs, 200 µm dendrite -> 20 CVs, plus root and two end junctions
+    assert_eq!(layout.geometry.len(), 2 + 20 + 3);
+}
+
+#[test]
+fn unknown_keys_are_reported_at_their_line() {
+    let (e, text) = error_with("ra = 150.0", "rA = 150.0");
+    assert_eq!(e.place.unwrap().0, line_of(&text, "rA = 150.0"), "{e}");
+    assert!(e.message.contains("unknown field `rA`"), "{e}");
+}
+
+#[test]
+fn unknown_mechanisms_and_parameters_get_suggestions() {
+    let (e, text) = error_with("name = \"pas\"", "name = \"pass\"");
+    assert_eq!(e.place.unwrap().0, line_of(&text, "\"pass\""));
+    assert!(
+        e.to_string()
+            .contains("unknown mechanism `pass` (did you mean `pas`?)"),
+        "{e}"
+    );
+    let (e, _) = error_with("g = 1e-4", "gbar = 1e-4");
+    assert!(e.to_string().contains("has no parameter `gbar`"), "{e}");
+    assert!(e.to_string().starts_with("model.toml:"), "{e}");
+}
+
+#[test]
+fn label_errors_point_into_the_label() {
+    let (e, text) = error_with("(location 1 0.5)", "(locaton 1 0.5)");
+    let (line, column) = e.place.unwrap();
+    assert_eq!(line, line_of(&text, "locaton"));
+    // `mid = "(locaton` : the label starts at column 8, the bad word at column 9.
+    assert_eq!(column, 8 + 1);
+    assert!(e.message.contains("did you mean `location`"), "{e}");
+    let (e, _) = error_with("at = \"mid\"", "at = \"midd\"");
+    assert!(
+        e.message
+            .contains("no label named `midd` (did you mean `mid`?)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_values_and_missing_files_are_reported() {
+    let (e, _) = error_with("policy = \"max-extent\"", "policy = \"max-extend\"");
+    assert!(e.message.contains("did you mean `max-extent`"), "{e}");
+    let (e, _) = error_with("integrator = \"crank-nicolson\"", "integrator = \"rk4\"");
+    assert!(e.message.contains("unknown integrator `rk4`"), "{e}");
+    let (e, _) = error_with("dt = 0.01", "dt = -1.0");
+    assert!(e.message.contains("dt must be positive"), "{e}");
+    let (e, _) = error_with(
+        "[morphology]\n[[morphology.cylinder]]",
+        "[morphology]\nswc = \"nowhere.swc\"\n[[morphology.cylinder]]",
+    );
+    assert!(e.message.contains("either `swc"), "{e}");
+    let text = GOOD.replace("[morphology]\n", "[morphology]\nswc = \"nowhere.swc\"\n").replace("[[morphology.cylinder]]\nlength = 20.0\ndiameter = 20.0\ntag = 1\n[[morphology.cylinder]]\nparent = 0\nlength = 200.0\ndiameter = 2.0\n", "");
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("nowhere.swc: cannot read"), "{e}");
+    let e = parse("[simulation\nt_stop = 1").unwrap_err();
+    assert_eq!(e.place.unwrap().0, 1, "{e}");
+}
+
+#[test]
+fn several_cells_live_under_cell_tables() {
+    let text = r#"
+[simulation]
+t_stop = 1.0
+
+[[cell]]
+name = "ball"
+morphology = { swc = "data/C4A.swc" }
+
+[[cell]]
+name = "stick"
+[cell.morphology]
+cylinder = [{ length = 100.0, diameter = 1.0 }]
+"#;
+    let model = parse(text).unwrap();
+    let names: Vec<&str> = model.cells.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, vec!["ball", "stick"]);
+    assert_eq!(model.cells[1].1.morphology.branches.len(), 1);
+}
