@@ -98,11 +98,9 @@ impl Simulation {
                 cell: name.clone(),
                 source,
             })?;
-            let integrator = CellIntegrator::new(&layout, catalogue).map_err(|source| {
-                SimulationError::Engine {
-                    cell: name.clone(),
-                    source,
-                }
+            let integrator = CellIntegrator::new(&layout, catalogue).map_err(|source| SimulationError::Engine {
+                cell: name.clone(),
+                source,
             })?;
             integrators.push(integrator);
         }
@@ -127,22 +125,14 @@ impl Simulation {
         let mut names = Vec::new();
         for (cell_name, cell) in self.names.iter().zip(&self.cells) {
             for p in cell.probe_names() {
-                names.push(if prefix {
-                    format!("{cell_name}.{p}")
-                } else {
-                    p.clone()
-                });
+                names.push(if prefix { format!("{cell_name}.{p}") } else { p.clone() });
             }
         }
         names
     }
 
     /// Runs from t = 0 to `t_stop_ms`, calling `progress` with the fraction done.
-    pub fn run(
-        &mut self,
-        options: &RunOptions,
-        progress: impl Fn(f64),
-    ) -> Result<Traces, SimulationError> {
+    pub fn run(&mut self, options: &RunOptions, progress: impl Fn(f64)) -> Result<Traces, SimulationError> {
         let RunOptions {
             t_stop_ms,
             dt_ms,

@@ -48,10 +48,7 @@ mod tests {
 
     #[test]
     fn closest_name_is_suggested_only_when_close() {
-        assert_eq!(
-            closest("dendrit", ["soma", "dendrite", "axon"]),
-            Some("dendrite")
-        );
+        assert_eq!(closest("dendrit", ["soma", "dendrite", "axon"]), Some("dendrite"));
         assert_eq!(closest("xyzzy", ["soma", "dendrite", "axon"]), None);
     }
 }

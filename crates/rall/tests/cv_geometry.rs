@@ -35,10 +35,7 @@ fn cylinder_cvs_have_the_areas_and_conductances_of_their_halves() {
             CvKind::Junction
         ]
     );
-    assert_eq!(
-        g.parent,
-        vec![None, Some(0), Some(1), Some(2), Some(3), Some(4)]
-    );
+    assert_eq!(g.parent, vec![None, Some(0), Some(1), Some(2), Some(3), Some(4)]);
     let area = 2.0 * PI * 1.0 * 25.0; // 2πrL
     // R = Ra L / (π r²): Ω·cm·µm/µm² = 1e4 Ω; in MΩ: 1e-2 Ra L / (π r²)
     let half = 1e-2 * 100.0 * 12.5 / PI;
@@ -46,21 +43,9 @@ fn cylinder_cvs_have_the_areas_and_conductances_of_their_halves() {
         assert_relative_eq!(props.area_um2[cv], area, max_relative = 1e-12);
         assert_relative_eq!(props.capacitance_nf[cv], 1e-5 * area, max_relative = 1e-12);
     }
-    assert_relative_eq!(
-        props.axial_conductance_us[1],
-        1.0 / half,
-        max_relative = 1e-12
-    );
-    assert_relative_eq!(
-        props.axial_conductance_us[2],
-        1.0 / (2.0 * half),
-        max_relative = 1e-12
-    );
-    assert_relative_eq!(
-        props.axial_conductance_us[5],
-        1.0 / half,
-        max_relative = 1e-12
-    );
+    assert_relative_eq!(props.axial_conductance_us[1], 1.0 / half, max_relative = 1e-12);
+    assert_relative_eq!(props.axial_conductance_us[2], 1.0 / (2.0 * half), max_relative = 1e-12);
+    assert_relative_eq!(props.axial_conductance_us[5], 1.0 / half, max_relative = 1e-12);
     assert_eq!(props.area_um2[0], 0.0);
     assert_eq!(props.capacitance_nf[5], 0.0);
 }
@@ -77,16 +62,8 @@ fn tapered_frustum_areas_and_resistances_integrate_the_taper() {
     let layout = lower_cell(&cell, &Catalogue::default()).unwrap();
     let props = &layout.properties;
     let slant = |l: f64, r0: f64, r1: f64| PI * (r0 + r1) * (l * l + (r1 - r0) * (r1 - r0)).sqrt();
-    assert_relative_eq!(
-        props.area_um2[1],
-        slant(5.0, 2.0, 1.5),
-        max_relative = 1e-12
-    );
-    assert_relative_eq!(
-        props.area_um2[2],
-        slant(5.0, 1.5, 1.0),
-        max_relative = 1e-12
-    );
+    assert_relative_eq!(props.area_um2[1], slant(5.0, 2.0, 1.5), max_relative = 1e-12);
+    assert_relative_eq!(props.area_um2[2], slant(5.0, 1.5, 1.0), max_relative = 1e-12);
     // ∫ dx / (π r(x)²) over a linear taper = L / (π r0 r1)
     let r = |l: f64, r0: f64, r1: f64| 1e-2 * 50.0 * l / (PI * r0 * r1);
     assert_relative_eq!(
@@ -114,10 +91,7 @@ fn one_point_soma_is_a_sphere_equivalent_cylinder_with_children_at_its_centre() 
     assert_eq!(morphology.branches.len(), 2);
     assert_eq!(
         morphology.branches[1].attachment,
-        Some(Attachment {
-            parent: 0,
-            pos: 0.5
-        })
+        Some(Attachment { parent: 0, pos: 0.5 })
     );
     // The soma's lateral area equals the sphere's, 4πr².
     assert_relative_eq!(
@@ -126,11 +100,7 @@ fn one_point_soma_is_a_sphere_equivalent_cylinder_with_children_at_its_centre() 
         max_relative = 1e-12
     );
     // The dendrite starts at the soma centre with its own radius: 20 µm long.
-    assert_relative_eq!(
-        morphology.branches[1].length_um(),
-        20.0,
-        max_relative = 1e-12
-    );
+    assert_relative_eq!(morphology.branches[1].length_um(), 20.0, max_relative = 1e-12);
     assert_eq!(
         morphology.segments[morphology.branches[1].segments.start].prox_radius_um,
         0.5
@@ -143,11 +113,7 @@ fn one_point_soma_is_a_sphere_equivalent_cylinder_with_children_at_its_centre() 
     let g = &layout.geometry;
     // root, soma CV, soma end junction, dendrite CV, dendrite end junction
     assert_eq!(g.len(), 5);
-    assert_eq!(
-        g.parent[3],
-        Some(1),
-        "the dendrite hangs from the soma's centre node"
-    );
+    assert_eq!(g.parent[3], Some(1), "the dendrite hangs from the soma's centre node");
     // NEURON links a child at an interior point through the child's half segment only.
     let half_dendrite = 1e-2 * 100.0 * 10.0 / (PI * 0.25);
     assert_relative_eq!(
@@ -179,17 +145,8 @@ fn children_at_a_branch_end_share_its_junction() {
     let mut b = MorphologyBuilder::new();
     let root = b.add_cylinder(None, p(0.0), 10.0, 1.0, 1).unwrap();
     for _ in 0..3 {
-        b.add_cylinder(
-            Some(Attachment {
-                parent: root,
-                pos: 1.0,
-            }),
-            p(10.0),
-            10.0,
-            0.5,
-            3,
-        )
-        .unwrap();
+        b.add_cylinder(Some(Attachment { parent: root, pos: 1.0 }), p(10.0), 10.0, 0.5, 3)
+            .unwrap();
     }
     let mut cell = Cell::new(b.finish().unwrap());
     cell.policy = CvPolicy::FixedPerBranch(2);

@@ -14,13 +14,11 @@ use std::f64::consts::PI;
 /// A sphere-equivalent soma (one CV) with a leak: an RC circuit.
 fn rc_cell(g_leak: f64, e_leak: f64) -> Cell {
     let mut b = MorphologyBuilder::new();
-    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1)
-        .unwrap();
+    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
     let mut cell = Cell::new(b.finish().unwrap());
     cell.policy = CvPolicy::FixedPerBranch(1);
     cell.decor.cable.v_init_mv = e_leak;
-    cell.paint("(all)", "pas", &[("g", g_leak), ("e", e_leak)])
-        .unwrap();
+    cell.paint("(all)", "pas", &[("g", g_leak), ("e", e_leak)]).unwrap();
     cell.probe_voltage("v", "(location 0 0.5)").unwrap();
     cell
 }
@@ -48,13 +46,13 @@ fn single_compartment_steps_follow_the_exact_be_and_cn_recurrences() {
         let a = c_nf / dt;
         let (factor, gain) = match integrator {
             Integrator::BackwardEuler => (a / (a + g_us), 1.0 / (a + g_us)),
-            Integrator::CrankNicolson => {
-                ((a - 0.5 * g_us) / (a + 0.5 * g_us), 1.0 / (a + 0.5 * g_us))
-            }
+            Integrator::CrankNicolson => ((a - 0.5 * g_us) / (a + 0.5 * g_us), 1.0 / (a + 0.5 * g_us)),
         };
         let mut u = 0.0;
         for (k, v) in traces.column("v").unwrap().iter().enumerate() {
-            assert_relative_eq!(*v, e + u, max_relative = 1e-11);
+            // Round-off only: eliminating the two end junctions, whose links are ~200x
+            // stiffer than C/dt, costs a few digits over the 400 steps.
+            assert_relative_eq!(*v, e + u, max_relative = 1e-9);
             let t_mid = (k as f64 + 0.5) * dt;
             let i = if t_mid >= delay && t_mid < delay + duration {
                 amp
@@ -75,8 +73,7 @@ fn crank_nicolson_converges_at_second_order_and_backward_euler_at_first() {
     let exact = e + amp / g_us * (1.0 - (-5.0 * g_us / c_nf).exp());
     let error = |integrator, dt: f64| {
         let mut cell = rc_cell(g, e);
-        cell.place_current_clamp("(location 0 0.5)", 0.0, 100.0, amp)
-            .unwrap();
+        cell.place_current_clamp("(location 0 0.5)", 0.0, 100.0, amp).unwrap();
         let mut sim = Simulation::single(&cell, &Catalogue::default()).unwrap();
         let options = RunOptions {
             t_stop_ms: 5.0,
@@ -96,11 +93,9 @@ fn crank_nicolson_converges_at_second_order_and_backward_euler_at_first() {
 #[test]
 fn cells_run_in_parallel_give_the_same_traces_as_alone() {
     let mut a = rc_cell(1e-4, -65.0);
-    a.place_current_clamp("(location 0 0.5)", 1.0, 2.0, 0.1)
-        .unwrap();
+    a.place_current_clamp("(location 0 0.5)", 1.0, 2.0, 0.1).unwrap();
     let mut b = rc_cell(3e-4, -70.0);
-    b.place_current_clamp("(location 0 0.5)", 0.5, 5.0, -0.05)
-        .unwrap();
+    b.place_current_clamp("(location 0 0.5)", 0.5, 5.0, -0.05).unwrap();
     let options = RunOptions {
         t_stop_ms: 10.0,
         dt_ms: 0.025,
@@ -148,8 +143,5 @@ fn a_blow_up_stops_the_run_and_names_the_cv_and_time() {
     assert!(text.contains("t = 2.0000 ms"), "{text}");
     assert!(text.contains("the membrane current became -inf"), "{text}");
     assert!(text.starts_with("the membrane current"), "{text}");
-    assert!(matches!(
-        source,
-        rall::engine::EngineError::NonFinite { .. }
-    ));
+    assert!(matches!(source, rall::engine::EngineError::NonFinite { .. }));
 }

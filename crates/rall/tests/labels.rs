@@ -21,13 +21,7 @@ fn cables(d: &LabelDictionary, m: &Morphology, text: &str) -> Vec<(usize, f64, f
     let r = d.region(m, text).unwrap_or_else(|e| panic!("{text}: {e}"));
     r.cables
         .iter()
-        .map(|c: &Cable| {
-            (
-                c.branch,
-                (c.prox * 1e9).round() / 1e9,
-                (c.dist * 1e9).round() / 1e9,
-            )
-        })
+        .map(|c: &Cable| (c.branch, (c.prox * 1e9).round() / 1e9, (c.dist * 1e9).round() / 1e9))
         .collect()
 }
 
@@ -84,24 +78,14 @@ fn locsets_list_their_locations() {
     let locs = |t: &str| d.locset(&m, t).unwrap().locations;
     let tips: Vec<usize> = locs("(terminal)").iter().map(|l| l.branch).collect();
     assert_eq!(tips, vec![2, 3, 4]);
-    assert_eq!(
-        locs("(root)"),
-        vec![Location {
-            branch: 0,
-            pos: 0.0
-        }]
-    );
+    assert_eq!(locs("(root)"), vec![Location { branch: 0, pos: 0.0 }]);
     assert_eq!(locs("(join (location 2 0.25) (root))").len(), 2);
     assert_eq!(locs("(on-branches 0.5)").len(), 5);
 
     let drawn = locs("(uniform (tag 3) 0 9 42)");
     assert_eq!(drawn.len(), 10);
     assert!(drawn.iter().all(|l| (1..=3).contains(&l.branch)));
-    assert_eq!(
-        drawn,
-        locs("(uniform (tag 3) 0 9 42)"),
-        "same seed, same locations"
-    );
+    assert_eq!(drawn, locs("(uniform (tag 3) 0 9 42)"), "same seed, same locations");
     assert_ne!(drawn, locs("(uniform (tag 3) 0 9 43)"));
     assert_eq!(locs("(uniform (tag 3) 3 5 42)"), drawn[3..=5].to_vec());
     // Uniform by length: b1 holds 100 of the 200 µm of dendrite; about half of many draws land there.
@@ -121,10 +105,7 @@ fn named_labels_resolve_and_bad_names_get_suggestions() {
         "(intersect (region \"dendrites\") (proximal-interval (locset \"tips\") 30))",
     )
     .unwrap();
-    assert_eq!(
-        cables(&d, &m, "proximal_dendrites"),
-        vec![(2, 0.4, 1.0), (3, 0.4, 1.0)]
-    );
+    assert_eq!(cables(&d, &m, "proximal_dendrites"), vec![(2, 0.4, 1.0), (3, 0.4, 1.0)]);
 
     let e = d.region(&m, "(region \"dendrite\")").unwrap_err();
     assert!(
@@ -133,10 +114,7 @@ fn named_labels_resolve_and_bad_names_get_suggestions() {
         "{e}"
     );
     let e = d.region(&m, "tips").unwrap_err();
-    assert!(
-        e.message.contains("is a locset, but a region is expected"),
-        "{e}"
-    );
+    assert!(e.message.contains("is a locset, but a region is expected"), "{e}");
     d.define("a", "(region \"b\")").unwrap();
     d.define("b", "(join (tag 1) (region \"a\"))").unwrap();
     let e = d.region(&m, "a").unwrap_err();

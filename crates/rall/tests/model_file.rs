@@ -71,10 +71,7 @@ fn a_valid_file_builds_the_cell_it_describes() {
     let model = parse(GOOD).unwrap();
     assert_eq!(model.cells.len(), 1);
     let o = &model.options;
-    assert_eq!(
-        (o.t_stop_ms, o.dt_ms, o.sample_interval_ms),
-        (5.0, 0.01, 0.5)
-    );
+    assert_eq!((o.t_stop_ms, o.dt_ms, o.sample_interval_ms), (5.0, 0.01, 0.5));
     assert_eq!(o.integrator, rall::engine::Integrator::CrankNicolson);
     let cell = &model.cells[0].1;
     assert_eq!(cell.morphology.branches.len(), 2);
@@ -99,8 +96,7 @@ fn unknown_mechanisms_and_parameters_get_suggestions() {
     let (e, text) = error_with("name = \"pas\"", "name = \"pass\"");
     assert_eq!(e.place.unwrap().0, line_of(&text, "\"pass\""));
     assert!(
-        e.to_string()
-            .contains("unknown mechanism `pass` (did you mean `pas`?)"),
+        e.to_string().contains("unknown mechanism `pass` (did you mean `pas`?)"),
         "{e}"
     );
     let (e, _) = error_with("g = 1e-4", "gbar = 1e-4");
@@ -117,11 +113,7 @@ fn label_errors_point_into_the_label() {
     assert_eq!(column, 8 + 1);
     assert!(e.message.contains("did you mean `location`"), "{e}");
     let (e, _) = error_with("at = \"mid\"", "at = \"midd\"");
-    assert!(
-        e.message
-            .contains("no label named `midd` (did you mean `mid`?)"),
-        "{e}"
-    );
+    assert!(e.message.contains("no label named `midd` (did you mean `mid`?)"), "{e}");
 }
 
 #[test]

@@ -34,8 +34,7 @@ fn passive_cell(mut cell: Cell, policy: CvPolicy, tip: &str) -> Cell {
     cell.decor.cable.v_init_mv = EM_MV;
     cell.paint("(all)", "pas", &[("g", 1.0 / RM_OHM_CM2), ("e", EM_MV)])
         .unwrap();
-    cell.place_current_clamp("(location 0 0)", 0.0, 1e9, I_NA)
-        .unwrap();
+    cell.place_current_clamp("(location 0 0)", 0.0, 1e9, I_NA).unwrap();
     cell.probe_voltage("x0", "(location 0 0)").unwrap();
     cell.probe_voltage("x1", tip).unwrap();
     cell
@@ -129,10 +128,7 @@ fn rallpack2_binary_tree_matches_its_equivalent_cylinder() {
         for &parent in &level {
             for _ in 0..2 {
                 let a = Some(Attachment { parent, pos: 1.0 });
-                next.push(
-                    b.add_cylinder(a, Point3::new(0.0, 0.0, 0.0), len, d / 2.0, 3)
-                        .unwrap(),
-                );
+                next.push(b.add_cylinder(a, Point3::new(0.0, 0.0, 0.0), len, d / 2.0, 3).unwrap());
             }
         }
         level = next;
@@ -143,16 +139,11 @@ fn rallpack2_binary_tree_matches_its_equivalent_cylinder() {
     let cell = passive_cell(Cell::new(morphology), CvPolicy::FixedPerBranch(9), &tip);
     let traces = run(&cell, 0.005);
 
-    for (probe, x, reference_file) in [
-        ("x0", 0.0, "ref_branch.0"),
-        ("x1", electrotonic, "ref_branch.x"),
-    ] {
+    for (probe, x, reference_file) in [("x0", 0.0, "ref_branch.0"), ("x1", electrotonic, "ref_branch.x")] {
         let analytic: Vec<f64> = traces
             .time_ms
             .iter()
-            .map(|t| {
-                EM_MV + sealed_cable_step_mv(x, electrotonic, t / TAU_MS, r_inf_mohm(32.0), I_NA)
-            })
+            .map(|t| EM_MV + sealed_cable_step_mv(x, electrotonic, t / TAU_MS, r_inf_mohm(32.0), I_NA))
             .collect();
         check(
             &format!("rallpack 2 {probe} vs equivalent cylinder"),

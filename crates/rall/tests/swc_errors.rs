@@ -17,10 +17,7 @@ fn wrong_column_count_names_the_line() {
             found: 6
         }
     );
-    assert!(
-        e.to_string().starts_with("cell.swc:3: expected 7 columns"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("cell.swc:3: expected 7 columns"), "{e}");
 }
 
 #[test]
@@ -94,15 +91,9 @@ fn duplicate_ids_name_both_lines() {
 #[test]
 fn non_positive_radius_is_rejected() {
     let e = error("1 1 0 0 0 5 -1\n2 3 0 10 0 0 1\n");
-    assert!(
-        matches!(e, SwcError::NonPositiveRadius { line: 2, id: 2, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, SwcError::NonPositiveRadius { line: 2, id: 2, .. }), "{e:?}");
     let e = error("1 1 0 0 0 -1 -1\n");
-    assert!(
-        matches!(e, SwcError::NonPositiveRadius { line: 1, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, SwcError::NonPositiveRadius { line: 1, .. }), "{e:?}");
 }
 
 #[test]
@@ -158,8 +149,7 @@ fn samples_may_come_in_any_order_and_three_point_somas_become_one_cylinder() {
 
 #[test]
 fn the_c4a_reconstruction_imports_with_its_tags() {
-    let path =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/C4A.swc");
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/C4A.swc");
     let m = load_swc(&path).unwrap();
     let tags: std::collections::BTreeSet<i32> = m.segments.iter().map(|s| s.tag).collect();
     assert_eq!(tags.into_iter().collect::<Vec<_>>(), vec![1, 2, 3]);
@@ -168,9 +158,5 @@ fn the_c4a_reconstruction_imports_with_its_tags() {
     // The lone axon sample becomes a frustum of 4 µm from the soma's root sample.
     let axon: Vec<_> = m.segments.iter().filter(|s| s.tag == 2).collect();
     assert_eq!(axon.len(), 1);
-    assert!(
-        (axon[0].length_um() - 4.0).abs() < 0.05,
-        "{}",
-        axon[0].length_um()
-    );
+    assert!((axon[0].length_um() - 4.0).abs() < 0.05, "{}", axon[0].length_um());
 }

@@ -18,8 +18,7 @@ pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
         o.integrator
     );
     for (name, cell) in &model.cells {
-        let layout = lower_cell(cell, &catalogue)
-            .map_err(|e| format!("{}: cell `{name}`: {e}", path.display()))?;
+        let layout = lower_cell(cell, &catalogue).map_err(|e| format!("{}: cell `{name}`: {e}", path.display()))?;
         let m = &cell.morphology;
         let g = &layout.geometry;
         let membrane = g.kind.iter().filter(|k| **k == CvKind::Membrane).count();
@@ -42,10 +41,7 @@ pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
             g.len() - membrane
         );
         let cap: f64 = layout.properties.capacitance_nf.iter().sum();
-        println!(
-            "  total capacitance {:.4} nF, v_init {} mV",
-            cap, layout.v_init_mv
-        );
+        println!("  total capacitance {:.4} nF, v_init {} mV", cap, layout.v_init_mv);
         println!(
             "  {:<16} {:>6} {:>14} {:>14}",
             "region", "CVs", "length [µm]", "area [µm²]"

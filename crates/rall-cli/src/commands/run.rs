@@ -25,29 +25,20 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     if let Some(dt) = args.dt {
         model.options.dt_ms = dt;
     }
-    let mut simulation = Simulation::new(&model.cells, &catalogue)
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
-    let cvs: usize = simulation
-        .cells()
-        .iter()
-        .map(|c| c.voltages_mv().len())
-        .sum();
+    let mut simulation =
+        Simulation::new(&model.cells, &catalogue).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let cvs: usize = simulation.cells().iter().map(|c| c.voltages_mv().len()).sum();
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(1000)
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} simulating [{bar:40}] {percent:>3}% {elapsed} (eta {eta})",
-        )
-        .unwrap(),
+        ProgressStyle::with_template("{spinner} simulating [{bar:40}] {percent:>3}% {elapsed} (eta {eta})").unwrap(),
     );
     let start = Instant::now();
     let traces = simulation
-        .run(&model.options, |fraction| {
-            bar.set_position((fraction * 1000.0) as u64)
-        })
+        .run(&model.options, |fraction| bar.set_position((fraction * 1000.0) as u64))
         .map_err(|e| format!("{}: {e}", args.model.display()))?;
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();

@@ -38,9 +38,8 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
     let cable = &cell.decor.cable;
     let boundaries: Vec<Vec<f64>> = (0..m.branches.len())
         .map(|b| {
-            cell.policy.boundaries(m, b, |pos| {
-                (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos))
-            })
+            cell.policy
+                .boundaries(m, b, |pos| (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos)))
         })
         .collect();
     let geometry = CvGeometry::new(m, &boundaries);
@@ -48,9 +47,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
 
     let mut mechanisms: Vec<MechanismLayout> = Vec::new();
     for (index, paint) in cell.decor.paints.iter().enumerate() {
-        let info = catalogue
-            .info(&paint.mechanism)
-            .map_err(CellError::Mechanism)?;
+        let info = catalogue.info(&paint.mechanism).map_err(CellError::Mechanism)?;
         let mut values: Vec<f64> = info.parameters.iter().map(|p| p.default).collect();
         for (name, value) in &paint.parameters {
             values[info.parameter_index(name).map_err(CellError::Mechanism)?] = *value;
@@ -66,10 +63,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                 mechanism: paint.mechanism.clone(),
             });
         }
-        let layout = match mechanisms
-            .iter()
-            .position(|l| l.mechanism == paint.mechanism)
-        {
+        let layout = match mechanisms.iter().position(|l| l.mechanism == paint.mechanism) {
             Some(i) => &mut mechanisms[i],
             None => {
                 mechanisms.push(MechanismLayout {

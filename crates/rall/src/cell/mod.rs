@@ -107,17 +107,9 @@ impl Cell {
     }
 
     /// Paints a density mechanism with parameter overrides on a region.
-    pub fn paint(
-        &mut self,
-        region: &str,
-        mechanism: &str,
-        parameters: &[(&str, f64)],
-    ) -> Result<&mut Self, CellError> {
+    pub fn paint(&mut self, region: &str, mechanism: &str, parameters: &[(&str, f64)]) -> Result<&mut Self, CellError> {
         let region = self.region(region)?;
-        let parameters = parameters
-            .iter()
-            .map(|(n, v)| (n.to_string(), *v))
-            .collect();
+        let parameters = parameters.iter().map(|(n, v)| (n.to_string(), *v)).collect();
         self.decor.paints.push(MechanismPaint {
             region,
             mechanism: mechanism.into(),
@@ -129,11 +121,7 @@ impl Cell {
     /// Sets the specific capacitance [µF/cm²] on a region.
     pub fn set_cm(&mut self, region: &str, cm_uf_per_cm2: f64) -> Result<&mut Self, CellError> {
         let region = self.region(region)?;
-        self.decor
-            .cable
-            .cm_uf_per_cm2
-            .layers
-            .push((region, cm_uf_per_cm2));
+        self.decor.cable.cm_uf_per_cm2.layers.push((region, cm_uf_per_cm2));
         Ok(self)
     }
 

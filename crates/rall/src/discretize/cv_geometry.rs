@@ -53,13 +53,7 @@ impl CvGeometry {
                 .attachment
                 .map_or(0, |a| g.cv_at(morphology, a.parent, a.pos));
             for w in cuts.windows(2) {
-                g.push(
-                    previous,
-                    CvKind::Membrane,
-                    b,
-                    0.5 * (w[0] + w[1]),
-                    (w[0], w[1]),
-                );
+                g.push(previous, CvKind::Membrane, b, 0.5 * (w[0] + w[1]), (w[0], w[1]));
                 previous = g.len() - 1;
             }
             g.branch_cvs.push(first..g.len());
@@ -69,14 +63,7 @@ impl CvGeometry {
         g
     }
 
-    fn push(
-        &mut self,
-        parent: CvIndex,
-        kind: CvKind,
-        branch: BranchId,
-        pos: f64,
-        extent: (f64, f64),
-    ) {
+    fn push(&mut self, parent: CvIndex, kind: CvKind, branch: BranchId, pos: f64, extent: (f64, f64)) {
         self.parent.push(Some(parent));
         self.kind.push(kind);
         self.branch.push(branch);
@@ -107,9 +94,7 @@ impl CvGeometry {
             };
         }
         let cvs = self.branch_cvs[branch].clone();
-        cvs.clone()
-            .find(|&cv| pos < self.extent[cv].1)
-            .unwrap_or(cvs.end - 1)
+        cvs.clone().find(|&cv| pos < self.extent[cv].1).unwrap_or(cvs.end - 1)
     }
 
     pub fn cv_at_location(&self, morphology: &Morphology, location: Location) -> CvIndex {
@@ -120,14 +105,8 @@ impl CvGeometry {
     pub fn describe(&self, cv: CvIndex) -> String {
         match self.kind[cv] {
             CvKind::Junction if cv == 0 => "CV 0 (the root junction)".to_string(),
-            CvKind::Junction => format!(
-                "CV {cv} (junction at the end of branch {})",
-                self.branch[cv]
-            ),
-            CvKind::Membrane => format!(
-                "CV {cv} (branch {} at {:.4})",
-                self.branch[cv], self.node_pos[cv]
-            ),
+            CvKind::Junction => format!("CV {cv} (junction at the end of branch {})", self.branch[cv]),
+            CvKind::Membrane => format!("CV {cv} (branch {} at {:.4})", self.branch[cv], self.node_pos[cv]),
         }
     }
 }

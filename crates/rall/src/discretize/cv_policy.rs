@@ -29,22 +29,14 @@ impl CvPolicy {
     /// Sorted CV boundary positions on `branch`, from 0 to 1. `ra_cm` gives
     /// axial resistivity [Ω·cm] and specific capacitance [µF/cm²] at a position
     /// (used by the d_lambda rule only).
-    pub fn boundaries(
-        &self,
-        morphology: &Morphology,
-        branch: BranchId,
-        ra_cm: impl Fn(f64) -> (f64, f64),
-    ) -> Vec<f64> {
+    pub fn boundaries(&self, morphology: &Morphology, branch: BranchId, ra_cm: impl Fn(f64) -> (f64, f64)) -> Vec<f64> {
         let length = morphology.branches[branch].length_um();
         let uniform = |n: usize| (0..=n).map(|k| k as f64 / n as f64).collect();
         match *self {
             CvPolicy::FixedPerBranch(n) => uniform(n.max(1)),
             CvPolicy::MaxExtent(extent) => uniform(((length / extent).ceil() as usize).max(1)),
             CvPolicy::PerSegment => morphology.segment_boundaries(branch),
-            CvPolicy::DLambda {
-                d_lambda,
-                frequency_hz,
-            } => {
+            CvPolicy::DLambda { d_lambda, frequency_hz } => {
                 let (ra, cm) = ra_cm(0.5);
                 let lambda = lambda_f_um(morphology, branch, frequency_hz, ra, cm);
                 let n = ((length / (d_lambda * lambda) + 0.9) / 2.0).floor() as usize * 2 + 1;
@@ -56,22 +48,14 @@ impl CvPolicy {
 
 /// NEURON's `lambda_f`: the AC length constant of a branch at `frequency_hz` [µm],
 /// averaged over its frusta as `L / Σ Δx / sqrt(d0 + d1)` (scaled).
-fn lambda_f_um(
-    morphology: &Morphology,
-    branch: BranchId,
-    frequency_hz: f64,
-    ra_ohm_cm: f64,
-    cm_uf_cm2: f64,
-) -> f64 {
+fn lambda_f_um(morphology: &Morphology, branch: BranchId, frequency_hz: f64, ra_ohm_cm: f64, cm_uf_cm2: f64) -> f64 {
     let b = &morphology.branches[branch];
     let mut sum = 0.0;
     for s in b.segments.clone() {
         let seg = &morphology.segments[s];
         sum += seg.length_um() / (2.0 * seg.prox_radius_um + 2.0 * seg.dist_radius_um).sqrt();
     }
-    let scale = 2f64.sqrt()
-        * 1e-5
-        * (4.0 * std::f64::consts::PI * frequency_hz * ra_ohm_cm * cm_uf_cm2).sqrt();
+    let scale = 2f64.sqrt() * 1e-5 * (4.0 * std::f64::consts::PI * frequency_hz * ra_ohm_cm * cm_uf_cm2).sqrt();
     b.length_um() / (sum * scale)
 }
 
@@ -101,20 +85,9 @@ mod tests {
     #[test]
     fn max_extent_uses_the_fewest_cvs_that_respect_the_extent() {
         let mut b = MorphologyBuilder::new();
-        b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 45.0, 0.5, 3)
-            .unwrap();
+        b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 45.0, 0.5, 3).unwrap();
         let m = b.finish().unwrap();
-        assert_eq!(
-            CvPolicy::MaxExtent(20.0)
-                .boundaries(&m, 0, |_| (100.0, 1.0))
-                .len(),
-            4
-        );
-        assert_eq!(
-            CvPolicy::MaxExtent(45.0)
-                .boundaries(&m, 0, |_| (100.0, 1.0))
-                .len(),
-            2
-        );
+        assert_eq!(CvPolicy::MaxExtent(20.0).boundaries(&m, 0, |_| (100.0, 1.0)).len(), 4);
+        assert_eq!(CvPolicy::MaxExtent(45.0).boundaries(&m, 0, |_| (100.0, 1.0)).len(), 2);
     }
 }

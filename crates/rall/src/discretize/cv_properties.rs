@@ -30,11 +30,7 @@ impl PaintedScalar {
 
     /// Positions on `branch` where the value may change, sorted.
     pub fn cuts(&self, branch: BranchId) -> Vec<f64> {
-        let mut cuts: Vec<f64> = self
-            .layers
-            .iter()
-            .flat_map(|(r, _)| r.boundaries_on(branch))
-            .collect();
+        let mut cuts: Vec<f64> = self.layers.iter().flat_map(|(r, _)| r.boundaries_on(branch)).collect();
         cuts.sort_by(f64::total_cmp);
         cuts.dedup();
         cuts
@@ -102,16 +98,9 @@ impl CvProperties {
                     0.0
                 };
                 let mut resistance_mohm = 0.0;
-                morphology.for_each_piece(
-                    b,
-                    from,
-                    geometry.node_pos[cv],
-                    &cable.ra_ohm_cm.cuts(b),
-                    |piece| {
-                        resistance_mohm +=
-                            piece.resistance_mohm(cable.ra_ohm_cm.at(b, piece.mid_pos));
-                    },
-                );
+                morphology.for_each_piece(b, from, geometry.node_pos[cv], &cable.ra_ohm_cm.cuts(b), |piece| {
+                    resistance_mohm += piece.resistance_mohm(cable.ra_ohm_cm.at(b, piece.mid_pos));
+                });
                 p.axial_conductance_us[cv] = 1.0 / resistance_mohm;
             }
         }

@@ -56,20 +56,13 @@ pub struct CellIntegrator {
 impl CellIntegrator {
     pub fn new(layout: &CellLayout, catalogue: &Catalogue) -> Result<Self, EngineError> {
         let n = layout.geometry.len();
-        let parent: Vec<usize> = layout
-            .geometry
-            .parent
-            .iter()
-            .map(|p| p.unwrap_or(0))
-            .collect();
+        let parent: Vec<usize> = layout.geometry.parent.iter().map(|p| p.unwrap_or(0)).collect();
         let g = &layout.properties.axial_conductance_us;
         let mut axial_diagonal_us = vec![0.0; n];
-        for i in 1..n {
+        let mut matrix = HinesMatrix::new(parent.clone());
+        for (i, &p) in parent.iter().enumerate().skip(1) {
             axial_diagonal_us[i] += g[i];
-            axial_diagonal_us[parent[i]] += g[i];
-        }
-        let mut matrix = HinesMatrix::new(parent);
-        for i in 1..n {
+            axial_diagonal_us[p] += g[i];
             matrix.coupling[i] = -g[i];
         }
         let mechanisms = layout
@@ -197,9 +190,7 @@ impl CellIntegrator {
 
     /// Catches a blow-up where it starts, before the solve spreads it over the whole cell.
     fn check_finite_currents(&self) -> Result<(), EngineError> {
-        if (self.current_na.iter().sum::<f64>() + self.conductance_us.iter().sum::<f64>())
-            .is_finite()
-        {
+        if (self.current_na.iter().sum::<f64>() + self.conductance_us.iter().sum::<f64>()).is_finite() {
             return Ok(());
         }
         let (quantity, values) = match self.current_na.iter().position(|v| !v.is_finite()) {

@@ -58,23 +58,52 @@ impl HinesMatrix {
 
     /// Eliminates from the leaves to the root and stores the factors.
     pub fn factor(&mut self) -> Result<(), SolveError> {
+        self.eliminate(None)
+    }
+
+    /// Factors and solves `A x = rhs` in one sweep (overwriting `rhs` with
+    /// `x`); the factors stay for further right-hand sides.
+    pub fn factor_and_solve(&mut self, rhs: &mut [f64]) -> Result<(), SolveError> {
+        self.eliminate(Some(&mut *rhs))?;
+        self.back_substitute(rhs);
+        Ok(())
+    }
+
+    fn eliminate(&mut self, mut rhs: Option<&mut [f64]>) -> Result<(), SolveError> {
         let pivot = &mut self.inverse_pivot;
         pivot.copy_from_slice(&self.diagonal);
         for i in (1..self.parent.len()).rev() {
-            let m = self.coupling[i] / pivot[i];
-            self.multiplier[i] = m;
-            pivot[self.parent[i]] -= m * self.coupling[i];
-        }
-        for (i, p) in pivot.iter_mut().enumerate() {
-            if !(*p > 0.0) {
+            let p = self.parent[i];
+            if !(pivot[i] > 0.0) {
                 return Err(SolveError::NonPositivePivot {
                     index: i,
-                    value: *p,
+                    value: pivot[i],
                 });
             }
-            *p = 1.0 / *p;
+            let inverse = 1.0 / pivot[i];
+            pivot[i] = inverse;
+            let m = self.coupling[i] * inverse;
+            self.multiplier[i] = m;
+            pivot[p] -= m * self.coupling[i];
+            if let Some(b) = rhs.as_deref_mut() {
+                b[p] -= m * b[i];
+            }
         }
+        if !(pivot[0] > 0.0) {
+            return Err(SolveError::NonPositivePivot {
+                index: 0,
+                value: pivot[0],
+            });
+        }
+        pivot[0] = 1.0 / pivot[0];
         Ok(())
+    }
+
+    fn back_substitute(&self, rhs: &mut [f64]) {
+        rhs[0] *= self.inverse_pivot[0];
+        for i in 1..self.parent.len() {
+            rhs[i] = (rhs[i] - self.coupling[i] * rhs[self.parent[i]]) * self.inverse_pivot[i];
+        }
     }
 
     /// Solves `A x = rhs` with the stored factors, overwriting `rhs` with `x`.
@@ -83,9 +112,6 @@ impl HinesMatrix {
         for i in (1..n).rev() {
             rhs[self.parent[i]] -= self.multiplier[i] * rhs[i];
         }
-        rhs[0] *= self.inverse_pivot[0];
-        for i in 1..n {
-            rhs[i] = (rhs[i] - self.coupling[i] * rhs[self.parent[i]]) * self.inverse_pivot[i];
-        }
+        self.back_substitute(rhs);
     }
 }

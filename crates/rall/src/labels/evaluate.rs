@@ -154,10 +154,7 @@ impl Evaluator<'_> {
                     let total = branch.length_um();
                     for (k, s) in branch.segments.clone().enumerate() {
                         if m.segments[s].tag == *tag {
-                            let (p0, p1) = (
-                                branch.cumulative_um[k] / total,
-                                branch.cumulative_um[k + 1] / total,
-                            );
+                            let (p0, p1) = (branch.cumulative_um[k] / total, branch.cumulative_um[k + 1] / total);
                             cables.push(Cable {
                                 branch: b,
                                 prox: p0,
@@ -205,9 +202,7 @@ impl Evaluator<'_> {
                 acc
             }
             RegionExpr::Complement(r) => self.region(r)?.complement(m),
-            RegionExpr::Difference(a, b) => {
-                self.region(a)?.intersection(&self.region(b)?.complement(m))
-            }
+            RegionExpr::Difference(a, b) => self.region(a)?.intersection(&self.region(b)?.complement(m)),
             RegionExpr::DistalInterval(start, distance) => {
                 let mut cables = Vec::new();
                 for loc in self.locset(start)?.locations {
@@ -235,9 +230,7 @@ impl Evaluator<'_> {
             dist: reach,
         });
         for &child in &b.children {
-            let at = self.morphology.branches[child]
-                .attachment
-                .map_or(0.0, |a| a.pos);
+            let at = self.morphology.branches[child].attachment.map_or(0.0, |a| a.pos);
             let left = distance - (at - pos) * length;
             if at >= pos && left > 0.0 {
                 self.walk_distal(child, 0.0, left, out);
@@ -263,25 +256,17 @@ impl Evaluator<'_> {
         let m = self.morphology;
         Ok(match expr {
             LocsetExpr::Root => Locset {
-                locations: vec![Location {
-                    branch: 0,
-                    pos: 0.0,
-                }],
+                locations: vec![Location { branch: 0, pos: 0.0 }],
             },
             LocsetExpr::Terminal => Locset {
                 locations: m
                     .terminal_branches()
-                    .map(|b| Location {
-                        branch: b,
-                        pos: 1.0,
-                    })
+                    .map(|b| Location { branch: b, pos: 1.0 })
                     .collect(),
             },
             LocsetExpr::Location(l) => {
                 self.check_branch(l.branch)?;
-                Locset {
-                    locations: vec![*l],
-                }
+                Locset { locations: vec![*l] }
             }
             LocsetExpr::Named(name) => match self.named(name)? {
                 Resolved::Locset(l) => l,
@@ -300,10 +285,7 @@ impl Evaluator<'_> {
             }
             LocsetExpr::OnBranches(pos) => Locset {
                 locations: (0..m.branches.len())
-                    .map(|b| Location {
-                        branch: b,
-                        pos: *pos,
-                    })
+                    .map(|b| Location { branch: b, pos: *pos })
                     .collect(),
             },
             LocsetExpr::Uniform {

@@ -99,23 +99,13 @@ const REGION_HEADS: &[&str] = &[
     "distal-interval",
     "proximal-interval",
 ];
-const LOCSET_HEADS: &[&str] = &[
-    "root",
-    "terminal",
-    "location",
-    "locset",
-    "uniform",
-    "on-branches",
-];
+const LOCSET_HEADS: &[&str] = &["root", "terminal", "location", "locset", "uniform", "on-branches"];
 
 /// Parses a label: an s-expression or a bare name.
 pub fn parse_label(text: &str) -> Result<Label, LabelError> {
     let trimmed = text.trim();
     if !trimmed.starts_with('(') {
-        let valid = !trimmed.is_empty()
-            && trimmed
-                .chars()
-                .all(|c| c.is_alphanumeric() || "_-.".contains(c));
+        let valid = !trimmed.is_empty() && trimmed.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
         return if valid {
             Ok(Label::Name(trimmed.to_string()))
         } else {
@@ -143,10 +133,7 @@ impl Parser<'_> {
         let Sexpr::List(items, _) = expr else {
             return match expr {
                 Sexpr::Str(name, _) => Ok(Label::Name(name.clone())),
-                _ => Err(self.err(
-                    expr,
-                    "expected a parenthesised expression such as `(tag 1)`",
-                )),
+                _ => Err(self.err(expr, "expected a parenthesised expression such as `(tag 1)`")),
             };
         };
         let Some(Sexpr::Symbol(head, _)) = items.first() else {
@@ -159,12 +146,8 @@ impl Parser<'_> {
                     .first()
                     .ok_or_else(|| self.err(expr, "`join` needs at least one argument"))?;
                 match self.label(first)? {
-                    Label::Locset(_) => Ok(Label::Locset(LocsetExpr::Join(
-                        self.each(args, Self::locset)?,
-                    ))),
-                    _ => Ok(Label::Region(RegionExpr::Join(
-                        self.each(args, Self::region)?,
-                    ))),
+                    Label::Locset(_) => Ok(Label::Locset(LocsetExpr::Join(self.each(args, Self::locset)?))),
+                    _ => Ok(Label::Region(RegionExpr::Join(self.each(args, Self::region)?))),
                 }
             }
             h if REGION_HEADS.contains(&h) => Ok(Label::Region(self.region(expr)?)),
@@ -193,10 +176,7 @@ impl Parser<'_> {
                 Some(Sexpr::Symbol(h, _)) => Ok((h.as_str(), &items[1..])),
                 _ => Err(self.err(expr, format!("expected a {what} expression"))),
             },
-            _ => Err(self.err(
-                expr,
-                format!("expected a {what} expression such as {}", example(what)),
-            )),
+            _ => Err(self.err(expr, format!("expected a {what} expression such as {}", example(what)))),
         }
     }
 
@@ -223,8 +203,7 @@ impl Parser<'_> {
 
     fn index(&self, e: &Sexpr, what: &str) -> Result<u64, LabelError> {
         let i = self.int(e, what)?;
-        u64::try_from(i)
-            .map_err(|_| self.err(e, format!("expected a non-negative integer ({what})")))
+        u64::try_from(i).map_err(|_| self.err(e, format!("expected a non-negative integer ({what})")))
     }
 
     fn real(&self, e: &Sexpr, what: &str) -> Result<f64, LabelError> {
@@ -278,10 +257,7 @@ impl Parser<'_> {
                 self.arity(expr, args, 3..=3, "`(cable BRANCH PROX DIST)`")?;
                 let (prox, dist) = (self.position(&args[1])?, self.position(&args[2])?);
                 if prox > dist {
-                    return Err(self.err(
-                        expr,
-                        "a cable's proximal position must not exceed its distal one",
-                    ));
+                    return Err(self.err(expr, "a cable's proximal position must not exceed its distal one"));
                 }
                 RegionExpr::Cable(Cable {
                     branch: self.index(&args[0], "a branch id")? as usize,
@@ -306,18 +282,10 @@ impl Parser<'_> {
             }
             "difference" => {
                 self.arity(expr, args, 2..=2, "`(difference REGION REGION)`")?;
-                RegionExpr::Difference(
-                    Box::new(self.region(&args[0])?),
-                    Box::new(self.region(&args[1])?),
-                )
+                RegionExpr::Difference(Box::new(self.region(&args[0])?), Box::new(self.region(&args[1])?))
             }
             "distal-interval" | "proximal-interval" => {
-                self.arity(
-                    expr,
-                    args,
-                    1..=2,
-                    &format!("`({head} LOCSET [DISTANCE_UM])`"),
-                )?;
+                self.arity(expr, args, 1..=2, &format!("`({head} LOCSET [DISTANCE_UM])`"))?;
                 let start = Box::new(self.locset(&args[0])?);
                 let distance = match args.get(1) {
                     Some(d) => self.real(d, "a distance in µm")?,
@@ -330,10 +298,7 @@ impl Parser<'_> {
                 }
             }
             other if LOCSET_HEADS.contains(&other) => {
-                return Err(self.err(
-                    expr,
-                    format!("`{other}` is a locset, but a region is expected here"),
-                ));
+                return Err(self.err(expr, format!("`{other}` is a locset, but a region is expected here")));
             }
             other => {
                 return Err(self.err(
@@ -395,10 +360,7 @@ impl Parser<'_> {
                 LocsetExpr::OnBranches(self.position(&args[0])?)
             }
             other if REGION_HEADS.contains(&other) => {
-                return Err(self.err(
-                    expr,
-                    format!("`{other}` is a region, but a locset is expected here"),
-                ));
+                return Err(self.err(expr, format!("`{other}` is a region, but a locset is expected here")));
             }
             other => {
                 return Err(self.err(
@@ -427,25 +389,15 @@ mod tests {
 
     #[test]
     fn nested_expressions_parse_to_their_typed_form() {
-        let label =
-            parse_label("(intersect (tag 3) (distal-interval (location 0 0.5) 100))").unwrap();
+        let label = parse_label("(intersect (tag 3) (distal-interval (location 0 0.5) 100))").unwrap();
         let expected = RegionExpr::Intersect(vec![
             RegionExpr::Tag(3),
-            RegionExpr::DistalInterval(
-                Box::new(LocsetExpr::Location(Location {
-                    branch: 0,
-                    pos: 0.5,
-                })),
-                100.0,
-            ),
+            RegionExpr::DistalInterval(Box::new(LocsetExpr::Location(Location { branch: 0, pos: 0.5 })), 100.0),
         ]);
         assert_eq!(label, Label::Region(expected));
         assert_eq!(
             parse_label("(join (root) (terminal))").unwrap(),
-            Label::Locset(LocsetExpr::Join(vec![
-                LocsetExpr::Root,
-                LocsetExpr::Terminal
-            ]))
+            Label::Locset(LocsetExpr::Join(vec![LocsetExpr::Root, LocsetExpr::Terminal]))
         );
         assert_eq!(parse_label("soma").unwrap(), Label::Name("soma".into()));
     }

@@ -14,11 +14,7 @@ pub enum Sexpr {
 impl Sexpr {
     pub fn offset(&self) -> usize {
         match self {
-            Sexpr::List(_, o)
-            | Sexpr::Symbol(_, o)
-            | Sexpr::Int(_, o)
-            | Sexpr::Real(_, o)
-            | Sexpr::Str(_, o) => *o,
+            Sexpr::List(_, o) | Sexpr::Symbol(_, o) | Sexpr::Int(_, o) | Sexpr::Real(_, o) | Sexpr::Str(_, o) => *o,
         }
     }
 }
@@ -33,11 +29,7 @@ pub fn read(text: &str) -> Result<Sexpr, LabelError> {
     let expr = reader.expr()?;
     reader.skip_space();
     if reader.at < reader.bytes.len() {
-        return Err(LabelError::at(
-            text,
-            reader.at,
-            "unexpected text after the expression",
-        ));
+        return Err(LabelError::at(text, reader.at, "unexpected text after the expression"));
     }
     Ok(expr)
 }
@@ -71,11 +63,7 @@ impl Reader<'_> {
                     self.skip_space();
                     match self.bytes.get(self.at) {
                         None => {
-                            return Err(LabelError::at(
-                                self.text,
-                                start,
-                                "this `(` is never closed",
-                            ));
+                            return Err(LabelError::at(self.text, start, "this `(` is never closed"));
                         }
                         Some(b')') => {
                             self.at += 1;
@@ -93,11 +81,7 @@ impl Reader<'_> {
                     self.at += 1;
                 }
                 if self.at >= self.bytes.len() {
-                    return Err(LabelError::at(
-                        self.text,
-                        start,
-                        "this string is never closed",
-                    ));
+                    return Err(LabelError::at(self.text, start, "this string is never closed"));
                 }
                 let s = self.text[from..self.at].to_string();
                 self.at += 1;

@@ -22,18 +22,15 @@ pub struct MechanismInfo {
 impl MechanismInfo {
     /// Position of a parameter, or an error message with a suggestion.
     pub fn parameter_index(&self, name: &str) -> Result<usize, String> {
-        self.parameters
-            .iter()
-            .position(|p| p.name == name)
-            .ok_or_else(|| {
-                let known: Vec<&str> = self.parameters.iter().map(|p| p.name).collect();
-                format!(
-                    "mechanism `{}` has no parameter `{name}`{} (parameters: {})",
-                    self.name,
-                    did_you_mean(name, known.iter().copied()),
-                    known.join(", ")
-                )
-            })
+        self.parameters.iter().position(|p| p.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.parameters.iter().map(|p| p.name).collect();
+            format!(
+                "mechanism `{}` has no parameter `{name}`{} (parameters: {})",
+                self.name,
+                did_you_mean(name, known.iter().copied()),
+                known.join(", ")
+            )
+        })
     }
 }
 
@@ -58,16 +55,13 @@ impl Catalogue {
 
     /// Metadata of a mechanism, or an error message with a suggestion.
     pub fn info(&self, name: &str) -> Result<&MechanismInfo, String> {
-        self.mechanisms
-            .iter()
-            .find(|m| m.name == name)
-            .ok_or_else(|| {
-                format!(
-                    "unknown mechanism `{name}`{} (the catalogue has: {})",
-                    did_you_mean(name, self.names()),
-                    self.names().collect::<Vec<_>>().join(", ")
-                )
-            })
+        self.mechanisms.iter().find(|m| m.name == name).ok_or_else(|| {
+            format!(
+                "unknown mechanism `{name}`{} (the catalogue has: {})",
+                did_you_mean(name, self.names()),
+                self.names().collect::<Vec<_>>().join(", ")
+            )
+        })
     }
 
     /// Builds an instance over the CVs of `layout`.

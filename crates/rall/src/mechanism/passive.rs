@@ -58,12 +58,7 @@ impl Mechanism for Passive {
     fn initialise(&mut self, _v_mv: &[f64]) {}
 
     fn accumulate_current(&self, v_mv: &[f64], current_na: &mut [f64], conductance_us: &mut [f64]) {
-        for ((&cv, &g), &e) in self
-            .cv
-            .iter()
-            .zip(&self.conductance_us)
-            .zip(&self.reversal_mv)
-        {
+        for ((&cv, &g), &e) in self.cv.iter().zip(&self.conductance_us).zip(&self.reversal_mv) {
             current_na[cv] += g * (v_mv[cv] - e);
             conductance_us[cv] += g;
         }

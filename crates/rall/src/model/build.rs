@@ -44,12 +44,7 @@ pub fn load_model(path: &Path, catalogue: &Catalogue) -> Result<Model, ModelErro
 }
 
 /// Parses model text; `file` names it in errors and `base` resolves relative paths.
-pub fn parse_model(
-    text: &str,
-    file: &str,
-    base: &Path,
-    catalogue: &Catalogue,
-) -> Result<Model, ModelError> {
+pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -> Result<Model, ModelError> {
     let ctx = Context {
         text,
         file,
@@ -85,10 +80,7 @@ pub fn parse_model(
             }
         });
         if cells.iter().any(|(n, _)| n == &name) {
-            return Err(ctx.error(
-                Some(spec.morphology.span()),
-                &format!("two cells are named `{name}`"),
-            ));
+            return Err(ctx.error(Some(spec.morphology.span()), &format!("two cells are named `{name}`")));
         }
         cells.push((name, ctx.cell(spec)?));
     }
@@ -148,10 +140,7 @@ impl Context<'_> {
         let spec = s.get_ref();
         let bad = |m: &str| Err(self.error(Some(s.span()), m));
         if !(spec.dt > 0.0) {
-            return bad(&format!(
-                "simulation.dt must be positive, found {}",
-                spec.dt
-            ));
+            return bad(&format!("simulation.dt must be positive, found {}", spec.dt));
         }
         if !(spec.t_stop >= 0.0) {
             return bad(&format!(
@@ -165,17 +154,15 @@ impl Context<'_> {
                 "simulation.sample_interval must be positive, found {sample_interval_ms}"
             ));
         }
-        let integrator = match spec
-            .integrator
-            .as_ref()
-            .map(|i| (i.get_ref().as_str(), i.span()))
-        {
+        let integrator = match spec.integrator.as_ref().map(|i| (i.get_ref().as_str(), i.span())) {
             None | Some(("backward-euler", _)) => Integrator::BackwardEuler,
             Some(("crank-nicolson", _)) => Integrator::CrankNicolson,
             Some((other, span)) => {
-                let hint =
-                    crate::suggest::did_you_mean(other, ["backward-euler", "crank-nicolson"]);
-                return Err(self.error(Some(span), &format!("unknown integrator `{other}`{hint}; use `backward-euler` or `crank-nicolson`")));
+                let hint = crate::suggest::did_you_mean(other, ["backward-euler", "crank-nicolson"]);
+                return Err(self.error(
+                    Some(span),
+                    &format!("unknown integrator `{other}`{hint}; use `backward-euler` or `crank-nicolson`"),
+                ));
             }
         };
         Ok(RunOptions {
@@ -232,10 +219,11 @@ impl Context<'_> {
                 mechanism: m.name.get_ref().clone(),
                 parameters,
             };
-            let clash = cell.decor.paints.iter().any(|p| {
-                p.mechanism == paint.mechanism
-                    && !p.region.intersection(&paint.region).cables.is_empty()
-            });
+            let clash = cell
+                .decor
+                .paints
+                .iter()
+                .any(|p| p.mechanism == paint.mechanism && !p.region.intersection(&paint.region).cables.is_empty());
             if clash {
                 let message = CellError::OverlappingPaint {
                     mechanism: paint.mechanism.clone(),
@@ -264,10 +252,7 @@ impl Context<'_> {
         }
         for p in &spec.probe {
             if cell.decor.probes.iter().any(|q| q.name == p.name) {
-                return Err(self.error(
-                    Some(p.at.span()),
-                    &format!("two probes are named `{}`", p.name),
-                ));
+                return Err(self.error(Some(p.at.span()), &format!("two probes are named `{}`", p.name)));
             }
             let locset = cell
                 .locset(p.at.get_ref())
@@ -280,10 +265,7 @@ impl Context<'_> {
         Ok(cell)
     }
 
-    fn morphology(
-        &self,
-        spec: &Spanned<MorphologySpec>,
-    ) -> Result<crate::morphology::Morphology, ModelError> {
+    fn morphology(&self, spec: &Spanned<MorphologySpec>) -> Result<crate::morphology::Morphology, ModelError> {
         let m = spec.get_ref();
         match (&m.swc, m.cylinder.is_empty()) {
             (Some(swc), true) => {
@@ -298,21 +280,39 @@ impl Context<'_> {
                     let spec = c.get_ref();
                     let (attachment, start) = match spec.parent {
                         None if i == 0 => (None, Point3::new(0.0, 0.0, 0.0)),
-                        None => return Err(self.error(Some(c.span()), "every cylinder after the first needs a `parent`")),
+                        None => {
+                            return Err(self.error(Some(c.span()), "every cylinder after the first needs a `parent`"));
+                        }
                         Some(p) if p < i => {
                             let (s, len) = starts[p];
-                            (Some(Attachment { parent: p, pos: spec.at }), Point3::new(s.x + spec.at * len, s.y, s.z))
+                            (
+                                Some(Attachment {
+                                    parent: p,
+                                    pos: spec.at,
+                                }),
+                                Point3::new(s.x + spec.at * len, s.y, s.z),
+                            )
                         }
-                        Some(p) => return Err(self.error(Some(c.span()), &format!("parent {p} must be an earlier cylinder (0 to {})", i.max(1) - 1))),
+                        Some(p) => {
+                            return Err(self.error(
+                                Some(c.span()),
+                                &format!("parent {p} must be an earlier cylinder (0 to {})", i.max(1) - 1),
+                            ));
+                        }
                     };
                     builder
                         .add_cylinder(attachment, start, spec.length, 0.5 * spec.diameter, spec.tag)
                         .map_err(|e| self.error(Some(c.span()), &e.to_string()))?;
                     starts.push((start, spec.length));
                 }
-                builder.finish().map_err(|e| self.error(Some(spec.span()), &e.to_string()))
+                builder
+                    .finish()
+                    .map_err(|e| self.error(Some(spec.span()), &e.to_string()))
             }
-            _ => Err(self.error(Some(spec.span()), "[morphology] needs either `swc = \"file.swc\"` or a list of [[morphology.cylinder]]")),
+            _ => Err(self.error(
+                Some(spec.span()),
+                "[morphology] needs either `swc = \"file.swc\"` or a list of [[morphology.cylinder]]",
+            )),
         }
     }
 
@@ -325,9 +325,7 @@ impl Context<'_> {
             )
         };
         Ok(match spec.policy.get_ref().as_str() {
-            "fixed-per-branch" => {
-                CvPolicy::FixedPerBranch(spec.per_branch.ok_or_else(|| need("per_branch"))?)
-            }
+            "fixed-per-branch" => CvPolicy::FixedPerBranch(spec.per_branch.ok_or_else(|| need("per_branch"))?),
             "max-extent" => CvPolicy::MaxExtent(
                 spec.max_extent
                     .filter(|e| *e > 0.0)
@@ -343,10 +341,7 @@ impl Context<'_> {
                 let hint = crate::suggest::did_you_mean(other, known);
                 return Err(self.error(
                     Some(spec.policy.span()),
-                    &format!(
-                        "unknown CV policy `{other}`{hint}; use one of {}",
-                        known.join(", ")
-                    ),
+                    &format!("unknown CV policy `{other}`{hint}; use one of {}", known.join(", ")),
                 ));
             }
         })

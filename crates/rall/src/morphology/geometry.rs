@@ -4,9 +4,7 @@ use super::tree::{BranchId, Morphology, Point3};
 
 /// Lateral surface of a frustum [µm²] (length and radii in µm), as NEURON and Arbor compute it.
 pub fn frustum_area_um2(length_um: f64, r0_um: f64, r1_um: f64) -> f64 {
-    std::f64::consts::PI
-        * (r0_um + r1_um)
-        * (length_um * length_um + (r1_um - r0_um).powi(2)).sqrt()
+    std::f64::consts::PI * (r0_um + r1_um) * (length_um * length_um + (r1_um - r0_um).powi(2)).sqrt()
 }
 
 /// Axial resistance of a frustum [MΩ]: the integral of `Ra dx / (π r(x)²)`,
@@ -43,14 +41,7 @@ impl Piece {
 impl Morphology {
     /// Calls `visit` for every piece of `[p0, p1]` on `branch`, cut at segment
     /// boundaries and at the sorted positions `cuts`.
-    pub fn for_each_piece(
-        &self,
-        branch: BranchId,
-        p0: f64,
-        p1: f64,
-        cuts: &[f64],
-        mut visit: impl FnMut(Piece),
-    ) {
+    pub fn for_each_piece(&self, branch: BranchId, p0: f64, p1: f64, cuts: &[f64], mut visit: impl FnMut(Piece)) {
         let b = &self.branches[branch];
         let total = b.length_um();
         let (lo, hi) = (p0.min(p1) * total, p0.max(p1) * total);
@@ -64,10 +55,7 @@ impl Morphology {
                 continue;
             }
             let seg = &self.segments[seg_index];
-            let radius = |x: f64| {
-                seg.prox_radius_um
-                    + (seg.dist_radius_um - seg.prox_radius_um) * (x - s0) / (s1 - s0)
-            };
+            let radius = |x: f64| seg.prox_radius_um + (seg.dist_radius_um - seg.prox_radius_um) * (x - s0) / (s1 - s0);
             let mut start = a;
             let inner = cuts.iter().map(|c| c * total).filter(|&c| c > a && c < z);
             for end in inner.chain(std::iter::once(z)) {

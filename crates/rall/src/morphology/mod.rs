@@ -11,6 +11,4 @@ mod tree;
 
 pub use geometry::{Piece, frustum_area_um2, frustum_resistance_mohm};
 pub use swc::{SwcError, SwcSample, load_swc, load_swc_text, parse_swc};
-pub use tree::{
-    Attachment, Branch, BranchId, Morphology, MorphologyBuilder, MorphologyError, Point3, Segment,
-};
+pub use tree::{Attachment, Branch, BranchId, Morphology, MorphologyBuilder, MorphologyError, Point3, Segment};

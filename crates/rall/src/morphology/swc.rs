@@ -29,11 +29,7 @@ pub enum SwcError {
     #[error("{file}: cannot read: {message}")]
     Io { file: String, message: String },
     #[error("{file}:{line}: expected 7 columns (id type x y z radius parent), found {found}")]
-    ColumnCount {
-        file: String,
-        line: usize,
-        found: usize,
-    },
+    ColumnCount { file: String, line: usize, found: usize },
     #[error("{file}:{line}: column {column} ({name}) must be {expected}, found `{text}`")]
     BadNumber {
         file: String,
@@ -66,18 +62,14 @@ pub enum SwcError {
         id: i64,
         radius: f64,
     },
-    #[error(
-        "{file}:{line}: the root sample {id} has tag {tag}; the root must be a soma sample (tag 1)"
-    )]
+    #[error("{file}:{line}: the root sample {id} has tag {tag}; the root must be a soma sample (tag 1)")]
     NonSomaRoot {
         file: String,
         line: usize,
         id: i64,
         tag: i32,
     },
-    #[error(
-        "{file}:{line}: sample {id} is a second root (parent -1); the first is at line {first_line}"
-    )]
+    #[error("{file}:{line}: sample {id} is a second root (parent -1); the first is at line {first_line}")]
     MultipleRoots {
         file: String,
         line: usize,
@@ -87,10 +79,7 @@ pub enum SwcError {
     #[error("{file}: no samples")]
     NoSamples { file: String },
     #[error("{file}: {source}")]
-    Morphology {
-        file: String,
-        source: MorphologyError,
-    },
+    Morphology { file: String, source: MorphologyError },
 }
 
 /// Reads and imports an SWC file.
@@ -195,10 +184,7 @@ pub fn morphology_from_samples(samples: &[SwcSample], file: &str) -> Result<Morp
         let soma = builder
             .add_branch(None, &points, &[1, 1], Some(samples[root].line))
             .map_err(wrap)?;
-        let centre = Some(Attachment {
-            parent: soma,
-            pos: 0.5,
-        });
+        let centre = Some(Attachment { parent: soma, pos: 0.5 });
         for &s in soma_points.iter() {
             for &child in tree.children[s].iter().rev() {
                 stack.push((child, s, centre));
@@ -340,19 +326,13 @@ impl SampleTree {
             });
         }
         let tags = samples.iter().map(|s| s.tag).collect();
-        Ok(Self {
-            root,
-            children,
-            tags,
-        })
+        Ok(Self { root, children, tags })
     }
 
     /// For a one-point soma, `Some([])`; for the NeuroMorpho three-point soma,
     /// `Some([a, b])` with its two outer samples; otherwise `None`.
     fn point_soma(&self) -> Option<Vec<usize>> {
-        let soma: Vec<usize> = (0..self.tags.len())
-            .filter(|&i| self.tags[i] == 1)
-            .collect();
+        let soma: Vec<usize> = (0..self.tags.len()).filter(|&i| self.tags[i] == 1).collect();
         if soma.len() == 1 {
             return Some(Vec::new());
         }

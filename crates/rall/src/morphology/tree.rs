@@ -16,8 +16,7 @@ impl Point3 {
     }
 
     pub fn distance(&self, other: &Point3) -> f64 {
-        ((self.x - other.x).powi(2) + (self.y - other.y).powi(2) + (self.z - other.z).powi(2))
-            .sqrt()
+        ((self.x - other.x).powi(2) + (self.y - other.y).powi(2) + (self.z - other.z).powi(2)).sqrt()
     }
 }
 
@@ -82,13 +81,8 @@ pub struct Morphology {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MorphologyError {
     #[error("branch {branch} has zero length{}", source_hint(*line))]
-    ZeroLengthBranch {
-        branch: BranchId,
-        line: Option<usize>,
-    },
-    #[error(
-        "branch {branch} attaches to branch {parent}, which does not exist yet (parents come first)"
-    )]
+    ZeroLengthBranch { branch: BranchId, line: Option<usize> },
+    #[error("branch {branch} attaches to branch {parent}, which does not exist yet (parents come first)")]
     UnknownParent { branch: BranchId, parent: BranchId },
     #[error("attachment position {pos} is outside [0, 1]")]
     AttachmentOutOfRange { pos: f64 },
@@ -101,8 +95,7 @@ pub enum MorphologyError {
 }
 
 fn source_hint(line: Option<usize>) -> String {
-    line.map(|l| format!(" (starting at SWC line {l})"))
-        .unwrap_or_default()
+    line.map(|l| format!(" (starting at SWC line {l})")).unwrap_or_default()
 }
 
 /// Builds a [`Morphology`] branch by branch; every branch is checked as it is added.
@@ -189,12 +182,7 @@ impl MorphologyBuilder {
         tag: i32,
     ) -> Result<BranchId, MorphologyError> {
         let end = Point3::new(start.x + length_um, start.y, start.z);
-        self.add_branch(
-            attachment,
-            &[(start, radius_um), (end, radius_um)],
-            &[tag],
-            None,
-        )
+        self.add_branch(attachment, &[(start, radius_um), (end, radius_um)], &[tag], None)
     }
 
     pub fn finish(self) -> Result<Morphology, MorphologyError> {

@@ -4,9 +4,7 @@
 use std::path::PathBuf;
 
 pub fn repo_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
 }
 
 /// Reads a two-column Rallpack reference (time [s], voltage [V]) as (ms, mV).
