@@ -1,0 +1,178 @@
+//! The syntax tree of one `.mod` file, as written (names unresolved), every node with its span.
+
+use crate::source::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A whole file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Module {
+    pub title: Option<String>,
+    pub neuron: Option<NeuronBlock>,
+    pub parameters: Vec<VarDecl>,
+    pub constants: Vec<VarDecl>,
+    pub states: Vec<VarDecl>,
+    pub assigned: Vec<VarDecl>,
+    pub initial: Option<Body>,
+    pub breakpoint: Option<Body>,
+    pub derivatives: Vec<Routine>,
+    pub kinetics: Vec<Routine>,
+    pub procedures: Vec<Routine>,
+    pub functions: Vec<Routine>,
+    pub net_receive: Option<Routine>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum MechanismKind {
+    Density,
+    PointProcess,
+    ArtificialCell,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeuronBlock {
+    pub kind: MechanismKind,
+    pub name: Name,
+    pub ions: Vec<UseIon>,
+    pub nonspecific_currents: Vec<Name>,
+    pub electrode_currents: Vec<Name>,
+    pub range: Vec<Name>,
+    pub global: Vec<Name>,
+    pub threadsafe: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UseIon {
+    pub ion: Name,
+    pub read: Vec<Name>,
+    pub write: Vec<Name>,
+    pub valence: Option<f64>,
+}
+
+/// A declaration in PARAMETER, CONSTANT, STATE or ASSIGNED.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarDecl {
+    pub name: Name,
+    pub value: Option<f64>,
+    pub unit: Option<String>,
+    pub bounds: Option<(f64, f64)>,
+}
+
+/// A named block with arguments: PROCEDURE, FUNCTION, DERIVATIVE, KINETIC, NET_RECEIVE.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Routine {
+    pub name: Name,
+    pub params: Vec<Name>,
+    pub body: Body,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Body {
+    pub statements: Vec<Statement>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    Local(Vec<Name>),
+    Assign {
+        target: Name,
+        value: Expr,
+    },
+    /// `x' = expr` in a DERIVATIVE block.
+    Derivative {
+        state: Name,
+        value: Expr,
+    },
+    If {
+        condition: Expr,
+        then: Body,
+        otherwise: Option<Body>,
+    },
+    Call {
+        name: Name,
+        args: Vec<Expr>,
+    },
+    Solve {
+        block: Name,
+        method: Option<Name>,
+        steady_state: bool,
+    },
+    /// TABLE statements are accepted and ignored: rall evaluates exactly.
+    Table {
+        span: Span,
+    },
+    /// `~ lhs <-> rhs (kf, kb)` or `~ lhs -> rhs (kf)` in a KINETIC block.
+    Reaction {
+        left: Vec<(f64, Name)>,
+        right: Vec<(f64, Name)>,
+        forward: Expr,
+        backward: Option<Expr>,
+        span: Span,
+    },
+    /// `~ x << (flux)`: a flux into a state.
+    Flux {
+        state: Name,
+        flux: Expr,
+        span: Span,
+    },
+    Conserve {
+        left: Expr,
+        right: Expr,
+        span: Span,
+    },
+    Compartment {
+        volume: Expr,
+        states: Vec<Name>,
+        span: Span,
+    },
+    /// UNITSON / UNITSOFF: accepted, no effect.
+    UnitsToggle,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Number(f64, Span),
+    Name(Name),
+    Call(Name, Vec<Expr>, Span),
+    Unary(UnaryOp, Box<Expr>, Span),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>, Span),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+impl Expr {
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Number(_, s) | Expr::Call(_, _, s) | Expr::Unary(_, _, s) | Expr::Binary(_, _, _, s) => *s,
+            Expr::Name(n) => n.span,
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Statement and expression parsing: tokens of a block body in, [`Statement`]s and [`Expr`]s out.
+
+use super::{PResult, Parser};
+use crate::ast::*;
+use crate::diagnostics::Diagnostic;
+use crate::lex::TokenKind;
+
+impl Parser<'_> {
+    /// `{ statements }`, recovering at the next line after a bad statement.
+    pub(crate) fn body(&mut self) -> PResult<Body> {
+        let open = self.expect_punct("{")?;
+        let mut statements = Vec::new();
+        loop {
+            if self.is_punct("}") {
+                let close = self.bump().span;
+                return Ok(Body {
+                    statements,
+                    span: open.to(close),
+                });
+            }
+            if matches!(self.peek().kind, TokenKind::Eof) {
+                return Err(Diagnostic::error(open, "this `{` is never closed"));
+            }
+            let before = self.at;
+            match self.statement() {
+                Ok(Some(s)) => statements.push(s),
+                Ok(None) => {}
+                Err(d) => {
+                    self.diagnostics.push(d);
+                    if self.at == before {
+                        self.bump();
+                    }
+                    self.recover_statement();
+                }
+            }
+        }
+    }
+
+    /// Skips to the next line (or the end of the enclosing block).
+    fn recover_statement(&mut self) {
+        let mut depth = 0;
+        loop {
+            let t = self.peek();
+            match t.kind {
+                TokenKind::Eof => return,
+                TokenKind::Punct("}") if depth == 0 => return,
+                _ if t.line_start && depth == 0 => return,
+                TokenKind::Punct("{") => depth += 1,
+                TokenKind::Punct("}") => depth -= 1,
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    fn statement(&mut self) -> PResult<Option<Statement>> {
+        let t = self.peek().clone();
+        let word = match &t.kind {
+            TokenKind::Ident(w) => w.clone(),
+            TokenKind::Punct("~") => return self.reaction().map(Some),
+            TokenKind::Verbatim => {
+                self.bump();
+                return Err(Diagnostic::error(
+                    t.span,
+                    "VERBATIM blocks (embedded C) are not supported by rall",
+                ));
+            }
+            _ => return Err(self.expected("a statement")),
+        };
+        match word.as_str() {
+            "LOCAL" => {
+                self.bump();
+                Ok(Some(Statement::Local(self.name_list()?)))
+            }
+            "UNITSON" | "UNITSOFF" => {
+                self.bump();
+                Ok(Some(Statement::UnitsToggle))
+            }
+            "if" => self.if_statement().map(Some),
+            "SOLVE" => {
+                self.bump();
+                let block = self.name("the name of a DERIVATIVE or KINETIC block")?;
+                let (method, steady_state) = if self.eat_word("METHOD") {
+                    (Some(self.name("a method: cnexp, derivimplicit or sparse")?), false)
+                } else if self.eat_word("STEADYSTATE") {
+                    (Some(self.name("a method")?), true)
+                } else {
+                    (None, false)
+                };
+                Ok(Some(Statement::Solve {
+                    block,
+                    method,
+                    steady_state,
+                }))
+            }
+            "TABLE" => {
+                self.bump();
+                // TABLE names DEPEND names FROM lo TO hi WITH n: accepted; rall evaluates exactly.
+                while !self.peek().line_start && !matches!(self.peek().kind, TokenKind::Eof | TokenKind::Punct("}")) {
+                    self.bump();
+                }
+                Ok(Some(Statement::Table { span: t.span }))
+            }
+            "CONSERVE" => {
+                self.bump();
+                let left = self.expression()?;
+                self.expect_punct("=")?;
+                let right = self.expression()?;
+                Ok(Some(Statement::Conserve {
+                    span: t.span.to(right.span()),
+                    left,
+                    right,
+                }))
+            }
+            "COMPARTMENT" => {
+                self.bump();
+                let volume = self.expression()?;
+                if self.is_punct(",") {
+                    return Err(Diagnostic::error(
+                        t.span,
+                        "COMPARTMENT with an index (arrays) is not supported by rall",
+                    ));
+                }
+                self.expect_punct("{")?;
+                let mut states = Vec::new();
+                while !self.eat_punct("}") {
+                    states.push(self.name("a state name")?);
+                }
+                Ok(Some(Statement::Compartment {
+                    volume,
+                    states,
+                    span: t.span,
+                }))
+            }
+            w @ ("WHILE" | "FOR" | "FROM" | "MUTEXLOCK" | "MUTEXUNLOCK" | "WATCH" | "LAG" | "SENS" | "LINEAR"
+            | "NONLINEAR" | "PROTECT" | "FOR_NETCONS") => Err(Diagnostic::error(
+                t.span,
+                format!("`{w}` statements are not supported by rall"),
+            )),
+            _ => {
+                let name = self.name("a statement")?;
+                if self.eat_punct("'") {
+                    self.expect_punct("=")?;
+                    let value = self.expression()?;
+                    return Ok(Some(Statement::Derivative { state: name, value }));
+                }
+                if self.is_punct("[") {
+                    return Err(Diagnostic::error(
+                        self.peek().span,
+                        "array variables are not supported by rall",
+                    ));
+                }
+                if self.eat_punct("=") {
+                    let value = self.expression()?;
+                    return Ok(Some(Statement::Assign { target: name, value }));
+                }
+                if self.is_punct("(") {
+                    let args = self.arguments()?;
+                    return Ok(Some(Statement::Call { name, args }));
+                }
+                Err(self.expected(&format!("`=`, `'` or `(` after `{}`", name.text)))
+            }
+        }
+    }
+
+    fn if_statement(&mut self) -> PResult<Statement> {
+        self.bump();
+        self.expect_punct("(")?;
+        let condition = self.expression()?;
+        self.expect_punct(")")?;
+        let then = self.body()?;
+        let otherwise = if self.eat_word("else") {
+            if self.is_word("if") {
+                let nested = self.if_statement()?;
+                Some(Body {
+                    span: then.span,
+                    statements: vec![nested],
+                })
+            } else {
+                Some(self.body()?)
+            }
+        } else {
+            None
+        };
+        Ok(Statement::If {
+            condition,
+            then,
+            otherwise,
+        })
+    }
+
+    /// `~ 2A + B <-> C (kf, kb)`, `~ A -> B (k)` or `~ x << (flux)`.
+    fn reaction(&mut self) -> PResult<Statement> {
+        let start = self.bump().span;
+        let left = self.reactants()?;
+        if self.eat_punct("<<") {
+            if left.len() != 1 || left[0].0 != 1.0 {
+                return Err(Diagnostic::error(start, "a flux `~ x << (f)` names exactly one state"));
+            }
+            self.expect_punct("(")?;
+            let flux = self.expression()?;
+            let close = self.expect_punct(")")?;
+            return Ok(Statement::Flux {
+                state: left[0].1.clone(),
+                flux,
+                span: start.to(close),
+            });
+        }
+        let two_way = if self.eat_punct("<->") {
+            true
+        } else if self.eat_punct("->") {
+            false
+        } else {
+            return Err(self.expected("`<->`, `->` or `<<` in a reaction"));
+        };
+        let right = self.reactants()?;
+        self.expect_punct("(")?;
+        let forward = self.expression()?;
+        let backward = if two_way {
+            self.expect_punct(",")?;
+            Some(self.expression()?)
+        } else {
+            None
+        };
+        let close = self.expect_punct(")")?;
+        Ok(Statement::Reaction {
+            left,
+            right,
+            forward,
+            backward,
+            span: start.to(close),
+        })
+    }
+
+    fn reactants(&mut self) -> PResult<Vec<(f64, Name)>> {
+        let mut list = Vec::new();
+        loop {
+            let coefficient = match self.peek().kind {
+                TokenKind::Number(x) => {
+                    self.bump();
+                    x
+                }
+                _ => 1.0,
+            };
+            list.push((coefficient, self.name("a state in the reaction")?));
+            if !self.eat_punct("+") {
+                return Ok(list);
+            }
+        }
+    }
+
+    fn arguments(&mut self) -> PResult<Vec<Expr>> {
+        self.expect_punct("(")?;
+        let mut args = Vec::new();
+        if self.eat_punct(")") {
+            return Ok(args);
+        }
+        loop {
+            args.push(self.expression()?);
+            if self.eat_punct(")") {
+                return Ok(args);
+            }
+            self.expect_punct(",")?;
+        }
+    }
+
+    pub(crate) fn expression(&mut self) -> PResult<Expr> {
+        self.binary(0)
+    }
+
+    fn binary(&mut self, level: usize) -> PResult<Expr> {
+        const LEVELS: [&[(&str, BinaryOp)]; 5] = [
+            &[("||", BinaryOp::Or)],
+            &[("&&", BinaryOp::And)],
+            &[
+                ("<=", BinaryOp::Le),
+                (">=", BinaryOp::Ge),
+                ("==", BinaryOp::Eq),
+                ("!=", BinaryOp::Ne),
+                ("<", BinaryOp::Lt),
+                (">", BinaryOp::Gt),
+            ],
+            &[("+", BinaryOp::Add), ("-", BinaryOp::Sub)],
+            &[("*", BinaryOp::Mul), ("/", BinaryOp::Div)],
+        ];
+        if level == LEVELS.len() {
+            return self.unary();
+        }
+        let mut left = self.binary(level + 1)?;
+        'outer: loop {
+            for (p, op) in LEVELS[level] {
+                if self.is_punct(p) {
+                    self.bump();
+                    let right = self.binary(level + 1)?;
+                    let span = left.span().to(right.span());
+                    left = Expr::Binary(*op, Box::new(left), Box::new(right), span);
+                    continue 'outer;
+                }
+            }
+            return Ok(left);
+        }
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        let start = self.peek().span;
+        if self.eat_punct("-") {
+            let e = self.unary()?;
+            let span = start.to(e.span());
+            return Ok(Expr::Unary(UnaryOp::Neg, Box::new(e), span));
+        }
+        if self.eat_punct("+") {
+            return self.unary();
+        }
+        if self.eat_punct("!") {
+            let e = self.unary()?;
+            let span = start.to(e.span());
+            return Ok(Expr::Unary(UnaryOp::Not, Box::new(e), span));
+        }
+        self.power()
+    }
+
+    /// `a ^ b` binds tighter than unary minus and associates to the right.
+    fn power(&mut self) -> PResult<Expr> {
+        let base = self.primary()?;
+        if self.eat_punct("^") {
+            let exponent = self.unary()?;
+            let span = base.span().to(exponent.span());
+            return Ok(Expr::Binary(BinaryOp::Pow, Box::new(base), Box::new(exponent), span));
+        }
+        Ok(base)
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let t = self.peek().clone();
+        match t.kind {
+            TokenKind::Number(x) => {
+                self.bump();
+                // A unit after a literal, as in `18(mV)` or `1(/ms)`, is a unit
+                // conversion factor of 1 in NEURON's checked units: ignored.
+                if self.is_punct("(") {
+                    self.unit()?;
+                }
+                Ok(Expr::Number(x, t.span))
+            }
+            TokenKind::Ident(_) => {
+                let name = self.name("a name")?;
+                if self.is_punct("(") {
+                    let args = self.arguments()?;
+                    let span = name.span.to(self.tokens[self.at - 1].span);
+                    return Ok(Expr::Call(name, args, span));
+                }
+                if self.is_punct("[") {
+                    return Err(Diagnostic::error(
+                        self.peek().span,
+                        "array variables are not supported by rall",
+                    ));
+                }
+                Ok(Expr::Name(name))
+            }
+            TokenKind::Punct("(") => {
+                self.bump();
+                let e = self.expression()?;
+                let close = self.expect_punct(")")?;
+                Ok(match e {
+                    Expr::Binary(op, a, b, s) => Expr::Binary(op, a, b, s.to(close).to(t.span)),
+                    other => other,
+                })
+            }
+            _ => Err(self.expected("an expression")),
+        }
+    }
+}
