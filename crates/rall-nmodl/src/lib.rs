@@ -8,6 +8,7 @@ pub mod ast;
 pub mod diagnostics;
 pub mod lex;
 pub mod parse;
+pub mod sema;
 pub mod source;
 
 pub use diagnostics::{Diagnostic, Severity};

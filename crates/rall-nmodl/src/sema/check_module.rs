@@ -1,0 +1,505 @@
+//! One pass over a module: builds its symbol table and checks every block's names, assignments, ions and calls.
+
+use super::symbols::*;
+use crate::ast::*;
+use crate::diagnostics::{Diagnostic, did_you_mean};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Where a body sits, which decides what it may assign.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Initial,
+    Breakpoint,
+    Derivative,
+    Kinetic,
+    Routine,
+    NetReceive,
+}
+
+/// Builds the symbol table and the mechanism's interface; pushes every problem into `diagnostics`.
+pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Option<(SymbolTable, MechanismInfo)> {
+    let Some(neuron) = &module.neuron else {
+        diagnostics.push(Diagnostic::error(Default::default(), "the file has no NEURON block (SUFFIX or POINT_PROCESS)"));
+        return None;
+    };
+    if neuron.kind == MechanismKind::ArtificialCell {
+        diagnostics.push(Diagnostic::error(neuron.name.span, "ARTIFICIAL_CELL mechanisms are not supported by rall yet"));
+    }
+    let mut table = SymbolTable::default();
+    let mut declare = |name: &Name, kind: SymbolKind, d: Option<&VarDecl>, diagnostics: &mut Vec<Diagnostic>| {
+        if let Some(previous) = table.symbols.get(&name.text) {
+            // A variable may be listed in USEION and declared in ASSIGNED/PARAMETER: keep the ion role.
+            let ion_redeclared = matches!(previous.kind, SymbolKind::Ion { .. } | SymbolKind::Current { .. })
+                && matches!(kind, SymbolKind::Assigned | SymbolKind::Parameter);
+            let builtin_redeclared = previous.kind == SymbolKind::Builtin && matches!(kind, SymbolKind::Assigned | SymbolKind::Parameter);
+            let ion_state = matches!(previous.kind, SymbolKind::Ion { .. }) && kind == SymbolKind::State;
+            if let (SymbolKind::Ion { .. }, SymbolKind::Ion { write: true, .. }) = (&previous.kind, &kind) {
+                // Listed under both READ and WRITE.
+                table.symbols.get_mut(&name.text).unwrap().kind = kind;
+                return;
+            }
+            if ion_redeclared || builtin_redeclared || ion_state {
+                let s = table.symbols.get_mut(&name.text).unwrap();
+                if ion_state {
+                    if let SymbolKind::Ion { ion, write } = &s.kind {
+                        s.ion = Some((ion.clone(), *write));
+                    }
+                    s.kind = SymbolKind::State;
+                }
+                if let Some(d) = d {
+                    s.unit = d.unit.clone().or(s.unit.take());
+                    s.default = d.value.or(s.default);
+                }
+                return;
+            }
+            diagnostics.push(Diagnostic::error(name.span, format!("`{}` is declared twice", name.text)));
+            return;
+        }
+        table.symbols.insert(
+            name.text.clone(),
+            Symbol {
+                name: name.text.clone(),
+                kind,
+                unit: d.and_then(|d| d.unit.clone()),
+                default: d.and_then(|d| d.value),
+                bounds: d.and_then(|d| d.bounds),
+                span: name.span,
+                ion: None,
+            },
+        );
+    };
+    for b in BUILTINS {
+        declare(&Name { text: b.into(), span: Default::default() }, SymbolKind::Builtin, None, diagnostics);
+    }
+    let mut ions = Vec::new();
+    for u in &neuron.ions {
+        let ion = &u.ion.text;
+        let valid = [format!("e{ion}"), format!("i{ion}"), format!("{ion}i"), format!("{ion}o")];
+        for (names, write) in [(&u.read, false), (&u.write, true)] {
+            for n in names {
+                if !valid.contains(&n.text) {
+                    diagnostics.push(
+                        Diagnostic::error(n.span, format!("`{}` is not a variable of ion `{ion}`", n.text))
+                            .with_note(format!("ion variables are {}", valid.join(", "))),
+                    );
+                    continue;
+                }
+                if write && n.text == format!("e{ion}") {
+                    diagnostics.push(Diagnostic::error(n.span, format!("writing the reversal potential `{}` is not supported by rall", n.text)));
+                }
+                declare(n, SymbolKind::Ion { ion: ion.clone(), write }, None, diagnostics);
+            }
+        }
+        ions.push(IonUse {
+            ion: ion.clone(),
+            read: u.read.iter().map(|n| n.text.clone()).collect(),
+            write: u.write.iter().map(|n| n.text.clone()).collect(),
+            valence: u.valence,
+        });
+    }
+    for n in &neuron.nonspecific_currents {
+        declare(n, SymbolKind::Current { electrode: false }, None, diagnostics);
+    }
+    for n in &neuron.electrode_currents {
+        declare(n, SymbolKind::Current { electrode: true }, None, diagnostics);
+    }
+    for d in &module.parameters {
+        declare(&d.name, SymbolKind::Parameter, Some(d), diagnostics);
+    }
+    for d in &module.constants {
+        declare(&d.name, SymbolKind::Constant, Some(d), diagnostics);
+    }
+    for d in &module.states {
+        declare(&d.name, SymbolKind::State, Some(d), diagnostics);
+    }
+    for d in &module.assigned {
+        declare(&d.name, SymbolKind::Assigned, Some(d), diagnostics);
+    }
+    for r in &module.functions {
+        declare(&r.name, SymbolKind::Function { arity: r.params.len() }, None, diagnostics);
+    }
+    for r in &module.procedures {
+        declare(&r.name, SymbolKind::Procedure { arity: r.params.len() }, None, diagnostics);
+    }
+    for r in &module.derivatives {
+        declare(&r.name, SymbolKind::Derivative, None, diagnostics);
+    }
+    for r in &module.kinetics {
+        declare(&r.name, SymbolKind::Kinetic, None, diagnostics);
+    }
+    for name in neuron.range.iter().chain(&neuron.global) {
+        if table.get(&name.text).is_none() {
+            let hint = did_you_mean(&name.text, table.names());
+            diagnostics.push(Diagnostic::error(name.span, format!("RANGE/GLOBAL names `{}`, which is not declared", name.text)).with_note(hint));
+        }
+    }
+
+    let checker = Checker { table: &table, module };
+    let mut assigned_in_breakpoint = BTreeSet::new();
+    if let Some(b) = &module.initial {
+        checker.body(b, Context::Initial, &mut Scope::default(), diagnostics, &mut BTreeSet::new());
+    }
+    if let Some(b) = &module.breakpoint {
+        checker.body(b, Context::Breakpoint, &mut Scope::default(), diagnostics, &mut assigned_in_breakpoint);
+    }
+    for r in &module.derivatives {
+        checker.body(&r.body, Context::Derivative, &mut Scope::default(), diagnostics, &mut BTreeSet::new());
+    }
+    for r in &module.kinetics {
+        checker.body(&r.body, Context::Kinetic, &mut Scope::default(), diagnostics, &mut BTreeSet::new());
+    }
+    for r in module.functions.iter().chain(&module.procedures) {
+        let mut scope = Scope::with(&r.params);
+        if module.functions.contains(r) {
+            scope.locals.insert(r.name.text.clone());
+        }
+        checker.body(&r.body, Context::Routine, &mut scope, diagnostics, &mut BTreeSet::new());
+    }
+    if let Some(r) = &module.net_receive {
+        checker.body(&r.body, Context::NetReceive, &mut Scope::with(&r.params), diagnostics, &mut BTreeSet::new());
+    }
+    checker.check_recursion(diagnostics);
+
+    // Every current the mechanism writes must be computed in BREAKPOINT, with the units NEURON expects.
+    let current_unit = if neuron.kind == MechanismKind::PointProcess { "nA" } else { "mA/cm2" };
+    for s in table.symbols.values() {
+        let is_current = match &s.kind {
+            SymbolKind::Current { .. } => true,
+            SymbolKind::Ion { ion, write: true } => s.name == format!("i{ion}"),
+            _ => false,
+        };
+        if !is_current {
+            continue;
+        }
+        if module.breakpoint.is_some() && !assigned_in_breakpoint.contains(&s.name) {
+            diagnostics.push(Diagnostic::error(s.span, format!("the current `{}` is never assigned in BREAKPOINT", s.name)));
+        }
+        if let Some(unit) = &s.unit {
+            if unit.replace(' ', "") != current_unit {
+                diagnostics.push(Diagnostic::error(
+                    s.span,
+                    format!("the current `{}` is declared in ({unit}); a {} mechanism's currents are in ({current_unit})", s.name, kind_name(&neuron.kind)),
+                ));
+            }
+        }
+    }
+    if module.breakpoint.is_none() && neuron.kind != MechanismKind::ArtificialCell {
+        diagnostics.push(Diagnostic::error(neuron.span, "the mechanism has no BREAKPOINT block"));
+    }
+
+    let info = MechanismInfo {
+        name: neuron.name.text.clone(),
+        kind: neuron.kind.clone(),
+        title: module.title.clone(),
+        ions,
+        nonspecific_currents: neuron.nonspecific_currents.iter().map(|n| n.text.clone()).collect(),
+        electrode_currents: neuron.electrode_currents.iter().map(|n| n.text.clone()).collect(),
+    };
+    Some((table, info))
+}
+
+fn kind_name(kind: &MechanismKind) -> &'static str {
+    match kind {
+        MechanismKind::Density => "density (SUFFIX)",
+        MechanismKind::PointProcess => "POINT_PROCESS",
+        MechanismKind::ArtificialCell => "ARTIFICIAL_CELL",
+    }
+}
+
+#[derive(Clone, Default)]
+struct Scope {
+    locals: BTreeSet<String>,
+}
+
+impl Scope {
+    fn with(params: &[Name]) -> Self {
+        Self { locals: params.iter().map(|p| p.text.clone()).collect() }
+    }
+}
+
+struct Checker<'a> {
+    table: &'a SymbolTable,
+    module: &'a Module,
+}
+
+impl Checker<'_> {
+    fn known_names<'s>(&'s self, scope: &'s Scope) -> impl Iterator<Item = &'s str> {
+        self.table.names().chain(scope.locals.iter().map(String::as_str))
+    }
+
+    fn body(&self, body: &Body, ctx: Context, scope: &mut Scope, diagnostics: &mut Vec<Diagnostic>, assigned: &mut BTreeSet<String>) {
+        if ctx == Context::Kinetic {
+            // The fluxes of the latest reaction.
+            scope.locals.insert("f_flux".into());
+            scope.locals.insert("b_flux".into());
+        }
+        for s in &body.statements {
+            self.statement(s, ctx, scope, diagnostics, assigned);
+        }
+    }
+
+    fn statement(&self, s: &Statement, ctx: Context, scope: &mut Scope, diagnostics: &mut Vec<Diagnostic>, assigned: &mut BTreeSet<String>) {
+        match s {
+            Statement::Local(names) => {
+                for n in names {
+                    scope.locals.insert(n.text.clone());
+                }
+            }
+            Statement::Assign { target, value } => {
+                self.expr(value, scope, diagnostics);
+                self.assignment(target, ctx, scope, diagnostics);
+                assigned.insert(target.text.clone());
+            }
+            Statement::Derivative { state, value } => {
+                self.expr(value, scope, diagnostics);
+                if ctx != Context::Derivative {
+                    diagnostics.push(Diagnostic::error(state.span, "`x' = ...` is only allowed in a DERIVATIVE block"));
+                } else if self.table.get(&state.text).map(|s| &s.kind) != Some(&SymbolKind::State) {
+                    diagnostics.push(Diagnostic::error(state.span, format!("`{}'`: `{}` is not a STATE", state.text, state.text)));
+                }
+            }
+            Statement::If { condition, then, otherwise } => {
+                self.expr(condition, scope, diagnostics);
+                self.body(then, ctx, &mut scope.clone(), diagnostics, assigned);
+                if let Some(o) = otherwise {
+                    self.body(o, ctx, &mut scope.clone(), diagnostics, assigned);
+                }
+            }
+            Statement::Call { name, args } => {
+                for a in args {
+                    self.expr(a, scope, diagnostics);
+                }
+                self.call(name, args.len(), true, scope, diagnostics);
+                // A procedure may assign module variables (e.g. rates() sets minf, mtau).
+                if let Some(p) = self.module.procedures.iter().find(|p| p.name.text == name.text) {
+                    collect_assignments(&p.body, assigned);
+                }
+            }
+            Statement::Solve { block, method, steady_state } => {
+                if ctx != Context::Breakpoint && !(ctx == Context::Initial && *steady_state) {
+                    diagnostics.push(Diagnostic::error(block.span, "SOLVE belongs in BREAKPOINT"));
+                }
+                if *steady_state {
+                    diagnostics.push(Diagnostic::error(block.span, "SOLVE ... STEADYSTATE is not supported by rall yet"));
+                }
+                match self.table.get(&block.text).map(|s| &s.kind) {
+                    Some(SymbolKind::Derivative) | Some(SymbolKind::Kinetic) => {}
+                    Some(SymbolKind::Procedure { .. }) => {
+                        diagnostics.push(Diagnostic::error(block.span, format!("SOLVE of the PROCEDURE `{}` is not supported by rall", block.text)))
+                    }
+                    _ => {
+                        let blocks = self.module.derivatives.iter().chain(&self.module.kinetics).map(|r| r.name.text.as_str());
+                        diagnostics.push(
+                            Diagnostic::error(block.span, format!("SOLVE names `{}`, which is not a DERIVATIVE or KINETIC block", block.text))
+                                .with_note(did_you_mean(&block.text, blocks)),
+                        );
+                    }
+                }
+                match method.as_ref().map(|m| m.text.as_str()) {
+                    None | Some("cnexp" | "derivimplicit" | "sparse" | "euler") => {}
+                    Some(other) => {
+                        let m = method.as_ref().unwrap();
+                        diagnostics.push(
+                            Diagnostic::error(m.span, format!("METHOD `{other}` is not supported by rall"))
+                                .with_note("rall supports cnexp, derivimplicit, sparse and euler")
+                                .with_note(did_you_mean(other, ["cnexp", "derivimplicit", "sparse", "euler"])),
+                        );
+                    }
+                }
+            }
+            Statement::Table { .. } | Statement::UnitsToggle => {}
+            Statement::Reaction { left, right, forward, backward, span } => {
+                if ctx != Context::Kinetic {
+                    diagnostics.push(Diagnostic::error(*span, "reactions `~` belong in a KINETIC block"));
+                }
+                for (_, n) in left.iter().chain(right) {
+                    // Non-states take part as fixed concentrations, as in NEURON.
+                    self.expr(&Expr::Name(n.clone()), scope, diagnostics);
+                }
+                self.expr(forward, scope, diagnostics);
+                if let Some(b) = backward {
+                    self.expr(b, scope, diagnostics);
+                }
+            }
+            Statement::Flux { state, flux, .. } => {
+                self.state_name(state, diagnostics);
+                self.expr(flux, scope, diagnostics);
+            }
+            Statement::Conserve { left, right, .. } => {
+                self.expr(left, scope, diagnostics);
+                self.expr(right, scope, diagnostics);
+            }
+            Statement::Compartment { volume, states, .. } => {
+                self.expr(volume, scope, diagnostics);
+                for n in states {
+                    self.expr(&Expr::Name(n.clone()), scope, diagnostics);
+                }
+            }
+        }
+    }
+
+    fn state_name(&self, n: &Name, diagnostics: &mut Vec<Diagnostic>) {
+        if self.table.get(&n.text).map(|s| &s.kind) != Some(&SymbolKind::State) {
+            let states = self.table.of_kind(|k| *k == SymbolKind::State).map(|s| s.name.as_str());
+            diagnostics.push(Diagnostic::error(n.span, format!("`{}` is not a STATE", n.text)).with_note(did_you_mean(&n.text, states)));
+        }
+    }
+
+    fn assignment(&self, target: &Name, ctx: Context, scope: &Scope, diagnostics: &mut Vec<Diagnostic>) {
+        if scope.locals.contains(&target.text) {
+            return;
+        }
+        let Some(symbol) = self.table.get(&target.text) else {
+            let hint = did_you_mean(&target.text, self.known_names(scope));
+            diagnostics.push(Diagnostic::error(target.span, format!("assignment to `{}`, which is not declared", target.text)).with_note(hint));
+            return;
+        };
+        let problem = match &symbol.kind {
+            SymbolKind::Constant => Some("a CONSTANT".to_string()),
+            SymbolKind::Parameter if !matches!(ctx, Context::Initial | Context::NetReceive) => {
+                Some("a PARAMETER (parameters may only be changed in INITIAL or NET_RECEIVE)".to_string())
+            }
+            SymbolKind::Builtin if target.text != "celsius" => Some(format!("the built-in `{}`", target.text)),
+            SymbolKind::Ion { write: false, .. } => Some("an ion variable that the mechanism only READs (add it to WRITE)".to_string()),
+            SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic => {
+                Some("a block name".to_string())
+            }
+            _ => None,
+        };
+        if let Some(p) = problem {
+            diagnostics.push(Diagnostic::error(target.span, format!("cannot assign to `{}`: it is {p}", target.text)));
+        }
+    }
+
+    fn call(&self, name: &Name, arity: usize, statement: bool, scope: &Scope, diagnostics: &mut Vec<Diagnostic>) {
+        let expected = match self.table.get(&name.text).map(|s| &s.kind) {
+            Some(SymbolKind::Function { arity }) => Some(*arity),
+            Some(SymbolKind::Procedure { arity }) => {
+                if !statement {
+                    diagnostics.push(Diagnostic::error(name.span, format!("the PROCEDURE `{}` has no value; call it as a statement", name.text)));
+                }
+                Some(*arity)
+            }
+            _ => BUILTIN_FUNCTIONS.iter().find(|(f, _)| *f == name.text).map(|(_, a)| *a),
+        };
+        match expected {
+            Some(a) if a != arity => diagnostics.push(Diagnostic::error(name.span, format!("`{}` takes {a} argument(s), given {arity}", name.text))),
+            Some(_) => {}
+            None if ["net_send", "net_event", "net_move", "at_time", "nrn_random_play", "state_discontinuity"].contains(&name.text.as_str()) => {
+                diagnostics.push(Diagnostic::error(name.span, format!("`{}` is not supported by rall yet", name.text)));
+            }
+            None => {
+                let known = self
+                    .table
+                    .of_kind(|k| matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. }))
+                    .map(|s| s.name.as_str())
+                    .chain(BUILTIN_FUNCTIONS.iter().map(|(f, _)| *f));
+                let hint = did_you_mean(&name.text, known);
+                let _ = scope;
+                diagnostics.push(Diagnostic::error(name.span, format!("unknown function `{}`", name.text)).with_note(hint));
+            }
+        }
+    }
+
+    fn expr(&self, e: &Expr, scope: &Scope, diagnostics: &mut Vec<Diagnostic>) {
+        match e {
+            Expr::Number(..) => {}
+            Expr::Name(n) => {
+                let known = scope.locals.contains(&n.text)
+                    || matches!(self.table.get(&n.text).map(|s| &s.kind), Some(k) if !matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic));
+                if !known && n.text != "PI" && n.text != "FARADAY" && n.text != "R" {
+                    let hint = did_you_mean(&n.text, self.known_names(scope));
+                    diagnostics.push(Diagnostic::error(n.span, format!("`{}` is not declared", n.text)).with_note(hint));
+                }
+            }
+            Expr::Call(name, args, _) => {
+                for a in args {
+                    self.expr(a, scope, diagnostics);
+                }
+                self.call(name, args.len(), false, scope, diagnostics);
+            }
+            Expr::Unary(_, a, _) => self.expr(a, scope, diagnostics),
+            Expr::Binary(_, a, b, _) => {
+                self.expr(a, scope, diagnostics);
+                self.expr(b, scope, diagnostics);
+            }
+        }
+    }
+
+    /// FUNCTION and PROCEDURE calls may not recurse: rall inlines them.
+    fn check_recursion(&self, diagnostics: &mut Vec<Diagnostic>) {
+        let routines: Vec<&Routine> = self.module.functions.iter().chain(&self.module.procedures).collect();
+        let mut calls: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for r in &routines {
+            let mut set = BTreeSet::new();
+            collect_calls(&r.body, &mut set);
+            calls.insert(r.name.text.as_str(), set);
+        }
+        for r in &routines {
+            let mut stack = vec![r.name.text.clone()];
+            let mut seen = BTreeSet::new();
+            while let Some(n) = stack.pop() {
+                for callee in calls.get(n.as_str()).into_iter().flatten() {
+                    if *callee == r.name.text {
+                        diagnostics.push(Diagnostic::error(r.name.span, format!("`{}` calls itself (recursion is not supported: rall inlines calls)", r.name.text)));
+                        return;
+                    }
+                    if seen.insert(callee.clone()) {
+                        stack.push(callee.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn collect_calls(body: &Body, out: &mut BTreeSet<String>) {
+    fn expr(e: &Expr, out: &mut BTreeSet<String>) {
+        match e {
+            Expr::Call(n, args, _) => {
+                out.insert(n.text.clone());
+                args.iter().for_each(|a| expr(a, out));
+            }
+            Expr::Unary(_, a, _) => expr(a, out),
+            Expr::Binary(_, a, b, _) => {
+                expr(a, out);
+                expr(b, out);
+            }
+            _ => {}
+        }
+    }
+    for s in &body.statements {
+        match s {
+            Statement::Assign { value, .. } | Statement::Derivative { value, .. } => expr(value, out),
+            Statement::Call { name, args } => {
+                out.insert(name.text.clone());
+                args.iter().for_each(|a| expr(a, out));
+            }
+            Statement::If { condition, then, otherwise } => {
+                expr(condition, out);
+                collect_calls(then, out);
+                if let Some(o) = otherwise {
+                    collect_calls(o, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn collect_assignments(body: &Body, out: &mut BTreeSet<String>) {
+    for s in &body.statements {
+        match s {
+            Statement::Assign { target, .. } => {
+                out.insert(target.text.clone());
+            }
+            Statement::If { then, otherwise, .. } => {
+                collect_assignments(then, out);
+                if let Some(o) = otherwise {
+                    collect_assignments(o, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Semantic checks: a parsed [`Module`](crate::ast::Module) in, a [`SymbolTable`] out, with diagnostics
+//! for undefined names, bad assignments, ion usage, SOLVE targets, current units and recursion.
+
+mod check_module;
+mod symbols;
+
+pub use check_module::check_module;
+pub use symbols::{IonUse, MechanismInfo, Symbol, SymbolKind, SymbolTable};
