@@ -5,11 +5,16 @@
 //! [`ir`] (the graph and its symbolic derivatives). Knows nothing about cells.
 
 pub mod ast;
+pub mod compile;
 pub mod diagnostics;
+pub mod ir;
 pub mod lex;
+pub mod lower;
 pub mod parse;
 pub mod sema;
 pub mod source;
 
 pub use diagnostics::{Diagnostic, Severity};
 pub use source::{SourceFile, Span};
+
+pub use compile::{Compiled, compile};

@@ -76,7 +76,7 @@ impl Parser<'_> {
                 self.bump();
                 Ok(Some(Statement::UnitsToggle))
             }
-            "if" => self.if_statement().map(Some),
+            "if" | "IF" => self.if_statement().map(Some),
             "SOLVE" => {
                 self.bump();
                 let block = self.name("the name of a DERIVATIVE or KINETIC block")?;
@@ -169,8 +169,8 @@ impl Parser<'_> {
         let condition = self.expression()?;
         self.expect_punct(")")?;
         let then = self.body()?;
-        let otherwise = if self.eat_word("else") {
-            if self.is_word("if") {
+        let otherwise = if self.eat_word("else") || self.eat_word("ELSE") {
+            if self.is_word("if") || self.is_word("IF") {
                 let nested = self.if_statement()?;
                 Some(Body {
                     span: then.span,

@@ -19,11 +19,17 @@ enum Context {
 /// Builds the symbol table and the mechanism's interface; pushes every problem into `diagnostics`.
 pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Option<(SymbolTable, MechanismInfo)> {
     let Some(neuron) = &module.neuron else {
-        diagnostics.push(Diagnostic::error(Default::default(), "the file has no NEURON block (SUFFIX or POINT_PROCESS)"));
+        diagnostics.push(Diagnostic::error(
+            Default::default(),
+            "the file has no NEURON block (SUFFIX or POINT_PROCESS)",
+        ));
         return None;
     };
     if neuron.kind == MechanismKind::ArtificialCell {
-        diagnostics.push(Diagnostic::error(neuron.name.span, "ARTIFICIAL_CELL mechanisms are not supported by rall yet"));
+        diagnostics.push(Diagnostic::error(
+            neuron.name.span,
+            "ARTIFICIAL_CELL mechanisms are not supported by rall yet",
+        ));
     }
     let mut table = SymbolTable::default();
     let mut declare = |name: &Name, kind: SymbolKind, d: Option<&VarDecl>, diagnostics: &mut Vec<Diagnostic>| {
@@ -31,7 +37,8 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
             // A variable may be listed in USEION and declared in ASSIGNED/PARAMETER: keep the ion role.
             let ion_redeclared = matches!(previous.kind, SymbolKind::Ion { .. } | SymbolKind::Current { .. })
                 && matches!(kind, SymbolKind::Assigned | SymbolKind::Parameter);
-            let builtin_redeclared = previous.kind == SymbolKind::Builtin && matches!(kind, SymbolKind::Assigned | SymbolKind::Parameter);
+            let builtin_redeclared =
+                previous.kind == SymbolKind::Builtin && matches!(kind, SymbolKind::Assigned | SymbolKind::Parameter);
             let ion_state = matches!(previous.kind, SymbolKind::Ion { .. }) && kind == SymbolKind::State;
             if let (SymbolKind::Ion { .. }, SymbolKind::Ion { write: true, .. }) = (&previous.kind, &kind) {
                 // Listed under both READ and WRITE.
@@ -52,7 +59,10 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
                 }
                 return;
             }
-            diagnostics.push(Diagnostic::error(name.span, format!("`{}` is declared twice", name.text)));
+            diagnostics.push(Diagnostic::error(
+                name.span,
+                format!("`{}` is declared twice", name.text),
+            ));
             return;
         }
         table.symbols.insert(
@@ -69,12 +79,25 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         );
     };
     for b in BUILTINS {
-        declare(&Name { text: b.into(), span: Default::default() }, SymbolKind::Builtin, None, diagnostics);
+        declare(
+            &Name {
+                text: b.into(),
+                span: Default::default(),
+            },
+            SymbolKind::Builtin,
+            None,
+            diagnostics,
+        );
     }
     let mut ions = Vec::new();
     for u in &neuron.ions {
         let ion = &u.ion.text;
-        let valid = [format!("e{ion}"), format!("i{ion}"), format!("{ion}i"), format!("{ion}o")];
+        let valid = [
+            format!("e{ion}"),
+            format!("i{ion}"),
+            format!("{ion}i"),
+            format!("{ion}o"),
+        ];
         for (names, write) in [(&u.read, false), (&u.write, true)] {
             for n in names {
                 if !valid.contains(&n.text) {
@@ -85,9 +108,20 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
                     continue;
                 }
                 if write && n.text == format!("e{ion}") {
-                    diagnostics.push(Diagnostic::error(n.span, format!("writing the reversal potential `{}` is not supported by rall", n.text)));
+                    diagnostics.push(Diagnostic::error(
+                        n.span,
+                        format!("writing the reversal potential `{}` is not supported by rall", n.text),
+                    ));
                 }
-                declare(n, SymbolKind::Ion { ion: ion.clone(), write }, None, diagnostics);
+                declare(
+                    n,
+                    SymbolKind::Ion {
+                        ion: ion.clone(),
+                        write,
+                    },
+                    None,
+                    diagnostics,
+                );
             }
         }
         ions.push(IonUse {
@@ -116,10 +150,20 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         declare(&d.name, SymbolKind::Assigned, Some(d), diagnostics);
     }
     for r in &module.functions {
-        declare(&r.name, SymbolKind::Function { arity: r.params.len() }, None, diagnostics);
+        declare(
+            &r.name,
+            SymbolKind::Function { arity: r.params.len() },
+            None,
+            diagnostics,
+        );
     }
     for r in &module.procedures {
-        declare(&r.name, SymbolKind::Procedure { arity: r.params.len() }, None, diagnostics);
+        declare(
+            &r.name,
+            SymbolKind::Procedure { arity: r.params.len() },
+            None,
+            diagnostics,
+        );
     }
     for r in &module.derivatives {
         declare(&r.name, SymbolKind::Derivative, None, diagnostics);
@@ -130,23 +174,53 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
     for name in neuron.range.iter().chain(&neuron.global) {
         if table.get(&name.text).is_none() {
             let hint = did_you_mean(&name.text, table.names());
-            diagnostics.push(Diagnostic::error(name.span, format!("RANGE/GLOBAL names `{}`, which is not declared", name.text)).with_note(hint));
+            diagnostics.push(
+                Diagnostic::error(
+                    name.span,
+                    format!("RANGE/GLOBAL names `{}`, which is not declared", name.text),
+                )
+                .with_note(hint),
+            );
         }
     }
 
     let checker = Checker { table: &table, module };
     let mut assigned_in_breakpoint = BTreeSet::new();
     if let Some(b) = &module.initial {
-        checker.body(b, Context::Initial, &mut Scope::default(), diagnostics, &mut BTreeSet::new());
+        checker.body(
+            b,
+            Context::Initial,
+            &mut Scope::default(),
+            diagnostics,
+            &mut BTreeSet::new(),
+        );
     }
     if let Some(b) = &module.breakpoint {
-        checker.body(b, Context::Breakpoint, &mut Scope::default(), diagnostics, &mut assigned_in_breakpoint);
+        checker.body(
+            b,
+            Context::Breakpoint,
+            &mut Scope::default(),
+            diagnostics,
+            &mut assigned_in_breakpoint,
+        );
     }
     for r in &module.derivatives {
-        checker.body(&r.body, Context::Derivative, &mut Scope::default(), diagnostics, &mut BTreeSet::new());
+        checker.body(
+            &r.body,
+            Context::Derivative,
+            &mut Scope::default(),
+            diagnostics,
+            &mut BTreeSet::new(),
+        );
     }
     for r in &module.kinetics {
-        checker.body(&r.body, Context::Kinetic, &mut Scope::default(), diagnostics, &mut BTreeSet::new());
+        checker.body(
+            &r.body,
+            Context::Kinetic,
+            &mut Scope::default(),
+            diagnostics,
+            &mut BTreeSet::new(),
+        );
     }
     for r in module.functions.iter().chain(&module.procedures) {
         let mut scope = Scope::with(&r.params);
@@ -156,12 +230,22 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         checker.body(&r.body, Context::Routine, &mut scope, diagnostics, &mut BTreeSet::new());
     }
     if let Some(r) = &module.net_receive {
-        checker.body(&r.body, Context::NetReceive, &mut Scope::with(&r.params), diagnostics, &mut BTreeSet::new());
+        checker.body(
+            &r.body,
+            Context::NetReceive,
+            &mut Scope::with(&r.params),
+            diagnostics,
+            &mut BTreeSet::new(),
+        );
     }
     checker.check_recursion(diagnostics);
 
     // Every current the mechanism writes must be computed in BREAKPOINT, with the units NEURON expects.
-    let current_unit = if neuron.kind == MechanismKind::PointProcess { "nA" } else { "mA/cm2" };
+    let current_unit = if neuron.kind == MechanismKind::PointProcess {
+        "nA"
+    } else {
+        "mA/cm2"
+    };
     for s in table.symbols.values() {
         let is_current = match &s.kind {
             SymbolKind::Current { .. } => true,
@@ -172,13 +256,20 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
             continue;
         }
         if module.breakpoint.is_some() && !assigned_in_breakpoint.contains(&s.name) {
-            diagnostics.push(Diagnostic::error(s.span, format!("the current `{}` is never assigned in BREAKPOINT", s.name)));
+            diagnostics.push(Diagnostic::error(
+                s.span,
+                format!("the current `{}` is never assigned in BREAKPOINT", s.name),
+            ));
         }
         if let Some(unit) = &s.unit {
             if unit.replace(' ', "") != current_unit {
                 diagnostics.push(Diagnostic::error(
                     s.span,
-                    format!("the current `{}` is declared in ({unit}); a {} mechanism's currents are in ({current_unit})", s.name, kind_name(&neuron.kind)),
+                    format!(
+                        "the current `{}` is declared in ({unit}); a {} mechanism's currents are in ({current_unit})",
+                        s.name,
+                        kind_name(&neuron.kind)
+                    ),
                 ));
             }
         }
@@ -213,7 +304,9 @@ struct Scope {
 
 impl Scope {
     fn with(params: &[Name]) -> Self {
-        Self { locals: params.iter().map(|p| p.text.clone()).collect() }
+        Self {
+            locals: params.iter().map(|p| p.text.clone()).collect(),
+        }
     }
 }
 
@@ -227,7 +320,14 @@ impl Checker<'_> {
         self.table.names().chain(scope.locals.iter().map(String::as_str))
     }
 
-    fn body(&self, body: &Body, ctx: Context, scope: &mut Scope, diagnostics: &mut Vec<Diagnostic>, assigned: &mut BTreeSet<String>) {
+    fn body(
+        &self,
+        body: &Body,
+        ctx: Context,
+        scope: &mut Scope,
+        diagnostics: &mut Vec<Diagnostic>,
+        assigned: &mut BTreeSet<String>,
+    ) {
         if ctx == Context::Kinetic {
             // The fluxes of the latest reaction.
             scope.locals.insert("f_flux".into());
@@ -238,7 +338,14 @@ impl Checker<'_> {
         }
     }
 
-    fn statement(&self, s: &Statement, ctx: Context, scope: &mut Scope, diagnostics: &mut Vec<Diagnostic>, assigned: &mut BTreeSet<String>) {
+    fn statement(
+        &self,
+        s: &Statement,
+        ctx: Context,
+        scope: &mut Scope,
+        diagnostics: &mut Vec<Diagnostic>,
+        assigned: &mut BTreeSet<String>,
+    ) {
         match s {
             Statement::Local(names) => {
                 for n in names {
@@ -253,12 +360,22 @@ impl Checker<'_> {
             Statement::Derivative { state, value } => {
                 self.expr(value, scope, diagnostics);
                 if ctx != Context::Derivative {
-                    diagnostics.push(Diagnostic::error(state.span, "`x' = ...` is only allowed in a DERIVATIVE block"));
+                    diagnostics.push(Diagnostic::error(
+                        state.span,
+                        "`x' = ...` is only allowed in a DERIVATIVE block",
+                    ));
                 } else if self.table.get(&state.text).map(|s| &s.kind) != Some(&SymbolKind::State) {
-                    diagnostics.push(Diagnostic::error(state.span, format!("`{}'`: `{}` is not a STATE", state.text, state.text)));
+                    diagnostics.push(Diagnostic::error(
+                        state.span,
+                        format!("`{}'`: `{}` is not a STATE", state.text, state.text),
+                    ));
                 }
             }
-            Statement::If { condition, then, otherwise } => {
+            Statement::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 self.expr(condition, scope, diagnostics);
                 self.body(then, ctx, &mut scope.clone(), diagnostics, assigned);
                 if let Some(o) = otherwise {
@@ -275,23 +392,42 @@ impl Checker<'_> {
                     collect_assignments(&p.body, assigned);
                 }
             }
-            Statement::Solve { block, method, steady_state } => {
+            Statement::Solve {
+                block,
+                method,
+                steady_state,
+            } => {
                 if ctx != Context::Breakpoint && !(ctx == Context::Initial && *steady_state) {
                     diagnostics.push(Diagnostic::error(block.span, "SOLVE belongs in BREAKPOINT"));
                 }
                 if *steady_state {
-                    diagnostics.push(Diagnostic::error(block.span, "SOLVE ... STEADYSTATE is not supported by rall yet"));
+                    diagnostics.push(Diagnostic::error(
+                        block.span,
+                        "SOLVE ... STEADYSTATE is not supported by rall yet",
+                    ));
                 }
                 match self.table.get(&block.text).map(|s| &s.kind) {
                     Some(SymbolKind::Derivative) | Some(SymbolKind::Kinetic) => {}
-                    Some(SymbolKind::Procedure { .. }) => {
-                        diagnostics.push(Diagnostic::error(block.span, format!("SOLVE of the PROCEDURE `{}` is not supported by rall", block.text)))
-                    }
+                    Some(SymbolKind::Procedure { .. }) => diagnostics.push(Diagnostic::error(
+                        block.span,
+                        format!("SOLVE of the PROCEDURE `{}` is not supported by rall", block.text),
+                    )),
                     _ => {
-                        let blocks = self.module.derivatives.iter().chain(&self.module.kinetics).map(|r| r.name.text.as_str());
+                        let blocks = self
+                            .module
+                            .derivatives
+                            .iter()
+                            .chain(&self.module.kinetics)
+                            .map(|r| r.name.text.as_str());
                         diagnostics.push(
-                            Diagnostic::error(block.span, format!("SOLVE names `{}`, which is not a DERIVATIVE or KINETIC block", block.text))
-                                .with_note(did_you_mean(&block.text, blocks)),
+                            Diagnostic::error(
+                                block.span,
+                                format!(
+                                    "SOLVE names `{}`, which is not a DERIVATIVE or KINETIC block",
+                                    block.text
+                                ),
+                            )
+                            .with_note(did_you_mean(&block.text, blocks)),
                         );
                     }
                 }
@@ -308,7 +444,13 @@ impl Checker<'_> {
                 }
             }
             Statement::Table { .. } | Statement::UnitsToggle => {}
-            Statement::Reaction { left, right, forward, backward, span } => {
+            Statement::Reaction {
+                left,
+                right,
+                forward,
+                backward,
+                span,
+            } => {
                 if ctx != Context::Kinetic {
                     diagnostics.push(Diagnostic::error(*span, "reactions `~` belong in a KINETIC block"));
                 }
@@ -341,7 +483,10 @@ impl Checker<'_> {
     fn state_name(&self, n: &Name, diagnostics: &mut Vec<Diagnostic>) {
         if self.table.get(&n.text).map(|s| &s.kind) != Some(&SymbolKind::State) {
             let states = self.table.of_kind(|k| *k == SymbolKind::State).map(|s| s.name.as_str());
-            diagnostics.push(Diagnostic::error(n.span, format!("`{}` is not a STATE", n.text)).with_note(did_you_mean(&n.text, states)));
+            diagnostics.push(
+                Diagnostic::error(n.span, format!("`{}` is not a STATE", n.text))
+                    .with_note(did_you_mean(&n.text, states)),
+            );
         }
     }
 
@@ -351,7 +496,13 @@ impl Checker<'_> {
         }
         let Some(symbol) = self.table.get(&target.text) else {
             let hint = did_you_mean(&target.text, self.known_names(scope));
-            diagnostics.push(Diagnostic::error(target.span, format!("assignment to `{}`, which is not declared", target.text)).with_note(hint));
+            diagnostics.push(
+                Diagnostic::error(
+                    target.span,
+                    format!("assignment to `{}`, which is not declared", target.text),
+                )
+                .with_note(hint),
+            );
             return;
         };
         let problem = match &symbol.kind {
@@ -360,14 +511,20 @@ impl Checker<'_> {
                 Some("a PARAMETER (parameters may only be changed in INITIAL or NET_RECEIVE)".to_string())
             }
             SymbolKind::Builtin if target.text != "celsius" => Some(format!("the built-in `{}`", target.text)),
-            SymbolKind::Ion { write: false, .. } => Some("an ion variable that the mechanism only READs (add it to WRITE)".to_string()),
-            SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic => {
-                Some("a block name".to_string())
+            SymbolKind::Ion { write: false, .. } => {
+                Some("an ion variable that the mechanism only READs (add it to WRITE)".to_string())
             }
+            SymbolKind::Function { .. }
+            | SymbolKind::Procedure { .. }
+            | SymbolKind::Derivative
+            | SymbolKind::Kinetic => Some("a block name".to_string()),
             _ => None,
         };
         if let Some(p) = problem {
-            diagnostics.push(Diagnostic::error(target.span, format!("cannot assign to `{}`: it is {p}", target.text)));
+            diagnostics.push(Diagnostic::error(
+                target.span,
+                format!("cannot assign to `{}`: it is {p}", target.text),
+            ));
         }
     }
 
@@ -376,17 +533,35 @@ impl Checker<'_> {
             Some(SymbolKind::Function { arity }) => Some(*arity),
             Some(SymbolKind::Procedure { arity }) => {
                 if !statement {
-                    diagnostics.push(Diagnostic::error(name.span, format!("the PROCEDURE `{}` has no value; call it as a statement", name.text)));
+                    diagnostics.push(Diagnostic::error(
+                        name.span,
+                        format!("the PROCEDURE `{}` has no value; call it as a statement", name.text),
+                    ));
                 }
                 Some(*arity)
             }
             _ => BUILTIN_FUNCTIONS.iter().find(|(f, _)| *f == name.text).map(|(_, a)| *a),
         };
         match expected {
-            Some(a) if a != arity => diagnostics.push(Diagnostic::error(name.span, format!("`{}` takes {a} argument(s), given {arity}", name.text))),
+            Some(a) if a != arity => diagnostics.push(Diagnostic::error(
+                name.span,
+                format!("`{}` takes {a} argument(s), given {arity}", name.text),
+            )),
             Some(_) => {}
-            None if ["net_send", "net_event", "net_move", "at_time", "nrn_random_play", "state_discontinuity"].contains(&name.text.as_str()) => {
-                diagnostics.push(Diagnostic::error(name.span, format!("`{}` is not supported by rall yet", name.text)));
+            None if [
+                "net_send",
+                "net_event",
+                "net_move",
+                "at_time",
+                "nrn_random_play",
+                "state_discontinuity",
+            ]
+            .contains(&name.text.as_str()) =>
+            {
+                diagnostics.push(Diagnostic::error(
+                    name.span,
+                    format!("`{}` is not supported by rall yet", name.text),
+                ));
             }
             None => {
                 let known = self
@@ -396,7 +571,8 @@ impl Checker<'_> {
                     .chain(BUILTIN_FUNCTIONS.iter().map(|(f, _)| *f));
                 let hint = did_you_mean(&name.text, known);
                 let _ = scope;
-                diagnostics.push(Diagnostic::error(name.span, format!("unknown function `{}`", name.text)).with_note(hint));
+                diagnostics
+                    .push(Diagnostic::error(name.span, format!("unknown function `{}`", name.text)).with_note(hint));
             }
         }
     }
@@ -409,7 +585,8 @@ impl Checker<'_> {
                     || matches!(self.table.get(&n.text).map(|s| &s.kind), Some(k) if !matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic));
                 if !known && n.text != "PI" && n.text != "FARADAY" && n.text != "R" {
                     let hint = did_you_mean(&n.text, self.known_names(scope));
-                    diagnostics.push(Diagnostic::error(n.span, format!("`{}` is not declared", n.text)).with_note(hint));
+                    diagnostics
+                        .push(Diagnostic::error(n.span, format!("`{}` is not declared", n.text)).with_note(hint));
                 }
             }
             Expr::Call(name, args, _) => {
@@ -441,7 +618,13 @@ impl Checker<'_> {
             while let Some(n) = stack.pop() {
                 for callee in calls.get(n.as_str()).into_iter().flatten() {
                     if *callee == r.name.text {
-                        diagnostics.push(Diagnostic::error(r.name.span, format!("`{}` calls itself (recursion is not supported: rall inlines calls)", r.name.text)));
+                        diagnostics.push(Diagnostic::error(
+                            r.name.span,
+                            format!(
+                                "`{}` calls itself (recursion is not supported: rall inlines calls)",
+                                r.name.text
+                            ),
+                        ));
                         return;
                     }
                     if seen.insert(callee.clone()) {
@@ -475,7 +658,11 @@ fn collect_calls(body: &Body, out: &mut BTreeSet<String>) {
                 out.insert(name.text.clone());
                 args.iter().for_each(|a| expr(a, out));
             }
-            Statement::If { condition, then, otherwise } => {
+            Statement::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 expr(condition, out);
                 collect_calls(then, out);
                 if let Some(o) = otherwise {

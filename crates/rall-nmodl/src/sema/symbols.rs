@@ -11,13 +11,22 @@ pub enum SymbolKind {
     State,
     Assigned,
     /// An ion variable named by USEION (`ena`, `ina`, `cai`, ...).
-    Ion { ion: String, write: bool },
+    Ion {
+        ion: String,
+        write: bool,
+    },
     /// A current named by NONSPECIFIC_CURRENT or ELECTRODE_CURRENT.
-    Current { electrode: bool },
+    Current {
+        electrode: bool,
+    },
     /// `v`, `t`, `dt`, `celsius`, `diam`, `area`.
     Builtin,
-    Function { arity: usize },
-    Procedure { arity: usize },
+    Function {
+        arity: usize,
+    },
+    Procedure {
+        arity: usize,
+    },
     Derivative,
     Kinetic,
 }

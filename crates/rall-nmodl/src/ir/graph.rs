@@ -1,0 +1,344 @@
+//! Expression graphs: nodes in an arena, hash-consed so equal subexpressions are shared, folded and simplified as they are built.
+
+use std::collections::HashMap;
+
+pub type NodeId = u32;
+
+/// Functions of one or two arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Func {
+    Exp,
+    Expm1,
+    Log,
+    Log10,
+    Sqrt,
+    Fabs,
+    Sin,
+    Cos,
+    Tan,
+    Tanh,
+    Floor,
+    Ceil,
+    /// `expm1(x) / x`, 1 at 0: the exact exponential integrator's factor.
+    Exprel,
+    Min,
+    Max,
+}
+
+impl Func {
+    pub fn apply1(self, x: f64) -> f64 {
+        match self {
+            Func::Exp => x.exp(),
+            Func::Expm1 => x.exp_m1(),
+            Func::Log => x.ln(),
+            Func::Log10 => x.log10(),
+            Func::Sqrt => x.sqrt(),
+            Func::Fabs => x.abs(),
+            Func::Sin => x.sin(),
+            Func::Cos => x.cos(),
+            Func::Tan => x.tan(),
+            Func::Tanh => x.tanh(),
+            Func::Floor => x.floor(),
+            Func::Ceil => x.ceil(),
+            Func::Exprel => {
+                if x == 0.0 {
+                    1.0
+                } else {
+                    x.exp_m1() / x
+                }
+            }
+            Func::Min | Func::Max => f64::NAN,
+        }
+    }
+
+    pub fn apply2(self, a: f64, b: f64) -> f64 {
+        match self {
+            Func::Min => a.min(b),
+            Func::Max => a.max(b),
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// One node. Comparisons and logic give 1.0 or 0.0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// A constant, stored as its bit pattern so nodes can be hashed.
+    Const(u64),
+    /// An input slot of the kernel (voltage, parameter, state, ...).
+    Input(u32),
+    Neg(NodeId),
+    Add(NodeId, NodeId),
+    Sub(NodeId, NodeId),
+    Mul(NodeId, NodeId),
+    Div(NodeId, NodeId),
+    Pow(NodeId, NodeId),
+    Call1(Func, NodeId),
+    Call2(Func, NodeId, NodeId),
+    Lt(NodeId, NodeId),
+    Le(NodeId, NodeId),
+    Eq(NodeId, NodeId),
+    And(NodeId, NodeId),
+    Or(NodeId, NodeId),
+    Not(NodeId),
+    /// `if c != 0 { a } else { b }`
+    Select(NodeId, NodeId, NodeId),
+}
+
+/// An arena of nodes; every constructor returns an existing node when an equal one exists.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    index: HashMap<Node, NodeId>,
+}
+
+impl Graph {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn node(&self, id: NodeId) -> Node {
+        self.nodes[id as usize]
+    }
+
+    fn intern(&mut self, node: Node) -> NodeId {
+        if let Some(&id) = self.index.get(&node) {
+            return id;
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(node);
+        self.index.insert(node, id);
+        id
+    }
+
+    pub fn constant(&mut self, x: f64) -> NodeId {
+        // -0.0 and 0.0 are one constant.
+        let x = if x == 0.0 { 0.0 } else { x };
+        self.intern(Node::Const(x.to_bits()))
+    }
+
+    pub fn input(&mut self, slot: u32) -> NodeId {
+        self.intern(Node::Input(slot))
+    }
+
+    /// The value of a constant node.
+    pub fn as_const(&self, id: NodeId) -> Option<f64> {
+        match self.nodes[id as usize] {
+            Node::Const(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
+
+    pub fn neg(&mut self, a: NodeId) -> NodeId {
+        if let Some(x) = self.as_const(a) {
+            return self.constant(-x);
+        }
+        if let Node::Neg(inner) = self.node(a) {
+            return inner;
+        }
+        self.intern(Node::Neg(a))
+    }
+
+    pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(x + y),
+            (Some(x), _) if x == 0.0 => b,
+            (_, Some(y)) if y == 0.0 => a,
+            _ => {
+                let (a, b) = (a.min(b), a.max(b));
+                self.intern(Node::Add(a, b))
+            }
+        }
+    }
+
+    pub fn sub(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(x - y),
+            (_, Some(y)) if y == 0.0 => a,
+            (Some(x), _) if x == 0.0 => self.neg(b),
+            _ if a == b => self.constant(0.0),
+            _ => self.intern(Node::Sub(a, b)),
+        }
+    }
+
+    pub fn mul(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(x * y),
+            (Some(x), _) | (_, Some(x)) if x == 0.0 => self.constant(0.0),
+            (Some(x), _) if x == 1.0 => b,
+            (_, Some(y)) if y == 1.0 => a,
+            (Some(x), _) if x == -1.0 => self.neg(b),
+            (_, Some(y)) if y == -1.0 => self.neg(a),
+            _ => {
+                let (a, b) = (a.min(b), a.max(b));
+                self.intern(Node::Mul(a, b))
+            }
+        }
+    }
+
+    pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(x / y),
+            (Some(x), _) if x == 0.0 => self.constant(0.0),
+            (_, Some(y)) if y == 1.0 => a,
+            _ => self.intern(Node::Div(a, b)),
+        }
+    }
+
+    pub fn pow(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(x.powf(y)),
+            (_, Some(y)) if y == 1.0 => a,
+            (_, Some(y)) if y == 0.0 => self.constant(1.0),
+            _ => self.intern(Node::Pow(a, b)),
+        }
+    }
+
+    pub fn call1(&mut self, f: Func, a: NodeId) -> NodeId {
+        match self.as_const(a) {
+            Some(x) => self.constant(f.apply1(x)),
+            None => self.intern(Node::Call1(f, a)),
+        }
+    }
+
+    pub fn call2(&mut self, f: Func, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(f.apply2(x, y)),
+            _ if a == b => a,
+            _ => self.intern(Node::Call2(f, a, b)),
+        }
+    }
+
+    pub fn lt(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(f64::from(x < y)),
+            _ => self.intern(Node::Lt(a, b)),
+        }
+    }
+
+    pub fn le(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(f64::from(x <= y)),
+            _ => self.intern(Node::Le(a, b)),
+        }
+    }
+
+    pub fn eq(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(f64::from(x == y)),
+            _ => self.intern(Node::Eq(a, b)),
+        }
+    }
+
+    pub fn and(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(f64::from(x != 0.0 && y != 0.0)),
+            _ => self.intern(Node::And(a, b)),
+        }
+    }
+
+    pub fn or(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.as_const(a), self.as_const(b)) {
+            (Some(x), Some(y)) => self.constant(f64::from(x != 0.0 || y != 0.0)),
+            _ => self.intern(Node::Or(a, b)),
+        }
+    }
+
+    pub fn not(&mut self, a: NodeId) -> NodeId {
+        match self.as_const(a) {
+            Some(x) => self.constant(f64::from(x == 0.0)),
+            None => self.intern(Node::Not(a)),
+        }
+    }
+
+    pub fn select(&mut self, c: NodeId, a: NodeId, b: NodeId) -> NodeId {
+        if a == b {
+            return a;
+        }
+        match self.as_const(c) {
+            Some(x) if x != 0.0 => a,
+            Some(_) => b,
+            None => self.intern(Node::Select(c, a, b)),
+        }
+    }
+
+    /// Whether a node's value depends on an input slot.
+    pub fn depends_on(&self, id: NodeId, slot: u32) -> bool {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut seen[n as usize], true) {
+                continue;
+            }
+            match self.nodes[n as usize] {
+                Node::Input(s) if s == slot => return true,
+                Node::Const(_) | Node::Input(_) => {}
+                Node::Neg(a) | Node::Call1(_, a) | Node::Not(a) => stack.push(a),
+                Node::Add(a, b)
+                | Node::Sub(a, b)
+                | Node::Mul(a, b)
+                | Node::Div(a, b)
+                | Node::Pow(a, b)
+                | Node::Call2(_, a, b)
+                | Node::Lt(a, b)
+                | Node::Le(a, b)
+                | Node::Eq(a, b)
+                | Node::And(a, b)
+                | Node::Or(a, b) => stack.extend([a, b]),
+                Node::Select(c, a, b) => stack.extend([c, a, b]),
+            }
+        }
+        false
+    }
+
+    /// Evaluates one node for one set of inputs (reference evaluator, used by tests and constant checks).
+    pub fn evaluate(&self, id: NodeId, inputs: &[f64]) -> f64 {
+        let mut memo: HashMap<NodeId, f64> = HashMap::new();
+        self.eval_memo(id, inputs, &mut memo)
+    }
+
+    fn eval_memo(&self, id: NodeId, inputs: &[f64], memo: &mut HashMap<NodeId, f64>) -> f64 {
+        if let Some(&v) = memo.get(&id) {
+            return v;
+        }
+        let mut e = |n: NodeId| self.eval_memo(n, inputs, memo);
+        let v = match self.nodes[id as usize] {
+            Node::Const(bits) => f64::from_bits(bits),
+            Node::Input(s) => inputs[s as usize],
+            Node::Neg(a) => -e(a),
+            Node::Add(a, b) => e(a) + e(b),
+            Node::Sub(a, b) => e(a) - e(b),
+            Node::Mul(a, b) => e(a) * e(b),
+            Node::Div(a, b) => e(a) / e(b),
+            Node::Pow(a, b) => e(a).powf(e(b)),
+            Node::Call1(f, a) => f.apply1(e(a)),
+            Node::Call2(f, a, b) => {
+                let x = e(a);
+                f.apply2(x, e(b))
+            }
+            Node::Lt(a, b) => f64::from(e(a) < e(b)),
+            Node::Le(a, b) => f64::from(e(a) <= e(b)),
+            Node::Eq(a, b) => f64::from(e(a) == e(b)),
+            Node::And(a, b) => f64::from(e(a) != 0.0 && e(b) != 0.0),
+            Node::Or(a, b) => f64::from(e(a) != 0.0 || e(b) != 0.0),
+            Node::Not(a) => f64::from(e(a) == 0.0),
+            Node::Select(c, a, b) => {
+                if e(c) != 0.0 {
+                    e(a)
+                } else {
+                    e(b)
+                }
+            }
+        };
+        memo.insert(id, v);
+        v
+    }
+}

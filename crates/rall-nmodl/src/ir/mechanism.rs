@@ -1,0 +1,111 @@
+//! A lowered mechanism: its slots (every per-instance value), one graph, and the kernels that read and write slots.
+
+use super::graph::{Graph, NodeId};
+use crate::ast::MechanismKind;
+use crate::sema::MechanismInfo;
+
+/// Index of a slot in [`MechanismIr::slots`]; graph inputs name slots by this index.
+pub type SlotId = u32;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SlotKind {
+    /// Membrane potential [mV].
+    Voltage,
+    /// Simulation time [ms].
+    Time,
+    /// Time step [ms].
+    Dt,
+    /// Temperature [°C].
+    Celsius,
+    /// Diameter of the CV [µm].
+    Diam,
+    /// Membrane area of the CV [µm²].
+    Area,
+    Parameter,
+    State,
+    Assigned,
+    /// An ion variable: reversal potential, concentration or current.
+    Ion {
+        ion: String,
+        write: bool,
+    },
+    /// A NONSPECIFIC_CURRENT (or ELECTRODE_CURRENT, counted inward).
+    Current {
+        electrode: bool,
+    },
+    /// An argument of NET_RECEIVE (e.g. the weight).
+    EventArgument,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    pub name: String,
+    pub kind: SlotKind,
+    pub unit: Option<String>,
+    /// Default value (parameters), 0 otherwise.
+    pub default: f64,
+    pub bounds: Option<(f64, f64)>,
+}
+
+/// Statements lowered to graph nodes: after the kernel runs, each listed slot holds its node's value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Kernel {
+    pub outputs: Vec<(SlotId, NodeId)>,
+}
+
+/// How states advance over one step, given the new voltage.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Advance {
+    /// No states to advance.
+    None,
+    /// Explicit updates (cnexp's exact exponential step, or forward Euler), states in statement order.
+    Explicit(Kernel),
+    /// Backward Euler `s' = s + dt f(s')` solved by Newton's method (derivimplicit, sparse, KINETIC):
+    /// `rates[i]` is `f_i`, `jacobian[i * n + j]` is `∂f_i/∂s_j`, with the state slots as inputs.
+    Implicit {
+        states: Vec<SlotId>,
+        rates: Vec<NodeId>,
+        jacobian: Vec<NodeId>,
+    },
+}
+
+/// The lowered, differentiable form of one `.mod` file.
+#[derive(Clone, Debug)]
+pub struct MechanismIr {
+    pub info: MechanismInfo,
+    pub slots: Vec<Slot>,
+    pub graph: Graph,
+    /// INITIAL (after states are zeroed).
+    pub initial: Kernel,
+    /// BREAKPOINT without its SOLVE: currents and assigned values.
+    pub current: Kernel,
+    /// The mechanism's total outward current (mA/cm² for density mechanisms, nA for point processes).
+    pub total_current: NodeId,
+    /// ∂(total current)/∂v, exact.
+    pub conductance: NodeId,
+    /// Per ion: the ion current node and its ∂/∂v.
+    pub ion_currents: Vec<(String, NodeId, NodeId)>,
+    pub advance: Advance,
+    pub net_receive: Option<Kernel>,
+    /// Warnings from lowering (e.g. a cnexp block that is not linear, solved implicitly).
+    pub notes: Vec<String>,
+}
+
+impl MechanismIr {
+    pub fn kind(&self) -> &MechanismKind {
+        &self.info.kind
+    }
+
+    pub fn slot(&self, name: &str) -> Option<SlotId> {
+        self.slots.iter().position(|s| s.name == name).map(|i| i as SlotId)
+    }
+
+    /// Slots of one kind, with their ids.
+    pub fn slots_where(&self, pred: impl Fn(&SlotKind) -> bool) -> impl Iterator<Item = (SlotId, &Slot)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| pred(&s.kind))
+            .map(|(i, s)| (i as SlotId, s))
+    }
+}

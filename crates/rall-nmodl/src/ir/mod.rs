@@ -1,0 +1,11 @@
+//! The mechanism IR: expression graphs with shared subexpressions, their symbolic derivatives, and the kernels built from them.
+
+mod differentiate;
+mod evaluate;
+mod graph;
+mod mechanism;
+
+pub use differentiate::Differentiator;
+pub use evaluate::{Tape, TapeScratch};
+pub use graph::{Func, Graph, Node, NodeId};
+pub use mechanism::{Advance, Kernel, MechanismIr, Slot, SlotId, SlotKind};

@@ -1,0 +1,240 @@
+//! SOLVE lowering: a DERIVATIVE or KINETIC block and its METHOD in, an [`Advance`] out
+//! (cnexp's exact exponential update, forward Euler, or the implicit system with its symbolic Jacobian).
+
+use super::statements::{Env, Lowerer};
+use crate::ast::{Body, Statement};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{Advance, Differentiator, Func, Kernel, NodeId, SlotId, SlotKind};
+use std::collections::HashMap;
+
+impl Lowerer<'_> {
+    pub(super) fn advance(&mut self, block: &str, method: Option<&str>, notes: &mut Vec<String>) -> Advance {
+        if let Some(r) = self.module.kinetics.iter().find(|r| r.name.text == block) {
+            return self.kinetic(&r.body);
+        }
+        let Some(r) = self.module.derivatives.iter().find(|r| r.name.text == block) else {
+            return Advance::None;
+        };
+        let body = r.body.clone();
+        match method {
+            Some("cnexp") | None => match self.cnexp(&body) {
+                Some(kernel) => Advance::Explicit(kernel),
+                None => {
+                    notes.push(format!("`{block}` is not linear in its states, so cnexp cannot apply; solved implicitly (as derivimplicit)"));
+                    self.implicit(&body)
+                }
+            },
+            Some("euler") => Advance::Explicit(self.euler(&body)),
+            _ => self.implicit(&body),
+        }
+    }
+
+    fn state_slot(&self, name: &str) -> SlotId {
+        self.slot_index[name]
+    }
+
+    /// `s' = a + b s` over one step: `s + dt · exprel(b dt) · (a + b s)`, the exact solution
+    /// for fixed `a` and `b`. States update in statement order, as NEURON does.
+    fn cnexp(&mut self, body: &Body) -> Option<Kernel> {
+        let mut env = Env::default();
+        let mut d = Differentiator::new();
+        let dt = self.graph.input(self.slot_index["dt"]);
+        let mut updated = Vec::new();
+        for s in &body.statements {
+            match s {
+                Statement::Derivative { state, value } => {
+                    let slot = self.state_slot(&state.text);
+                    let f = self.expr(value, &mut env);
+                    let b = d.derivative(&mut self.graph, f, slot);
+                    if self.graph.depends_on(b, slot) {
+                        return None;
+                    }
+                    let s_old = self.graph.input(slot);
+                    let step = if self.graph.as_const(b) == Some(0.0) {
+                        self.graph.mul(dt, f)
+                    } else {
+                        let bdt = self.graph.mul(b, dt);
+                        let factor = self.graph.call1(Func::Exprel, bdt);
+                        let scaled = self.graph.mul(dt, factor);
+                        self.graph.mul(scaled, f)
+                    };
+                    let new = self.graph.add(s_old, step);
+                    env.set(&state.text, new);
+                    updated.push((slot, new));
+                }
+                other => self.statement(other, &mut env),
+            }
+        }
+        Some(self.explicit_kernel(&env, updated))
+    }
+
+    /// Forward Euler: `s + dt f(s)`.
+    fn euler(&mut self, body: &Body) -> Kernel {
+        let mut env = Env::default();
+        let dt = self.graph.input(self.slot_index["dt"]);
+        let mut updated = Vec::new();
+        for s in &body.statements {
+            match s {
+                Statement::Derivative { state, value } => {
+                    let slot = self.state_slot(&state.text);
+                    let f = self.expr(value, &mut env);
+                    let step = self.graph.mul(dt, f);
+                    let old = self.graph.input(slot);
+                    let new = self.graph.add(old, step);
+                    env.set(&state.text, new);
+                    updated.push((slot, new));
+                }
+                other => self.statement(other, &mut env),
+            }
+        }
+        self.explicit_kernel(&env, updated)
+    }
+
+    /// State updates plus the assigned values the block computed.
+    fn explicit_kernel(&self, env: &Env, updated: Vec<(SlotId, NodeId)>) -> Kernel {
+        let mut outputs = updated;
+        for (i, s) in self.slots.iter().enumerate() {
+            if s.kind == SlotKind::Assigned && !env.is_local(&s.name) {
+                if let Some(n) = env.get(&s.name) {
+                    outputs.push((i as SlotId, n));
+                }
+            }
+        }
+        Kernel { outputs }
+    }
+
+    /// Backward Euler on the DERIVATIVE block's right-hand sides.
+    fn implicit(&mut self, body: &Body) -> Advance {
+        let mut env = Env::default();
+        let mut rates: Vec<(SlotId, NodeId)> = Vec::new();
+        for s in &body.statements {
+            match s {
+                Statement::Derivative { state, value } => {
+                    let f = self.expr(value, &mut env);
+                    rates.push((self.state_slot(&state.text), f));
+                }
+                other => self.statement(other, &mut env),
+            }
+        }
+        self.implicit_system(rates)
+    }
+
+    fn implicit_system(&mut self, rates: Vec<(SlotId, NodeId)>) -> Advance {
+        let mut d = Differentiator::new();
+        let states: Vec<SlotId> = rates.iter().map(|(s, _)| *s).collect();
+        let mut jacobian = Vec::with_capacity(states.len() * states.len());
+        for (_, f) in &rates {
+            for &s in &states {
+                jacobian.push(d.derivative(&mut self.graph, *f, s));
+            }
+        }
+        Advance::Implicit {
+            states,
+            rates: rates.into_iter().map(|(_, f)| f).collect(),
+            jacobian,
+        }
+    }
+
+    /// KINETIC: reactions and fluxes become `d(vol·s)/dt` for each state; CONSERVE is implied by the
+    /// reactions (backward Euler conserves what the reactions conserve) and is not imposed separately.
+    fn kinetic(&mut self, body: &Body) -> Advance {
+        let mut env = Env::default();
+        let mut rate: HashMap<SlotId, NodeId> = HashMap::new();
+        let mut order: Vec<SlotId> = Vec::new();
+        let mut volume: HashMap<SlotId, NodeId> = HashMap::new();
+        let zero = self.graph.constant(0.0);
+        let is_state = |l: &Self, name: &str| {
+            l.slot_index
+                .get(name)
+                .is_some_and(|&s| l.slots[s as usize].kind == SlotKind::State)
+        };
+        for st in &body.statements {
+            match st {
+                Statement::Compartment { volume: v, states, .. } => {
+                    let node = self.expr(v, &mut env);
+                    for n in states {
+                        if is_state(self, &n.text) {
+                            volume.insert(self.state_slot(&n.text), node);
+                        }
+                    }
+                }
+                Statement::Reaction {
+                    left,
+                    right,
+                    forward,
+                    backward,
+                    ..
+                } => {
+                    let flux = |side: &[(f64, crate::ast::Name)], k: NodeId, l: &mut Self, env: &Env| {
+                        let mut f = k;
+                        for (c, n) in side {
+                            let conc = l.read(&n.text, env);
+                            let power = if *c == 1.0 {
+                                conc
+                            } else {
+                                let e = l.graph.constant(*c);
+                                l.graph.pow(conc, e)
+                            };
+                            f = l.graph.mul(f, power);
+                        }
+                        f
+                    };
+                    let kf = self.expr(forward, &mut env);
+                    let ff = flux(left, kf, self, &env);
+                    let bf = match backward {
+                        Some(b) => {
+                            let kb = self.expr(b, &mut env);
+                            flux(right, kb, self, &env)
+                        }
+                        None => zero,
+                    };
+                    env.set("f_flux", ff);
+                    env.set("b_flux", bf);
+                    let net = self.graph.sub(ff, bf);
+                    for (sign, side) in [(-1.0, left), (1.0, right)] {
+                        for (c, n) in side.iter() {
+                            if !is_state(self, &n.text) {
+                                continue;
+                            }
+                            let slot = self.state_slot(&n.text);
+                            let k = self.graph.constant(sign * c);
+                            let term = self.graph.mul(k, net);
+                            let entry = rate.entry(slot).or_insert_with(|| {
+                                order.push(slot);
+                                zero
+                            });
+                            *entry = self.graph.add(*entry, term);
+                        }
+                    }
+                }
+                Statement::Flux { state, flux, .. } => {
+                    let f = self.expr(flux, &mut env);
+                    if is_state(self, &state.text) {
+                        let slot = self.state_slot(&state.text);
+                        let entry = rate.entry(slot).or_insert_with(|| {
+                            order.push(slot);
+                            zero
+                        });
+                        *entry = self.graph.add(*entry, f);
+                    }
+                }
+                Statement::Conserve { .. } => {}
+                Statement::Derivative { state, .. } => {
+                    self.diagnostics.push(Diagnostic::error(
+                        state.span,
+                        "`x' =` in a KINETIC block is not supported by rall",
+                    ));
+                }
+                other => self.statement(other, &mut env),
+            }
+        }
+        let rates = order
+            .into_iter()
+            .map(|s| {
+                let r = rate[&s];
+                (s, volume.get(&s).map_or(r, |&v| self.graph.div(r, v)))
+            })
+            .collect();
+        self.implicit_system(rates)
+    }
+}

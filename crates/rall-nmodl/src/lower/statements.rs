@@ -1,0 +1,252 @@
+//! Statement lowering: statements and an environment (name → node) in, graph nodes out; calls are inlined, IF/ELSE merges by select.
+
+use crate::ast::{BinaryOp, Body, Expr, Module, Routine, Statement, UnaryOp};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{Func, Graph, NodeId, Slot, SlotId};
+use std::collections::{HashMap, HashSet};
+
+/// The values assigned so far in a kernel; unassigned names read their slot.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Env {
+    values: HashMap<String, NodeId>,
+    /// LOCAL variables and routine arguments: never kernel outputs.
+    locals: HashSet<String>,
+}
+
+impl Env {
+    pub fn get(&self, name: &str) -> Option<NodeId> {
+        self.values.get(name).copied()
+    }
+
+    pub fn set(&mut self, name: &str, node: NodeId) {
+        self.values.insert(name.to_string(), node);
+    }
+
+    pub fn is_local(&self, name: &str) -> bool {
+        self.locals.contains(name)
+    }
+}
+
+pub(crate) struct Lowerer<'a> {
+    pub module: &'a Module,
+    pub graph: Graph,
+    pub slots: &'a [Slot],
+    pub slot_index: &'a HashMap<String, SlotId>,
+    pub constants: &'a HashMap<String, f64>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Lowerer<'_> {
+    pub fn body(&mut self, body: &Body, env: &mut Env) {
+        for s in &body.statements {
+            self.statement(s, env);
+        }
+    }
+
+    pub fn statement(&mut self, s: &Statement, env: &mut Env) {
+        match s {
+            Statement::Local(names) => {
+                for n in names {
+                    let zero = self.graph.constant(0.0);
+                    env.locals.insert(n.text.clone());
+                    env.set(&n.text, zero);
+                }
+            }
+            Statement::Assign { target, value } => {
+                let node = self.expr(value, env);
+                env.set(&target.text, node);
+            }
+            Statement::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(condition, env);
+                let mut then_env = env.clone();
+                self.body(then, &mut then_env);
+                let mut else_env = env.clone();
+                if let Some(o) = otherwise {
+                    self.body(o, &mut else_env);
+                }
+                let names: HashSet<&String> = then_env.values.keys().chain(else_env.values.keys()).collect();
+                let mut merged = Vec::new();
+                for name in names {
+                    if !env.values.contains_key(name) && (then_env.is_local(name) || else_env.is_local(name)) {
+                        continue; // a LOCAL declared inside one branch
+                    }
+                    let a = then_env.get(name).unwrap_or_else(|| self.read(name, env));
+                    let b = else_env.get(name).unwrap_or_else(|| self.read(name, env));
+                    merged.push((name.clone(), self.graph.select(c, a, b)));
+                }
+                for (name, node) in merged {
+                    env.set(&name, node);
+                }
+            }
+            Statement::Call { name, args } => {
+                let args: Vec<NodeId> = args.iter().map(|a| self.expr(a, env)).collect();
+                if let Some(p) = self.module.procedures.iter().find(|p| p.name.text == name.text) {
+                    self.inline(p, &args, env, false);
+                }
+            }
+            // SOLVE, TABLE, units and kinetic statements are handled by their blocks' lowering.
+            _ => {}
+        }
+    }
+
+    /// Inlines a PROCEDURE or FUNCTION: arguments and locals are scoped to
+    /// the call, other assignments reach the caller. Returns a FUNCTION's value.
+    fn inline(&mut self, routine: &Routine, args: &[NodeId], env: &mut Env, function: bool) -> NodeId {
+        let mut scoped: Vec<String> = routine.params.iter().map(|p| p.text.clone()).collect();
+        if function {
+            scoped.push(routine.name.text.clone());
+        }
+        collect_locals(&routine.body, &mut scoped);
+        let saved: Vec<(String, Option<NodeId>, bool)> = scoped
+            .iter()
+            .map(|n| (n.clone(), env.get(n), env.is_local(n)))
+            .collect();
+        for (p, a) in routine.params.iter().zip(args) {
+            env.set(&p.text, *a);
+            env.locals.insert(p.text.clone());
+        }
+        if function {
+            let zero = self.graph.constant(0.0);
+            env.set(&routine.name.text, zero);
+            env.locals.insert(routine.name.text.clone());
+        }
+        self.body(&routine.body, env);
+        let result = if function {
+            env.get(&routine.name.text).unwrap()
+        } else {
+            self.graph.constant(0.0)
+        };
+        for (name, value, was_local) in saved {
+            match value {
+                Some(v) => env.set(&name, v),
+                None => {
+                    env.values.remove(&name);
+                }
+            }
+            if !was_local {
+                env.locals.remove(&name);
+            }
+        }
+        result
+    }
+
+    /// A name's current value: assigned in this kernel, else its slot, else a constant.
+    pub fn read(&mut self, name: &str, env: &Env) -> NodeId {
+        if let Some(n) = env.get(name) {
+            return n;
+        }
+        if let Some(&slot) = self.slot_index.get(name) {
+            return self.graph.input(slot);
+        }
+        if let Some(&c) = self.constants.get(name) {
+            return self.graph.constant(c);
+        }
+        match name {
+            "PI" => self.graph.constant(std::f64::consts::PI),
+            "FARADAY" => self.graph.constant(96485.33212331001),
+            "R" => self.graph.constant(8.31446261815324),
+            _ => {
+                self.diagnostics.push(Diagnostic::error(
+                    Default::default(),
+                    format!("internal: `{name}` has no value"),
+                ));
+                self.graph.constant(f64::NAN)
+            }
+        }
+    }
+
+    pub fn expr(&mut self, e: &Expr, env: &mut Env) -> NodeId {
+        match e {
+            Expr::Number(x, _) => self.graph.constant(*x),
+            Expr::Name(n) => self.read(&n.text, env),
+            Expr::Unary(op, a, _) => {
+                let a = self.expr(a, env);
+                match op {
+                    UnaryOp::Neg => self.graph.neg(a),
+                    UnaryOp::Not => self.graph.not(a),
+                }
+            }
+            Expr::Binary(op, a, b, _) => {
+                let (a, b) = (self.expr(a, env), self.expr(b, env));
+                let gr = &mut self.graph;
+                match op {
+                    BinaryOp::Add => gr.add(a, b),
+                    BinaryOp::Sub => gr.sub(a, b),
+                    BinaryOp::Mul => gr.mul(a, b),
+                    BinaryOp::Div => gr.div(a, b),
+                    BinaryOp::Pow => gr.pow(a, b),
+                    BinaryOp::Lt => gr.lt(a, b),
+                    BinaryOp::Le => gr.le(a, b),
+                    BinaryOp::Gt => gr.lt(b, a),
+                    BinaryOp::Ge => gr.le(b, a),
+                    BinaryOp::Eq => gr.eq(a, b),
+                    BinaryOp::Ne => {
+                        let e = gr.eq(a, b);
+                        gr.not(e)
+                    }
+                    BinaryOp::And => gr.and(a, b),
+                    BinaryOp::Or => gr.or(a, b),
+                }
+            }
+            Expr::Call(name, args, span) => {
+                let args: Vec<NodeId> = args.iter().map(|a| self.expr(a, env)).collect();
+                if let Some(f) = self.module.functions.iter().find(|f| f.name.text == name.text) {
+                    return self.inline(f, &args, env, true);
+                }
+                self.builtin(&name.text, &args, *span)
+            }
+        }
+    }
+
+    fn builtin(&mut self, name: &str, args: &[NodeId], span: crate::source::Span) -> NodeId {
+        let g = &mut self.graph;
+        let one = |f: Func, g: &mut Graph| g.call1(f, args[0]);
+        match name {
+            "exp" => one(Func::Exp, g),
+            "expm1" => one(Func::Expm1, g),
+            "log" => one(Func::Log, g),
+            "log10" => one(Func::Log10, g),
+            "sqrt" => one(Func::Sqrt, g),
+            "fabs" => one(Func::Fabs, g),
+            "sin" => one(Func::Sin, g),
+            "cos" => one(Func::Cos, g),
+            "tan" => one(Func::Tan, g),
+            "tanh" => one(Func::Tanh, g),
+            "floor" => one(Func::Floor, g),
+            "ceil" => one(Func::Ceil, g),
+            "pow" => g.pow(args[0], args[1]),
+            "min" => g.call2(Func::Min, args[0], args[1]),
+            "max" => g.call2(Func::Max, args[0], args[1]),
+            "exprelr" => {
+                // x / (exp(x) - 1), 1 at 0: the reciprocal of exprel.
+                let e = g.call1(Func::Exprel, args[0]);
+                let unit = g.constant(1.0);
+                g.div(unit, e)
+            }
+            other => {
+                self.diagnostics
+                    .push(Diagnostic::error(span, format!("unknown function `{other}`")));
+                self.graph.constant(f64::NAN)
+            }
+        }
+    }
+}
+
+fn collect_locals(body: &Body, out: &mut Vec<String>) {
+    for s in &body.statements {
+        match s {
+            Statement::Local(names) => out.extend(names.iter().map(|n| n.text.clone())),
+            Statement::If { then, otherwise, .. } => {
+                collect_locals(then, out);
+                if let Some(o) = otherwise {
+                    collect_locals(o, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Run one cell described in JSON through NEURON and write the probe traces as CSV.
+
+Usage: run_neuron.py CELL.json OUT.csv
+
+The JSON schema is described in README.md next to this file. The geometry is
+built from the 3D points given for every section (pt3dadd), so NEURON sees the
+same arc lengths and frusta as the description. The run is fixed-step
+(backward Euler or Crank-Nicolson), CVode off. The wall time of the
+time-stepping loop alone is printed to stderr as `neuron_run_seconds=...`.
+"""
+
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from neuron import h
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def mechanism_names(kind):
+    """Names of the mechanisms NEURON knows now: kind 0 density, 1 point processes."""
+    mt = h.MechanismType(kind)
+    name = h.ref("")
+    out = set()
+    for i in range(int(mt.count())):
+        mt.select(i)
+        mt.selected(name)
+        out.add(name[0])
+    return out
+
+
+MOD_NAME = re.compile(r"^\s*(SUFFIX|POINT_PROCESS|ARTIFICIAL_CELL)\s+(\w+)", re.M)
+
+
+def mod_mechanism_name(path):
+    with open(path) as f:
+        text = f.read()
+    # drop comments so a SUFFIX mentioned in a COMMENT block does not count
+    text = re.sub(r"COMMENT.*?ENDCOMMENT", "", text, flags=re.S)
+    text = re.sub(r":.*", "", text)
+    m = MOD_NAME.search(text)
+    return m.group(2) if m else None
+
+
+def find_nrnivmodl():
+    here = os.path.join(os.path.dirname(sys.executable), "nrnivmodl")
+    if os.path.exists(here):
+        return here
+    found = shutil.which("nrnivmodl")
+    if not found:
+        raise SystemExit("run_neuron.py: nrnivmodl not found next to python or on PATH")
+    return found
+
+
+def load_mod_dir(mod_dir):
+    """Compile the .mod files of mod_dir (cached) and load the library.
+
+    nrnivmodl runs in a build folder outside mod_dir (so the source folder,
+    e.g. the repository's mechanisms/, is not littered with build outputs).
+    Files whose mechanism name is already built into NEURON (hh, pas, ExpSyn,
+    Exp2Syn, ...) are skipped: NEURON cannot load a second mechanism of the
+    same name, and the built-in one is then used instead.
+    """
+    mod_dir = os.path.abspath(mod_dir)
+    known = mechanism_names(0) | mechanism_names(1)
+    mods = []
+    for path in sorted(glob.glob(os.path.join(mod_dir, "*.mod"))):
+        name = mod_mechanism_name(path)
+        if name in known:
+            log(f"run_neuron.py: skipping {os.path.basename(path)}: "
+                f"'{name}' is built into NEURON, using the built-in one")
+            continue
+        mods.append(path)
+    if not mods:
+        return
+    cache_root = os.environ.get(
+        "RALL_NRNIVMODL_CACHE",
+        os.path.join(os.path.expanduser("~"), ".cache", "rall", "nrnivmodl"))
+    key = hashlib.sha1(mod_dir.encode()).hexdigest()[:16]
+    build = os.path.join(cache_root, key)
+    os.makedirs(build, exist_ok=True)
+    libs = glob.glob(os.path.join(build, "*", "libnrnmech.so"))
+    manifest = os.path.join(build, "manifest.txt")
+    wanted = "\n".join(os.path.basename(p) for p in mods) + "\n"
+    fresh = (
+        len(libs) == 1
+        and os.path.exists(manifest)
+        and open(manifest).read() == wanted
+        and all(os.path.getmtime(p) < os.path.getmtime(libs[0]) for p in mods)
+    )
+    if not fresh:
+        for old in glob.glob(os.path.join(build, "*")):
+            if os.path.isdir(old):
+                shutil.rmtree(old)
+            else:
+                os.remove(old)
+        for p in mods:
+            shutil.copy2(p, build)
+        log(f"run_neuron.py: compiling {len(mods)} mod file(s) from {mod_dir} in {build}")
+        res = subprocess.run([find_nrnivmodl()], cwd=build,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if res.returncode != 0:
+            log(res.stdout)
+            raise SystemExit(f"run_neuron.py: nrnivmodl failed in {build}")
+        with open(manifest, "w") as f:
+            f.write(wanted)
+        libs = glob.glob(os.path.join(build, "*", "libnrnmech.so"))
+    if len(libs) != 1:
+        raise SystemExit(f"run_neuron.py: no single libnrnmech.so under {build}")
+    if not h.nrn_load_dll(libs[0]):
+        raise SystemExit(f"run_neuron.py: could not load {libs[0]}")
+
+
+def set_param(sec, mech, param, value):
+    """Set <param>_<mech> on every segment of sec (or the global, if it is one)."""
+    attr = f"{param}_{mech}"
+    try:
+        for seg in sec:
+            setattr(seg, attr, value)
+    except (AttributeError, NameError, LookupError):
+        if hasattr(h, attr):
+            setattr(h, attr, value)
+        else:
+            raise SystemExit(f"run_neuron.py: unknown parameter '{param}' of '{mech}'")
+
+
+def build(cell):
+    sections = []
+    used_mechs = set()
+    for i, sd in enumerate(cell["sections"]):
+        sec = h.Section(name=sd.get("name", f"sec{i}"))
+        pts = sd["points"]
+        if len(pts) < 2:
+            raise SystemExit(f"run_neuron.py: section {i} has fewer than 2 points")
+        h.pt3dclear(sec=sec)
+        for x, y, z, d in pts:
+            h.pt3dadd(x, y, z, d, sec=sec)
+        parent = sd.get("parent")
+        if parent is not None:
+            if not 0 <= parent < i:
+                raise SystemExit(f"run_neuron.py: section {i}: parent {parent} must come before it")
+            sec.connect(sections[parent](sd.get("parent_x", 1.0)), 0)
+        sec.nseg = int(sd.get("nseg", 1))
+        sec.Ra = sd.get("Ra", 35.4)
+        sec.cm = sd.get("cm", 1.0)
+        for mech in sd.get("mechanisms", []):
+            name = mech["name"]
+            sec.insert(name)
+            used_mechs.add(name)
+            for p, v in mech.get("params", {}).items():
+                set_param(sec, name, p, v)
+        sections.append(sec)
+    return sections, used_mechs
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit("usage: run_neuron.py CELL.json OUT.csv")
+    with open(sys.argv[1]) as f:
+        cell = json.load(f)
+
+    h.load_file("stdrun.hoc")
+    if cell.get("mod_dir"):
+        load_mod_dir(cell["mod_dir"])
+
+    sections, used_mechs = build(cell)
+
+    for ion, props in cell.get("ions", {}).items():
+        for sec in sections:
+            if h.ismembrane(f"{ion}_ion", sec=sec):
+                for key, value in props.items():
+                    for seg in sec:
+                        setattr(seg, f"{key}{ion}", value)
+
+    if not cell.get("usetable", True):
+        for name in sorted(used_mechs):
+            if hasattr(h, f"usetable_{name}"):
+                setattr(h, f"usetable_{name}", 0)
+
+    clamps = []
+    for c in cell.get("iclamps", []):
+        stim = h.IClamp(sections[c["section"]](c.get("x", 0.5)))
+        stim.delay = c.get("delay", 0.0)
+        stim.dur = c.get("dur", 0.0)
+        stim.amp = c.get("amp", 0.0)
+        clamps.append(stim)
+
+    dt = float(cell.get("dt", 0.025))
+    tstop = float(cell["tstop"])
+    interval = float(cell.get("sample_interval", dt))
+    every = max(1, int(round(interval / dt)))
+    nsteps = int(round(tstop / dt))
+
+    h.cvode_active(0)
+    h.secondorder = int(cell.get("secondorder", 0))
+    h.celsius = float(cell.get("celsius", 6.3))
+    h.dt = dt
+    h.steps_per_ms = 1.0 / dt
+    h.tstop = tstop
+
+    probes = cell.get("probes", [])
+    recs = []
+    for p in probes:
+        vec = h.Vector()
+        vec.record(sections[p["section"]](p.get("x", 0.5))._ref_v)
+        recs.append(vec)
+
+    t0 = time.perf_counter()
+    h.finitialize(float(cell.get("v_init", -65.0)))
+    t1 = time.perf_counter()
+    for _ in range(nsteps):
+        h.fadvance()
+    t2 = time.perf_counter()
+    log(f"neuron_init_seconds={t1 - t0:.6f}")
+    log(f"neuron_run_seconds={t2 - t1:.6f}")
+
+    data = [vec.as_numpy() for vec in recs]
+    with open(sys.argv[2], "w") as f:
+        f.write(",".join(["t"] + [p["name"] for p in probes]) + "\n")
+        for k in range(0, nsteps + 1, every):
+            row = [repr(k * dt)] + [repr(float(d[k])) for d in data]
+            f.write(",".join(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
