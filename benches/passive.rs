@@ -66,6 +66,7 @@ fn main() {
             dt_ms: 0.025,
             sample_interval_ms: 0.1,
             integrator,
+            celsius: 6.3,
         };
         report(&format!("rallpack 1 cable, {integrator:?}"), &cable, &options);
         let options = RunOptions {
@@ -80,6 +81,7 @@ fn main() {
         dt_ms: 0.025,
         sample_interval_ms: 0.1,
         integrator: Integrator::BackwardEuler,
+        celsius: 6.3,
     };
     report("8 x C4A in parallel (rayon)", &eight, &options);
 }

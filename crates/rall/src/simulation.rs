@@ -16,6 +16,8 @@ pub struct RunOptions {
     /// Probe sampling interval [ms], rounded to a whole number of steps.
     pub sample_interval_ms: f64,
     pub integrator: Integrator,
+    /// Temperature [°C], NEURON's `celsius`.
+    pub celsius: f64,
 }
 
 impl Default for RunOptions {
@@ -25,6 +27,7 @@ impl Default for RunOptions {
             dt_ms: 0.025,
             sample_interval_ms: 0.1,
             integrator: Integrator::BackwardEuler,
+            celsius: 6.3,
         }
     }
 }
@@ -138,6 +141,7 @@ impl Simulation {
             dt_ms,
             sample_interval_ms,
             integrator,
+            celsius,
         } = *options;
         if !(dt_ms > 0.0 && t_stop_ms >= 0.0 && sample_interval_ms > 0.0) {
             return Err(SimulationError::Options(format!(
@@ -149,6 +153,7 @@ impl Simulation {
         let samples = steps / every + 1;
         let mut per_cell: Vec<Vec<f64>> = vec![Vec::with_capacity(samples * 4); self.cells.len()];
         for (cell, out) in self.cells.iter_mut().zip(&mut per_cell) {
+            cell.set_celsius(celsius);
             cell.initialise();
             cell.sample_probes(out);
         }

@@ -40,6 +40,7 @@ fn single_compartment_steps_follow_the_exact_be_and_cn_recurrences() {
             dt_ms: dt,
             sample_interval_ms: dt,
             integrator,
+            celsius: 6.3,
         };
         let traces = sim.run(&options, |_| {}).unwrap();
         // Closed form per step: u' = a u + b I with u = v - e.
@@ -80,6 +81,7 @@ fn crank_nicolson_converges_at_second_order_and_backward_euler_at_first() {
             dt_ms: dt,
             sample_interval_ms: 5.0,
             integrator,
+            celsius: 6.3,
         };
         let traces = sim.run(&options, |_| {}).unwrap();
         (traces.column("v").unwrap()[1] - exact).abs()

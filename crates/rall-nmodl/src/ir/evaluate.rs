@@ -49,7 +49,7 @@ impl Tape {
         Self { instructions, outputs }
     }
 
-    fn visit(graph: &Graph, root: NodeId, register_of: &mut Vec<Option<u32>>, out: &mut Vec<Instr>) {
+    fn visit(graph: &Graph, root: NodeId, register_of: &mut [Option<u32>], out: &mut Vec<Instr>) {
         // Iterative post-order walk, so deep graphs do not overflow the stack.
         let mut stack = vec![(root, false)];
         while let Some((id, ready)) = stack.pop() {

@@ -150,8 +150,8 @@ impl Graph {
     pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => self.constant(x + y),
-            (Some(x), _) if x == 0.0 => b,
-            (_, Some(y)) if y == 0.0 => a,
+            (Some(0.0), _) => b,
+            (_, Some(0.0)) => a,
             _ => {
                 let (a, b) = (a.min(b), a.max(b));
                 self.intern(Node::Add(a, b))
@@ -162,8 +162,8 @@ impl Graph {
     pub fn sub(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => self.constant(x - y),
-            (_, Some(y)) if y == 0.0 => a,
-            (Some(x), _) if x == 0.0 => self.neg(b),
+            (_, Some(0.0)) => a,
+            (Some(0.0), _) => self.neg(b),
             _ if a == b => self.constant(0.0),
             _ => self.intern(Node::Sub(a, b)),
         }
@@ -173,10 +173,10 @@ impl Graph {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => self.constant(x * y),
             (Some(x), _) | (_, Some(x)) if x == 0.0 => self.constant(0.0),
-            (Some(x), _) if x == 1.0 => b,
-            (_, Some(y)) if y == 1.0 => a,
-            (Some(x), _) if x == -1.0 => self.neg(b),
-            (_, Some(y)) if y == -1.0 => self.neg(a),
+            (Some(1.0), _) => b,
+            (_, Some(1.0)) => a,
+            (Some(-1.0), _) => self.neg(b),
+            (_, Some(-1.0)) => self.neg(a),
             _ => {
                 let (a, b) = (a.min(b), a.max(b));
                 self.intern(Node::Mul(a, b))
@@ -187,8 +187,8 @@ impl Graph {
     pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => self.constant(x / y),
-            (Some(x), _) if x == 0.0 => self.constant(0.0),
-            (_, Some(y)) if y == 1.0 => a,
+            (Some(0.0), _) => self.constant(0.0),
+            (_, Some(1.0)) => a,
             _ => self.intern(Node::Div(a, b)),
         }
     }
@@ -196,8 +196,8 @@ impl Graph {
     pub fn pow(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => self.constant(x.powf(y)),
-            (_, Some(y)) if y == 1.0 => a,
-            (_, Some(y)) if y == 0.0 => self.constant(1.0),
+            (_, Some(1.0)) => a,
+            (_, Some(0.0)) => self.constant(1.0),
             _ => self.intern(Node::Pow(a, b)),
         }
     }

@@ -191,10 +191,11 @@ impl Lowerer<'_> {
     fn outputs(&self, env: &Env, wanted: impl Fn(&SlotKind) -> bool) -> Kernel {
         let mut outputs: Vec<(SlotId, NodeId)> = Vec::new();
         for (i, s) in self.slots.iter().enumerate() {
-            if let Some(node) = env.get(&s.name) {
-                if wanted(&s.kind) && self.graph.node(node) != crate::ir::Node::Input(i as u32) {
-                    outputs.push((i as SlotId, node));
-                }
+            if let Some(node) = env.get(&s.name)
+                && wanted(&s.kind)
+                && self.graph.node(node) != crate::ir::Node::Input(i as u32)
+            {
+                outputs.push((i as SlotId, node));
             }
         }
         Kernel { outputs }

@@ -94,10 +94,11 @@ impl Lowerer<'_> {
     fn explicit_kernel(&self, env: &Env, updated: Vec<(SlotId, NodeId)>) -> Kernel {
         let mut outputs = updated;
         for (i, s) in self.slots.iter().enumerate() {
-            if s.kind == SlotKind::Assigned && !env.is_local(&s.name) {
-                if let Some(n) = env.get(&s.name) {
-                    outputs.push((i as SlotId, n));
-                }
+            if s.kind == SlotKind::Assigned
+                && !env.is_local(&s.name)
+                && let Some(n) = env.get(&s.name)
+            {
+                outputs.push((i as SlotId, n));
             }
         }
         Kernel { outputs }

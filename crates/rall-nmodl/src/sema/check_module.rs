@@ -261,17 +261,17 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
                 format!("the current `{}` is never assigned in BREAKPOINT", s.name),
             ));
         }
-        if let Some(unit) = &s.unit {
-            if unit.replace(' ', "") != current_unit {
-                diagnostics.push(Diagnostic::error(
-                    s.span,
-                    format!(
-                        "the current `{}` is declared in ({unit}); a {} mechanism's currents are in ({current_unit})",
-                        s.name,
-                        kind_name(&neuron.kind)
-                    ),
-                ));
-            }
+        if let Some(unit) = &s.unit
+            && unit.replace(' ', "") != current_unit
+        {
+            diagnostics.push(Diagnostic::error(
+                s.span,
+                format!(
+                    "the current `{}` is declared in ({unit}); a {} mechanism's currents are in ({current_unit})",
+                    s.name,
+                    kind_name(&neuron.kind)
+                ),
+            ));
         }
     }
     if module.breakpoint.is_none() && neuron.kind != MechanismKind::ArtificialCell {

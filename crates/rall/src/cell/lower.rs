@@ -25,6 +25,8 @@ pub struct ProbeLayout {
 pub struct CellLayout {
     pub geometry: CvGeometry,
     pub properties: CvProperties,
+    /// Mean diameter of each CV [µm] (0 for junctions).
+    pub diam_um: Vec<f64>,
     /// [mV]
     pub v_init_mv: f64,
     pub mechanisms: Vec<MechanismLayout>,
@@ -47,10 +49,22 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
 
     let mut mechanisms: Vec<MechanismLayout> = Vec::new();
     for (index, paint) in cell.decor.paints.iter().enumerate() {
-        let info = catalogue.info(&paint.mechanism).map_err(CellError::Mechanism)?;
-        let mut values: Vec<f64> = info.parameters.iter().map(|p| p.default).collect();
+        if !catalogue.is_density(&paint.mechanism).map_err(CellError::Mechanism)? {
+            return Err(CellError::Mechanism(format!(
+                "`{}` is a POINT_PROCESS: place it at locations, it cannot be painted",
+                paint.mechanism
+            )));
+        }
+        let mut values: Vec<f64> = catalogue
+            .parameters(&paint.mechanism)
+            .map_err(CellError::Mechanism)?
+            .iter()
+            .map(|p| p.default)
+            .collect();
         for (name, value) in &paint.parameters {
-            values[info.parameter_index(name).map_err(CellError::Mechanism)?] = *value;
+            values[catalogue
+                .parameter_index(&paint.mechanism, name)
+                .map_err(CellError::Mechanism)?] = *value;
         }
         let earlier = cell.decor.paints[..index]
             .iter()
@@ -122,9 +136,22 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         }
     }
 
+    // The mean diameter of each CV, as NMODL's `diam` [µm]: area / (π length).
+    let diam_um = (0..geometry.len())
+        .map(|cv| {
+            let (p0, p1) = geometry.extent[cv];
+            let length = (p1 - p0) * m.branches[geometry.branch[cv]].length_um();
+            if length > 0.0 {
+                properties.area_um2[cv] / (std::f64::consts::PI * length)
+            } else {
+                0.0
+            }
+        })
+        .collect();
     Ok(CellLayout {
         geometry,
         properties,
+        diam_um,
         v_init_mv: cable.v_init_mv,
         mechanisms,
         stimuli,

@@ -3,7 +3,7 @@
 use super::hines::{HinesMatrix, SolveError};
 use crate::cell::{CellLayout, StimulusLayout};
 use crate::discretize::CvGeometry;
-use crate::mechanism::{Catalogue, Mechanism};
+use crate::mechanism::{Catalogue, IonPool, Mechanism, StepContext};
 
 /// The time discretisation of the cable equation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,6 +40,11 @@ pub struct CellIntegrator {
     /// Sum of the axial conductances of each CV's links [µS].
     axial_diagonal_us: Vec<f64>,
     mechanisms: Vec<Box<dyn Mechanism>>,
+    ions: IonPool,
+    /// The ion pool as set up, restored by [`CellIntegrator::initialise`].
+    initial_ions: IonPool,
+    /// Temperature [°C].
+    celsius: f64,
     stimuli: Vec<StimulusLayout>,
     probe_cvs: Vec<usize>,
     probe_names: Vec<String>,
@@ -65,10 +70,11 @@ impl CellIntegrator {
             axial_diagonal_us[p] += g[i];
             matrix.coupling[i] = -g[i];
         }
+        let mut ions = IonPool::default();
         let mechanisms = layout
             .mechanisms
             .iter()
-            .map(|m| catalogue.instantiate(m))
+            .map(|m| catalogue.instantiate(m, &layout.diam_um, &mut ions, n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(EngineError::Mechanism)?;
         let mut integrator = Self {
@@ -77,6 +83,9 @@ impl CellIntegrator {
             axial_conductance_us: g.clone(),
             axial_diagonal_us,
             mechanisms,
+            initial_ions: ions.clone(),
+            ions,
+            celsius: 6.3,
             stimuli: layout.stimuli.clone(),
             probe_cvs: layout.probes.iter().map(|p| p.cv).collect(),
             probe_names: layout.probes.iter().map(|p| p.name.clone()).collect(),
@@ -92,13 +101,40 @@ impl CellIntegrator {
         Ok(integrator)
     }
 
-    /// Resets time to 0, every voltage to `v_init`, and mechanism states to their initial values.
+    /// Resets time to 0, every voltage to `v_init`, ions to their defaults, and mechanism states to their initial values.
     pub fn initialise(&mut self) {
         self.t_ms = 0.0;
         self.v_mv.fill(self.v_init_mv);
+        self.ions = self.initial_ions.clone();
+        self.ions.begin_step(self.celsius);
+        let ctx = StepContext {
+            t_ms: 0.0,
+            dt_ms: 0.0,
+            celsius: self.celsius,
+        };
         for m in &mut self.mechanisms {
-            m.initialise(&self.v_mv);
+            m.initialise(&ctx, &self.v_mv, &mut self.ions);
         }
+    }
+
+    /// Sets the temperature [°C] (NEURON's `celsius`, default 6.3); takes effect at the next step.
+    pub fn set_celsius(&mut self, celsius: f64) {
+        self.celsius = celsius;
+    }
+
+    /// The cell's ion species.
+    pub fn ions(&self) -> &IonPool {
+        &self.ions
+    }
+
+    /// The ion pool used at initialisation (set reversal potentials and concentrations here).
+    pub fn initial_ions_mut(&mut self) -> &mut IonPool {
+        &mut self.initial_ions
+    }
+
+    /// The mechanisms of this cell.
+    pub fn mechanisms(&self) -> &[Box<dyn Mechanism>] {
+        &self.mechanisms
     }
 
     pub fn t_ms(&self) -> f64 {
@@ -129,7 +165,13 @@ impl CellIntegrator {
 
     /// Advances the cell by one step of `dt_ms`.
     pub fn step(&mut self, dt_ms: f64, integrator: Integrator) -> Result<(), EngineError> {
-        self.accumulate_membrane_currents();
+        let ctx = StepContext {
+            t_ms: self.t_ms,
+            dt_ms,
+            celsius: self.celsius,
+        };
+        self.ions.begin_step(self.celsius);
+        self.accumulate_membrane_currents(&ctx);
         self.add_stimulus_currents(self.t_ms + 0.5 * dt_ms);
         self.check_finite_currents()?;
         let substep = match integrator {
@@ -144,18 +186,25 @@ impl CellIntegrator {
         self.matrix.solve_in_place(&mut self.rhs);
         self.update_voltage(integrator);
         for m in &mut self.mechanisms {
-            m.advance_states(&self.v_mv, dt_ms);
+            m.advance_states(&ctx, &self.v_mv, &mut self.ions)
+                .map_err(|e| EngineError::Mechanism(format!("at t = {:.4} ms: {e}", self.t_ms)))?;
         }
         self.t_ms += dt_ms;
         self.check_finite()
     }
 
     /// Step 1: every mechanism adds its current and conductance at the present voltage.
-    fn accumulate_membrane_currents(&mut self) {
+    fn accumulate_membrane_currents(&mut self, ctx: &StepContext) {
         self.current_na.fill(0.0);
         self.conductance_us.fill(0.0);
-        for m in &self.mechanisms {
-            m.accumulate_current(&self.v_mv, &mut self.current_na, &mut self.conductance_us);
+        for m in &mut self.mechanisms {
+            m.accumulate_current(
+                ctx,
+                &self.v_mv,
+                &mut self.current_na,
+                &mut self.conductance_us,
+                &mut self.ions,
+            );
         }
     }
 

@@ -1,75 +1,165 @@
-//! The mechanism catalogue: mechanism names in, metadata (parameters, units, defaults) and instances out.
+//! The mechanism catalogue: built-in `.mod` files and the user's in, compiled mechanisms with their parameters and instances out.
 
-use super::{Mechanism, MechanismLayout, Passive};
+use super::ions::IonPool;
+use super::nmodl::NmodlMechanism;
+use super::{Mechanism, MechanismLayout};
 use crate::suggest::did_you_mean;
+use rall_nmodl::ast::MechanismKind;
+use rall_nmodl::ir::{MechanismIr, SlotKind};
+use rall_nmodl::{Compiled, compile};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+/// The `.mod` files of `mechanisms/`, compiled into the binary.
+const BUILT_IN: [(&str, &str); 7] = [
+    ("hh.mod", include_str!("../../../../mechanisms/hh.mod")),
+    ("pas.mod", include_str!("../../../../mechanisms/pas.mod")),
+    ("expsyn.mod", include_str!("../../../../mechanisms/expsyn.mod")),
+    ("exp2syn.mod", include_str!("../../../../mechanisms/exp2syn.mod")),
+    ("io_soma.mod", include_str!("../../../../mechanisms/io_soma.mod")),
+    ("io_dend.mod", include_str!("../../../../mechanisms/io_dend.mod")),
+    ("io_axon.mod", include_str!("../../../../mechanisms/io_axon.mod")),
+];
+
+fn built_in() -> &'static [Arc<Compiled>] {
+    static CELL: OnceLock<Vec<Arc<Compiled>>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        BUILT_IN
+            .iter()
+            .map(|(name, text)| {
+                let compiled = compile(&format!("mechanisms/{name}"), text).unwrap_or_else(|(source, d)| {
+                    panic!(
+                        "built-in mechanism failed to compile:\n{}",
+                        rall_nmodl::diagnostics::render_all(&d, &source)
+                    )
+                });
+                Arc::new(compiled)
+            })
+            .collect()
+    })
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CatalogueError {
+    #[error("{path}: cannot read: {message}")]
+    Io { path: String, message: String },
+    /// The rendered diagnostics (file:line:col, caret, notes).
+    #[error("{0}")]
+    Diagnostics(String),
+    #[error("{path}: defines `{name}`, which the catalogue already has")]
+    Duplicate { path: String, name: String },
+}
 
 /// A parameter of a mechanism, with its unit and default.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParameterInfo {
-    pub name: &'static str,
-    pub unit: &'static str,
+    pub name: String,
+    pub unit: Option<String>,
     pub default: f64,
 }
 
-/// What the catalogue knows of a mechanism before it is placed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MechanismInfo {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub parameters: Vec<ParameterInfo>,
-}
-
-impl MechanismInfo {
-    /// Position of a parameter, or an error message with a suggestion.
-    pub fn parameter_index(&self, name: &str) -> Result<usize, String> {
-        self.parameters.iter().position(|p| p.name == name).ok_or_else(|| {
-            let known: Vec<&str> = self.parameters.iter().map(|p| p.name).collect();
-            format!(
-                "mechanism `{}` has no parameter `{name}`{} (parameters: {})",
-                self.name,
-                did_you_mean(name, known.iter().copied()),
-                known.join(", ")
-            )
-        })
-    }
-}
-
-/// The mechanisms rall can place.
+/// The mechanisms rall can place: the built-in catalogue plus the user's files.
 #[derive(Clone, Debug)]
 pub struct Catalogue {
-    mechanisms: Vec<MechanismInfo>,
+    mechanisms: Vec<Arc<Compiled>>,
 }
 
 impl Default for Catalogue {
     fn default() -> Self {
         Self {
-            mechanisms: vec![Passive::info()],
+            mechanisms: built_in().to_vec(),
         }
     }
 }
 
 impl Catalogue {
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.mechanisms.iter().map(|m| m.name)
+    /// Compiles a user's `.mod` file and adds its mechanism; returns the mechanism's name.
+    pub fn add_file(&mut self, path: &Path) -> Result<String, CatalogueError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| CatalogueError::Io {
+            path: display.clone(),
+            message: e.to_string(),
+        })?;
+        let compiled = compile(&display, &text)
+            .map_err(|(source, d)| CatalogueError::Diagnostics(rall_nmodl::diagnostics::render_all(&d, &source)))?;
+        let name = compiled.info.name.clone();
+        if let Some(i) = self.mechanisms.iter().position(|m| m.info.name == name) {
+            if built_in().iter().any(|b| Arc::ptr_eq(b, &self.mechanisms[i])) {
+                // A user's file may replace a built-in mechanism of the same name.
+                self.mechanisms[i] = Arc::new(compiled);
+                return Ok(name);
+            }
+            return Err(CatalogueError::Duplicate { path: display, name });
+        }
+        self.mechanisms.push(Arc::new(compiled));
+        Ok(name)
     }
 
-    /// Metadata of a mechanism, or an error message with a suggestion.
-    pub fn info(&self, name: &str) -> Result<&MechanismInfo, String> {
-        self.mechanisms.iter().find(|m| m.name == name).ok_or_else(|| {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.mechanisms.iter().map(|m| m.info.name.as_str())
+    }
+
+    /// The compiled mechanism, or an error message with a suggestion.
+    pub fn get(&self, name: &str) -> Result<&Compiled, String> {
+        self.mechanisms
+            .iter()
+            .find(|m| m.info.name == name)
+            .map(|m| m.as_ref())
+            .ok_or_else(|| {
+                format!(
+                    "unknown mechanism `{name}`{} (the catalogue has: {})",
+                    did_you_mean(name, self.names()),
+                    self.names().collect::<Vec<_>>().join(", ")
+                )
+            })
+    }
+
+    pub fn is_density(&self, name: &str) -> Result<bool, String> {
+        Ok(self.get(name)?.info.kind == MechanismKind::Density)
+    }
+
+    /// Parameters in the order [`MechanismLayout::parameters`] uses.
+    pub fn parameters(&self, name: &str) -> Result<Vec<ParameterInfo>, String> {
+        Ok(parameters_of(&self.get(name)?.ir))
+    }
+
+    /// Position of a parameter, or an error message with a suggestion.
+    pub fn parameter_index(&self, mechanism: &str, parameter: &str) -> Result<usize, String> {
+        let parameters = self.parameters(mechanism)?;
+        parameters.iter().position(|p| p.name == parameter).ok_or_else(|| {
+            let known: Vec<&str> = parameters.iter().map(|p| p.name.as_str()).collect();
             format!(
-                "unknown mechanism `{name}`{} (the catalogue has: {})",
-                did_you_mean(name, self.names()),
-                self.names().collect::<Vec<_>>().join(", ")
+                "mechanism `{mechanism}` has no parameter `{parameter}`{} (parameters: {})",
+                did_you_mean(parameter, known.iter().copied()),
+                known.join(", ")
             )
         })
     }
 
-    /// Builds an instance over the CVs of `layout`.
-    pub fn instantiate(&self, layout: &MechanismLayout) -> Result<Box<dyn Mechanism>, String> {
-        self.info(&layout.mechanism)?;
-        match layout.mechanism.as_str() {
-            "pas" => Ok(Box::new(Passive::new(layout))),
-            other => Err(format!("mechanism `{other}` has no implementation")),
-        }
+    /// Builds an instance over the CVs of `layout`; `diam_um` is indexed by CV.
+    pub fn instantiate(
+        &self,
+        layout: &MechanismLayout,
+        diam_um: &[f64],
+        ions: &mut IonPool,
+        cvs: usize,
+    ) -> Result<Box<dyn Mechanism>, String> {
+        let compiled = self
+            .mechanisms
+            .iter()
+            .find(|m| m.info.name == layout.mechanism)
+            .ok_or_else(|| self.get(&layout.mechanism).unwrap_err())?;
+        let ir = Arc::new(compiled.ir.clone());
+        Ok(Box::new(NmodlMechanism::new(ir, layout, diam_um, ions, cvs)))
     }
+}
+
+fn parameters_of(ir: &MechanismIr) -> Vec<ParameterInfo> {
+    ir.slots_where(|k| *k == SlotKind::Parameter)
+        .map(|(_, s)| ParameterInfo {
+            name: s.name.clone(),
+            unit: s.unit.clone(),
+            default: s.default,
+        })
+        .collect()
 }

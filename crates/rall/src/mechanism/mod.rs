@@ -2,14 +2,17 @@
 //!
 //! The engine sees every mechanism through [`Mechanism`]: it contributes a
 //! current and its voltage derivative to each CV it covers, and advances its
-//! own states once the new voltage is known. Built-in mechanisms are written
-//! natively here; NMODL mechanisms will implement the same trait.
+//! own states once the new voltage is known. Mechanisms come from NMODL files
+//! (the built-in catalogue in `mechanisms/` or the user's), compiled by
+//! `rall-nmodl` and evaluated by [`NmodlMechanism`].
 
 mod catalogue;
-mod passive;
+mod ions;
+mod nmodl;
 
-pub use catalogue::{Catalogue, MechanismInfo, ParameterInfo};
-pub use passive::Passive;
+pub use catalogue::{Catalogue, CatalogueError};
+pub use ions::{IonPool, IonSpecies};
+pub use nmodl::NmodlMechanism;
 
 use crate::discretize::CvIndex;
 
@@ -21,8 +24,19 @@ pub struct MechanismLayout {
     pub cv: Vec<CvIndex>,
     /// Membrane area of the CV covered by this entry [µm²].
     pub area_um2: Vec<f64>,
-    /// Parameter values per entry, in the order of [`MechanismInfo::parameters`].
+    /// Parameter values per entry, in the order of the mechanism's parameters.
     pub parameters: Vec<Vec<f64>>,
+}
+
+/// What every mechanism may read besides the voltage.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepContext {
+    /// Time at the start of the step [ms].
+    pub t_ms: f64,
+    /// [ms]
+    pub dt_ms: f64,
+    /// [°C]
+    pub celsius: f64,
 }
 
 /// A mechanism instance over many CVs, its data in structure-of-arrays form.
@@ -30,17 +44,29 @@ pub trait Mechanism: Send + Sync {
     fn name(&self) -> &str;
 
     /// Sets states to their initial values for the voltages `v_mv` (indexed by CV).
-    fn initialise(&mut self, v_mv: &[f64]);
+    fn initialise(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool);
 
     /// Adds the outward membrane current [nA] and its derivative with respect
-    /// to the membrane potential [µS] of every covered CV.
-    fn accumulate_current(&self, v_mv: &[f64], current_na: &mut [f64], conductance_us: &mut [f64]);
+    /// to the membrane potential [µS] of every covered CV, and its ion currents to the pool.
+    fn accumulate_current(
+        &mut self,
+        ctx: &StepContext,
+        v_mv: &[f64],
+        current_na: &mut [f64],
+        conductance_us: &mut [f64],
+        ions: &mut IonPool,
+    );
 
-    /// Advances states over `dt_ms` given the voltages at the end of the step.
-    fn advance_states(&mut self, v_mv: &[f64], dt_ms: f64);
+    /// Advances states over the step given the voltages at its end.
+    fn advance_states(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) -> Result<(), String>;
 
     /// Checks that every state is finite; on failure names the state and CV.
     fn check_finite(&self) -> Result<(), (String, CvIndex)> {
         Ok(())
+    }
+
+    /// Current value of a named variable (state, assigned, parameter) at every covered CV.
+    fn variable(&self, _name: &str) -> Option<(&[CvIndex], &[f64])> {
+        None
     }
 }

@@ -170,6 +170,7 @@ impl Context<'_> {
             dt_ms: spec.dt,
             sample_interval_ms,
             integrator,
+            celsius: spec.celsius,
         })
     }
 
@@ -201,13 +202,13 @@ impl Context<'_> {
             }
         }
         for m in &spec.mechanism {
-            let info = self
-                .catalogue
-                .info(m.name.get_ref())
+            self.catalogue
+                .get(m.name.get_ref())
                 .map_err(|e| self.error(Some(m.name.span()), &e))?;
             let mut parameters = Vec::new();
             for (key, value) in &m.parameters {
-                info.parameter_index(key.get_ref())
+                self.catalogue
+                    .parameter_index(m.name.get_ref(), key.get_ref())
                     .map_err(|e| self.error(Some(key.span()), &e))?;
                 parameters.push((key.get_ref().clone(), *value));
             }

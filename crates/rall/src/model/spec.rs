@@ -25,6 +25,13 @@ pub struct SimulationSpec {
     pub sample_interval: Option<f64>,
     #[serde(default)]
     pub integrator: Option<Spanned<String>>,
+    /// [°C], default 6.3 as in NEURON.
+    #[serde(default = "default_celsius")]
+    pub celsius: f64,
+}
+
+fn default_celsius() -> f64 {
+    6.3
 }
 
 fn default_dt() -> f64 {
