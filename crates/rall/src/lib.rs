@@ -10,6 +10,7 @@
 pub mod cell;
 pub mod discretize;
 pub mod engine;
+pub mod export;
 pub mod labels;
 pub mod mechanism;
 pub mod model;

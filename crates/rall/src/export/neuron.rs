@@ -1,0 +1,118 @@
+//! NEURON export: a [`Cell`] and run options in, the JSON that `validation/neuron/run_neuron.py` builds the same model from.
+//!
+//! Each branch becomes a section with the branch's 3D points and `nseg` equal
+//! to its number of CVs, so NEURON's discretisation is rall's. Mechanisms and
+//! cable properties must be uniform on each branch.
+
+use crate::Cell;
+use crate::RunOptions;
+use crate::cell::CellError;
+use crate::discretize::CvPolicy;
+use crate::engine::Integrator;
+use crate::mechanism::Catalogue;
+use serde_json::{Value, json};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Cell(#[from] CellError),
+    #[error("NEURON export: {0}")]
+    NotUniform(String),
+}
+
+/// The runner's JSON for one cell; `mod_dir` names a folder of `.mod` files for NEURON to compile.
+pub fn neuron_json(
+    cell: &Cell,
+    options: &RunOptions,
+    catalogue: &Catalogue,
+    mod_dir: Option<&Path>,
+) -> Result<Value, ExportError> {
+    if matches!(cell.policy, CvPolicy::PerSegment) {
+        return Err(ExportError::NotUniform(
+            "the per-segment CV policy has no NEURON equivalent (nseg is uniform)".into(),
+        ));
+    }
+    let layout = crate::cell::lower_cell(cell, catalogue)?;
+    let m = &cell.morphology;
+    let cable = &cell.decor.cable;
+    let mut sections = Vec::new();
+    for (b, branch) in m.branches.iter().enumerate() {
+        let mut points = Vec::new();
+        let first = &m.segments[branch.segments.start];
+        points.push(json!([
+            first.prox.x,
+            first.prox.y,
+            first.prox.z,
+            2.0 * first.prox_radius_um
+        ]));
+        for s in branch.segments.clone() {
+            let seg = &m.segments[s];
+            points.push(json!([seg.dist.x, seg.dist.y, seg.dist.z, 2.0 * seg.dist_radius_um]));
+        }
+        let (parent, parent_x) = match branch.attachment {
+            Some(a) => (json!(a.parent), a.pos),
+            // Further root branches hang from the root's 0 end, which is rall's root junction.
+            None if b > 0 => (json!(0), 0.0),
+            None => (Value::Null, 1.0),
+        };
+        let uniform = |what: &str, p: &crate::discretize::PaintedScalar| -> Result<f64, ExportError> {
+            let v = p.at(b, 0.5);
+            if p.cuts(b).iter().any(|&c| c > 0.0 && c < 1.0) {
+                return Err(ExportError::NotUniform(format!("{what} changes within branch {b}")));
+            }
+            Ok(v)
+        };
+        let mut mechanisms = Vec::new();
+        for paint in &cell.decor.paints {
+            let covered = paint.region.covered_length(b, 0.0, 1.0);
+            if covered <= 0.0 {
+                continue;
+            }
+            if covered < 1.0 - 1e-12 {
+                return Err(ExportError::NotUniform(format!(
+                    "`{}` covers only part of branch {b}",
+                    paint.mechanism
+                )));
+            }
+            let params: serde_json::Map<String, Value> =
+                paint.parameters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            mechanisms.push(json!({"name": paint.mechanism, "params": params}));
+        }
+        sections.push(json!({
+            "name": format!("b{b}"),
+            "parent": parent,
+            "parent_x": parent_x,
+            "nseg": layout.geometry.branch_cvs[b].len(),
+            "points": points,
+            "cm": uniform("cm", &cable.cm_uf_per_cm2)?,
+            "Ra": uniform("Ra", &cable.ra_ohm_cm)?,
+            "mechanisms": mechanisms,
+        }));
+    }
+    let mut iclamps = Vec::new();
+    for c in &cell.decor.clamps {
+        for l in &c.locset.locations {
+            iclamps.push(json!({"section": l.branch, "x": l.pos, "delay": c.delay_ms, "dur": c.duration_ms, "amp": c.amplitude_na}));
+        }
+    }
+    // Probes are laid out in the order of their locations.
+    let locations = cell.decor.probes.iter().flat_map(|p| p.locset.locations.iter());
+    let probes: Vec<Value> = locations
+        .zip(&layout.probes)
+        .map(|(l, p)| json!({"name": p.name, "section": l.branch, "x": l.pos}))
+        .collect();
+    Ok(json!({
+        "tstop": options.t_stop_ms,
+        "dt": options.dt_ms,
+        "sample_interval": options.sample_interval_ms,
+        "celsius": options.celsius,
+        "v_init": cable.v_init_mv,
+        "secondorder": if options.integrator == Integrator::CrankNicolson { 2 } else { 0 },
+        "mod_dir": mod_dir.map(|d| d.display().to_string()),
+        "usetable": false,
+        "sections": sections,
+        "iclamps": iclamps,
+        "probes": probes,
+    }))
+}

@@ -1,0 +1,232 @@
+//! Agreement with NEURON: the same cells (exported with identical geometry and
+//! discretisation) simulated by NEURON through `validation/neuron/run_neuron.py`
+//! and by rall; spike times and voltages are compared.
+//!
+//! Needs NEURON (`pip install neuron`) in `.venv/` (made by `.ci/run`) or
+//! `RALL_PYTHON`. Without it the tests say so and pass, unless
+//! `RALL_REQUIRE_NEURON=1` (set by `.ci/run`), where they fail.
+
+mod common;
+
+use common::repo_path;
+use rall::discretize::CvPolicy;
+use rall::export::neuron_json;
+use rall::mechanism::Catalogue;
+use rall::model::load_model;
+use rall::morphology::{Attachment, MorphologyBuilder, Point3};
+use rall::{Cell, RunOptions, Simulation, Traces};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("RALL_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_path(".venv/bin/python"));
+    let ok = Command::new(&candidate)
+        .args(["-c", "import neuron"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(candidate);
+    }
+    if std::env::var_os("RALL_REQUIRE_NEURON").is_some() {
+        panic!(
+            "NEURON is required (RALL_REQUIRE_NEURON is set) but `{} -c 'import neuron'` failed",
+            candidate.display()
+        );
+    }
+    eprintln!("skipped: NEURON is not installed (run .ci/run, or pip install neuron into .venv)");
+    None
+}
+
+/// Runs a cell in NEURON and returns the CSV columns (t, probes...).
+fn run_neuron(
+    python: &PathBuf,
+    cell: &Cell,
+    options: &RunOptions,
+    mod_dir: Option<PathBuf>,
+    tag: &str,
+) -> (Vec<String>, Vec<Vec<f64>>, f64) {
+    let json = neuron_json(cell, options, &Catalogue::default(), mod_dir.as_deref()).unwrap();
+    let dir = std::env::temp_dir().join(format!("rall-neuron-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json_path, csv_path) = (dir.join("cell.json"), dir.join("out.csv"));
+    std::fs::write(&json_path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let out = Command::new(python)
+        .arg(repo_path("validation/neuron/run_neuron.py"))
+        .arg(&json_path)
+        .arg(&csv_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "run_neuron.py failed:\n{stderr}");
+    let seconds = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("neuron_run_seconds="))
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let mut columns = vec![Vec::new(); header.len()];
+    for line in lines {
+        for (c, x) in line.split(',').enumerate() {
+            columns[c].push(x.parse::<f64>().unwrap());
+        }
+    }
+    (header, columns, seconds)
+}
+
+/// Upward crossings of -20 mV, linearly interpolated [ms].
+fn spike_times(t: &[f64], v: &[f64]) -> Vec<f64> {
+    let mut spikes = Vec::new();
+    for k in 1..v.len() {
+        if v[k - 1] < -20.0 && v[k] >= -20.0 {
+            spikes.push(t[k - 1] + (t[k] - t[k - 1]) * (-20.0 - v[k - 1]) / (v[k] - v[k - 1]));
+        }
+    }
+    spikes
+}
+
+/// Compares every probe; returns (max spike-time difference, max RMS difference).
+fn compare(
+    name: &str,
+    traces: &Traces,
+    neuron: &(Vec<String>, Vec<Vec<f64>>, f64),
+    rall_seconds: f64,
+) -> (f64, f64, usize) {
+    let (header, columns, neuron_seconds) = neuron;
+    assert_eq!(columns[0].len(), traces.time_ms.len(), "{name}: sample counts differ");
+    let (mut worst_spike, mut worst_rms, mut spikes) = (0.0f64, 0.0f64, 0);
+    for (probe, ours) in traces.names.iter().zip(&traces.values) {
+        let c = header
+            .iter()
+            .position(|h| h == probe)
+            .unwrap_or_else(|| panic!("{name}: NEURON has no column {probe}"));
+        let theirs = &columns[c];
+        let rms = (ours.iter().zip(theirs).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / ours.len() as f64).sqrt();
+        let max = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let (s_ours, s_theirs) = (spike_times(&traces.time_ms, ours), spike_times(&columns[0], theirs));
+        assert_eq!(
+            s_ours.len(),
+            s_theirs.len(),
+            "{name} {probe}: {} spikes in rall, {} in NEURON",
+            s_ours.len(),
+            s_theirs.len()
+        );
+        let dt = s_ours
+            .iter()
+            .zip(&s_theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        println!(
+            "{name} {probe}: {} spikes, max spike-time difference {dt:.2e} ms, RMS {rms:.2e} mV, max {max:.2e} mV",
+            s_ours.len()
+        );
+        worst_spike = worst_spike.max(dt);
+        worst_rms = worst_rms.max(rms);
+        spikes += s_ours.len();
+    }
+    println!(
+        "{name}: rall {rall_seconds:.3} s, NEURON {neuron_seconds:.3} s (run loops; ratio {:.2})",
+        rall_seconds / neuron_seconds
+    );
+    (worst_spike, worst_rms, spikes)
+}
+
+fn run_rall(cell: &Cell, options: &RunOptions) -> (Traces, f64) {
+    let mut sim = Simulation::single(cell, &Catalogue::default()).unwrap();
+    let start = std::time::Instant::now();
+    let traces = sim.run(options, |_| {}).unwrap();
+    (traces, start.elapsed().as_secs_f64())
+}
+
+/// A one-CV soma (20 µm x 20 µm) with `dendrites` dendrites of 200 µm x 1 µm (10 CVs each) at its distal end, hh everywhere.
+fn hh_tree(dendrites: usize, amplitude_na: f64) -> Cell {
+    let mut b = MorphologyBuilder::new();
+    let soma = b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
+    for _ in 0..dendrites {
+        b.add_cylinder(
+            Some(Attachment { parent: soma, pos: 1.0 }),
+            Point3::new(20.0, 0.0, 0.0),
+            200.0,
+            0.5,
+            3,
+        )
+        .unwrap();
+    }
+    let mut cell = Cell::new(b.finish().unwrap());
+    cell.policy = CvPolicy::MaxExtent(20.0);
+    cell.decor.cable.ra_ohm_cm.default = 100.0;
+    cell.decor.cable.v_init_mv = -65.0;
+    cell.paint("(all)", "hh", &[]).unwrap();
+    cell.place_current_clamp("(location 0 0.5)", 10.0, 980.0, amplitude_na)
+        .unwrap();
+    cell.probe_voltage("soma", "(location 0 0.5)").unwrap();
+    cell.probe_voltage("dend_tip", "(location 1 1)").unwrap();
+    cell.probe_voltage("dend_mid", "(location 1 0.55)").unwrap();
+    cell
+}
+
+fn one_second() -> RunOptions {
+    RunOptions {
+        t_stop_ms: 1000.0,
+        dt_ms: 0.025,
+        sample_interval_ms: 0.025,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn hh_ball_and_stick_spikes_like_neuron() {
+    let Some(python) = python() else { return };
+    let cell = hh_tree(1, 0.2);
+    let options = one_second();
+    let (traces, seconds) = run_rall(&cell, &options);
+    let neuron = run_neuron(&python, &cell, &options, None, "ball");
+    let (spike, rms, spikes) = compare("hh ball-and-stick", &traces, &neuron, seconds);
+    assert!(spikes > 20, "the cell should fire repetitively");
+    assert!(
+        spike < 0.05 && rms < 0.5,
+        "spike-time difference {spike} ms, RMS {rms} mV"
+    );
+}
+
+#[test]
+fn hh_soma_with_ten_dendrites_spikes_like_neuron() {
+    let Some(python) = python() else { return };
+    let cell = hh_tree(10, 1.0);
+    let options = one_second();
+    let (traces, seconds) = run_rall(&cell, &options);
+    let neuron = run_neuron(&python, &cell, &options, None, "tree");
+    let (spike, rms, spikes) = compare("hh soma + 10 dendrites", &traces, &neuron, seconds);
+    assert!(spikes > 20, "the cell should fire repetitively");
+    assert!(
+        spike < 0.05 && rms < 0.5,
+        "spike-time difference {spike} ms, RMS {rms} mV"
+    );
+}
+
+#[test]
+fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
+    let Some(python) = python() else { return };
+    let model = load_model(&repo_path("examples/io_c4a.toml"), &Catalogue::default()).unwrap();
+    let cell = &model.cells[0].1;
+    let options = RunOptions {
+        sample_interval_ms: 0.025,
+        ..model.options
+    };
+    let (traces, seconds) = run_rall(cell, &options);
+    let neuron = run_neuron(&python, cell, &options, Some(repo_path("mechanisms")), "io");
+    let (spike, rms, _) = compare("inferior olive on C4A", &traces, &neuron, seconds);
+    assert!(
+        spike < 0.05 && rms < 0.5,
+        "spike-time difference {spike} ms, RMS {rms} mV"
+    );
+    // The soma oscillates below threshold: check that there is something to agree on.
+    let soma = traces.column("soma").unwrap();
+    let late = &soma[soma.len() / 2..];
+    let swing =
+        late.iter().copied().fold(f64::NEG_INFINITY, f64::max) - late.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(swing > 3.0, "peak-to-peak {swing} mV in the second half");
+}
