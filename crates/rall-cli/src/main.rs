@@ -40,6 +40,15 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Parse and check NMODL files; print each mechanism's interface or its diagnostics.
+    Check {
+        /// The .mod files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print only diagnostics and the summary line.
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Print the morphology and discretisation summary of a model file.
     Inspect {
         /// The TOML model file.
@@ -68,6 +77,7 @@ fn main() -> ExitCode {
             dt,
             quiet,
         }),
+        Command::Check { files, quiet } => commands::check::check(&files, quiet),
         Command::Inspect { model, branches } => commands::inspect::inspect(&model, branches),
     };
     match result {

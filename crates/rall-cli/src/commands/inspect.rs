@@ -7,8 +7,7 @@ use rall::model::load_model;
 use std::path::Path;
 
 pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
-    let catalogue = Catalogue::default();
-    let model = load_model(path, &catalogue).map_err(|e| e.to_string())?;
+    let model = load_model(path, &Catalogue::default()).map_err(|e| e.to_string())?;
     let o = &model.options;
     println!(
         "model {}: t_stop {} ms, dt {} ms, {:?}",
@@ -18,7 +17,8 @@ pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
         o.integrator
     );
     for (name, cell) in &model.cells {
-        let layout = lower_cell(cell, &catalogue).map_err(|e| format!("{}: cell `{name}`: {e}", path.display()))?;
+        let layout =
+            lower_cell(cell, &model.catalogue).map_err(|e| format!("{}: cell `{name}`: {e}", path.display()))?;
         let m = &cell.morphology;
         let g = &layout.geometry;
         let membrane = g.kind.iter().filter(|k| **k == CvKind::Membrane).count();

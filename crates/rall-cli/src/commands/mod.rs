@@ -1,4 +1,5 @@
 //! The subcommands of `rall`, one file each.
 
+pub mod check;
 pub mod inspect;
 pub mod run;

@@ -17,8 +17,7 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> Result<(), String> {
-    let catalogue = Catalogue::default();
-    let mut model = load_model(&args.model, &catalogue).map_err(|e| e.to_string())?;
+    let mut model = load_model(&args.model, &Catalogue::default()).map_err(|e| e.to_string())?;
     if let Some(t) = args.t_stop {
         model.options.t_stop_ms = t;
     }
@@ -26,7 +25,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         model.options.dt_ms = dt;
     }
     let mut simulation =
-        Simulation::new(&model.cells, &catalogue).map_err(|e| format!("{}: {e}", args.model.display()))?;
+        Simulation::new(&model.cells, &model.catalogue).map_err(|e| format!("{}: {e}", args.model.display()))?;
     let cvs: usize = simulation.cells().iter().map(|c| c.voltages_mv().len()).sum();
     let bar = if args.quiet {
         ProgressBar::hidden()

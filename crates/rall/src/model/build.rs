@@ -18,6 +18,8 @@ pub struct Model {
     pub cells: Vec<(String, Cell)>,
     pub options: RunOptions,
     pub file: PathBuf,
+    /// The catalogue the cells were checked against: the given one plus the file's `mod_files`.
+    pub catalogue: Catalogue,
 }
 
 /// A problem in a model file, with its place when known.
@@ -45,35 +47,66 @@ pub fn load_model(path: &Path, catalogue: &Catalogue) -> Result<Model, ModelErro
 
 /// Parses model text; `file` names it in errors and `base` resolves relative paths.
 pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -> Result<Model, ModelError> {
+    let mut catalogue = catalogue.clone();
     let ctx = Context {
         text,
         file,
         base,
-        catalogue,
+        catalogue: &catalogue,
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-    let (simulation, specs) = if table.contains_key("cell") {
+    let (simulation, mod_files, mut specs) = if table.contains_key("cell") {
         let multi: MultiCellFile = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-        (multi.simulation, multi.cell)
+        (multi.simulation, multi.mod_files, multi.cell)
     } else {
         let mut single: CellSpec = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
         let simulation = single
             .simulation
             .take()
             .ok_or_else(|| ctx.error(None, "missing the [simulation] table (t_stop, dt, ...)"))?;
-        (simulation, vec![single])
+        let mod_files = std::mem::take(&mut single.mod_files);
+        (simulation, mod_files, vec![single])
     };
     let options = ctx.run_options(&simulation)?;
+    let mut failure = None;
+    for m in &mod_files {
+        if let Err(e) = catalogue.add_file(&base.join(m.get_ref())) {
+            failure = Some((m.span(), e.to_string()));
+            break;
+        }
+    }
+    if let Some((span, message)) = failure {
+        let ctx = Context {
+            text,
+            file,
+            base,
+            catalogue: &catalogue,
+        };
+        return Err(ctx.error(Some(span), &message));
+    }
+    let ctx = Context {
+        text,
+        file,
+        base,
+        catalogue: &catalogue,
+    };
     let mut cells = Vec::with_capacity(specs.len());
-    for (index, spec) in specs.iter().enumerate() {
+    let count = specs.len();
+    for (index, spec) in specs.iter_mut().enumerate() {
         if let Some(s) = &spec.simulation {
             return Err(ctx.error(
                 Some(s.span()),
                 "[simulation] belongs at the top level, not inside a [[cell]]",
             ));
         }
+        if let Some(m) = spec.mod_files.first() {
+            return Err(ctx.error(
+                Some(m.span()),
+                "mod_files belongs at the top level, not inside a [[cell]]",
+            ));
+        }
         let name = spec.name.clone().unwrap_or_else(|| {
-            if specs.len() == 1 {
+            if count == 1 {
                 String::new()
             } else {
                 format!("cell{index}")
@@ -84,10 +117,12 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         }
         cells.push((name, ctx.cell(spec)?));
     }
+    drop(ctx);
     Ok(Model {
         cells,
         options,
         file: PathBuf::from(file),
+        catalogue,
     })
 }
 

@@ -10,6 +10,9 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct MultiCellFile {
     pub simulation: Spanned<SimulationSpec>,
+    /// The user's NMODL files, relative to the model file.
+    #[serde(default)]
+    pub mod_files: Vec<Spanned<String>>,
     pub cell: Vec<CellSpec>,
 }
 
@@ -44,6 +47,9 @@ pub struct CellSpec {
     /// Only at the top level of a single-cell file.
     #[serde(default)]
     pub simulation: Option<Spanned<SimulationSpec>>,
+    /// Only at the top level of a single-cell file: the user's NMODL files, relative to the model file.
+    #[serde(default)]
+    pub mod_files: Vec<Spanned<String>>,
     #[serde(default)]
     pub name: Option<String>,
     pub morphology: Spanned<MorphologySpec>,
