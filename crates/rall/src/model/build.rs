@@ -117,7 +117,6 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         }
         cells.push((name, ctx.cell(spec)?));
     }
-    drop(ctx);
     Ok(Model {
         cells,
         options,
