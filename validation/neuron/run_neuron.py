@@ -163,6 +163,36 @@ def build(cell):
     return sections, used_mechs
 
 
+def build_synapses(cell, sections, used_mechs):
+    """Point processes with a NetCon each, from the optional "synapses" list.
+
+    Returns [(point process, NetCon, event times)], kept alive by the caller
+    for the whole run; the events are queued after finitialize.
+    """
+    out = []
+    for k, sd in enumerate(cell.get("synapses", [])):
+        name = sd["mechanism"]
+        sec_i = sd["section"]
+        if not 0 <= sec_i < len(sections):
+            raise SystemExit(f"run_neuron.py: synapse {k}: no section {sec_i}")
+        if name not in mechanism_names(1):
+            raise SystemExit(f"run_neuron.py: synapse {k}: '{name}' is not a point process")
+        syn = getattr(h, name)(sections[sec_i](sd.get("x", 0.5)))
+        used_mechs.add(name)
+        for p, v in sd.get("params", {}).items():
+            if not hasattr(syn, p):
+                raise SystemExit(f"run_neuron.py: synapse {k}: unknown parameter '{p}' of '{name}'")
+            setattr(syn, p, v)
+        nc = h.NetCon(None, syn)
+        nc.delay = 0.0
+        nc.weight[0] = float(sd.get("weight", 0.0))
+        events = [float(te) for te in sd.get("events", [])]
+        if any(te < 0 for te in events):
+            raise SystemExit(f"run_neuron.py: synapse {k}: negative event time")
+        out.append((syn, nc, events))
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit("usage: run_neuron.py CELL.json OUT.csv")
@@ -181,6 +211,8 @@ def main():
                 for key, value in props.items():
                     for seg in sec:
                         setattr(seg, f"{key}{ion}", value)
+
+    synapses = build_synapses(cell, sections, used_mechs)
 
     if not cell.get("usetable", True):
         for name in sorted(used_mechs):
@@ -215,9 +247,30 @@ def main():
         vec.record(sections[p["section"]](p.get("x", 0.5))._ref_v)
         recs.append(vec)
 
+    syn_probes = cell.get("synapse_probes", [])
+    for p in syn_probes:
+        k = p["synapse"]
+        if not 0 <= k < len(synapses):
+            raise SystemExit(f"run_neuron.py: synapse probe '{p['name']}': no synapse {k}")
+        syn = synapses[k][0]
+        ref = f"_ref_{p['variable']}"
+        if not hasattr(syn, ref):
+            raise SystemExit(f"run_neuron.py: synapse probe '{p['name']}': "
+                             f"{syn.hname()} has no variable '{p['variable']}'")
+        vec = h.Vector()
+        vec.record(getattr(syn, ref))
+        recs.append(vec)
+
     t0 = time.perf_counter()
     h.finitialize(float(cell.get("v_init", -65.0)))
     t1 = time.perf_counter()
+    # finitialize clears the event queue, so the input events are queued
+    # after it. NetCon.event(te) delivers at te itself (the NetCon delay is
+    # not added); the fixed-step method delivers it at the start of the first
+    # step from t with te <= t + dt/2 (see README.md).
+    for _, nc, events in synapses:
+        for te in events:
+            nc.event(te)
     for _ in range(nsteps):
         h.fadvance()
     t2 = time.perf_counter()
@@ -226,7 +279,7 @@ def main():
 
     data = [vec.as_numpy() for vec in recs]
     with open(sys.argv[2], "w") as f:
-        f.write(",".join(["t"] + [p["name"] for p in probes]) + "\n")
+        f.write(",".join(["t"] + [p["name"] for p in probes + syn_probes]) + "\n")
         for k in range(0, nsteps + 1, every):
             row = [repr(k * dt)] + [repr(float(d[k])) for d in data]
             f.write(",".join(row) + "\n")

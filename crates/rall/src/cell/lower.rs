@@ -13,11 +13,25 @@ pub struct StimulusLayout {
     pub amplitude_na: f64,
 }
 
-/// A voltage probe resolved to one CV.
+/// An input event for one instance of a point-process mechanism.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventLayout {
+    /// Index into [`CellLayout::mechanisms`].
+    pub mechanism: usize,
+    /// Instance within that mechanism.
+    pub instance: usize,
+    /// [ms]
+    pub t_ms: f64,
+    pub weight: f64,
+}
+
+/// A probe resolved to one CV (and, for a mechanism variable, to one instance).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProbeLayout {
     pub name: String,
     pub cv: CvIndex,
+    /// `(index into CellLayout::mechanisms, instance, variable)` for a mechanism variable.
+    pub variable: Option<(usize, usize, String)>,
 }
 
 /// Everything the engine needs to simulate one cell, in CV terms.
@@ -31,6 +45,8 @@ pub struct CellLayout {
     pub v_init_mv: f64,
     pub mechanisms: Vec<MechanismLayout>,
     pub stimuli: Vec<StimulusLayout>,
+    /// Input events of point processes, sorted by time.
+    pub events: Vec<EventLayout>,
     pub probes: Vec<ProbeLayout>,
 }
 
@@ -106,6 +122,56 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         }
     }
 
+    let mut events = Vec::new();
+    for synapse in &cell.decor.synapses {
+        if catalogue.is_density(&synapse.mechanism).map_err(CellError::Mechanism)? {
+            return Err(CellError::Mechanism(format!(
+                "`{}` is a density mechanism: paint it on a region",
+                synapse.mechanism
+            )));
+        }
+        let mut values: Vec<f64> = catalogue
+            .parameters(&synapse.mechanism)
+            .map_err(CellError::Mechanism)?
+            .iter()
+            .map(|p| p.default)
+            .collect();
+        for (name, value) in &synapse.parameters {
+            values[catalogue
+                .parameter_index(&synapse.mechanism, name)
+                .map_err(CellError::Mechanism)?] = *value;
+        }
+        let index = match mechanisms.iter().position(|l| l.mechanism == synapse.mechanism) {
+            Some(i) => i,
+            None => {
+                mechanisms.push(MechanismLayout {
+                    mechanism: synapse.mechanism.clone(),
+                    cv: vec![],
+                    area_um2: vec![],
+                    parameters: vec![],
+                });
+                mechanisms.len() - 1
+            }
+        };
+        for l in &synapse.locset.locations {
+            let layout = &mut mechanisms[index];
+            let cv = geometry.cv_at_location(m, *l);
+            layout.cv.push(cv);
+            layout.area_um2.push(properties.area_um2[cv]);
+            layout.parameters.push(values.clone());
+            let instance = layout.cv.len() - 1;
+            for &t_ms in &synapse.events_ms {
+                events.push(EventLayout {
+                    mechanism: index,
+                    instance,
+                    t_ms,
+                    weight: synapse.weight,
+                });
+            }
+        }
+    }
+    events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+
     let stimuli = cell
         .decor
         .clamps
@@ -129,10 +195,12 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
             } else {
                 p.name.clone()
             };
-            probes.push(ProbeLayout {
-                name,
-                cv: geometry.cv_at_location(m, l),
-            });
+            let cv = geometry.cv_at_location(m, l);
+            let variable = match &p.variable {
+                None => None,
+                Some((mechanism, var)) => Some(resolve_variable(&mechanisms, catalogue, mechanism, var, cv, &name)?),
+            };
+            probes.push(ProbeLayout { name, cv, variable });
         }
     }
 
@@ -155,6 +223,34 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         v_init_mv: cable.v_init_mv,
         mechanisms,
         stimuli,
+        events,
         probes,
     })
+}
+
+/// The mechanism instance at `cv` that holds `variable`, for a probe.
+fn resolve_variable(
+    mechanisms: &[MechanismLayout],
+    catalogue: &Catalogue,
+    mechanism: &str,
+    variable: &str,
+    cv: CvIndex,
+    probe: &str,
+) -> Result<(usize, usize, String), CellError> {
+    let ir = &catalogue.get(mechanism).map_err(CellError::Mechanism)?.ir;
+    if ir.slot(variable).is_none() {
+        let names: Vec<&str> = ir.slots.iter().map(|s| s.name.as_str()).collect();
+        let hint = crate::suggest::did_you_mean(variable, names.iter().copied());
+        return Err(CellError::Mechanism(format!(
+            "probe `{probe}`: `{mechanism}` has no variable `{variable}`{hint}"
+        )));
+    }
+    let index = mechanisms.iter().position(|l| l.mechanism == mechanism);
+    let instance = index.and_then(|i| mechanisms[i].cv.iter().position(|&c| c == cv));
+    match (index, instance) {
+        (Some(i), Some(k)) => Ok((i, k, variable.to_string())),
+        _ => Err(CellError::Mechanism(format!(
+            "probe `{probe}`: there is no `{mechanism}` at CV {cv}"
+        ))),
+    }
 }

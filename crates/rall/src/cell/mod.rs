@@ -7,7 +7,7 @@
 mod lower;
 mod summary;
 
-pub use lower::{CellLayout, ProbeLayout, StimulusLayout, lower_cell};
+pub use lower::{CellLayout, EventLayout, ProbeLayout, StimulusLayout, lower_cell};
 pub use summary::{RegionSummary, summarise_regions};
 
 use crate::discretize::{CableProperties, CvPolicy};
@@ -34,11 +34,25 @@ pub struct CurrentClamp {
     pub amplitude_na: f64,
 }
 
-/// A membrane-potential probe at every location of a locset.
+/// A probe at every location of a locset: the membrane potential, or a mechanism's variable.
 #[derive(Clone, Debug, PartialEq)]
-pub struct VoltageProbe {
+pub struct Probe {
     pub name: String,
     pub locset: Locset,
+    /// `Some(("hh", "m"))` for a mechanism's state, parameter or assigned variable; `None` for the voltage.
+    pub variable: Option<(String, String)>,
+}
+
+/// A point process (e.g. a synapse) at every location of a locset, driven by scheduled input events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SynapsePlacement {
+    pub locset: Locset,
+    pub mechanism: String,
+    pub parameters: Vec<(String, f64)>,
+    /// Delivery times of input events [ms].
+    pub events_ms: Vec<f64>,
+    /// The weight passed to NET_RECEIVE (µS for ExpSyn and Exp2Syn).
+    pub weight: f64,
 }
 
 /// What is painted and placed on a cell, with regions and locsets already evaluated.
@@ -47,7 +61,8 @@ pub struct Decor {
     pub cable: CableProperties,
     pub paints: Vec<MechanismPaint>,
     pub clamps: Vec<CurrentClamp>,
-    pub probes: Vec<VoltageProbe>,
+    pub synapses: Vec<SynapsePlacement>,
+    pub probes: Vec<Probe>,
 }
 
 /// A cell as the user describes it.
@@ -149,11 +164,50 @@ impl Cell {
         Ok(self)
     }
 
+    /// Places a point process at every location of a locset, with input events at the given times.
+    pub fn place_synapse(
+        &mut self,
+        locset: &str,
+        mechanism: &str,
+        parameters: &[(&str, f64)],
+        events_ms: &[f64],
+        weight: f64,
+    ) -> Result<&mut Self, CellError> {
+        let locset = self.locset(locset)?;
+        let parameters = parameters.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        let events_ms = events_ms.to_vec();
+        self.decor.synapses.push(SynapsePlacement {
+            locset,
+            mechanism: mechanism.into(),
+            parameters,
+            events_ms,
+            weight,
+        });
+        Ok(self)
+    }
+
     pub fn probe_voltage(&mut self, name: &str, locset: &str) -> Result<&mut Self, CellError> {
         let locset = self.locset(locset)?;
-        self.decor.probes.push(VoltageProbe {
+        self.decor.probes.push(Probe {
             name: name.into(),
             locset,
+            variable: None,
+        });
+        Ok(self)
+    }
+
+    /// Probes a mechanism's variable, named `mechanism.variable` (e.g. `hh.m`, `ExpSyn.g`).
+    pub fn probe_variable(&mut self, name: &str, locset: &str, variable: &str) -> Result<&mut Self, CellError> {
+        let locset = self.locset(locset)?;
+        let (mechanism, var) = variable.split_once('.').ok_or_else(|| {
+            CellError::Mechanism(format!(
+                "probe variable `{variable}`: expected `mechanism.variable`, e.g. `hh.m`"
+            ))
+        })?;
+        self.decor.probes.push(Probe {
+            name: name.into(),
+            locset,
+            variable: Some((mechanism.into(), var.into())),
         });
         Ok(self)
     }

@@ -1,7 +1,7 @@
 //! Time stepping of one cell: a [`CellLayout`] and mechanism instances in, the membrane potential after each step out.
 
 use super::hines::{HinesMatrix, SolveError};
-use crate::cell::{CellLayout, StimulusLayout};
+use crate::cell::{CellLayout, EventLayout, StimulusLayout};
 use crate::discretize::CvGeometry;
 use crate::mechanism::{Catalogue, IonPool, Mechanism, StepContext};
 
@@ -46,7 +46,10 @@ pub struct CellIntegrator {
     /// Temperature [°C].
     celsius: f64,
     stimuli: Vec<StimulusLayout>,
-    probe_cvs: Vec<usize>,
+    /// Point-process input events, sorted by time, and the next one to deliver.
+    events: Vec<EventLayout>,
+    next_event: usize,
+    probes: Vec<crate::cell::ProbeLayout>,
     probe_names: Vec<String>,
     v_init_mv: f64,
     /// Membrane potential of every CV [mV].
@@ -87,7 +90,9 @@ impl CellIntegrator {
             ions,
             celsius: 6.3,
             stimuli: layout.stimuli.clone(),
-            probe_cvs: layout.probes.iter().map(|p| p.cv).collect(),
+            events: layout.events.clone(),
+            next_event: 0,
+            probes: layout.probes.clone(),
             probe_names: layout.probes.iter().map(|p| p.name.clone()).collect(),
             v_init_mv: layout.v_init_mv,
             v_mv: vec![layout.v_init_mv; n],
@@ -104,6 +109,7 @@ impl CellIntegrator {
     /// Resets time to 0, every voltage to `v_init`, ions to their defaults, and mechanism states to their initial values.
     pub fn initialise(&mut self) {
         self.t_ms = 0.0;
+        self.next_event = 0;
         self.v_mv.fill(self.v_init_mv);
         self.ions = self.initial_ions.clone();
         self.ions.begin_step(self.celsius);
@@ -160,7 +166,14 @@ impl CellIntegrator {
 
     /// Appends the present value of every probe [mV] to `out`.
     pub fn sample_probes(&self, out: &mut Vec<f64>) {
-        out.extend(self.probe_cvs.iter().map(|&cv| self.v_mv[cv]));
+        for p in &self.probes {
+            out.push(match &p.variable {
+                None => self.v_mv[p.cv],
+                Some((m, instance, name)) => self.mechanisms[*m]
+                    .variable(name)
+                    .map_or(f64::NAN, |(_, column)| column[*instance]),
+            });
+        }
     }
 
     /// Advances the cell by one step of `dt_ms`.
@@ -170,6 +183,7 @@ impl CellIntegrator {
             dt_ms,
             celsius: self.celsius,
         };
+        self.deliver_events(dt_ms)?;
         self.ions.begin_step(self.celsius);
         self.accumulate_membrane_currents(&ctx);
         self.add_stimulus_currents(self.t_ms + 0.5 * dt_ms);
@@ -191,6 +205,19 @@ impl CellIntegrator {
         }
         self.t_ms += dt_ms;
         self.check_finite()
+    }
+
+    /// Events due by mid-step are delivered at the start of the step, as NEURON's fixed step does.
+    fn deliver_events(&mut self, dt_ms: f64) -> Result<(), EngineError> {
+        let due = self.t_ms + 0.5 * dt_ms * (1.0 + 1e-9);
+        while let Some(e) = self.events.get(self.next_event).filter(|e| e.t_ms <= due) {
+            let (m, instance, t, weight) = (e.mechanism, e.instance, e.t_ms, e.weight);
+            self.mechanisms[m]
+                .deliver_event(instance, t, weight)
+                .map_err(|e| EngineError::Mechanism(format!("event at t = {t} ms: {e}")))?;
+            self.next_event += 1;
+        }
+        Ok(())
     }
 
     /// Step 1: every mechanism adds its current and conductance at the present voltage.

@@ -96,12 +96,46 @@ pub fn neuron_json(
             iclamps.push(json!({"section": l.branch, "x": l.pos, "delay": c.delay_ms, "dur": c.duration_ms, "amp": c.amplitude_na}));
         }
     }
+    // Synapses, numbered per mechanism in placement order as the layout numbers instances.
+    let mut synapses = Vec::new();
+    let mut synapse_of: Vec<(String, usize)> = Vec::new();
+    for syn in &cell.decor.synapses {
+        let params: serde_json::Map<String, Value> =
+            syn.parameters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        for l in &syn.locset.locations {
+            let instance = synapse_of.iter().filter(|(m, _)| *m == syn.mechanism).count();
+            synapse_of.push((syn.mechanism.clone(), instance));
+            synapses.push(json!({
+                "section": l.branch, "x": l.pos, "mechanism": syn.mechanism, "params": params,
+                "events": syn.events_ms, "weight": syn.weight,
+            }));
+        }
+    }
     // Probes are laid out in the order of their locations.
-    let locations = cell.decor.probes.iter().flat_map(|p| p.locset.locations.iter());
-    let probes: Vec<Value> = locations
-        .zip(&layout.probes)
-        .map(|(l, p)| json!({"name": p.name, "section": l.branch, "x": l.pos}))
-        .collect();
+    let locations = cell
+        .decor
+        .probes
+        .iter()
+        .flat_map(|p| p.locset.locations.iter().map(move |l| (p, l)));
+    let (mut probes, mut synapse_probes) = (Vec::new(), Vec::new());
+    for ((p, l), laid) in locations.zip(&layout.probes) {
+        match (&p.variable, &laid.variable) {
+            (None, _) => probes.push(json!({"name": laid.name, "section": l.branch, "x": l.pos})),
+            (Some((mechanism, var)), Some((_, instance, _))) => {
+                let index = synapse_of
+                    .iter()
+                    .position(|(m, k)| m == mechanism && k == instance)
+                    .ok_or_else(|| {
+                        ExportError::NotUniform(format!(
+                            "probe `{}`: only point-process variables can be exported",
+                            laid.name
+                        ))
+                    })?;
+                synapse_probes.push(json!({"name": laid.name, "synapse": index, "variable": var}));
+            }
+            _ => {}
+        }
+    }
     Ok(json!({
         "tstop": options.t_stop_ms,
         "dt": options.dt_ms,
@@ -113,6 +147,8 @@ pub fn neuron_json(
         "usetable": false,
         "sections": sections,
         "iclamps": iclamps,
+        "synapses": synapses,
         "probes": probes,
+        "synapse_probes": synapse_probes,
     }))
 }

@@ -60,6 +60,14 @@ pub trait Mechanism: Send + Sync {
     /// Advances states over the step given the voltages at its end.
     fn advance_states(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) -> Result<(), String>;
 
+    /// Delivers an input event with `weight` to one instance (NMODL's NET_RECEIVE).
+    fn deliver_event(&mut self, _instance: usize, _t_ms: f64, _weight: f64) -> Result<(), String> {
+        Err(format!(
+            "`{}` has no NET_RECEIVE block and cannot receive events",
+            self.name()
+        ))
+    }
+
     /// Checks that every state is finite; on failure names the state and CV.
     fn check_finite(&self) -> Result<(), (String, CvIndex)> {
         Ok(())

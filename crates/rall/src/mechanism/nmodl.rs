@@ -39,6 +39,8 @@ pub struct NmodlMechanism {
     current_outputs: Vec<SlotId>,
     ion_current_species: Vec<usize>,
     advance: AdvanceTape,
+    /// NET_RECEIVE: its tape, the slots it writes, and its argument slots (the weight first).
+    net_receive: Option<(Tape, Vec<SlotId>, Vec<SlotId>)>,
     scratch: TapeScratch,
     newton_old: Vec<f64>,
 }
@@ -142,6 +144,14 @@ impl NmodlMechanism {
                 }
             }
         };
+        let net_receive = ir.net_receive.as_ref().map(|k| {
+            let tape = Tape::new(&ir.graph, &k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>());
+            let arguments = ir
+                .slots_where(|k| *k == SlotKind::EventArgument)
+                .map(|(i, _)| i)
+                .collect();
+            (tape, k.outputs.iter().map(|(s, _)| *s).collect(), arguments)
+        });
         let current_scale = if density {
             layout.area_um2.iter().map(|a| 1e-2 * a).collect()
         } else {
@@ -165,6 +175,7 @@ impl NmodlMechanism {
             current_outputs,
             ion_current_species,
             advance,
+            net_receive,
             scratch: TapeScratch::default(),
             newton_old: Vec::new(),
         }
@@ -365,6 +376,30 @@ impl Mechanism for NmodlMechanism {
             }
         }
         self.write_concentrations(ions);
+        Ok(())
+    }
+
+    fn deliver_event(&mut self, instance: usize, t_ms: f64, weight: f64) -> Result<(), String> {
+        let Some((tape, outputs, arguments)) = self.net_receive.take() else {
+            return Err(format!(
+                "`{}` has no NET_RECEIVE block and cannot receive events",
+                self.ir.info.name
+            ));
+        };
+        for (k, slot) in arguments.iter().enumerate() {
+            self.columns[*slot as usize][instance] = if k == 0 { weight } else { 0.0 };
+        }
+        self.columns[1][instance] = t_ms;
+        let columns = &self.columns;
+        tape.execute(
+            1,
+            |slot| &columns[slot as usize][instance..instance + 1],
+            &mut self.scratch,
+        );
+        for (k, slot) in outputs.iter().enumerate() {
+            self.columns[*slot as usize][instance] = tape.output(k, 1, &self.scratch)[0];
+        }
+        self.net_receive = Some((tape, outputs, arguments));
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Model building: parsed model-file tables in, checked [`Cell`]s and [`RunOptions`] out, every error located in the file.
 
 use super::spec::{CellSpec, DiscretizationSpec, MorphologySpec, MultiCellFile, SimulationSpec};
-use crate::cell::{Cell, CellError, CurrentClamp, MechanismPaint, VoltageProbe};
+use crate::cell::{Cell, CellError, CurrentClamp, MechanismPaint, Probe};
 use crate::discretize::CvPolicy;
 use crate::engine::Integrator;
 use crate::labels::LabelError;
@@ -285,6 +285,37 @@ impl Context<'_> {
                 amplitude_na: s.amplitude,
             });
         }
+        for syn in &spec.synapse {
+            let name = syn.mechanism.get_ref();
+            let density = self
+                .catalogue
+                .is_density(name)
+                .map_err(|e| self.error(Some(syn.mechanism.span()), &e))?;
+            if density {
+                let message = format!("`{name}` is a density mechanism: paint it with [[mechanism]], not [[synapse]]");
+                return Err(self.error(Some(syn.mechanism.span()), &message));
+            }
+            let mut parameters = Vec::new();
+            for (key, value) in &syn.parameters {
+                self.catalogue
+                    .parameter_index(name, key.get_ref())
+                    .map_err(|e| self.error(Some(key.span()), &e))?;
+                parameters.push((key.get_ref().clone(), *value));
+            }
+            if syn.events.iter().any(|t| !t.is_finite()) || !syn.weight.is_finite() {
+                return Err(self.error(Some(syn.at.span()), "synapse events and weight must be finite numbers"));
+            }
+            let locset = cell
+                .locset(syn.at.get_ref())
+                .map_err(|e| self.cell_error(syn.at.span(), e))?;
+            cell.decor.synapses.push(crate::cell::SynapsePlacement {
+                locset,
+                mechanism: name.clone(),
+                parameters,
+                events_ms: syn.events.clone(),
+                weight: syn.weight,
+            });
+        }
         for p in &spec.probe {
             if cell.decor.probes.iter().any(|q| q.name == p.name) {
                 return Err(self.error(Some(p.at.span()), &format!("two probes are named `{}`", p.name)));
@@ -292,9 +323,31 @@ impl Context<'_> {
             let locset = cell
                 .locset(p.at.get_ref())
                 .map_err(|e| self.cell_error(p.at.span(), e))?;
-            cell.decor.probes.push(VoltageProbe {
+            let variable = match &p.variable {
+                None => None,
+                Some(v) => match v.get_ref().split_once('.') {
+                    Some((mechanism, var)) => {
+                        let ir = &self
+                            .catalogue
+                            .get(mechanism)
+                            .map_err(|e| self.error(Some(v.span()), &e))?
+                            .ir;
+                        if ir.slot(var).is_none() {
+                            let names: Vec<&str> = ir.slots.iter().map(|s| s.name.as_str()).collect();
+                            let hint = crate::suggest::did_you_mean(var, names.iter().copied());
+                            return Err(
+                                self.error(Some(v.span()), &format!("`{mechanism}` has no variable `{var}`{hint}"))
+                            );
+                        }
+                        Some((mechanism.to_string(), var.to_string()))
+                    }
+                    None => return Err(self.error(Some(v.span()), "expected `mechanism.variable`, e.g. \"hh.m\"")),
+                },
+            };
+            cell.decor.probes.push(Probe {
                 name: p.name.clone(),
                 locset,
+                variable,
             });
         }
         Ok(cell)

@@ -64,6 +64,8 @@ pub struct CellSpec {
     #[serde(default)]
     pub stimulus: Vec<StimulusSpec>,
     #[serde(default)]
+    pub synapse: Vec<SynapseSpec>,
+    #[serde(default)]
     pub probe: Vec<ProbeSpec>,
 }
 
@@ -166,4 +168,23 @@ pub struct StimulusSpec {
 pub struct ProbeSpec {
     pub name: String,
     pub at: Spanned<String>,
+    /// `mechanism.variable` (e.g. "hh.m"); the membrane potential when absent.
+    #[serde(default)]
+    pub variable: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynapseSpec {
+    pub at: Spanned<String>,
+    /// A POINT_PROCESS of the catalogue or of `mod_files`, e.g. "ExpSyn".
+    pub mechanism: Spanned<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<Spanned<String>, f64>,
+    /// Delivery times of input events [ms].
+    #[serde(default)]
+    pub events: Vec<f64>,
+    /// Weight of each event (µS for ExpSyn and Exp2Syn).
+    #[serde(default)]
+    pub weight: f64,
 }
