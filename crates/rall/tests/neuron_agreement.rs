@@ -230,3 +230,19 @@ fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
         late.iter().copied().fold(f64::NEG_INFINITY, f64::max) - late.iter().copied().fold(f64::INFINITY, f64::min);
     assert!(swing > 3.0, "peak-to-peak {swing} mV in the second half");
 }
+
+#[test]
+fn synapses_with_scheduled_events_match_neuron() {
+    let Some(python) = python() else { return };
+    let mut cell = hh_tree(1, 0.0);
+    cell.place_synapse("(location 1 0.5)", "ExpSyn", &[("tau", 2.0), ("e", 0.0)], &[50.0, 120.5, 121.0, 300.0], 0.01).unwrap();
+    cell.place_synapse("(location 0 0.5)", "Exp2Syn", &[("tau1", 0.5), ("tau2", 5.0)], &[200.0, 400.0, 400.01], 0.005).unwrap();
+    cell.probe_variable("g_exp", "(location 1 0.5)", "ExpSyn.g").unwrap();
+    cell.probe_variable("g_exp2", "(location 0 0.5)", "Exp2Syn.g").unwrap();
+    let options = RunOptions { t_stop_ms: 500.0, ..one_second() };
+    let (traces, seconds) = run_rall(&cell, &options);
+    let neuron = run_neuron(&python, &cell, &options, None, "synapses");
+    let (spike, rms, spikes) = compare("synapses with events", &traces, &neuron, seconds);
+    assert!(spikes >= 2, "the synaptic input should make the cell fire ({spikes} spikes)");
+    assert!(spike < 0.05 && rms < 0.5, "spike-time difference {spike} ms, RMS {rms} mV");
+}
