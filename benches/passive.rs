@@ -3,27 +3,12 @@
 //! Run with `cargo bench -p rall --bench passive`. No peer runs here yet; the
 //! NEURON comparison arrives with the channel benchmarks.
 
-use rall::discretize::CvPolicy;
 use rall::engine::Integrator;
 use rall::mechanism::Catalogue;
 use rall::model::load_model;
-use rall::morphology::{MorphologyBuilder, Point3};
 use rall::{Cell, RunOptions, Simulation};
 use std::path::PathBuf;
 use std::time::Instant;
-
-fn rallpack1_cable() -> Cell {
-    let mut b = MorphologyBuilder::new();
-    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 1000.0, 0.5, 3)
-        .unwrap();
-    let mut cell = Cell::new(b.finish().unwrap());
-    cell.policy = CvPolicy::FixedPerBranch(1000);
-    cell.decor.cable.ra_ohm_cm.default = 100.0;
-    cell.paint("(all)", "pas", &[("g", 2.5e-5), ("e", -65.0)]).unwrap();
-    cell.place_current_clamp("(location 0 0)", 0.0, 1e9, 0.1).unwrap();
-    cell.probe_voltage("x0", "(location 0 0)").unwrap();
-    cell
-}
 
 /// Median wall time of repeated runs [s], repeating for about a second.
 fn time_runs(cells: &[(String, Cell)], options: &RunOptions) -> f64 {
@@ -58,7 +43,10 @@ fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
     let c4a_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/c4a_passive.toml");
     let c4a = load_model(&c4a_path, &Catalogue::default()).unwrap().cells;
-    let cable = vec![(String::new(), rallpack1_cable())];
+    let cable = vec![(
+        String::new(),
+        rall::zoo::rallpack_cable("pas", &[("g", 2.5e-5), ("e", -65.0)]),
+    )];
     println!("passive benchmarks, dt 0.025 ms, one thread per cell, median of repeated runs");
     for integrator in [Integrator::BackwardEuler, Integrator::CrankNicolson] {
         let options = RunOptions {

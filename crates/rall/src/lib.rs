@@ -17,6 +17,7 @@ pub mod model;
 pub mod morphology;
 pub mod simulation;
 pub mod suggest;
+pub mod zoo;
 
 pub use cell::Cell;
 pub use simulation::{RunOptions, Simulation, Traces};

@@ -9,11 +9,10 @@
 mod common;
 
 use common::repo_path;
-use rall::discretize::CvPolicy;
 use rall::export::neuron_json;
 use rall::mechanism::Catalogue;
 use rall::model::load_model;
-use rall::morphology::{Attachment, MorphologyBuilder, Point3};
+use rall::zoo::hh_tree;
 use rall::{Cell, RunOptions, Simulation, Traces};
 use std::path::PathBuf;
 use std::process::Command;
@@ -141,33 +140,6 @@ fn run_rall(cell: &Cell, options: &RunOptions) -> (Traces, f64) {
     (traces, start.elapsed().as_secs_f64())
 }
 
-/// A one-CV soma (20 µm x 20 µm) with `dendrites` dendrites of 200 µm x 1 µm (10 CVs each) at its distal end, hh everywhere.
-fn hh_tree(dendrites: usize, amplitude_na: f64) -> Cell {
-    let mut b = MorphologyBuilder::new();
-    let soma = b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
-    for _ in 0..dendrites {
-        b.add_cylinder(
-            Some(Attachment { parent: soma, pos: 1.0 }),
-            Point3::new(20.0, 0.0, 0.0),
-            200.0,
-            0.5,
-            3,
-        )
-        .unwrap();
-    }
-    let mut cell = Cell::new(b.finish().unwrap());
-    cell.policy = CvPolicy::MaxExtent(20.0);
-    cell.decor.cable.ra_ohm_cm.default = 100.0;
-    cell.decor.cable.v_init_mv = -65.0;
-    cell.paint("(all)", "hh", &[]).unwrap();
-    cell.place_current_clamp("(location 0 0.5)", 10.0, 980.0, amplitude_na)
-        .unwrap();
-    cell.probe_voltage("soma", "(location 0 0.5)").unwrap();
-    cell.probe_voltage("dend_tip", "(location 1 1)").unwrap();
-    cell.probe_voltage("dend_mid", "(location 1 0.55)").unwrap();
-    cell
-}
-
 fn one_second() -> RunOptions {
     RunOptions {
         t_stop_ms: 1000.0,
@@ -235,14 +207,37 @@ fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
 fn synapses_with_scheduled_events_match_neuron() {
     let Some(python) = python() else { return };
     let mut cell = hh_tree(1, 0.0);
-    cell.place_synapse("(location 1 0.5)", "ExpSyn", &[("tau", 2.0), ("e", 0.0)], &[50.0, 120.5, 121.0, 300.0], 0.01).unwrap();
-    cell.place_synapse("(location 0 0.5)", "Exp2Syn", &[("tau1", 0.5), ("tau2", 5.0)], &[200.0, 400.0, 400.01], 0.005).unwrap();
+    cell.place_synapse(
+        "(location 1 0.5)",
+        "ExpSyn",
+        &[("tau", 2.0), ("e", 0.0)],
+        &[50.0, 120.5, 121.0, 300.0],
+        0.01,
+    )
+    .unwrap();
+    cell.place_synapse(
+        "(location 0 0.5)",
+        "Exp2Syn",
+        &[("tau1", 0.5), ("tau2", 5.0)],
+        &[200.0, 400.0, 400.01],
+        0.005,
+    )
+    .unwrap();
     cell.probe_variable("g_exp", "(location 1 0.5)", "ExpSyn.g").unwrap();
     cell.probe_variable("g_exp2", "(location 0 0.5)", "Exp2Syn.g").unwrap();
-    let options = RunOptions { t_stop_ms: 500.0, ..one_second() };
+    let options = RunOptions {
+        t_stop_ms: 500.0,
+        ..one_second()
+    };
     let (traces, seconds) = run_rall(&cell, &options);
     let neuron = run_neuron(&python, &cell, &options, None, "synapses");
     let (spike, rms, spikes) = compare("synapses with events", &traces, &neuron, seconds);
-    assert!(spikes >= 2, "the synaptic input should make the cell fire ({spikes} spikes)");
-    assert!(spike < 0.05 && rms < 0.5, "spike-time difference {spike} ms, RMS {rms} mV");
+    assert!(
+        spikes >= 2,
+        "the synaptic input should make the cell fire ({spikes} spikes)"
+    );
+    assert!(
+        spike < 0.05 && rms < 0.5,
+        "spike-time difference {spike} ms, RMS {rms} mV"
+    );
 }

@@ -176,25 +176,13 @@ fn rallpack2_binary_tree_matches_its_equivalent_cylinder() {
 fn rallpack3_hh_axon_matches_neurons_solution() {
     // The Rallpack 1 cable with squid Hodgkin-Huxley channels (gNa 120, gK 36 mS/cm²,
     // ENa 50, EK -77 mV, leak 1/40000 S/cm² at -65 mV, 6.3 °C), dt = 1 µs.
-    let mut b = MorphologyBuilder::new();
-    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 1000.0, 0.5, 3)
-        .unwrap();
-    let mut cell = Cell::new(b.finish().unwrap());
-    cell.policy = CvPolicy::FixedPerBranch(1000);
-    cell.decor.cable.ra_ohm_cm.default = RA_OHM_CM;
-    cell.decor.cable.cm_uf_per_cm2.default = 1.0;
-    cell.decor.cable.v_init_mv = EM_MV;
     let hh = [
         ("gnabar", 0.12),
         ("gkbar", 0.036),
         ("gl", 1.0 / RM_OHM_CM2),
         ("el", EM_MV),
     ];
-    cell.paint("(all)", "hh", &hh).unwrap();
-    cell.place_current_clamp("(location 0 0)", 0.0, 1e9, I_NA).unwrap();
-    cell.probe_voltage("x0", "(location 0 0)").unwrap();
-    cell.probe_voltage("x1", "(location 0 1)").unwrap();
-    let traces = run(&cell, 0.001);
+    let traces = run(&rall::zoo::rallpack_cable("hh", &hh), 0.001);
     for (probe, reference_file) in [("x0", "ref_axon.0.neuron"), ("x1", "ref_axon.x.neuron")] {
         let (_, published) = read_reference(reference_file);
         check(

@@ -27,6 +27,9 @@ enum Instr {
 #[derive(Clone, Debug)]
 pub struct Tape {
     instructions: Vec<Instr>,
+    /// Instructions whose value is the same for every instance (they depend only on constants and
+    /// uniform inputs such as `dt` or `celsius`): computed once per run and broadcast.
+    uniform: Vec<bool>,
     /// Register of each requested output, in request order.
     outputs: Vec<u32>,
 }
@@ -40,13 +43,43 @@ pub struct TapeScratch {
 impl Tape {
     /// Compiles the nodes `outputs` (and what they need) of `graph`.
     pub fn new(graph: &Graph, outputs: &[NodeId]) -> Self {
+        Self::with_uniform_inputs(graph, outputs, |_| false)
+    }
+
+    /// Compiles, knowing which input slots hold the same value for every instance.
+    pub fn with_uniform_inputs(graph: &Graph, outputs: &[NodeId], uniform_input: impl Fn(u32) -> bool) -> Self {
         let mut register_of: Vec<Option<u32>> = vec![None; graph.len()];
         let mut instructions = Vec::new();
         for &o in outputs {
             Self::visit(graph, o, &mut register_of, &mut instructions);
         }
+        let mut uniform: Vec<bool> = Vec::with_capacity(instructions.len());
+        for instr in &instructions {
+            let u = match *instr {
+                Instr::Const(_) => true,
+                Instr::Input(s) => uniform_input(s),
+                Instr::Neg(a) | Instr::Call1(_, a) | Instr::Not(a) => uniform[a as usize],
+                Instr::Add(a, b)
+                | Instr::Sub(a, b)
+                | Instr::Mul(a, b)
+                | Instr::Div(a, b)
+                | Instr::Pow(a, b)
+                | Instr::Call2(_, a, b)
+                | Instr::Lt(a, b)
+                | Instr::Le(a, b)
+                | Instr::Eq(a, b)
+                | Instr::And(a, b)
+                | Instr::Or(a, b) => uniform[a as usize] && uniform[b as usize],
+                Instr::Select(c, a, b) => uniform[c as usize] && uniform[a as usize] && uniform[b as usize],
+            };
+            uniform.push(u);
+        }
         let outputs = outputs.iter().map(|&o| register_of[o as usize].unwrap()).collect();
-        Self { instructions, outputs }
+        Self {
+            instructions,
+            uniform,
+            outputs,
+        }
     }
 
     fn visit(graph: &Graph, root: NodeId, register_of: &mut [Option<u32>], out: &mut Vec<Instr>) {
@@ -124,11 +157,14 @@ impl Tape {
         let regs = &mut scratch.registers[..needed];
         for (k, instr) in self.instructions.iter().enumerate() {
             let (before, rest) = regs.split_at_mut(k * width);
-            let out = &mut rest[..width];
-            let col = |r: u32| &before[r as usize * width..(r as usize + 1) * width];
+            let full = &mut rest[..width];
+            // A uniform value is computed for the first instance and broadcast.
+            let w = if self.uniform[k] { 1.min(width) } else { width };
+            let out = &mut full[..w];
+            let col = |r: u32| &before[r as usize * width..r as usize * width + w];
             match *instr {
                 Instr::Const(x) => out.fill(x),
-                Instr::Input(s) => out.copy_from_slice(&input(s)[..width]),
+                Instr::Input(s) => out.copy_from_slice(&input(s)[..w]),
                 Instr::Neg(a) => zip1(out, col(a), |x| -x),
                 Instr::Add(a, b) => zip2(out, col(a), col(b), |x, y| x + y),
                 Instr::Sub(a, b) => zip2(out, col(a), col(b), |x, y| x - y),
@@ -148,10 +184,14 @@ impl Tape {
                 Instr::Not(a) => zip1(out, col(a), |x| f64::from(x == 0.0)),
                 Instr::Select(c, a, b) => {
                     let (c, a, b) = (col(c), col(a), col(b));
-                    for i in 0..width {
+                    for i in 0..w {
                         out[i] = if c[i] != 0.0 { a[i] } else { b[i] };
                     }
                 }
+            }
+            if w < width {
+                let value = full[0];
+                full[1..].fill(value);
             }
         }
     }

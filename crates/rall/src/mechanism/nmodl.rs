@@ -7,6 +7,11 @@ use rall_nmodl::ast::MechanismKind;
 use rall_nmodl::ir::{Advance, MechanismIr, SlotId, SlotKind, Tape, TapeScratch};
 use std::sync::Arc;
 
+/// Compiles kernel outputs; `t`, `dt` and `celsius` (slots 1 to 3) are the same for every instance.
+fn tape_for(graph: &rall_nmodl::ir::Graph, outputs: &[rall_nmodl::ir::NodeId]) -> Tape {
+    Tape::with_uniform_inputs(graph, outputs, |slot| (1..=3).contains(&slot))
+}
+
 /// A slot that mirrors an ion variable of the cell.
 #[derive(Clone, Debug)]
 struct IonLink {
@@ -124,12 +129,12 @@ impl NmodlMechanism {
             current_nodes.push(*node);
             ion_current_species.push(ions.species_index(ion, cvs));
         }
-        let current_tape = Tape::new(&ir.graph, &current_nodes);
+        let current_tape = tape_for(&ir.graph, &current_nodes);
         let current_outputs = ir.current.outputs.iter().map(|(s, _)| *s).collect();
         let advance = match &ir.advance {
             Advance::None => AdvanceTape::None,
             Advance::Explicit(k) => AdvanceTape::Explicit {
-                tape: Tape::new(&ir.graph, &k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>()),
+                tape: tape_for(&ir.graph, &k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>()),
                 outputs: k.outputs.iter().map(|(s, _)| *s).collect(),
             },
             Advance::Implicit {
@@ -139,13 +144,13 @@ impl NmodlMechanism {
             } => {
                 let nodes: Vec<_> = rates.iter().chain(jacobian).copied().collect();
                 AdvanceTape::Implicit {
-                    tape: Tape::new(&ir.graph, &nodes),
+                    tape: tape_for(&ir.graph, &nodes),
                     states: states.clone(),
                 }
             }
         };
         let net_receive = ir.net_receive.as_ref().map(|k| {
-            let tape = Tape::new(&ir.graph, &k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>());
+            let tape = tape_for(&ir.graph, &k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>());
             let arguments = ir
                 .slots_where(|k| *k == SlotKind::EventArgument)
                 .map(|(i, _)| i)
