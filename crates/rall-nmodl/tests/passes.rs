@@ -1,0 +1,196 @@
+//! Each front-end pass on small snippets: the parser's recovery, the semantic
+//! checks' diagnostics, and the lowered kernels against independent references
+//! (exact ODE solutions, finite differences of the current, hand-written formulas).
+
+use rall_nmodl::compile;
+use rall_nmodl::ir::{Advance, Graph, MechanismIr, NodeId, SlotKind};
+
+fn errors(text: &str) -> Vec<String> {
+    match compile("t.mod", text) {
+        Ok(_) => Vec::new(),
+        Err((source, d)) => d.iter().filter(|d| d.is_error()).map(|d| d.render(&source)).collect(),
+    }
+}
+
+fn ir(text: &str) -> MechanismIr {
+    match compile("t.mod", text) {
+        Ok(c) => c.ir,
+        Err((source, d)) => panic!("{}", rall_nmodl::diagnostics::render_all(&d, &source)),
+    }
+}
+
+/// Slot values: every slot at its default, then the given overrides.
+fn inputs(ir: &MechanismIr, values: &[(&str, f64)]) -> Vec<f64> {
+    let mut x: Vec<f64> = ir.slots.iter().map(|s| s.default).collect();
+    for (name, v) in values {
+        x[ir.slot(name).unwrap_or_else(|| panic!("no slot {name}")) as usize] = *v;
+    }
+    x
+}
+
+fn output(ir: &MechanismIr, kernel: &[(u32, NodeId)], slot: &str, x: &[f64]) -> f64 {
+    let s = ir.slot(slot).unwrap();
+    let node = kernel.iter().find(|(k, _)| *k == s).unwrap_or_else(|| panic!("{slot} is not written")).1;
+    ir.graph.evaluate(node, x)
+}
+
+const LEAK: &str = "
+NEURON { SUFFIX leak NONSPECIFIC_CURRENT i RANGE g, e }
+PARAMETER { g = 0.001 (S/cm2) e = -70 (mV) }
+ASSIGNED { v (mV) i (mA/cm2) }
+BREAKPOINT { i = g*(v - e) }
+";
+
+#[test]
+fn the_parser_recovers_and_reports_every_error() {
+    let e = errors(
+        "NEURON { SUFFIX x }
+PARAMETER { a = 1 b = }
+BREAKPOINT {
+    a = 2 +
+    c = (3
+}
+",
+    );
+    assert!(e.len() >= 2, "{e:?}");
+    assert!(e[0].starts_with("t.mod:2:"), "{}", e[0]);
+    assert!(e.iter().any(|x| x.contains("t.mod:4:") || x.contains("t.mod:5:")), "{e:?}");
+    assert!(e.iter().all(|x| x.contains('^')), "{e:?}");
+}
+
+#[test]
+fn unsupported_constructs_are_named_with_their_line() {
+    let e = errors(&format!("{LEAK}\nVERBATIM\n  double x;\nENDVERBATIM\n"));
+    assert!(e.iter().any(|x| x.contains("t.mod:7:1: error: VERBATIM")), "{e:?}");
+    let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e POINTER p"));
+    assert!(e.iter().any(|x| x.contains("POINTER is not supported")), "{e:?}");
+    let e = errors(&LEAK.replace("ASSIGNED { v (mV) i (mA/cm2) }", "ASSIGNED { v (mV) i (mA/cm2) x[3] }"));
+    assert!(e.iter().any(|x| x.contains("array variables")), "{e:?}");
+}
+
+#[test]
+fn semantic_errors_suggest_names_and_explain_the_rule() {
+    let e = errors(&LEAK.replace("i = g*(v - e)", "i = gg*(v - e)"));
+    assert!(e.iter().any(|x| x.contains("`gg` is not declared") && x.contains("did you mean `g`?")), "{e:?}");
+    let e = errors(&LEAK.replace("i = g*(v - e)", "i = g*(v - e)\n g = 2"));
+    assert!(e.iter().any(|x| x.contains("cannot assign to `g`: it is a PARAMETER")), "{e:?}");
+    let e = errors(&LEAK.replace("i (mA/cm2)", "i (nA)"));
+    assert!(e.iter().any(|x| x.contains("declared in (nA)") && x.contains("(mA/cm2)")), "{e:?}");
+    let e = errors(&LEAK.replace("i = g*(v - e)", "i = g*(v - e) + foo(v)"));
+    assert!(e.iter().any(|x| x.contains("unknown function `foo`")), "{e:?}");
+    let e = errors(&LEAK.replace("NONSPECIFIC_CURRENT i", "NONSPECIFIC_CURRENT i USEION na READ nai, ena WRITE inaa"));
+    assert!(e.iter().any(|x| x.contains("`inaa` is not a variable of ion `na`")), "{e:?}");
+    let e = errors(&format!("{LEAK}\nFUNCTION f(x) {{ f = f(x - 1) }}\n"));
+    assert!(e.iter().any(|x| x.contains("calls itself")), "{e:?}");
+    let e = errors(&LEAK.replace("BREAKPOINT { i = g*(v - e) }", "BREAKPOINT { SOLVE states METHOD cnexpp i = g*(v - e) }"));
+    assert!(e.iter().any(|x| x.contains("not a DERIVATIVE or KINETIC block")), "{e:?}");
+    assert!(e.iter().any(|x| x.contains("did you mean `cnexp`?")), "{e:?}");
+}
+
+#[test]
+fn the_conductance_is_the_exact_voltage_derivative_of_the_current() {
+    let m = ir("
+NEURON { SUFFIX ghk NONSPECIFIC_CURRENT i RANGE p }
+PARAMETER { p = 0.01 }
+ASSIGNED { v (mV) i (mA/cm2) }
+BREAKPOINT { i = p * v * (1 - exp(-v/25)) / (1 + exp(-(v + 20)/5)) + p*v*v*1e-3 }
+");
+    for v in [-90.0, -40.0, -0.3, 1e-7, 12.0, 55.0] {
+        let x = |v: f64| inputs(&m, &[("v", v)]);
+        let h = 1e-5;
+        let fd = (m.graph.evaluate(m.total_current, &x(v + h)) - m.graph.evaluate(m.total_current, &x(v - h))) / (2.0 * h);
+        let exact = m.graph.evaluate(m.conductance, &x(v));
+        assert!((exact - fd).abs() < 1e-7 * (1.0 + fd.abs()), "v = {v}: {exact} vs {fd}");
+    }
+}
+
+#[test]
+fn cnexp_is_the_exact_solution_of_a_gate_linear_in_itself() {
+    let m = ir("
+NEURON { SUFFIX gate NONSPECIFIC_CURRENT i RANGE gbar }
+PARAMETER { gbar = 0.01 }
+STATE { n }
+ASSIGNED { v (mV) i (mA/cm2) ninf ntau }
+BREAKPOINT { SOLVE states METHOD cnexp i = gbar*n*(v + 80) }
+INITIAL { rates(v) n = ninf }
+DERIVATIVE states { rates(v) n' = (ninf - n)/ntau }
+PROCEDURE rates(v) {
+    ninf = 1/(1 + exp(-(v + 40)/8))
+    if (v > -20) { ntau = 2 } else { ntau = 5 + v/100 }
+}
+");
+    let Advance::Explicit(k) = &m.advance else { panic!("cnexp must be explicit") };
+    for (v, n0, dt) in [(-60.0, 0.1, 0.025), (-10.0, 0.9, 0.1), (0.0, 0.0, 1.0)] {
+        let x = inputs(&m, &[("v", v), ("n", n0), ("dt", dt)]);
+        let ninf = 1.0 / (1.0 + (-(v + 40.0) / 8.0f64).exp());
+        let ntau = if v > -20.0 { 2.0 } else { 5.0 + v / 100.0 };
+        let exact = ninf + (n0 - ninf) * (-dt / ntau).exp();
+        let got = output(&m, &k.outputs, "n", &x);
+        assert!((got - exact).abs() < 1e-14, "v = {v}: {got} vs {exact}");
+    }
+    // INITIAL puts the gate at steady state.
+    let x = inputs(&m, &[("v", -55.0)]);
+    let n = output(&m, &m.initial.outputs, "n", &x);
+    assert!((n - 1.0 / (1.0 + (15.0f64 / 8.0).exp())).abs() < 1e-15);
+}
+
+#[test]
+fn kinetic_schemes_become_implicit_systems_with_exact_jacobians() {
+    let m = ir("
+NEURON { SUFFIX two NONSPECIFIC_CURRENT i RANGE kf, kb }
+PARAMETER { kf = 0.3 kb = 0.1 }
+STATE { C O }
+ASSIGNED { v (mV) i (mA/cm2) }
+BREAKPOINT { SOLVE kin METHOD sparse i = 0.001*O*(v - 0) }
+INITIAL { C = 1 }
+KINETIC kin {
+    ~ C <-> O (kf*exp(v/50), kb)
+    CONSERVE C + O = 1
+}
+");
+    let Advance::Implicit { states, rates, jacobian } = &m.advance else { panic!("KINETIC must be implicit") };
+    assert_eq!(states.len(), 2);
+    let (c, o) = (m.slot("C").unwrap(), m.slot("O").unwrap());
+    assert_eq!(states, &vec![c, o]);
+    let v = 10.0;
+    let x = inputs(&m, &[("v", v), ("C", 0.7), ("O", 0.3)]);
+    let a = 0.3 * (v / 50.0f64).exp();
+    // dC/dt = -a C + kb O, dO/dt = a C - kb O
+    let expected_rates = [-a * 0.7 + 0.1 * 0.3, a * 0.7 - 0.1 * 0.3];
+    let expected_jacobian = [-a, 0.1, a, -0.1];
+    for (node, e) in rates.iter().zip(expected_rates) {
+        assert!((m.graph.evaluate(*node, &x) - e).abs() < 1e-15);
+    }
+    for (node, e) in jacobian.iter().zip(expected_jacobian) {
+        assert!((m.graph.evaluate(*node, &x) - e).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn nonlinear_cnexp_falls_back_to_an_implicit_solve_with_a_note() {
+    let m = ir("
+NEURON { SUFFIX nl NONSPECIFIC_CURRENT i }
+STATE { s }
+ASSIGNED { v (mV) i (mA/cm2) }
+BREAKPOINT { SOLVE d METHOD cnexp i = 0 }
+DERIVATIVE d { s' = -s*s }
+");
+    assert!(matches!(m.advance, Advance::Implicit { .. }));
+    assert!(m.notes[0].contains("not linear"), "{:?}", m.notes);
+}
+
+#[test]
+fn slots_list_parameters_states_and_ions_with_units() {
+    let m = ir("
+NEURON { SUFFIX na USEION na READ ena WRITE ina RANGE gbar }
+PARAMETER { gbar = 0.12 (S/cm2) <0, 1> }
+STATE { m }
+ASSIGNED { v (mV) ena (mV) ina (mA/cm2) }
+BREAKPOINT { ina = gbar*m*(v - ena) }
+");
+    let p = &m.slots[m.slot("gbar").unwrap() as usize];
+    assert_eq!((p.default, p.unit.as_deref(), p.bounds), (0.12, Some("S/cm2"), Some((0.0, 1.0))));
+    assert_eq!(m.slots[m.slot("ena").unwrap() as usize].kind, SlotKind::Ion { ion: "na".into(), write: false });
+    assert_eq!(m.ion_currents.len(), 1);
+    let _: &Graph = &m.graph;
+}
