@@ -244,7 +244,12 @@ def main():
     recs = []
     for p in probes:
         vec = h.Vector()
-        vec.record(sections[p["section"]](p.get("x", 0.5))._ref_v)
+        seg = sections[p["section"]](p.get("x", 0.5))
+        # "variable": a range variable of the segment (e.g. "cai", "m_hh"); the voltage by default.
+        ref = f"_ref_{p.get('variable', 'v')}"
+        if not hasattr(seg, ref):
+            raise SystemExit(f"run_neuron.py: probe '{p['name']}': the segment has no variable '{p.get('variable')}'")
+        vec.record(getattr(seg, ref))
         recs.append(vec)
 
     syn_probes = cell.get("synapse_probes", [])

@@ -30,7 +30,11 @@ fn inputs(ir: &MechanismIr, values: &[(&str, f64)]) -> Vec<f64> {
 
 fn output(ir: &MechanismIr, kernel: &[(u32, NodeId)], slot: &str, x: &[f64]) -> f64 {
     let s = ir.slot(slot).unwrap();
-    let node = kernel.iter().find(|(k, _)| *k == s).unwrap_or_else(|| panic!("{slot} is not written")).1;
+    let node = kernel
+        .iter()
+        .find(|(k, _)| *k == s)
+        .unwrap_or_else(|| panic!("{slot} is not written"))
+        .1;
     ir.graph.evaluate(node, x)
 }
 
@@ -54,7 +58,10 @@ BREAKPOINT {
     );
     assert!(e.len() >= 2, "{e:?}");
     assert!(e[0].starts_with("t.mod:2:"), "{}", e[0]);
-    assert!(e.iter().any(|x| x.contains("t.mod:4:") || x.contains("t.mod:5:")), "{e:?}");
+    assert!(
+        e.iter().any(|x| x.contains("t.mod:4:") || x.contains("t.mod:5:")),
+        "{e:?}"
+    );
     assert!(e.iter().all(|x| x.contains('^')), "{e:?}");
 }
 
@@ -71,19 +78,42 @@ fn unsupported_constructs_are_named_with_their_line() {
 #[test]
 fn semantic_errors_suggest_names_and_explain_the_rule() {
     let e = errors(&LEAK.replace("i = g*(v - e)", "i = gg*(v - e)"));
-    assert!(e.iter().any(|x| x.contains("`gg` is not declared") && x.contains("did you mean `g`?")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|x| x.contains("`gg` is not declared") && x.contains("did you mean `g`?")),
+        "{e:?}"
+    );
     let e = errors(&LEAK.replace("i = g*(v - e)", "i = g*(v - e)\n g = 2"));
-    assert!(e.iter().any(|x| x.contains("cannot assign to `g`: it is a PARAMETER")), "{e:?}");
+    assert!(
+        e.iter().any(|x| x.contains("cannot assign to `g`: it is a PARAMETER")),
+        "{e:?}"
+    );
     let e = errors(&LEAK.replace("i (mA/cm2)", "i (nA)"));
-    assert!(e.iter().any(|x| x.contains("declared in (nA)") && x.contains("(mA/cm2)")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|x| x.contains("declared in (nA)") && x.contains("(mA/cm2)")),
+        "{e:?}"
+    );
     let e = errors(&LEAK.replace("i = g*(v - e)", "i = g*(v - e) + foo(v)"));
     assert!(e.iter().any(|x| x.contains("unknown function `foo`")), "{e:?}");
-    let e = errors(&LEAK.replace("NONSPECIFIC_CURRENT i", "NONSPECIFIC_CURRENT i USEION na READ nai, ena WRITE inaa"));
-    assert!(e.iter().any(|x| x.contains("`inaa` is not a variable of ion `na`")), "{e:?}");
+    let e = errors(&LEAK.replace(
+        "NONSPECIFIC_CURRENT i",
+        "NONSPECIFIC_CURRENT i USEION na READ nai, ena WRITE inaa",
+    ));
+    assert!(
+        e.iter().any(|x| x.contains("`inaa` is not a variable of ion `na`")),
+        "{e:?}"
+    );
     let e = errors(&format!("{LEAK}\nFUNCTION f(x) {{ f = f(x - 1) }}\n"));
     assert!(e.iter().any(|x| x.contains("calls itself")), "{e:?}");
-    let e = errors(&LEAK.replace("BREAKPOINT { i = g*(v - e) }", "BREAKPOINT { SOLVE states METHOD cnexpp i = g*(v - e) }"));
-    assert!(e.iter().any(|x| x.contains("not a DERIVATIVE or KINETIC block")), "{e:?}");
+    let e = errors(&LEAK.replace(
+        "BREAKPOINT { i = g*(v - e) }",
+        "BREAKPOINT { SOLVE states METHOD cnexpp i = g*(v - e) }",
+    ));
+    assert!(
+        e.iter().any(|x| x.contains("not a DERIVATIVE or KINETIC block")),
+        "{e:?}"
+    );
     assert!(e.iter().any(|x| x.contains("did you mean `cnexp`?")), "{e:?}");
 }
 
@@ -98,7 +128,8 @@ BREAKPOINT { i = p * v * (1 - exp(-v/25)) / (1 + exp(-(v + 20)/5)) + p*v*v*1e-3 
     for v in [-90.0, -40.0, -0.3, 1e-7, 12.0, 55.0] {
         let x = |v: f64| inputs(&m, &[("v", v)]);
         let h = 1e-5;
-        let fd = (m.graph.evaluate(m.total_current, &x(v + h)) - m.graph.evaluate(m.total_current, &x(v - h))) / (2.0 * h);
+        let fd =
+            (m.graph.evaluate(m.total_current, &x(v + h)) - m.graph.evaluate(m.total_current, &x(v - h))) / (2.0 * h);
         let exact = m.graph.evaluate(m.conductance, &x(v));
         assert!((exact - fd).abs() < 1e-7 * (1.0 + fd.abs()), "v = {v}: {exact} vs {fd}");
     }
@@ -119,7 +150,9 @@ PROCEDURE rates(v) {
     if (v > -20) { ntau = 2 } else { ntau = 5 + v/100 }
 }
 ");
-    let Advance::Explicit(k) = &m.advance else { panic!("cnexp must be explicit") };
+    let Advance::Explicit(k) = &m.advance else {
+        panic!("cnexp must be explicit")
+    };
     for (v, n0, dt) in [(-60.0, 0.1, 0.025), (-10.0, 0.9, 0.1), (0.0, 0.0, 1.0)] {
         let x = inputs(&m, &[("v", v), ("n", n0), ("dt", dt)]);
         let ninf = 1.0 / (1.0 + (-(v + 40.0) / 8.0f64).exp());
@@ -148,7 +181,14 @@ KINETIC kin {
     CONSERVE C + O = 1
 }
 ");
-    let Advance::Implicit { states, rates, jacobian } = &m.advance else { panic!("KINETIC must be implicit") };
+    let Advance::Implicit {
+        states,
+        rates,
+        jacobian,
+    } = &m.advance
+    else {
+        panic!("KINETIC must be implicit")
+    };
     assert_eq!(states.len(), 2);
     let (c, o) = (m.slot("C").unwrap(), m.slot("O").unwrap());
     assert_eq!(states, &vec![c, o]);
@@ -189,8 +229,17 @@ ASSIGNED { v (mV) ena (mV) ina (mA/cm2) }
 BREAKPOINT { ina = gbar*m*(v - ena) }
 ");
     let p = &m.slots[m.slot("gbar").unwrap() as usize];
-    assert_eq!((p.default, p.unit.as_deref(), p.bounds), (0.12, Some("S/cm2"), Some((0.0, 1.0))));
-    assert_eq!(m.slots[m.slot("ena").unwrap() as usize].kind, SlotKind::Ion { ion: "na".into(), write: false });
+    assert_eq!(
+        (p.default, p.unit.as_deref(), p.bounds),
+        (0.12, Some("S/cm2"), Some((0.0, 1.0)))
+    );
+    assert_eq!(
+        m.slots[m.slot("ena").unwrap() as usize].kind,
+        SlotKind::Ion {
+            ion: "na".into(),
+            write: false
+        }
+    );
     assert_eq!(m.ion_currents.len(), 1);
     let _: &Graph = &m.graph;
 }

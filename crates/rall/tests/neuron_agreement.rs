@@ -241,3 +241,77 @@ fn synapses_with_scheduled_events_match_neuron() {
         "spike-time difference {spike} ms, RMS {rms} mV"
     );
 }
+
+#[test]
+fn calcium_written_by_a_mechanism_matches_neuron() {
+    let Some(python) = python() else { return };
+    // NEURON's own calcium channel (its demo cachan1.mod, GHK-like, reads cai and cao)
+    // and our calcium shell (tests/fixtures/cadecay.mod, writes cai) in one folder for both simulators.
+    let share = repo_path(".venv/lib")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages/neuron/.data/share"))
+        .find(|p| p.is_dir())
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("rall-calcium-mods-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(share.join("nrn/demo/release/cachan1.mod"), dir.join("cachan1.mod")).unwrap();
+    std::fs::copy(
+        repo_path("crates/rall/tests/fixtures/cadecay.mod"),
+        dir.join("cadecay.mod"),
+    )
+    .unwrap();
+    let mut catalogue = Catalogue::default();
+    catalogue.add_file(&dir.join("cachan1.mod")).unwrap();
+    catalogue.add_file(&dir.join("cadecay.mod")).unwrap();
+
+    let mut cell = hh_tree(0, 0.3);
+    cell.paint("(all)", "cachan1", &[("imax", 0.002)]).unwrap();
+    cell.paint("(all)", "cadecay", &[("tau", 50.0)]).unwrap();
+    cell.probe_variable("cai", "(location 0 0.5)", "cadecay.cai").unwrap();
+    let options = RunOptions {
+        t_stop_ms: 300.0,
+        celsius: 16.0,
+        ..one_second()
+    };
+    let mut sim = Simulation::single(&cell, &catalogue).unwrap();
+    let start = std::time::Instant::now();
+    let traces = sim.run(&options, |_| {}).unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    let json = neuron_json(&cell, &options, &catalogue, Some(&dir)).unwrap();
+    let (json_path, csv_path) = (dir.join("cell.json"), dir.join("out.csv"));
+    std::fs::write(&json_path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let out = Command::new(&python)
+        .arg(repo_path("validation/neuron/run_neuron.py"))
+        .arg(&json_path)
+        .arg(&csv_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let header: Vec<String> = text.lines().next().unwrap().split(',').map(String::from).collect();
+    let mut columns = vec![Vec::new(); header.len()];
+    for line in text.lines().skip(1) {
+        for (c, x) in line.split(',').enumerate() {
+            columns[c].push(x.parse::<f64>().unwrap());
+        }
+    }
+    let (spike, rms, spikes) = compare(
+        "calcium shell",
+        &traces,
+        &(header.clone(), columns.clone(), f64::NAN),
+        seconds,
+    );
+    assert!(
+        spikes >= 3 && spike < 0.05 && rms < 0.5,
+        "{spikes} spikes, spike-time difference {spike} ms, RMS {rms}"
+    );
+    let ours = traces.column("cai").unwrap();
+    let theirs = &columns[header.iter().position(|h| h == "cai").unwrap()];
+    let peak = ours.iter().copied().fold(0.0, f64::max);
+    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    println!("calcium shell: cai rises from 5e-5 to {peak:.3e} mM; max difference from NEURON {worst:.2e} mM");
+    assert!(peak > 1e-4, "calcium should accumulate (peak {peak})");
+    assert!(worst < 1e-6 * peak, "cai differs by {worst} mM");
+}

@@ -122,14 +122,27 @@ pub fn neuron_json(
         match (&p.variable, &laid.variable) {
             (None, _) => probes.push(json!({"name": laid.name, "section": l.branch, "x": l.pos})),
             (Some((mechanism, var)), Some((_, instance, _))) => {
+                if catalogue.is_density(mechanism).unwrap_or(false) {
+                    // NEURON names a density mechanism's range variable `var_mech`, except ion variables.
+                    let ion_variable = catalogue.get(mechanism).is_ok_and(|c| {
+                        c.info
+                            .ions
+                            .iter()
+                            .any(|u| u.read.contains(var) || u.write.contains(var))
+                    });
+                    let name = if ion_variable {
+                        var.clone()
+                    } else {
+                        format!("{var}_{mechanism}")
+                    };
+                    probes.push(json!({"name": laid.name, "section": l.branch, "x": l.pos, "variable": name}));
+                    continue;
+                }
                 let index = synapse_of
                     .iter()
                     .position(|(m, k)| m == mechanism && k == instance)
                     .ok_or_else(|| {
-                        ExportError::NotUniform(format!(
-                            "probe `{}`: only point-process variables can be exported",
-                            laid.name
-                        ))
+                        ExportError::NotUniform(format!("probe `{}`: no synapse `{mechanism}` there", laid.name))
                     })?;
                 synapse_probes.push(json!({"name": laid.name, "synapse": index, "variable": var}));
             }
