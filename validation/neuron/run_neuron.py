@@ -205,12 +205,22 @@ def main():
 
     sections, used_mechs = build(cell)
 
-    for ion, props in cell.get("ions", {}).items():
-        for sec in sections:
-            if h.ismembrane(f"{ion}_ion", sec=sec):
-                for key, value in props.items():
-                    for seg in sec:
-                        setattr(seg, f"{key}{ion}", value)
+    def ion_attribute(ion, key):
+        # "e" -> ena, "ci" -> nai, "co" -> nao, "i" -> ina
+        return {"ci": f"{ion}i", "co": f"{ion}o"}.get(key, f"{key}{ion}")
+
+    def set_ions(ions, secs):
+        for ion, props in ions.items():
+            for sec in secs:
+                if h.ismembrane(f"{ion}_ion", sec=sec):
+                    for key, value in props.items():
+                        for seg in sec:
+                            setattr(seg, ion_attribute(ion, key), value)
+
+    set_ions(cell.get("ions", {}), sections)
+    # Per-section values (rall's ion settings on a region) override the cell-wide ones.
+    for sd, sec in zip(cell["sections"], sections):
+        set_ions(sd.get("ions", {}), [sec])
 
     synapses = build_synapses(cell, sections, used_mechs)
 

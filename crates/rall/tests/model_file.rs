@@ -51,6 +51,11 @@ delay = 1.0
 duration = 2.0
 amplitude = 0.1
 
+[[ion]]
+name = "na"
+region = "soma"
+e = 55.0
+
 [[probe]]
 name = "soma"
 at = "(location 0 0.5)"
@@ -79,6 +84,10 @@ fn a_valid_file_builds_the_cell_it_describes() {
     assert_eq!(cell.decor.cable.v_init_mv, -70.0);
     assert_eq!(cell.decor.paints[0].parameters.len(), 2);
     assert_eq!(cell.decor.clamps[0].locset.locations[0].branch, 1);
+    assert_eq!(
+        (cell.decor.ions[0].species.as_str(), cell.decor.ions[0].e_mv),
+        ("na", Some(55.0))
+    );
     let layout = rall::cell::lower_cell(cell, &Catalogue::default()).unwrap();
     // 20 µm soma -> 2 CVs, 200 µm dendrite -> 20 CVs, plus root and two end junctions
     assert_eq!(layout.geometry.len(), 2 + 20 + 3);

@@ -315,3 +315,32 @@ fn calcium_written_by_a_mechanism_matches_neuron() {
     assert!(peak > 1e-4, "calcium should accumulate (peak {peak})");
     assert!(worst < 1e-6 * peak, "cai differs by {worst} mM");
 }
+
+#[test]
+fn ion_reversal_potentials_set_on_a_region_match_neuron() {
+    let Some(python) = python() else { return };
+    let mut cell = hh_tree(1, 0.2);
+    cell.set_ion_reversal("soma", "na", 60.0).unwrap();
+    cell.set_ion_reversal("dend", "k", -85.0).unwrap();
+    let options = RunOptions {
+        t_stop_ms: 300.0,
+        ..one_second()
+    };
+    let (traces, seconds) = run_rall(&cell, &options);
+    let neuron = run_neuron(&python, &cell, &options, None, "ions");
+    let (spike, rms, spikes) = compare("regional ena/ek", &traces, &neuron, seconds);
+    let (baseline, _) = run_rall(&hh_tree(1, 0.2), &options);
+    let moved = traces.values[0]
+        .iter()
+        .zip(&baseline.values[0])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        moved > 1.0,
+        "the settings should change the trace (max change {moved} mV)"
+    );
+    assert!(
+        spikes > 3 && spike < 0.05 && rms < 0.5,
+        "{spikes} spikes, spike-time difference {spike} ms, RMS {rms}"
+    );
+}

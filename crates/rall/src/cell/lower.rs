@@ -47,6 +47,8 @@ pub struct CellLayout {
     pub stimuli: Vec<StimulusLayout>,
     /// Input events of point processes, sorted by time.
     pub events: Vec<EventLayout>,
+    /// Ion settings with the membrane CVs they apply to, in order (later ones win).
+    pub ions: Vec<(crate::cell::IonSetting, Vec<CvIndex>)>,
     pub probes: Vec<ProbeLayout>,
 }
 
@@ -204,6 +206,24 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         }
     }
 
+    let ions = cell
+        .decor
+        .ions
+        .iter()
+        .map(|setting| {
+            let cvs = (0..geometry.len())
+                .filter(|&cv| geometry.kind[cv] == CvKind::Membrane)
+                .filter(|&cv| {
+                    setting
+                        .region
+                        .covered_length(geometry.branch[cv], geometry.extent[cv].0, geometry.extent[cv].1)
+                        > 0.0
+                })
+                .collect();
+            (setting.clone(), cvs)
+        })
+        .collect();
+
     // The mean diameter of each CV, as NMODL's `diam` [µm]: area / (π length).
     let diam_um = (0..geometry.len())
         .map(|cv| {
@@ -224,6 +244,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         mechanisms,
         stimuli,
         events,
+        ions,
         probes,
     })
 }

@@ -55,6 +55,19 @@ pub struct SynapsePlacement {
     pub weight: f64,
 }
 
+/// Initial ion values on a region (NEURON's defaults elsewhere: see `mechanism::ions`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IonSetting {
+    pub species: String,
+    pub region: Region,
+    /// Reversal potential [mV] (recomputed by Nernst if a mechanism writes the concentrations).
+    pub e_mv: Option<f64>,
+    /// Inner and outer concentrations [mM].
+    pub ci_mm: Option<f64>,
+    pub co_mm: Option<f64>,
+    pub valence: Option<f64>,
+}
+
 /// What is painted and placed on a cell, with regions and locsets already evaluated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Decor {
@@ -62,6 +75,7 @@ pub struct Decor {
     pub paints: Vec<MechanismPaint>,
     pub clamps: Vec<CurrentClamp>,
     pub synapses: Vec<SynapsePlacement>,
+    pub ions: Vec<IonSetting>,
     pub probes: Vec<Probe>,
 }
 
@@ -161,6 +175,21 @@ impl Cell {
             duration_ms,
             amplitude_na,
         });
+        Ok(self)
+    }
+
+    /// Sets an ion's initial reversal potential [mV] on a region.
+    pub fn set_ion_reversal(&mut self, region: &str, species: &str, e_mv: f64) -> Result<&mut Self, CellError> {
+        let region = self.region(region)?;
+        let setting = IonSetting {
+            species: species.into(),
+            region,
+            e_mv: Some(e_mv),
+            ci_mm: None,
+            co_mm: None,
+            valence: None,
+        };
+        self.decor.ions.push(setting);
         Ok(self)
     }
 

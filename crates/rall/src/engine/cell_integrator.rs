@@ -80,6 +80,24 @@ impl CellIntegrator {
             .map(|m| catalogue.instantiate(m, &layout.diam_um, &mut ions, n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(EngineError::Mechanism)?;
+        for (setting, cvs) in &layout.ions {
+            let species = ions.species_index(&setting.species, n);
+            let s = &mut ions.species[species];
+            if let Some(z) = setting.valence {
+                s.valence = z;
+            }
+            for &cv in cvs {
+                if let Some(e) = setting.e_mv {
+                    s.e_mv[cv] = e;
+                }
+                if let Some(ci) = setting.ci_mm {
+                    s.ci_mm[cv] = ci;
+                }
+                if let Some(co) = setting.co_mm {
+                    s.co_mm[cv] = co;
+                }
+            }
+        }
         let mut integrator = Self {
             geometry: layout.geometry.clone(),
             capacitance_nf: layout.properties.capacitance_nf.clone(),

@@ -79,7 +79,27 @@ pub fn neuron_json(
                 paint.parameters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
             mechanisms.push(json!({"name": paint.mechanism, "params": params}));
         }
+        let mut ions = serde_json::Map::new();
+        for setting in &cell.decor.ions {
+            let covered = setting.region.covered_length(b, 0.0, 1.0);
+            if covered <= 0.0 {
+                continue;
+            }
+            if covered < 1.0 - 1e-12 {
+                return Err(ExportError::NotUniform(format!(
+                    "ion `{}` settings cover only part of branch {b}",
+                    setting.species
+                )));
+            }
+            let entry = ions.entry(setting.species.clone()).or_insert_with(|| json!({}));
+            for (key, value) in [("e", setting.e_mv), ("ci", setting.ci_mm), ("co", setting.co_mm)] {
+                if let Some(v) = value {
+                    entry[key] = json!(v);
+                }
+            }
+        }
         sections.push(json!({
+            "ions": ions,
             "name": format!("b{b}"),
             "parent": parent,
             "parent_x": parent_x,

@@ -316,6 +316,29 @@ impl Context<'_> {
                 weight: syn.weight,
             });
         }
+        for ion in &spec.ion {
+            let region = cell
+                .region(ion.region.get_ref())
+                .map_err(|e| self.cell_error(ion.region.span(), e))?;
+            let values = [ion.e, ion.ci, ion.co, ion.valence];
+            if values.iter().flatten().any(|v| !v.is_finite())
+                || ion.ci.is_some_and(|c| c <= 0.0)
+                || ion.co.is_some_and(|c| c <= 0.0)
+            {
+                return Err(self.error(
+                    Some(ion.name.span()),
+                    "ion values must be finite, concentrations positive",
+                ));
+            }
+            cell.decor.ions.push(crate::cell::IonSetting {
+                species: ion.name.get_ref().clone(),
+                region,
+                e_mv: ion.e,
+                ci_mm: ion.ci,
+                co_mm: ion.co,
+                valence: ion.valence,
+            });
+        }
         for p in &spec.probe {
             if cell.decor.probes.iter().any(|q| q.name == p.name) {
                 return Err(self.error(Some(p.at.span()), &format!("two probes are named `{}`", p.name)));

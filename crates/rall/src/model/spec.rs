@@ -66,6 +66,8 @@ pub struct CellSpec {
     #[serde(default)]
     pub synapse: Vec<SynapseSpec>,
     #[serde(default)]
+    pub ion: Vec<IonSpec>,
+    #[serde(default)]
     pub probe: Vec<ProbeSpec>,
 }
 
@@ -187,4 +189,20 @@ pub struct SynapseSpec {
     /// Weight of each event (µS for ExpSyn and Exp2Syn).
     #[serde(default)]
     pub weight: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IonSpec {
+    /// Species, e.g. "na", "k", "ca".
+    pub name: Spanned<String>,
+    #[serde(default = "everywhere")]
+    pub region: Spanned<String>,
+    /// Reversal potential [mV].
+    pub e: Option<f64>,
+    /// Inner concentration [mM].
+    pub ci: Option<f64>,
+    /// Outer concentration [mM].
+    pub co: Option<f64>,
+    pub valence: Option<f64>,
 }
