@@ -181,3 +181,74 @@ at = "(location 0 0.5)"
     println!("NEURON's hh.mod + passive.mod vs the catalogue's: {spikes} spikes, max difference {max:.2e} mV");
     assert!(max < 1e-6, "max difference {max} mV");
 }
+
+#[test]
+fn neurons_own_expsyn_and_exp2syn_files_run_in_rall_like_the_catalogue_versions() {
+    let Some(share) = neuron_share() else { return };
+    let dir = std::env::temp_dir().join(format!("rall-neuron-syn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = |mod_files: &str| {
+        format!(
+            r#"{mod_files}
+[simulation]
+t_stop = 100.0
+dt = 0.025
+[morphology]
+cylinder = [{{ length = 20.0, diameter = 20.0, tag = 1 }}]
+[discretization]
+policy = "fixed-per-branch"
+per_branch = 1
+[[mechanism]]
+name = "pas"
+parameters = {{ g = 1e-4, e = -65.0 }}
+[[synapse]]
+at = "(location 0 0.5)"
+mechanism = "ExpSyn"
+parameters = {{ tau = 3.0 }}
+events = [10.0, 30.0]
+weight = 0.002
+[[synapse]]
+at = "(location 0 0.5)"
+mechanism = "Exp2Syn"
+parameters = {{ tau1 = 1.0, tau2 = 8.0 }}
+events = [50.0]
+weight = 0.003
+[[probe]]
+name = "soma"
+at = "(location 0 0.5)"
+[[probe]]
+name = "g2"
+at = "(location 0 0.5)"
+variable = "Exp2Syn.g"
+"#
+        )
+    };
+    let neuron_mods = format!(
+        "mod_files = [\"{}\", \"{}\"]",
+        share.join("modfile/expsyn.mod").display(),
+        share.join("modfile/exp2syn.mod").display()
+    );
+    let mut traces = Vec::new();
+    for (tag, text) in [("catalogue", model("")), ("neuron", model(&neuron_mods))] {
+        let (toml, csv) = (dir.join(format!("{tag}.toml")), dir.join(format!("{tag}.csv")));
+        std::fs::write(&toml, text).unwrap();
+        let out = rall(&["run", toml.to_str().unwrap(), "-o", csv.to_str().unwrap(), "-q"]);
+        assert!(out.status.success(), "{tag}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let rows: Vec<Vec<f64>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+            .collect();
+        traces.push(rows);
+    }
+    let peak = traces[0].iter().map(|r| r[1]).fold(f64::NEG_INFINITY, f64::max);
+    assert!(peak > -60.0, "the synapses should depolarise the cell (peak {peak} mV)");
+    let max = traces[0]
+        .iter()
+        .zip(&traces[1])
+        .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+        .fold(0.0, f64::max);
+    println!("NEURON's expsyn.mod + exp2syn.mod vs the catalogue's: peak {peak:.3} mV, max difference {max:.2e}");
+    assert!(max < 1e-9, "max difference {max}");
+}

@@ -64,8 +64,11 @@ pub fn describe(name: &str, c: &Compiled) -> String {
     let unit = |u: &Option<String>| u.as_ref().map(|u| format!(" ({u})")).unwrap_or_default();
     let _ = writeln!(out, "  parameters:");
     for (_, s) in ir.slots_where(|k| *k == SlotKind::Parameter) {
-        let bounds = s.bounds.map(|(lo, hi)| format!("  <{lo}, {hi}>")).unwrap_or_default();
-        let _ = writeln!(out, "    {} = {}{}{bounds}", s.name, s.default, unit(&s.unit));
+        let bounds = s
+            .bounds
+            .map(|(lo, hi)| format!("  <{}, {}>", compact(lo), compact(hi)))
+            .unwrap_or_default();
+        let _ = writeln!(out, "    {} = {}{}{bounds}", s.name, compact(s.default), unit(&s.unit));
     }
     let states: Vec<String> = ir
         .slots_where(|k| *k == SlotKind::State)
@@ -123,4 +126,13 @@ pub fn describe(name: &str, c: &Compiled) -> String {
         let _ = writeln!(out, "  note: {note}");
     }
     out
+}
+
+/// `1e9` rather than `1000000000`, `0.12` as it is.
+fn compact(x: f64) -> String {
+    if x != 0.0 && (x.abs() >= 1e5 || x.abs() < 1e-3) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
 }
