@@ -15,6 +15,7 @@ pub mod labels;
 pub mod mechanism;
 pub mod model;
 pub mod morphology;
+pub mod sensitivity;
 pub mod simulation;
 pub mod suggest;
 pub mod zoo;

@@ -40,6 +40,10 @@ pub struct Traces {
     pub names: Vec<String>,
     /// `values[probe][sample]` [mV]
     pub values: Vec<Vec<f64>>,
+    /// Names of the sensitivity columns, `d<probe>/d<parameter>`, when sensitivities are co-simulated.
+    pub tangent_names: Vec<String>,
+    /// `tangents[column][sample]`, probe-major then parameter.
+    pub tangents: Vec<Vec<f64>>,
 }
 
 impl Traces {
@@ -50,16 +54,25 @@ impl Traces {
             .map(|i| self.values[i].as_slice())
     }
 
-    /// Writes `t,probe1,probe2,...` with time in ms and voltages in mV.
+    /// The sensitivity of a probe to a parameter, by their names.
+    pub fn tangent(&self, probe: &str, parameter: &str) -> Option<&[f64]> {
+        let name = format!("d{probe}/d{parameter}");
+        self.tangent_names
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| self.tangents[i].as_slice())
+    }
+
+    /// Writes `t,probe1,probe2,...` (and `d<probe>/d<param>` columns) with time in ms and voltages in mV.
     pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
         write!(out, "t")?;
-        for n in &self.names {
+        for n in self.names.iter().chain(&self.tangent_names) {
             write!(out, ",{n}")?;
         }
         writeln!(out)?;
         for (k, t) in self.time_ms.iter().enumerate() {
             write!(out, "{t}")?;
-            for column in &self.values {
+            for column in self.values.iter().chain(&self.tangents) {
                 write!(out, ",{}", column[k])?;
             }
             writeln!(out)?;
@@ -76,6 +89,8 @@ pub enum SimulationError {
     Engine { cell: String, source: EngineError },
     #[error("invalid run options: {0}")]
     Options(String),
+    #[error("{}{message}", cell_prefix(.cell))]
+    Sensitivity { cell: String, message: String },
 }
 
 fn cell_prefix(cell: &str) -> String {
@@ -111,6 +126,32 @@ impl Simulation {
             names: cells.iter().map(|(n, _)| n.clone()).collect(),
             cells: integrators,
         })
+    }
+
+    /// Co-simulates the sensitivities of every probe to `specs` (the same parameters on every cell);
+    /// `forgetting_per_ms` > 0 makes them leaky running sensitivities.
+    pub fn enable_sensitivities(
+        &mut self,
+        cells: &[(String, Cell)],
+        catalogue: &Catalogue,
+        specs: &[crate::sensitivity::ParameterSpec],
+        forgetting_per_ms: f64,
+    ) -> Result<(), SimulationError> {
+        for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
+            let mut setup =
+                crate::sensitivity::setup_for(cell, catalogue, specs).map_err(|e| SimulationError::Sensitivity {
+                    cell: name.clone(),
+                    message: e.to_string(),
+                })?;
+            setup.forgetting_per_ms = forgetting_per_ms;
+            integrator
+                .enable_sensitivities(setup)
+                .map_err(|source| SimulationError::Engine {
+                    cell: name.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
     }
 
     /// A simulation of one unnamed cell.
@@ -156,6 +197,7 @@ impl Simulation {
             cell.set_celsius(celsius);
             cell.initialise();
             cell.sample_probes(out);
+            cell.sample_probe_tangents(out);
         }
         let chunk = (steps / 200).max(every).div_ceil(every) * every;
         let mut done = 0;
@@ -171,6 +213,7 @@ impl Simulation {
                         cell.step(dt_ms, integrator).map_err(|e| (c, e))?;
                         if (done + k) % every == 0 {
                             cell.sample_probes(out);
+                            cell.sample_probe_tangents(out);
                         }
                     }
                     Ok(())
@@ -183,17 +226,36 @@ impl Simulation {
             progress(done as f64 / steps as f64);
         }
         let time_ms: Vec<f64> = (0..samples).map(|k| (k * every) as f64 * dt_ms).collect();
-        let mut values = Vec::new();
+        let (mut values, mut tangents, mut tangent_names) = (Vec::new(), Vec::new(), Vec::new());
+        let probe_names = self.probe_names();
+        let mut first_probe = 0;
         for (cell, flat) in self.cells.iter().zip(&per_cell) {
             let n = cell.probe_names().len();
+            let lanes = cell.sensitivity_names().len();
+            let stride = (n + n * lanes).max(1);
             for p in 0..n {
-                values.push(flat.iter().skip(p).step_by(n.max(1)).copied().collect());
+                values.push(flat.iter().skip(p).step_by(stride).copied().collect());
             }
+            for p in 0..n {
+                for (lane, parameter) in cell.sensitivity_names().iter().enumerate() {
+                    tangent_names.push(format!("d{}/d{parameter}", probe_names[first_probe + p]));
+                    tangents.push(
+                        flat.iter()
+                            .skip(n + p * lanes + lane)
+                            .step_by(stride)
+                            .copied()
+                            .collect(),
+                    );
+                }
+            }
+            first_probe += n;
         }
         Ok(Traces {
             time_ms,
-            names: self.probe_names(),
+            names: probe_names,
             values,
+            tangent_names,
+            tangents,
         })
     }
 }

@@ -23,6 +23,8 @@ pub struct EventLayout {
     /// [ms]
     pub t_ms: f64,
     pub weight: f64,
+    /// Index of the synapse placement in the decor this event came from.
+    pub source: usize,
 }
 
 /// A probe resolved to one CV (and, for a mechanism variable, to one instance).
@@ -125,7 +127,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
     }
 
     let mut events = Vec::new();
-    for synapse in &cell.decor.synapses {
+    for (source, synapse) in cell.decor.synapses.iter().enumerate() {
         if catalogue.is_density(&synapse.mechanism).map_err(CellError::Mechanism)? {
             return Err(CellError::Mechanism(format!(
                 "`{}` is a density mechanism: paint it on a region",
@@ -168,6 +170,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                     instance,
                     t_ms,
                     weight: synapse.weight,
+                    source,
                 });
             }
         }

@@ -89,16 +89,9 @@ impl CvProperties {
                     p.capacitance_nf[cv] += 1e-5 * cable.cm_uf_per_cm2.at(b, piece.mid_pos) * area;
                 });
             }
-            if let Some(parent) = geometry.parent[cv] {
-                // The link runs along this CV's branch, from the branch start
-                // (or the previous node on the same branch) to this node.
-                let from = if geometry.branch[parent] == b && parent != 0 {
-                    geometry.node_pos[parent]
-                } else {
-                    0.0
-                };
+            if let Some((b, from, to)) = link_span(geometry, cv) {
                 let mut resistance_mohm = 0.0;
-                morphology.for_each_piece(b, from, geometry.node_pos[cv], &cable.ra_ohm_cm.cuts(b), |piece| {
+                morphology.for_each_piece(b, from, to, &cable.ra_ohm_cm.cuts(b), |piece| {
                     resistance_mohm += piece.resistance_mohm(cable.ra_ohm_cm.at(b, piece.mid_pos));
                 });
                 p.axial_conductance_us[cv] = 1.0 / resistance_mohm;
@@ -106,4 +99,17 @@ impl CvProperties {
         }
         p
     }
+}
+
+/// The stretch of branch a CV's link to its parent runs along: `(branch, from, to)`. It runs on the
+/// CV's own branch, from the branch start (or the previous node on that branch) to the CV's node.
+pub fn link_span(geometry: &CvGeometry, cv: usize) -> Option<(usize, f64, f64)> {
+    let parent = geometry.parent[cv]?;
+    let b = geometry.branch[cv];
+    let from = if geometry.branch[parent] == b && parent != 0 {
+        geometry.node_pos[parent]
+    } else {
+        0.0
+    };
+    Some((b, from, geometry.node_pos[cv]))
 }

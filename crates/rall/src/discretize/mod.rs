@@ -13,4 +13,4 @@ mod cv_properties;
 
 pub use cv_geometry::{CvGeometry, CvIndex, CvKind};
 pub use cv_policy::CvPolicy;
-pub use cv_properties::{CableProperties, CvProperties, PaintedScalar};
+pub use cv_properties::{CableProperties, CvProperties, PaintedScalar, link_span};

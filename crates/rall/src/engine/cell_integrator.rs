@@ -4,6 +4,7 @@ use super::hines::{HinesMatrix, SolveError};
 use crate::cell::{CellLayout, EventLayout, StimulusLayout};
 use crate::discretize::CvGeometry;
 use crate::mechanism::{Catalogue, IonPool, Mechanism, StepContext};
+use crate::sensitivity::{CableTangents, SensitivitySetup};
 
 /// The time discretisation of the cable equation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,6 +60,10 @@ pub struct CellIntegrator {
     conductance_us: Vec<f64>,
     matrix: HinesMatrix,
     rhs: Vec<f64>,
+    /// Co-simulated sensitivities, when enabled.
+    tangents: Option<CableTangents>,
+    /// Number of synapse placements (event sources).
+    placements: usize,
 }
 
 impl CellIntegrator {
@@ -119,6 +124,8 @@ impl CellIntegrator {
             conductance_us: vec![0.0; n],
             matrix,
             rhs: vec![0.0; n],
+            tangents: None,
+            placements: layout.events.iter().map(|e| e.source + 1).max().unwrap_or(0),
         };
         integrator.initialise();
         Ok(integrator)
@@ -138,6 +145,56 @@ impl CellIntegrator {
         };
         for m in &mut self.mechanisms {
             m.initialise(&ctx, &self.v_mv, &mut self.ions);
+        }
+        if let Some(t) = &mut self.tangents {
+            t.v_dot.fill(0.0);
+        }
+    }
+
+    /// Starts co-simulating the sensitivities described by `setup` (see [`crate::sensitivity`]);
+    /// takes effect from the next [`CellIntegrator::initialise`].
+    pub fn enable_sensitivities(&mut self, setup: SensitivitySetup) -> Result<(), EngineError> {
+        let lanes = setup.lanes();
+        for (m, mechanism) in self.mechanisms.iter_mut().enumerate() {
+            let seeds = setup
+                .mechanism_seeds
+                .iter()
+                .filter(|(i, _)| *i == m)
+                .flat_map(|(_, s)| s.iter().cloned())
+                .collect::<Vec<_>>();
+            mechanism
+                .enable_tangents(lanes, &seeds)
+                .map_err(EngineError::Mechanism)?;
+        }
+        self.initial_ions.enable_tangents(lanes);
+        self.ions.enable_tangents(lanes);
+        self.tangents = Some(CableTangents::new(setup, self.v_mv.len(), self.placements));
+        Ok(())
+    }
+
+    /// The voltage tangents `[lane * cvs + cv]`, when sensitivities are co-simulated.
+    pub fn voltage_tangents(&self) -> Option<&[f64]> {
+        self.tangents.as_ref().map(|t| t.v_dot.as_slice())
+    }
+
+    /// Names of the differentiated parameters, one per lane.
+    pub fn sensitivity_names(&self) -> &[String] {
+        self.tangents.as_ref().map_or(&[], |t| &t.setup.names)
+    }
+
+    /// Appends the tangent of every probe for every lane (probe-major) to `out`.
+    pub fn sample_probe_tangents(&self, out: &mut Vec<f64>) {
+        let Some(t) = &self.tangents else { return };
+        let n = self.v_mv.len();
+        for p in &self.probes {
+            for lane in 0..t.lanes() {
+                out.push(match &p.variable {
+                    None => t.v_dot[lane * n + p.cv],
+                    Some((m, instance, name)) => self.mechanisms[*m]
+                        .variable_tangent(name, *instance, lane)
+                        .unwrap_or(f64::NAN),
+                });
+            }
         }
     }
 
@@ -216,11 +273,18 @@ impl CellIntegrator {
             source,
         })?;
         self.matrix.solve_in_place(&mut self.rhs);
+        self.solve_voltage_tangents(substep, integrator);
         self.update_voltage(integrator);
+        let error = |t: f64| move |e| EngineError::Mechanism(format!("at t = {t:.4} ms: {e}"));
         for m in &mut self.mechanisms {
             m.advance_states(&ctx, &self.v_mv, &mut self.ions)
-                .map_err(|e| EngineError::Mechanism(format!("at t = {:.4} ms: {e}", self.t_ms)))?;
+                .map_err(error(self.t_ms))?;
+            if let Some(t) = &self.tangents {
+                m.advance_tangents(&ctx, &t.v_dot, &mut self.ions)
+                    .map_err(error(self.t_ms))?;
+            }
         }
+        self.forget(dt_ms);
         self.t_ms += dt_ms;
         self.check_finite()
     }
@@ -230,8 +294,9 @@ impl CellIntegrator {
         let due = self.t_ms + 0.5 * dt_ms * (1.0 + 1e-9);
         while let Some(e) = self.events.get(self.next_event).filter(|e| e.t_ms <= due) {
             let (m, instance, t, weight) = (e.mechanism, e.instance, e.t_ms, e.weight);
+            let weight_tangent = self.tangents.as_ref().map_or(&[][..], |ts| ts.weight_tangent(e.source));
             self.mechanisms[m]
-                .deliver_event(instance, t, weight)
+                .deliver_event(instance, t, weight, weight_tangent)
                 .map_err(|e| EngineError::Mechanism(format!("event at t = {t} ms: {e}")))?;
             self.next_event += 1;
         }
@@ -251,13 +316,51 @@ impl CellIntegrator {
                 &mut self.ions,
             );
         }
+        if let Some(t) = &mut self.tangents {
+            t.clear_currents();
+            for m in &mut self.mechanisms {
+                m.current_tangents(&t.v_dot, &mut t.i_dot, &mut t.g_dot, &mut self.ions);
+            }
+        }
     }
 
     /// Injected currents count as negative membrane current; stimuli are evaluated at mid-step, as NEURON does.
     fn add_stimulus_currents(&mut self, t_mid_ms: f64) {
-        for s in &self.stimuli {
+        for (k, s) in self.stimuli.iter().enumerate() {
             if t_mid_ms >= s.delay_ms && t_mid_ms < s.delay_ms + s.duration_ms {
                 self.current_na[s.cv] -= s.amplitude_na;
+                if let Some(t) = &mut self.tangents {
+                    t.add_stimulus(k, s.cv);
+                }
+            }
+        }
+    }
+
+    /// The tangent of the step's linear system, solved with the same factorisation for every lane.
+    fn solve_voltage_tangents(&mut self, substep_ms: f64, integrator: Integrator) {
+        let Some(t) = &mut self.tangents else { return };
+        t.solve(
+            &self.matrix,
+            self.matrix.parent(),
+            &self.capacitance_nf,
+            &self.conductance_us,
+            &self.v_mv,
+            &self.rhs,
+            substep_ms,
+            integrator == Integrator::CrankNicolson,
+        );
+    }
+
+    /// Leaky running sensitivities: every tangent decays by `exp(-λ dt)`.
+    fn forget(&mut self, dt_ms: f64) {
+        let Some(t) = &mut self.tangents else { return };
+        let lambda = t.setup.forgetting_per_ms;
+        if lambda > 0.0 {
+            let factor = (-lambda * dt_ms).exp();
+            t.scale(factor);
+            self.ions.scale_tangents(factor);
+            for m in &mut self.mechanisms {
+                m.scale_tangents(factor);
             }
         }
     }

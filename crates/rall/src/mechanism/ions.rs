@@ -16,6 +16,18 @@ pub struct IonSpecies {
     pub current: Vec<f64>,
     /// Some mechanism writes the concentrations: the reversal potential follows Nernst.
     pub nernst: bool,
+    /// Sensitivities of the above with respect to each parameter, when co-simulated.
+    pub tangent: Option<IonTangent>,
+}
+
+/// Sensitivities of one species' values, lane-major: `[lane * cvs + cv]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IonTangent {
+    pub lanes: usize,
+    pub e: Vec<f64>,
+    pub ci: Vec<f64>,
+    pub co: Vec<f64>,
+    pub current: Vec<f64>,
 }
 
 /// NEURON's defaults: (name, valence, e [mV], ci [mM], co [mM]); its documented eca default is 132.5 mV.
@@ -49,6 +61,7 @@ impl IonPool {
             co_mm: vec![co; cvs],
             current: vec![0.0; cvs],
             nernst: false,
+            tangent: None,
         });
         self.species.len() - 1
     }
@@ -66,7 +79,55 @@ impl IonPool {
                     *e = nernst_mv(celsius, s.valence, *ci, *co);
                 }
             }
+            if let Some(t) = &mut s.tangent {
+                t.current.fill(0.0);
+                if s.nernst {
+                    // dE = 1e3 RT/(zF) (dco/co - dci/ci)
+                    let k = nernst_mv(celsius, s.valence, 1.0, std::f64::consts::E);
+                    let n = s.e_mv.len();
+                    for p in 0..t.lanes {
+                        for cv in 0..n {
+                            let i = p * n + cv;
+                            t.e[i] = k * (t.co[i] / s.co_mm[cv] - t.ci[i] / s.ci_mm[cv]);
+                        }
+                    }
+                }
+            }
         }
+    }
+
+    /// Starts co-simulating sensitivities of every species with `lanes` parameters (all zero).
+    pub fn enable_tangents(&mut self, lanes: usize) {
+        for s in &mut self.species {
+            let n = lanes * s.e_mv.len();
+            s.tangent = Some(IonTangent {
+                lanes,
+                e: vec![0.0; n],
+                ci: vec![0.0; n],
+                co: vec![0.0; n],
+                current: vec![0.0; n],
+            });
+        }
+    }
+
+    /// Multiplies every sensitivity by `factor` (the forgetting of leaky running sensitivities).
+    pub fn scale_tangents(&mut self, factor: f64) {
+        for t in self.species.iter_mut().filter_map(|s| s.tangent.as_mut()) {
+            for x in t.e.iter_mut().chain(&mut t.ci).chain(&mut t.co) {
+                *x *= factor;
+            }
+        }
+    }
+
+    /// The sensitivity column of a variable (lane-major), if co-simulated.
+    pub fn tangent_of(&self, species: usize, variable: IonVariable) -> Option<&[f64]> {
+        let t = self.species[species].tangent.as_ref()?;
+        Some(match variable {
+            IonVariable::Reversal => &t.e,
+            IonVariable::Inside => &t.ci,
+            IonVariable::Outside => &t.co,
+            IonVariable::Current => &t.current,
+        })
     }
 
     /// Reads a variable such as `ena`, `cai`, `cao` or `ica` at one CV.

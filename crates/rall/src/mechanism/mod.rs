@@ -9,10 +9,13 @@
 mod catalogue;
 mod ions;
 mod nmodl;
+mod nmodl_tangents;
+mod tangents;
 
-pub use catalogue::{Catalogue, CatalogueError};
-pub use ions::{IonPool, IonSpecies};
+pub use catalogue::{Catalogue, CatalogueError, ParameterInfo};
+pub use ions::{IonPool, IonSpecies, IonTangent};
 pub use nmodl::NmodlMechanism;
+pub use tangents::ParameterSeed;
 
 use crate::discretize::CvIndex;
 
@@ -60,13 +63,42 @@ pub trait Mechanism: Send + Sync {
     /// Advances states over the step given the voltages at its end.
     fn advance_states(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) -> Result<(), String>;
 
-    /// Delivers an input event with `weight` to one instance (NMODL's NET_RECEIVE).
-    fn deliver_event(&mut self, _instance: usize, _t_ms: f64, _weight: f64) -> Result<(), String> {
+    /// Delivers an input event with `weight` (and its tangent per lane) to one instance (NMODL's NET_RECEIVE).
+    fn deliver_event(
+        &mut self,
+        _instance: usize,
+        _t_ms: f64,
+        _weight: f64,
+        _weight_tangent: &[f64],
+    ) -> Result<(), String> {
         Err(format!(
             "`{}` has no NET_RECEIVE block and cannot receive events",
             self.name()
         ))
     }
+
+    /// Starts co-simulating tangents for `lanes` parameters; `seeds` say which of this
+    /// mechanism's parameters each lane differentiates.
+    fn enable_tangents(&mut self, _lanes: usize, _seeds: &[ParameterSeed]) -> Result<(), String> {
+        Err(format!("`{}` cannot co-simulate sensitivities", self.name()))
+    }
+
+    /// After [`Mechanism::accumulate_current`]: adds the tangents of the current [nA] and of the
+    /// conductance [µS] per CV (lane-major, `[lane * cvs + cv]`) given the voltage tangents.
+    fn current_tangents(&mut self, _v_dot: &[f64], _i_dot: &mut [f64], _g_dot: &mut [f64], _ions: &mut IonPool) {}
+
+    /// After [`Mechanism::advance_states`]: advances the state tangents given the new voltage tangents.
+    fn advance_tangents(&mut self, _ctx: &StepContext, _v_dot: &[f64], _ions: &mut IonPool) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The tangent of a variable at one instance for one lane.
+    fn variable_tangent(&self, _name: &str, _instance: usize, _lane: usize) -> Option<f64> {
+        None
+    }
+
+    /// Multiplies all tangents but the parameters' seeds by `factor` (forgetting).
+    fn scale_tangents(&mut self, _factor: f64) {}
 
     /// Checks that every state is finite; on failure names the state and CV.
     fn check_finite(&self) -> Result<(), (String, CvIndex)> {

@@ -1,53 +1,97 @@
 //! NMODL mechanisms at run time: a compiled [`MechanismIr`] and a layout in, kernels evaluated over all instances at once (one column per slot).
 
 use super::ions::{IonPool, IonVariable};
+use super::tangents::{JacobianKernel, ParameterSeed};
 use super::{Mechanism, MechanismLayout, StepContext};
 use crate::discretize::CvIndex;
 use rall_nmodl::ast::MechanismKind;
-use rall_nmodl::ir::{Advance, MechanismIr, SlotId, SlotKind, Tape, TapeScratch};
+use rall_nmodl::ir::{Advance, Graph, MechanismIr, NodeId, SlotId, SlotKind, Tape, TapeScratch};
 use std::sync::Arc;
 
 /// Compiles kernel outputs; `t`, `dt` and `celsius` (slots 1 to 3) are the same for every instance.
-fn tape_for(graph: &rall_nmodl::ir::Graph, outputs: &[rall_nmodl::ir::NodeId]) -> Tape {
+fn tape_for(graph: &Graph, outputs: &[NodeId]) -> Tape {
     Tape::with_uniform_inputs(graph, outputs, |slot| (1..=3).contains(&slot))
 }
 
 /// A slot that mirrors an ion variable of the cell.
 #[derive(Clone, Debug)]
-struct IonLink {
-    slot: SlotId,
-    species: usize,
-    variable: IonVariable,
-    write: bool,
+pub(super) struct IonLink {
+    pub slot: SlotId,
+    pub species: usize,
+    pub variable: IonVariable,
+    pub write: bool,
 }
 
-enum AdvanceTape {
-    None,
-    Explicit { tape: Tape, outputs: Vec<SlotId> },
-    Implicit { tape: Tape, states: Vec<SlotId> },
+/// The nodes of each kernel's outputs, in the order the tapes produce them.
+pub(super) struct KernelNodes {
+    pub init: Vec<NodeId>,
+    /// BREAKPOINT outputs, then the total current, its conductance and each ion current.
+    pub current: Vec<NodeId>,
+    /// Explicit updates, or the implicit rates followed by their state Jacobian.
+    pub advance: Vec<NodeId>,
+    pub net_receive: Vec<NodeId>,
+}
+
+impl KernelNodes {
+    pub(super) fn of(ir: &MechanismIr) -> Self {
+        let nodes = |k: &rall_nmodl::ir::Kernel| k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>();
+        let mut current = nodes(&ir.current);
+        current.push(ir.total_current);
+        current.push(ir.conductance);
+        current.extend(ir.ion_currents.iter().map(|(_, n, _)| *n));
+        let advance = match &ir.advance {
+            Advance::None => Vec::new(),
+            Advance::Explicit(k) => nodes(k),
+            Advance::Implicit { rates, jacobian, .. } => rates.iter().chain(jacobian).copied().collect(),
+        };
+        Self {
+            init: nodes(&ir.initial),
+            current,
+            advance,
+            net_receive: ir.net_receive.as_ref().map(nodes).unwrap_or_default(),
+        }
+    }
+}
+
+/// Tangent co-simulation state: extended kernels and one tangent column per carrying slot.
+pub(super) struct Tangents {
+    pub lanes: usize,
+    /// Per slot: its tangents `[lane * width + instance]`, or empty when the slot carries none.
+    pub columns: Vec<Vec<f64>>,
+    pub init: JacobianKernel,
+    pub current: JacobianKernel,
+    pub advance: Option<JacobianKernel>,
+    pub net_receive: Option<JacobianKernel>,
+    /// Scratch for output tangents.
+    pub out: Vec<Vec<f64>>,
 }
 
 /// One NMODL mechanism over all the CVs (or locations) it covers.
 pub struct NmodlMechanism {
-    ir: Arc<MechanismIr>,
-    cv: Vec<CvIndex>,
+    pub(super) ir: Arc<MechanismIr>,
+    pub(super) cv: Vec<CvIndex>,
     /// nA per unit of the mechanism's current: `1e-2 · area` for densities (mA/cm² · µm²), 1 for point processes.
-    current_scale: Vec<f64>,
+    pub(super) current_scale: Vec<f64>,
     /// mA/cm² of ion current per unit of the mechanism's ion current.
-    ion_scale: Vec<f64>,
+    pub(super) ion_scale: Vec<f64>,
     /// One column per slot, one entry per instance.
-    columns: Vec<Vec<f64>>,
-    ions: Vec<IonLink>,
-    init_tape: Tape,
-    init_outputs: Vec<SlotId>,
-    current_tape: Tape,
-    current_outputs: Vec<SlotId>,
-    ion_current_species: Vec<usize>,
-    advance: AdvanceTape,
-    /// NET_RECEIVE: its tape, the slots it writes, and its argument slots (the weight first).
-    net_receive: Option<(Tape, Vec<SlotId>, Vec<SlotId>)>,
-    scratch: TapeScratch,
-    newton_old: Vec<f64>,
+    pub(super) columns: Vec<Vec<f64>>,
+    pub(super) ions: Vec<IonLink>,
+    /// Species of each ion current output of the current kernel.
+    pub(super) ion_current_species: Vec<usize>,
+    pub(super) init_tape: Tape,
+    pub(super) current_tape: Tape,
+    pub(super) advance_tape: Option<Tape>,
+    /// NET_RECEIVE's tape and argument slots (the weight first).
+    pub(super) net_receive: Option<(Tape, Vec<SlotId>)>,
+    pub(super) scratch: TapeScratch,
+    pub(super) newton_old: Vec<f64>,
+    pub(super) tangents: Option<Box<Tangents>>,
+    /// Slots written by INITIAL, BREAKPOINT, the state update (or its implicit states) and NET_RECEIVE.
+    pub(super) init_slots: Vec<SlotId>,
+    pub(super) current_slots: Vec<SlotId>,
+    pub(super) advance_slots: Vec<SlotId>,
+    pub(super) net_slots: Vec<SlotId>,
 }
 
 impl NmodlMechanism {
@@ -75,118 +119,72 @@ impl NmodlMechanism {
                 columns[diam as usize][k] = diam_um[cv];
             }
         }
-        let mut links = Vec::new();
-        for (slot, s) in ir.slots.iter().enumerate() {
-            let (ion, write) = match &s.kind {
-                SlotKind::Ion { ion, write } => (ion.clone(), *write),
-                _ => continue,
-            };
-            let Some(variable) = IonVariable::of(&s.name, &ion) else {
-                continue;
-            };
-            let species = ions.species_index(&ion, cvs);
-            if write && matches!(variable, IonVariable::Inside | IonVariable::Outside) {
-                ions.species[species].nernst = true;
-            }
-            links.push(IonLink {
-                slot: slot as SlotId,
-                species,
-                variable,
-                write,
-            });
-        }
-        // States that are ion concentrations (e.g. `cai` declared as a STATE) are written back too.
-        for (slot, s) in ir.slots.iter().enumerate() {
-            if s.kind != SlotKind::State {
-                continue;
-            }
-            for u in &ir.info.ions {
-                if u.write.contains(&s.name)
-                    && let Some(variable) = IonVariable::of(&s.name, &u.ion)
-                {
-                    let species = ions.species_index(&u.ion, cvs);
-                    ions.species[species].nernst = true;
-                    links.push(IonLink {
-                        slot: slot as SlotId,
-                        species,
-                        variable,
-                        write: true,
-                    });
-                }
-            }
-        }
-
-        let init_outputs: Vec<SlotId> = ir.initial.outputs.iter().map(|(s, _)| *s).collect();
-        let init_tape = Tape::new(
-            &ir.graph,
-            &ir.initial.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
-        );
-        let mut current_nodes: Vec<_> = ir.current.outputs.iter().map(|(_, n)| *n).collect();
-        current_nodes.push(ir.total_current);
-        current_nodes.push(ir.conductance);
-        let mut ion_current_species = Vec::new();
-        for (ion, node, _) in &ir.ion_currents {
-            current_nodes.push(*node);
-            ion_current_species.push(ions.species_index(ion, cvs));
-        }
-        let current_tape = tape_for(&ir.graph, &current_nodes);
-        let current_outputs = ir.current.outputs.iter().map(|(s, _)| *s).collect();
-        let advance = match &ir.advance {
-            Advance::None => AdvanceTape::None,
-            Advance::Explicit(k) => AdvanceTape::Explicit {
-                tape: tape_for(&ir.graph, &k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>()),
-                outputs: k.outputs.iter().map(|(s, _)| *s).collect(),
-            },
-            Advance::Implicit {
-                states,
-                rates,
-                jacobian,
-            } => {
-                let nodes: Vec<_> = rates.iter().chain(jacobian).copied().collect();
-                AdvanceTape::Implicit {
-                    tape: tape_for(&ir.graph, &nodes),
-                    states: states.clone(),
-                }
-            }
-        };
-        let net_receive = ir.net_receive.as_ref().map(|k| {
-            let tape = tape_for(&ir.graph, &k.outputs.iter().map(|(_, n)| *n).collect::<Vec<_>>());
+        let links = ion_links(&ir, ions, cvs);
+        let ion_current_species = ir
+            .ion_currents
+            .iter()
+            .map(|(ion, _, _)| ions.species_index(ion, cvs))
+            .collect();
+        let nodes = KernelNodes::of(&ir);
+        let net_receive = ir.net_receive.as_ref().map(|_| {
             let arguments = ir
                 .slots_where(|k| *k == SlotKind::EventArgument)
                 .map(|(i, _)| i)
                 .collect();
-            (tape, k.outputs.iter().map(|(s, _)| *s).collect(), arguments)
+            (tape_for(&ir.graph, &nodes.net_receive), arguments)
         });
         let current_scale = if density {
             layout.area_um2.iter().map(|a| 1e-2 * a).collect()
         } else {
             vec![1.0; n]
         };
+        // A point process's ion current spreads over its CV's membrane (none at a zero-area junction).
         let ion_scale = if density {
             vec![1.0; n]
         } else {
-            layout.area_um2.iter().map(|a| 1e2 / a).collect()
+            layout
+                .area_um2
+                .iter()
+                .map(|&a| if a > 0.0 { 1e2 / a } else { 0.0 })
+                .collect()
         };
         Self {
+            init_tape: tape_for(&ir.graph, &nodes.init),
+            current_tape: tape_for(&ir.graph, &nodes.current),
+            advance_tape: (!nodes.advance.is_empty()).then(|| tape_for(&ir.graph, &nodes.advance)),
+            net_receive,
             ir,
             cv: layout.cv.clone(),
             current_scale,
             ion_scale,
             columns,
             ions: links,
-            init_tape,
-            init_outputs,
-            current_tape,
-            current_outputs,
             ion_current_species,
-            advance,
-            net_receive,
             scratch: TapeScratch::default(),
             newton_old: Vec::new(),
+            tangents: None,
+            init_slots: Vec::new(),
+            current_slots: Vec::new(),
+            advance_slots: Vec::new(),
+            net_slots: Vec::new(),
         }
+        .with_slot_lists()
     }
 
-    fn width(&self) -> usize {
+    fn with_slot_lists(mut self) -> Self {
+        let slots = |k: &rall_nmodl::ir::Kernel| k.outputs.iter().map(|(s, _)| *s).collect::<Vec<_>>();
+        self.init_slots = slots(&self.ir.initial);
+        self.current_slots = slots(&self.ir.current);
+        self.advance_slots = match &self.ir.advance {
+            Advance::None => Vec::new(),
+            Advance::Explicit(k) => slots(k),
+            Advance::Implicit { states, .. } => states.clone(),
+        };
+        self.net_slots = self.ir.net_receive.as_ref().map(slots).unwrap_or_default();
+        self
+    }
+
+    pub(super) fn width(&self) -> usize {
         self.cv.len()
     }
 
@@ -209,9 +207,52 @@ impl NmodlMechanism {
         }
     }
 
-    fn store_outputs(columns: &mut [Vec<f64>], tape: &Tape, outputs: &[SlotId], width: usize, scratch: &TapeScratch) {
-        for (k, slot) in outputs.iter().enumerate() {
-            columns[*slot as usize].copy_from_slice(tape.output(k, width, scratch));
+    /// Runs a kernel (its extended form when tangents are on, capturing the Jacobian) over all instances.
+    fn run(&mut self, which: Which) {
+        let n = self.width();
+        let columns = &self.columns;
+        let tape = tape_of(
+            &self.tangents,
+            &self.init_tape,
+            &self.current_tape,
+            &self.advance_tape,
+            which,
+        );
+        tape.execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratch);
+        if let Some(t) = &mut self.tangents {
+            let kernel = match which {
+                Which::Init => &mut t.init,
+                Which::Current => &mut t.current,
+                Which::Advance => t.advance.as_mut().unwrap(),
+            };
+            kernel.capture(n, &self.scratch);
+        }
+    }
+
+    /// Output `k` of the kernel that ran last.
+    pub(super) fn output(&self, which: Which, k: usize) -> &[f64] {
+        let tape = tape_of(
+            &self.tangents,
+            &self.init_tape,
+            &self.current_tape,
+            &self.advance_tape,
+            which,
+        );
+        tape.output(k, self.width(), &self.scratch)
+    }
+
+    /// Stores the first outputs of the kernel that ran last into the given slots.
+    fn store(&mut self, which: Which, slots: &[SlotId]) {
+        let n = self.width();
+        let tape = tape_of(
+            &self.tangents,
+            &self.init_tape,
+            &self.current_tape,
+            &self.advance_tape,
+            which,
+        );
+        for (k, slot) in slots.iter().enumerate() {
+            self.columns[*slot as usize].copy_from_slice(tape.output(k, n, &self.scratch));
         }
     }
 
@@ -231,16 +272,22 @@ impl NmodlMechanism {
         }
     }
 
-    /// Backward Euler for the implicit states, Newton's method with the symbolic Jacobian, per instance.
-    fn solve_implicit(&mut self, tape: &Tape, states: &[SlotId], dt: f64) -> Result<(), String> {
+    /// Backward Euler for the implicit states, Newton's method with the symbolic Jacobian, per instance,
+    /// iterated to round-off so that its sensitivities are those of the exact discrete solution.
+    fn solve_implicit(&mut self, states: &[SlotId], dt: f64) -> Result<(), String> {
         let (n, m) = (self.width(), states.len());
         self.newton_old.clear();
         for s in states {
             self.newton_old.extend_from_slice(&self.columns[*s as usize]);
         }
+        let tape = self.advance_tape.take().unwrap();
         let mut matrix = vec![0.0; m * m];
         let mut residual = vec![0.0; m];
-        for iteration in 0..50 {
+        let mut result = Err(format!(
+            "`{}`: Newton iterations for its implicit states did not converge",
+            self.ir.info.name
+        ));
+        for _ in 0..50 {
             let columns = &self.columns;
             tape.execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratch);
             let mut largest: f64 = 0.0;
@@ -253,30 +300,101 @@ impl NmodlMechanism {
                         matrix[i * m + j] = f64::from(i == j) - dt * jac;
                     }
                 }
-                solve_dense(&mut matrix, &mut residual, m)
-                    .map_err(|_| format!("`{}`: singular Newton matrix", self.ir.info.name))?;
+                if solve_dense(&mut matrix, &mut residual, m).is_err() {
+                    result = Err(format!("`{}`: singular Newton matrix", self.ir.info.name));
+                    largest = f64::NAN;
+                    break;
+                }
                 for i in 0..m {
                     let column = &mut self.columns[states[i] as usize];
                     column[k] += residual[i];
                     largest = largest.max(residual[i].abs() / (1.0 + column[k].abs()));
                 }
             }
-            if largest < 1e-12 || (iteration > 0 && largest < 1e-10) {
-                return Ok(());
+            if largest < 1e-14 {
+                result = Ok(());
+                break;
             }
             if !largest.is_finite() {
                 break;
             }
         }
-        Err(format!(
-            "`{}`: Newton iterations for its implicit states did not converge",
-            self.ir.info.name
-        ))
+        self.advance_tape = Some(tape);
+        result
     }
 }
 
+/// The tape that runs a kernel: its extended form when tangents are on.
+fn tape_of<'a>(
+    tangents: &'a Option<Box<Tangents>>,
+    init: &'a Tape,
+    current: &'a Tape,
+    advance: &'a Option<Tape>,
+    which: Which,
+) -> &'a Tape {
+    match (tangents, which) {
+        (Some(t), Which::Init) => &t.init.tape,
+        (Some(t), Which::Current) => &t.current.tape,
+        (Some(t), Which::Advance) if t.advance.is_some() => &t.advance.as_ref().unwrap().tape,
+        (_, Which::Init) => init,
+        (_, Which::Current) => current,
+        (_, Which::Advance) => advance.as_ref().unwrap(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Which {
+    Init,
+    Current,
+    Advance,
+}
+
+/// Links between the mechanism's ion slots (and ion-concentration states) and the cell's species.
+fn ion_links(ir: &MechanismIr, ions: &mut IonPool, cvs: usize) -> Vec<IonLink> {
+    let mut links = Vec::new();
+    for (slot, s) in ir.slots.iter().enumerate() {
+        let SlotKind::Ion { ion, write } = &s.kind else {
+            continue;
+        };
+        let Some(variable) = IonVariable::of(&s.name, ion) else {
+            continue;
+        };
+        let species = ions.species_index(ion, cvs);
+        if *write && matches!(variable, IonVariable::Inside | IonVariable::Outside) {
+            ions.species[species].nernst = true;
+        }
+        links.push(IonLink {
+            slot: slot as SlotId,
+            species,
+            variable,
+            write: *write,
+        });
+    }
+    // States that are ion concentrations (e.g. `cai` declared as a STATE) are written back too.
+    for (slot, s) in ir.slots.iter().enumerate() {
+        if s.kind != SlotKind::State {
+            continue;
+        }
+        for u in &ir.info.ions {
+            if u.write.contains(&s.name)
+                && let Some(variable) = IonVariable::of(&s.name, &u.ion)
+            {
+                let species = ions.species_index(&u.ion, cvs);
+                ions.species[species].nernst = true;
+                links.push(IonLink {
+                    slot: slot as SlotId,
+                    species,
+                    variable,
+                    write: true,
+                });
+            }
+        }
+    }
+    links
+}
+
 /// Gaussian elimination with partial pivoting on a small dense system (in place).
-fn solve_dense(a: &mut [f64], b: &mut [f64], m: usize) -> Result<(), ()> {
+pub(super) fn solve_dense(a: &mut [f64], b: &mut [f64], m: usize) -> Result<(), ()> {
     for col in 0..m {
         let pivot = (col..m)
             .max_by(|&i, &j| a[i * m + col].abs().total_cmp(&a[j * m + col].abs()))
@@ -317,11 +435,13 @@ impl Mechanism for NmodlMechanism {
             }
         }
         self.load_inputs(ctx.t_ms, ctx, v_mv, ions);
-        let n = self.width();
-        let columns = &self.columns;
-        self.init_tape
-            .execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratch);
-        Self::store_outputs(&mut self.columns, &self.init_tape, &self.init_outputs, n, &self.scratch);
+        self.run(Which::Init);
+        if self.tangents.is_some() {
+            self.initial_tangents(ions);
+        }
+        let slots = std::mem::take(&mut self.init_slots);
+        self.store(Which::Init, &slots);
+        self.init_slots = slots;
         self.write_concentrations(ions);
     }
 
@@ -335,27 +455,20 @@ impl Mechanism for NmodlMechanism {
     ) {
         // NEURON evaluates BREAKPOINT at mid-step time.
         self.load_inputs(ctx.t_ms + 0.5 * ctx.dt_ms, ctx, v_mv, ions);
+        self.run(Which::Current);
+        let slots = std::mem::take(&mut self.current_slots);
+        self.store(Which::Current, &slots);
+        let base = slots.len();
+        self.current_slots = slots;
         let n = self.width();
-        let columns = &self.columns;
-        self.current_tape
-            .execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratch);
-        Self::store_outputs(
-            &mut self.columns,
-            &self.current_tape,
-            &self.current_outputs,
-            n,
-            &self.scratch,
-        );
-        let base = self.current_outputs.len();
-        let total = self.current_tape.output(base, n, &self.scratch);
-        let conductance = self.current_tape.output(base + 1, n, &self.scratch);
+        let (total, conductance) = (self.output(Which::Current, base), self.output(Which::Current, base + 1));
         for k in 0..n {
             let cv = self.cv[k];
             current_na[cv] += self.current_scale[k] * total[k];
             conductance_us[cv] += self.current_scale[k] * conductance[k];
         }
         for (j, &species) in self.ion_current_species.iter().enumerate() {
-            let i_ion = self.current_tape.output(base + 2 + j, n, &self.scratch);
+            let i_ion = self.output(Which::Current, base + 2 + j);
             let target = &mut ions.species[species].current;
             for k in 0..n {
                 target[self.cv[k]] += self.ion_scale[k] * i_ion[k];
@@ -365,27 +478,30 @@ impl Mechanism for NmodlMechanism {
 
     fn advance_states(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) -> Result<(), String> {
         self.load_inputs(ctx.t_ms + ctx.dt_ms, ctx, v_mv, ions);
-        let n = self.width();
-        match std::mem::replace(&mut self.advance, AdvanceTape::None) {
-            AdvanceTape::None => {}
-            AdvanceTape::Explicit { tape, outputs } => {
-                let columns = &self.columns;
-                tape.execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratch);
-                Self::store_outputs(&mut self.columns, &tape, &outputs, n, &self.scratch);
-                self.advance = AdvanceTape::Explicit { tape, outputs };
+        let slots = std::mem::take(&mut self.advance_slots);
+        let ir = Arc::clone(&self.ir);
+        let result = match &ir.advance {
+            Advance::None => Ok(()),
+            Advance::Explicit(_) => {
+                self.run(Which::Advance);
+                self.store(Which::Advance, &slots);
+                Ok(())
             }
-            AdvanceTape::Implicit { tape, states } => {
-                let result = self.solve_implicit(&tape, &states, ctx.dt_ms);
-                self.advance = AdvanceTape::Implicit { tape, states };
-                result?;
-            }
-        }
+            Advance::Implicit { .. } => self.solve_implicit(&slots, ctx.dt_ms).map(|()| {
+                if self.tangents.is_some() {
+                    // The Jacobian at the converged states, for the tangents.
+                    self.run(Which::Advance);
+                }
+            }),
+        };
+        self.advance_slots = slots;
+        result?;
         self.write_concentrations(ions);
         Ok(())
     }
 
-    fn deliver_event(&mut self, instance: usize, t_ms: f64, weight: f64) -> Result<(), String> {
-        let Some((tape, outputs, arguments)) = self.net_receive.take() else {
+    fn deliver_event(&mut self, instance: usize, t_ms: f64, weight: f64, weight_tangent: &[f64]) -> Result<(), String> {
+        let Some((tape, arguments)) = self.net_receive.take() else {
             return Err(format!(
                 "`{}` has no NET_RECEIVE block and cannot receive events",
                 self.ir.info.name
@@ -395,22 +511,28 @@ impl Mechanism for NmodlMechanism {
             self.columns[*slot as usize][instance] = if k == 0 { weight } else { 0.0 };
         }
         self.columns[1][instance] = t_ms;
-        let columns = &self.columns;
-        tape.execute(
-            1,
-            |slot| &columns[slot as usize][instance..instance + 1],
-            &mut self.scratch,
-        );
-        for (k, slot) in outputs.iter().enumerate() {
-            self.columns[*slot as usize][instance] = tape.output(k, 1, &self.scratch)[0];
+        let outputs = std::mem::take(&mut self.net_slots);
+        if self.tangents.is_some() {
+            self.event_tangents(instance, &arguments, weight_tangent, &outputs);
+        } else {
+            let columns = &self.columns;
+            tape.execute(
+                1,
+                |slot| &columns[slot as usize][instance..instance + 1],
+                &mut self.scratch,
+            );
+            for (k, slot) in outputs.iter().enumerate() {
+                self.columns[*slot as usize][instance] = tape.output(k, 1, &self.scratch)[0];
+            }
         }
-        self.net_receive = Some((tape, outputs, arguments));
+        self.net_slots = outputs;
+        self.net_receive = Some((tape, arguments));
         Ok(())
     }
 
     fn check_finite(&self) -> Result<(), (String, CvIndex)> {
         for (slot, s) in self.ir.slots.iter().enumerate() {
-            if s.kind != SlotKind::State {
+            if s.kind != SlotKind::State || self.columns[slot].iter().sum::<f64>().is_finite() {
                 continue;
             }
             if let Some(k) = self.columns[slot].iter().position(|x| !x.is_finite()) {
@@ -423,5 +545,38 @@ impl Mechanism for NmodlMechanism {
     fn variable(&self, name: &str) -> Option<(&[CvIndex], &[f64])> {
         let slot = self.ir.slot(name)?;
         Some((&self.cv, &self.columns[slot as usize]))
+    }
+
+    fn enable_tangents(&mut self, lanes: usize, seeds: &[ParameterSeed]) -> Result<(), String> {
+        self.build_tangents(lanes, seeds)
+    }
+
+    fn current_tangents(&mut self, v_dot: &[f64], i_dot: &mut [f64], g_dot: &mut [f64], ions: &mut IonPool) {
+        if self.tangents.is_some() {
+            self.propagate_current_tangents(v_dot, i_dot, g_dot, ions);
+        }
+    }
+
+    fn advance_tangents(&mut self, ctx: &StepContext, v_dot: &[f64], ions: &mut IonPool) -> Result<(), String> {
+        if self.tangents.is_some() {
+            self.propagate_advance_tangents(ctx, v_dot, ions)?;
+        }
+        Ok(())
+    }
+
+    fn variable_tangent(&self, name: &str, instance: usize, lane: usize) -> Option<f64> {
+        let t = self.tangents.as_ref()?;
+        let column = &t.columns[self.ir.slot(name)? as usize];
+        Some(column.get(lane * self.width() + instance).copied().unwrap_or(0.0))
+    }
+
+    fn scale_tangents(&mut self, factor: f64) {
+        if let Some(t) = &mut self.tangents {
+            for (slot, column) in t.columns.iter_mut().enumerate() {
+                if self.ir.slots[slot].kind != SlotKind::Parameter {
+                    column.iter_mut().for_each(|x| *x *= factor);
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,358 @@
+//! Tangent propagation for NMODL mechanisms: Jacobians captured by the extended kernels and input tangents in,
+//! tangents of states, assigned values, currents and ion variables out (lane-major, all parameters at once).
+
+use super::StepContext;
+use super::ions::{IonPool, IonVariable};
+use super::nmodl::{KernelNodes, NmodlMechanism, Tangents, Which, solve_dense};
+use super::tangents::{JacobianKernel, ParameterSeed};
+use rall_nmodl::ir::{Advance, Differentiator, SlotId, SlotKind};
+
+impl NmodlMechanism {
+    /// Extends every kernel with its Jacobian and seeds the parameters' tangents.
+    pub(super) fn build_tangents(&mut self, lanes: usize, seeds: &[ParameterSeed]) -> Result<(), String> {
+        let ir = &self.ir;
+        let n = self.width();
+        let mut carries: Vec<bool> = ir
+            .slots
+            .iter()
+            .map(|s| {
+                matches!(
+                    s.kind,
+                    SlotKind::Voltage
+                        | SlotKind::State
+                        | SlotKind::Assigned
+                        | SlotKind::Current { .. }
+                        | SlotKind::Ion { .. }
+                        | SlotKind::EventArgument
+                )
+            })
+            .collect();
+        let mut columns: Vec<Vec<f64>> = vec![Vec::new(); ir.slots.len()];
+        for seed in seeds {
+            let slot = ir
+                .slot(&seed.parameter)
+                .ok_or_else(|| format!("`{}` has no parameter `{}`", ir.info.name, seed.parameter))?;
+            let slot = slot as usize;
+            if seed.lane >= lanes || seed.instance >= n {
+                return Err(format!("internal: seed out of range for `{}`", ir.info.name));
+            }
+            carries[slot] = true;
+            if columns[slot].is_empty() {
+                columns[slot] = vec![0.0; lanes * n];
+            }
+            columns[slot][seed.lane * n + seed.instance] += seed.value;
+        }
+        for (slot, c) in carries.iter().enumerate() {
+            if *c && columns[slot].is_empty() {
+                columns[slot] = vec![0.0; lanes * n];
+            }
+        }
+        let mut graph = ir.graph.clone();
+        let mut d = Differentiator::new();
+        let nodes = KernelNodes::of(ir);
+        let init = JacobianKernel::new(&mut graph, &mut d, &nodes.init, nodes.init.len(), &carries);
+        let current = JacobianKernel::new(&mut graph, &mut d, &nodes.current, nodes.current.len(), &carries);
+        let advance = match &ir.advance {
+            Advance::None => None,
+            Advance::Explicit(_) => Some(JacobianKernel::new(
+                &mut graph,
+                &mut d,
+                &nodes.advance,
+                nodes.advance.len(),
+                &carries,
+            )),
+            Advance::Implicit { states, .. } => {
+                // The states' own Jacobian is already among the outputs; differentiate the rates by the rest.
+                let mut others = carries.clone();
+                for s in states {
+                    others[*s as usize] = false;
+                }
+                Some(JacobianKernel::new(
+                    &mut graph,
+                    &mut d,
+                    &nodes.advance,
+                    states.len(),
+                    &others,
+                ))
+            }
+        };
+        let net_receive = ir.net_receive.as_ref().map(|_| {
+            JacobianKernel::new(
+                &mut graph,
+                &mut d,
+                &nodes.net_receive,
+                nodes.net_receive.len(),
+                &carries,
+            )
+        });
+        let outputs = [&nodes.init, &nodes.current, &nodes.advance, &nodes.net_receive]
+            .iter()
+            .map(|n| n.len())
+            .max()
+            .unwrap_or(0);
+        self.tangents = Some(Box::new(Tangents {
+            lanes,
+            columns,
+            init,
+            current,
+            advance,
+            net_receive,
+            out: vec![Vec::new(); outputs],
+        }));
+        Ok(())
+    }
+
+    /// Copies the cell's voltage tangents (lane-major over CVs) into the voltage slot's tangent column.
+    fn gather_voltage(&mut self, v_dot: &[f64]) {
+        let n = self.width();
+        let t = self.tangents.as_mut().unwrap();
+        let cvs = v_dot.len() / t.lanes.max(1);
+        let column = &mut t.columns[0];
+        for p in 0..t.lanes {
+            for (k, &cv) in self.cv.iter().enumerate() {
+                column[p * n + k] = v_dot[p * cvs + cv];
+            }
+        }
+    }
+
+    /// Copies the tangents of the ion variables the mechanism reads from the pool.
+    fn gather_ions(&mut self, ions: &IonPool) {
+        let n = self.width();
+        let t = self.tangents.as_mut().unwrap();
+        for link in self
+            .ions
+            .iter()
+            .filter(|l| !(l.write && l.variable == IonVariable::Current))
+        {
+            let Some(source) = ions.tangent_of(link.species, link.variable) else {
+                continue;
+            };
+            let cvs = ions.species[link.species].e_mv.len();
+            let column = &mut t.columns[link.slot as usize];
+            for p in 0..t.lanes {
+                for (k, &cv) in self.cv.iter().enumerate() {
+                    column[p * n + k] = source[p * cvs + cv];
+                }
+            }
+        }
+    }
+
+    /// Concentration tangents go back to the pool, as the values do.
+    fn write_concentration_tangents(&self, ions: &mut IonPool) {
+        let n = self.width();
+        let t = self.tangents.as_ref().unwrap();
+        for link in self.ions.iter().filter(|l| l.write) {
+            let cvs = ions.species[link.species].e_mv.len();
+            let Some(target) = ions.species[link.species].tangent.as_mut() else {
+                continue;
+            };
+            let target = match link.variable {
+                IonVariable::Inside => &mut target.ci,
+                IonVariable::Outside => &mut target.co,
+                _ => continue,
+            };
+            let column = &t.columns[link.slot as usize];
+            for p in 0..t.lanes {
+                for (k, &cv) in self.cv.iter().enumerate() {
+                    target[p * cvs + cv] = column[p * n + k];
+                }
+            }
+        }
+    }
+
+    /// Applies a kernel's Jacobian to the current input tangents; results in `t.out`.
+    fn apply(&mut self, which: Which, skip: &[SlotId]) {
+        let n = self.width();
+        let t = self.tangents.as_mut().unwrap();
+        let kernel = match which {
+            Which::Init => &t.init,
+            Which::Current => &t.current,
+            Which::Advance => t.advance.as_ref().unwrap(),
+        };
+        let columns = &t.columns;
+        let input = |slot: SlotId| {
+            let c = &columns[slot as usize];
+            (!c.is_empty() && !skip.contains(&slot)).then_some(c.as_slice())
+        };
+        kernel.apply(n, t.lanes, input, &mut t.out[..kernel.outputs]);
+    }
+
+    fn store_tangents(&mut self, slots: &[SlotId]) {
+        let t = self.tangents.as_mut().unwrap();
+        for (k, slot) in slots.iter().enumerate() {
+            let column = &mut t.columns[*slot as usize];
+            if !column.is_empty() {
+                column.copy_from_slice(&t.out[k]);
+            }
+        }
+    }
+
+    /// At INITIAL: states, assigned values and voltage start with zero tangents; parameters keep their seeds.
+    pub(super) fn initial_tangents(&mut self, ions: &mut IonPool) {
+        let t = self.tangents.as_mut().unwrap();
+        for (slot, column) in t.columns.iter_mut().enumerate() {
+            if self.ir.slots[slot].kind != SlotKind::Parameter {
+                column.fill(0.0);
+            }
+        }
+        self.gather_ions(ions);
+        self.apply(Which::Init, &[]);
+        let slots = std::mem::take(&mut self.init_slots);
+        self.store_tangents(&slots);
+        self.init_slots = slots;
+        self.write_concentration_tangents(ions);
+    }
+
+    /// BREAKPOINT's tangents: assigned values and currents, plus `d(total current)` and `d(conductance)` per CV.
+    pub(super) fn propagate_current_tangents(
+        &mut self,
+        v_dot: &[f64],
+        i_dot: &mut [f64],
+        g_dot: &mut [f64],
+        ions: &mut IonPool,
+    ) {
+        self.gather_voltage(v_dot);
+        self.gather_ions(ions);
+        self.apply(Which::Current, &[]);
+        let slots = std::mem::take(&mut self.current_slots);
+        self.store_tangents(&slots);
+        let base = slots.len();
+        self.current_slots = slots;
+        let n = self.width();
+        let t = self.tangents.as_ref().unwrap();
+        let cvs = v_dot.len() / t.lanes.max(1);
+        for p in 0..t.lanes {
+            for k in 0..n {
+                let (cv, scale) = (self.cv[k], self.current_scale[k]);
+                i_dot[p * cvs + cv] += scale * t.out[base][p * n + k];
+                g_dot[p * cvs + cv] += scale * t.out[base + 1][p * n + k];
+            }
+        }
+        for (j, &species) in self.ion_current_species.iter().enumerate() {
+            let Some(target) = ions.species[species].tangent.as_mut() else {
+                continue;
+            };
+            for p in 0..t.lanes {
+                for k in 0..n {
+                    target.current[p * cvs + self.cv[k]] += self.ion_scale[k] * t.out[base + 2 + j][p * n + k];
+                }
+            }
+        }
+    }
+
+    /// The state update's tangents, given the new voltage's tangents.
+    pub(super) fn propagate_advance_tangents(
+        &mut self,
+        ctx: &StepContext,
+        v_dot: &[f64],
+        ions: &mut IonPool,
+    ) -> Result<(), String> {
+        if self.tangents.as_ref().unwrap().advance.is_none() {
+            return Ok(());
+        }
+        self.gather_voltage(v_dot);
+        self.gather_ions(ions);
+        let slots = std::mem::take(&mut self.advance_slots);
+        match &self.ir.advance {
+            Advance::Implicit { states, .. } => {
+                let states = states.clone();
+                self.apply(Which::Advance, &states);
+                self.implicit_tangents(&states, ctx.dt_ms)?;
+            }
+            _ => {
+                self.apply(Which::Advance, &[]);
+                self.store_tangents(&slots);
+            }
+        }
+        self.advance_slots = slots;
+        self.write_concentration_tangents(ions);
+        Ok(())
+    }
+
+    /// `(I - dt ∂f/∂s) ṡ_new = ṡ_old + dt Σ ∂f/∂x ẋ` per instance and lane, at the converged states.
+    fn implicit_tangents(&mut self, states: &[SlotId], dt: f64) -> Result<(), String> {
+        let (n, m) = (self.width(), states.len());
+        let lanes = self.tangents.as_ref().unwrap().lanes;
+        let mut jacobian = vec![0.0; m * m];
+        for k in 0..n {
+            for i in 0..m {
+                for j in 0..m {
+                    jacobian[i * m + j] = self.output(Which::Advance, m + i * m + j)[k];
+                }
+            }
+            let t = self.tangents.as_mut().unwrap();
+            for p in 0..lanes {
+                let mut matrix: Vec<f64> = (0..m * m)
+                    .map(|ij| f64::from(ij / m == ij % m) - dt * jacobian[ij])
+                    .collect();
+                let mut rhs: Vec<f64> = (0..m)
+                    .map(|i| t.columns[states[i] as usize][p * n + k] + dt * t.out[i][p * n + k])
+                    .collect();
+                solve_dense(&mut matrix, &mut rhs, m)
+                    .map_err(|_| format!("`{}`: singular implicit tangent matrix", self.ir.info.name))?;
+                for i in 0..m {
+                    t.columns[states[i] as usize][p * n + k] = rhs[i];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// NET_RECEIVE with tangents: the event's weight tangent per lane enters through the first argument.
+    pub(super) fn event_tangents(
+        &mut self,
+        instance: usize,
+        arguments: &[SlotId],
+        weight_tangent: &[f64],
+        outputs: &[SlotId],
+    ) {
+        let n = self.width();
+        let t = self.tangents.as_mut().unwrap();
+        let lanes = t.lanes;
+        for (a, slot) in arguments.iter().enumerate() {
+            for p in 0..lanes {
+                t.columns[*slot as usize][p * n + instance] = if a == 0 {
+                    weight_tangent.get(p).copied().unwrap_or(0.0)
+                } else {
+                    0.0
+                };
+            }
+        }
+        let kernel = t.net_receive.as_mut().unwrap();
+        let columns = &self.columns;
+        kernel.tape.execute(
+            1,
+            |slot| &columns[slot as usize][instance..instance + 1],
+            &mut self.scratch,
+        );
+        kernel.capture(1, &self.scratch);
+        // The instance's input tangents, one value per lane.
+        let local: Vec<Vec<f64>> = t
+            .columns
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    Vec::new()
+                } else {
+                    (0..lanes).map(|p| c[p * n + instance]).collect()
+                }
+            })
+            .collect();
+        let kernel = t.net_receive.as_ref().unwrap();
+        kernel.apply(
+            1,
+            lanes,
+            |slot| (!local[slot as usize].is_empty()).then_some(local[slot as usize].as_slice()),
+            &mut t.out[..kernel.outputs],
+        );
+        for (o, slot) in outputs.iter().enumerate() {
+            self.columns[*slot as usize][instance] = kernel.tape.output(o, 1, &self.scratch)[0];
+            let column = &mut t.columns[*slot as usize];
+            if !column.is_empty() {
+                for p in 0..lanes {
+                    column[p * n + instance] = t.out[o][p];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Sensitivity co-simulation inside a mechanism: kernel outputs and the tangents of their inputs in,
+//! the tangents of the outputs out, through sparse Jacobians built by the NMODL symbolic differentiator.
+//!
+//! Every kernel is extended with the nodes `∂output/∂input` for each input slot that carries a
+//! tangent (voltage, states, assigned values, ion variables, event arguments and the parameters
+//! being differentiated). One tape evaluates the kernel and its Jacobian at the same point; the
+//! tangents then follow by the chain rule for all parameters ("lanes") at once.
+
+use rall_nmodl::ir::{Differentiator, Graph, NodeId, SlotId, Tape, TapeScratch};
+
+/// A kernel's outputs followed by its sparse Jacobian, evaluated by one tape.
+pub(super) struct JacobianKernel {
+    pub tape: Tape,
+    /// Number of primal outputs (they come first, in the order the primal tape has them).
+    pub outputs: usize,
+    /// `(output, input slot)` of each Jacobian entry.
+    pub entries: Vec<(usize, SlotId)>,
+    /// Entry values after the last run, `[entry * width + instance]`.
+    pub values: Vec<f64>,
+}
+
+impl JacobianKernel {
+    /// Extends `outputs` (nodes of `graph`) with the derivatives of the first `differentiate` of them
+    /// with respect to every carrying slot.
+    pub fn new(
+        graph: &mut Graph,
+        d: &mut Differentiator,
+        outputs: &[NodeId],
+        differentiate: usize,
+        carries: &[bool],
+    ) -> Self {
+        let mut entries = Vec::new();
+        let mut nodes: Vec<NodeId> = outputs.to_vec();
+        for (o, &node) in outputs.iter().enumerate().take(differentiate) {
+            for (slot, _) in carries.iter().enumerate().filter(|(_, c)| **c) {
+                let slot = slot as SlotId;
+                if !graph.depends_on(node, slot) {
+                    continue;
+                }
+                let derivative = d.derivative(graph, node, slot);
+                if graph.as_const(derivative) == Some(0.0) {
+                    continue;
+                }
+                entries.push((o, slot));
+                nodes.push(derivative);
+            }
+        }
+        let tape = Tape::with_uniform_inputs(graph, &nodes, |slot| (1..=3).contains(&slot));
+        Self {
+            tape,
+            outputs: outputs.len(),
+            entries,
+            values: Vec::new(),
+        }
+    }
+
+    /// Copies the Jacobian values out of the scratch after the tape ran over `width` instances.
+    pub fn capture(&mut self, width: usize, scratch: &TapeScratch) {
+        self.values.resize(self.entries.len() * width, 0.0);
+        for e in 0..self.entries.len() {
+            let column = self.tape.output(self.outputs + e, width, scratch);
+            self.values[e * width..(e + 1) * width].copy_from_slice(column);
+        }
+    }
+
+    /// Output tangents `Σ ∂out/∂in · in_dot`, lane-major, for all lanes: `out[o][lane * width + k]`.
+    pub fn apply<'a>(
+        &self,
+        width: usize,
+        lanes: usize,
+        input: impl Fn(SlotId) -> Option<&'a [f64]>,
+        out: &mut [Vec<f64>],
+    ) {
+        for o in out.iter_mut() {
+            o.clear();
+            o.resize(lanes * width, 0.0);
+        }
+        for (e, &(o, slot)) in self.entries.iter().enumerate() {
+            let Some(tangent) = input(slot) else { continue };
+            let jacobian = &self.values[e * width..(e + 1) * width];
+            let target = &mut out[o];
+            for p in 0..lanes {
+                let range = p * width..(p + 1) * width;
+                for ((t, j), x) in target[range.clone()].iter_mut().zip(jacobian).zip(&tangent[range]) {
+                    *t += j * x;
+                }
+            }
+        }
+    }
+}
+
+/// A parameter of a mechanism that a lane differentiates: `d value / d θ` at one instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParameterSeed {
+    /// The PARAMETER's name in the mechanism (or an event argument such as `weight`).
+    pub parameter: String,
+    pub instance: usize,
+    pub lane: usize,
+    pub value: f64,
+}

@@ -1,0 +1,142 @@
+//! Voltage tangents of one cell: the primal step's matrix, currents and conductances in, `dV/dθ` for every lane out.
+
+use crate::mechanism::ParameterSeed;
+
+/// Everything a cell needs to co-simulate sensitivities, in CV terms (from [`resolve_parameters`](super::resolve_parameters)).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SensitivitySetup {
+    /// One name per lane, e.g. `hh.gnabar@soma`.
+    pub names: Vec<String>,
+    /// `(mechanism index in the layout, seeds)`.
+    pub mechanism_seeds: Vec<(usize, Vec<ParameterSeed>)>,
+    /// `(lane, cv, dC/dθ [nF])`.
+    pub capacitance: Vec<(usize, usize, f64)>,
+    /// `(lane, cv, d(axial conductance to parent)/dθ [µS])`.
+    pub axial: Vec<(usize, usize, f64)>,
+    /// `(lane, stimulus index in the layout, d(amplitude)/dθ [nA])`.
+    pub stimulus: Vec<(usize, usize, f64)>,
+    /// `(lane, synapse placement, d(weight)/dθ)`.
+    pub weight: Vec<(usize, usize, f64)>,
+    /// Forgetting rate λ [1/ms]: tangents decay by `exp(-λ dt)` each step (0: exact sensitivities).
+    pub forgetting_per_ms: f64,
+}
+
+impl SensitivitySetup {
+    pub fn lanes(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// The cable-level tangents of one cell, lane-major `[lane * cvs + cv]`, and their buffers.
+pub struct CableTangents {
+    pub setup: SensitivitySetup,
+    pub cvs: usize,
+    /// `dV/dθ` [mV per unit of θ].
+    pub v_dot: Vec<f64>,
+    /// Tangents of the membrane current [nA] and conductance [µS] of this step.
+    pub i_dot: Vec<f64>,
+    pub g_dot: Vec<f64>,
+    rhs: Vec<f64>,
+    /// Weight tangents per synapse placement, one value per lane.
+    weight_dot: Vec<Vec<f64>>,
+}
+
+impl CableTangents {
+    pub fn new(setup: SensitivitySetup, cvs: usize, placements: usize) -> Self {
+        let lanes = setup.lanes();
+        let mut weight_dot = vec![vec![0.0; lanes]; placements];
+        for &(lane, placement, d) in &setup.weight {
+            weight_dot[placement][lane] += d;
+        }
+        Self {
+            cvs,
+            v_dot: vec![0.0; lanes * cvs],
+            i_dot: vec![0.0; lanes * cvs],
+            g_dot: vec![0.0; lanes * cvs],
+            rhs: vec![0.0; lanes * cvs],
+            weight_dot,
+            setup,
+        }
+    }
+
+    pub fn lanes(&self) -> usize {
+        self.setup.lanes()
+    }
+
+    /// The weight tangents of events from one synapse placement.
+    pub fn weight_tangent(&self, placement: usize) -> &[f64] {
+        &self.weight_dot[placement]
+    }
+
+    /// Start of a step's current phase.
+    pub fn clear_currents(&mut self) {
+        self.i_dot.fill(0.0);
+        self.g_dot.fill(0.0);
+    }
+
+    /// A stimulus of the layout is on: its amplitude tangents enter as (negative) membrane current.
+    pub fn add_stimulus(&mut self, stimulus: usize, cv: usize) {
+        for &(lane, s, d) in &self.setup.stimulus {
+            if s == stimulus {
+                self.i_dot[lane * self.cvs + cv] -= d;
+            }
+        }
+    }
+
+    /// Solves `A ẋ = (Ċ/dt + Ġ)(V - x) + (C/dt + G) V̇ - İ - L̇ x` for every lane with the primal
+    /// factorisation, where `A x = b` was the step's system; returns through `v_dot` the new voltage tangents
+    /// (`ẋ` for backward Euler, `2ẋ - V̇` for Crank-Nicolson).
+    #[allow(clippy::too_many_arguments)]
+    pub fn solve(
+        &mut self,
+        matrix: &crate::engine::HinesMatrix,
+        parent: &[usize],
+        capacitance_nf: &[f64],
+        conductance_us: &[f64],
+        v_old: &[f64],
+        x: &[f64],
+        substep_ms: f64,
+        crank_nicolson: bool,
+    ) {
+        let n = self.cvs;
+        for p in 0..self.lanes() {
+            let rhs = &mut self.rhs[p * n..(p + 1) * n];
+            let (v_dot, i_dot, g_dot) = (
+                &self.v_dot[p * n..(p + 1) * n],
+                &self.i_dot[p * n..(p + 1) * n],
+                &self.g_dot[p * n..(p + 1) * n],
+            );
+            for i in 0..n {
+                let c = capacitance_nf[i] / substep_ms;
+                rhs[i] = g_dot[i] * (v_old[i] - x[i]) + (c + conductance_us[i]) * v_dot[i] - i_dot[i];
+            }
+            for &(lane, cv, dc) in &self.setup.capacitance {
+                if lane == p {
+                    rhs[cv] += dc / substep_ms * (v_old[cv] - x[cv]);
+                }
+            }
+            for &(lane, cv, dg) in &self.setup.axial {
+                if lane == p {
+                    let q = parent[cv];
+                    let flow = dg * (x[cv] - x[q]);
+                    rhs[cv] -= flow;
+                    rhs[q] += flow;
+                }
+            }
+            matrix.solve_in_place(rhs);
+            let v_dot = &mut self.v_dot[p * n..(p + 1) * n];
+            if crank_nicolson {
+                for (v, r) in v_dot.iter_mut().zip(rhs.iter()) {
+                    *v = 2.0 * r - *v;
+                }
+            } else {
+                v_dot.copy_from_slice(rhs);
+            }
+        }
+    }
+
+    /// Forgetting: multiplies the voltage tangents by `factor`.
+    pub fn scale(&mut self, factor: f64) {
+        self.v_dot.iter_mut().for_each(|x| *x *= factor);
+    }
+}
