@@ -196,7 +196,12 @@ fn cuts(painted: &PaintedScalar, region: &Region, branch: usize) -> Vec<f64> {
 
 /// A copy of `cell` with the parameter of `spec` multiplied by `factor` (for finite differences and fitting).
 /// A mechanism painted across the region's boundary is split there.
-pub fn perturbed(cell: &Cell, spec: &ParameterSpec, factor: f64) -> Result<Cell, SensitivityError> {
+pub fn perturbed(
+    cell: &Cell,
+    catalogue: &Catalogue,
+    spec: &ParameterSpec,
+    factor: f64,
+) -> Result<Cell, SensitivityError> {
     let mut out = cell.clone();
     let region = cell.region(spec.region.as_deref().unwrap_or("(all)"))?;
     if let Some((index, _)) = indexed(&spec.name, "stimulus") {
@@ -219,7 +224,7 @@ pub fn perturbed(cell: &Cell, spec: &ParameterSpec, factor: f64) -> Result<Cell,
         };
         scale_within(painted, &region, factor, &cell.morphology);
     } else if let Some((mechanism, parameter)) = spec.name.split_once('.') {
-        let default = Catalogue::default()
+        let default = catalogue
             .parameters(mechanism)
             .ok()
             .and_then(|ps| ps.into_iter().find(|p| p.name == parameter).map(|p| p.default));
