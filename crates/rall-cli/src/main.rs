@@ -40,6 +40,39 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Simulate with exact sensitivities: writes `t`, each probe and `d<probe>/d<param>` columns;
+    /// with --target, prints the loss and its gradient.
+    Grad {
+        /// The TOML model file (its [[parameter]] entries are differentiated).
+        model: PathBuf,
+        /// Output CSV file.
+        #[arg(short, long, default_value = "sensitivities.csv")]
+        output: PathBuf,
+        /// More parameters: NAME[@REGION][:value|multiplier|log], e.g. hh.gnabar@soma:multiplier.
+        #[arg(long = "param")]
+        params: Vec<String>,
+        /// A CSV of target traces (t in ms, columns named like the probes).
+        #[arg(long)]
+        target: Option<PathBuf>,
+        /// Loss window START:END[:WEIGHT] in ms (repeatable; default: the whole run).
+        #[arg(long = "window")]
+        windows: Vec<String>,
+        /// Write the loss and gradient as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Draw the voltages and sensitivities into this PNG file.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Override the simulated time [ms].
+        #[arg(long)]
+        t_stop: Option<f64>,
+        /// Override the time step [ms].
+        #[arg(long)]
+        dt: Option<f64>,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+    },
     /// Parse and check NMODL files; print each mechanism's interface or its diagnostics.
     Check {
         /// The .mod files.
@@ -77,6 +110,34 @@ fn main() -> ExitCode {
             dt,
             quiet,
         }),
+        Command::Grad {
+            model,
+            output,
+            params,
+            target,
+            windows,
+            json,
+            plot,
+            t_stop,
+            dt,
+            quiet,
+        } => {
+            let run = commands::run::RunArgs {
+                model,
+                output,
+                plot,
+                t_stop,
+                dt,
+                quiet,
+            };
+            commands::grad::grad(&commands::grad::GradArgs {
+                run,
+                params,
+                target,
+                windows,
+                json,
+            })
+        }
         Command::Check { files, quiet } => commands::check::check(&files, quiet),
         Command::Inspect { model, branches } => commands::inspect::inspect(&model, branches),
     };

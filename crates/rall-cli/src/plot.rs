@@ -1,5 +1,6 @@
-//! Trace plots: sampled traces in, a PNG with one line per probe (time in ms, voltage in mV) out.
+//! Trace plots: sampled traces (and sensitivities) in, PNGs with one line per probe (time in ms) out.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use rall::Traces;
 use std::path::Path;
@@ -13,52 +14,121 @@ fn register_fonts() {
     });
 }
 
-pub fn plot_traces(traces: &Traces, title: &str, path: &Path) -> Result<(), String> {
-    register_fonts();
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot draw the plot: {e}", path.display());
-    if traces.time_ms.is_empty() || traces.values.is_empty() {
-        return Err(format!("{}: nothing to plot (no probes)", path.display()));
-    }
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// One panel: every series against time, with a legend.
+fn panel(area: &Area, title: &str, y_label: &str, time: &[f64], series: &[(&str, &[f64])]) -> Result<(), String> {
+    let err = |e: &dyn std::fmt::Display| format!("cannot draw the plot: {e}");
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in traces.values.iter().flatten() {
+    for v in series.iter().flat_map(|(_, s)| s.iter()).filter(|v| v.is_finite()) {
         lo = lo.min(*v);
         hi = hi.max(*v);
     }
-    let pad = ((hi - lo) * 0.05).max(0.5);
-    let t_end = *traces.time_ms.last().unwrap();
-    let root = BitMapBackend::new(path, (1000, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..t_end.max(1e-9), (lo - pad)..(hi + pad))
+    if !lo.is_finite() {
+        (lo, hi) = (-1.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9 + 1e-3 * hi.abs().max(lo.abs()));
+    let t_end = time.last().copied().unwrap_or(1.0).max(1e-9);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(time[0]..t_end, (lo - pad)..(hi + pad))
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
         .x_desc("t [ms]")
-        .y_desc("V [mV]")
-        .label_style(("sans-serif", 15))
+        .y_desc(y_label)
+        .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| err(&e))?;
-    for (k, (name, values)) in traces.names.iter().zip(&traces.values).enumerate() {
+    for (k, (name, values)) in series.iter().enumerate() {
         let color = Palette99::pick(k).to_rgba();
         chart
             .draw_series(LineSeries::new(
-                traces.time_ms.iter().copied().zip(values.iter().copied()),
+                time.iter().copied().zip(values.iter().copied()),
                 color.stroke_width(2),
             ))
             .map_err(|e| err(&e))?
-            .label(name.as_str())
+            .label(*name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
     }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .label_font(("sans-serif", 15))
+        .label_font(("sans-serif", 13))
         .draw()
         .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))
+    Ok(())
+}
+
+fn check(traces: &Traces, path: &Path) -> Result<(), String> {
+    if traces.time_ms.is_empty() || traces.values.is_empty() {
+        return Err(format!("{}: nothing to plot (no probes)", path.display()));
+    }
+    Ok(())
+}
+
+/// The probe traces in one panel.
+pub fn plot_traces(traces: &Traces, title: &str, path: &Path) -> Result<(), String> {
+    check(traces, path)?;
+    register_fonts();
+    let root = BitMapBackend::new(path, (1000, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let series: Vec<(&str, &[f64])> = traces
+        .names
+        .iter()
+        .map(String::as_str)
+        .zip(traces.values.iter().map(Vec::as_slice))
+        .collect();
+    panel(&root, title, "V [mV]", &traces.time_ms, &series).map_err(|e| format!("{}: {e}", path.display()))?;
+    root.present().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The probe traces above their sensitivities (one panel per parameter).
+pub fn plot_with_sensitivities(traces: &Traces, title: &str, path: &Path) -> Result<(), String> {
+    check(traces, path)?;
+    register_fonts();
+    let parameters: Vec<String> = traces
+        .tangent_names
+        .iter()
+        .filter_map(|n| n.split_once("/d").map(|(_, p)| p.to_string()))
+        .fold(Vec::new(), |mut acc, p| {
+            if !acc.contains(&p) {
+                acc.push(p);
+            }
+            acc
+        });
+    let panels = 1 + parameters.len();
+    let root = BitMapBackend::new(path, (1100, 380 * panels as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let areas = root.split_evenly((panels, 1));
+    let at = |e: String| format!("{}: {e}", path.display());
+    let series: Vec<(&str, &[f64])> = traces
+        .names
+        .iter()
+        .map(String::as_str)
+        .zip(traces.values.iter().map(Vec::as_slice))
+        .collect();
+    panel(&areas[0], title, "V [mV]", &traces.time_ms, &series).map_err(at)?;
+    for (area, parameter) in areas[1..].iter().zip(&parameters) {
+        let series: Vec<(&str, &[f64])> = traces
+            .tangent_names
+            .iter()
+            .zip(&traces.tangents)
+            .filter(|(n, _)| n.ends_with(&format!("/d{parameter}")))
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
+        panel(
+            area,
+            &format!("sensitivity to {parameter}"),
+            &format!("dV/d{parameter}"),
+            &traces.time_ms,
+            &series,
+        )
+        .map_err(at)?;
+    }
+    root.present().map_err(|e| format!("{}: {e}", path.display()))
 }

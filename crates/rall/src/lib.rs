@@ -11,6 +11,7 @@ pub mod cell;
 pub mod discretize;
 pub mod engine;
 pub mod export;
+pub mod fit;
 pub mod labels;
 pub mod mechanism;
 pub mod model;

@@ -1,5 +1,6 @@
 //! The subcommands of `rall`, one file each.
 
 pub mod check;
+pub mod grad;
 pub mod inspect;
 pub mod run;

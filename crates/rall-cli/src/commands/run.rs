@@ -2,9 +2,10 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rall::mechanism::Catalogue;
-use rall::model::load_model;
+use rall::model::{Model, load_model};
+use rall::sensitivity::ParameterSpec;
 use rall::{Simulation, Traces};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub struct RunArgs {
@@ -17,6 +18,27 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> Result<(), String> {
+    let (_, traces) = simulate(args, |_| Ok(Vec::new()))?;
+    if let Some(png) = &args.plot {
+        crate::plot::plot_traces(&traces, &title(&args.model), png)?;
+        eprintln!("wrote the plot to {}", png.display());
+    }
+    Ok(())
+}
+
+pub fn title(model: &Path) -> String {
+    model
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Loads the model, applies the overrides, simulates (with the sensitivities `parameters` picks
+/// from the model), writes the CSV and reports; returns the model and the traces.
+pub fn simulate(
+    args: &RunArgs,
+    parameters: impl Fn(&Model) -> Result<Vec<ParameterSpec>, String>,
+) -> Result<(Model, Traces), String> {
     let mut model = load_model(&args.model, &Catalogue::default()).map_err(|e| e.to_string())?;
     if let Some(t) = args.t_stop {
         model.options.t_stop_ms = t;
@@ -24,8 +46,14 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     if let Some(dt) = args.dt {
         model.options.dt_ms = dt;
     }
-    let mut simulation =
-        Simulation::new(&model.cells, &model.catalogue).map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.model.display());
+    let mut simulation = Simulation::new(&model.cells, &model.catalogue).map_err(|e| at(&e))?;
+    let specs = parameters(&model)?;
+    if !specs.is_empty() {
+        simulation
+            .enable_sensitivities(&model.cells, &model.catalogue, &specs, model.forgetting_per_ms)
+            .map_err(|e| at(&e))?;
+    }
     let cvs: usize = simulation.cells().iter().map(|c| c.voltages_mv().len()).sum();
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -38,30 +66,26 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     let start = Instant::now();
     let traces = simulation
         .run(&model.options, |fraction| bar.set_position((fraction * 1000.0) as u64))
-        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+        .map_err(|e| at(&e))?;
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
     write_csv(&traces, &args.output)?;
     let o = &model.options;
     eprintln!(
-        "simulated {} ms ({} cells, {cvs} CVs, dt {} ms) in {wall:.3} s; wrote {} samples of {} probes to {}",
+        "simulated {} ms ({} cells, {cvs} CVs, dt {} ms{}) in {wall:.3} s; wrote {} samples of {} columns to {}",
         o.t_stop_ms,
         model.cells.len(),
         o.dt_ms,
+        if specs.is_empty() {
+            String::new()
+        } else {
+            format!(", {} sensitivities", specs.len())
+        },
         traces.time_ms.len(),
-        traces.names.len(),
+        traces.names.len() + traces.tangent_names.len(),
         args.output.display()
     );
-    if let Some(png) = &args.plot {
-        let title = args
-            .model
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        crate::plot::plot_traces(&traces, &title, png)?;
-        eprintln!("wrote the plot to {}", png.display());
-    }
-    Ok(())
+    Ok((model, traces))
 }
 
 fn write_csv(traces: &Traces, path: &PathBuf) -> Result<(), String> {

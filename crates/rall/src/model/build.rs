@@ -20,6 +20,10 @@ pub struct Model {
     pub file: PathBuf,
     /// The catalogue the cells were checked against: the given one plus the file's `mod_files`.
     pub catalogue: Catalogue,
+    /// Parameters whose sensitivities `rall grad` co-simulates, from `[[parameter]]`.
+    pub parameters: Vec<crate::sensitivity::ParameterSpec>,
+    /// Forgetting rate of the sensitivities [1/ms], from `[simulation] forgetting`.
+    pub forgetting_per_ms: f64,
 }
 
 /// A problem in a model file, with its place when known.
@@ -55,9 +59,9 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         catalogue: &catalogue,
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-    let (simulation, mod_files, mut specs) = if table.contains_key("cell") {
+    let (simulation, mod_files, parameter_specs, mut specs) = if table.contains_key("cell") {
         let multi: MultiCellFile = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-        (multi.simulation, multi.mod_files, multi.cell)
+        (multi.simulation, multi.mod_files, multi.parameter, multi.cell)
     } else {
         let mut single: CellSpec = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
         let simulation = single
@@ -65,7 +69,8 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
             .take()
             .ok_or_else(|| ctx.error(None, "missing the [simulation] table (t_stop, dt, ...)"))?;
         let mod_files = std::mem::take(&mut single.mod_files);
-        (simulation, mod_files, vec![single])
+        let parameters = std::mem::take(&mut single.parameter);
+        (simulation, mod_files, parameters, vec![single])
     };
     let options = ctx.run_options(&simulation)?;
     let mut failure = None;
@@ -117,11 +122,18 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         }
         cells.push((name, ctx.cell(spec)?));
     }
+    let parameters = ctx.parameters(&parameter_specs, &cells)?;
+    let forgetting_per_ms = simulation.get_ref().forgetting;
+    if !(forgetting_per_ms >= 0.0) {
+        return Err(ctx.error(Some(simulation.span()), "simulation.forgetting must not be negative"));
+    }
     Ok(Model {
         cells,
         options,
         file: PathBuf::from(file),
         catalogue,
+        parameters,
+        forgetting_per_ms,
     })
 }
 
@@ -168,6 +180,41 @@ impl Context<'_> {
             CellError::Label { source, .. } => self.label_error(span, &source),
             other => self.error(Some(span), &other.to_string()),
         }
+    }
+
+    /// `[[parameter]]` entries, each checked against every cell.
+    fn parameters(
+        &self,
+        specs: &[super::spec::ParameterToml],
+        cells: &[(String, Cell)],
+    ) -> Result<Vec<crate::sensitivity::ParameterSpec>, ModelError> {
+        use crate::sensitivity::{ParameterSpec, Transform, setup_for};
+        let mut out = Vec::new();
+        for p in specs {
+            let transform = match p.scale.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+                None | Some(("value", _)) => Transform::Value,
+                Some(("multiplier", _)) => Transform::Multiplier,
+                Some(("log", _)) => Transform::Log,
+                Some((other, span)) => {
+                    let hint = crate::suggest::did_you_mean(other, ["value", "multiplier", "log"]);
+                    return Err(self.error(
+                        Some(span),
+                        &format!("unknown scale `{other}`{hint}; use value, multiplier or log"),
+                    ));
+                }
+            };
+            let spec = ParameterSpec {
+                name: p.name.get_ref().clone(),
+                region: p.region.as_ref().map(|r| r.get_ref().clone()),
+                transform,
+            };
+            for (_, cell) in cells {
+                setup_for(cell, self.catalogue, std::slice::from_ref(&spec))
+                    .map_err(|e| self.error(Some(p.name.span()), &e.to_string()))?;
+            }
+            out.push(spec);
+        }
+        Ok(out)
     }
 
     fn run_options(&self, s: &Spanned<SimulationSpec>) -> Result<RunOptions, ModelError> {

@@ -13,6 +13,9 @@ pub struct MultiCellFile {
     /// The user's NMODL files, relative to the model file.
     #[serde(default)]
     pub mod_files: Vec<Spanned<String>>,
+    /// Parameters whose sensitivities `rall grad` co-simulates (the same on every cell).
+    #[serde(default)]
+    pub parameter: Vec<ParameterToml>,
     pub cell: Vec<CellSpec>,
 }
 
@@ -31,6 +34,9 @@ pub struct SimulationSpec {
     /// [°C], default 6.3 as in NEURON.
     #[serde(default = "default_celsius")]
     pub celsius: f64,
+    /// Forgetting rate of the sensitivities [1/ms] (0: exact sensitivities).
+    #[serde(default)]
+    pub forgetting: f64,
 }
 
 fn default_celsius() -> f64 {
@@ -50,6 +56,9 @@ pub struct CellSpec {
     /// Only at the top level of a single-cell file: the user's NMODL files, relative to the model file.
     #[serde(default)]
     pub mod_files: Vec<Spanned<String>>,
+    /// Only at the top level: parameters whose sensitivities `rall grad` co-simulates.
+    #[serde(default)]
+    pub parameter: Vec<ParameterToml>,
     #[serde(default)]
     pub name: Option<String>,
     pub morphology: Spanned<MorphologySpec>,
@@ -205,4 +214,15 @@ pub struct IonSpec {
     /// Outer concentration [mM].
     pub co: Option<f64>,
     pub valence: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterToml {
+    /// `mechanism.parameter`, `cm`, `ra`, `stimulus[i].amplitude` or `synapse[i].weight`.
+    pub name: Spanned<String>,
+    /// A region expression or label; the whole cell when absent.
+    pub region: Option<Spanned<String>>,
+    /// "value" (default), "multiplier" or "log".
+    pub scale: Option<Spanned<String>>,
 }

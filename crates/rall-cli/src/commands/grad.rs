@@ -1,0 +1,105 @@
+//! `rall grad`: a model file and parameters in, voltage and sensitivity traces (CSV, plot) and, against a
+//! target, the loss and its exact gradient (table and JSON) out.
+
+use super::run::{RunArgs, simulate, title};
+use rall::fit::{TargetTraces, Window, mse_loss};
+use rall::sensitivity::{ParameterSpec, Transform};
+use std::path::PathBuf;
+
+pub struct GradArgs {
+    pub run: RunArgs,
+    /// `NAME[@REGION][:SCALE]` from the command line, added to the model's `[[parameter]]`s.
+    pub params: Vec<String>,
+    pub target: Option<PathBuf>,
+    /// `START:END[:WEIGHT]` in ms.
+    pub windows: Vec<String>,
+    pub json: Option<PathBuf>,
+}
+
+/// Parses `hh.gnabar@soma:multiplier`.
+pub fn parse_param(text: &str) -> Result<ParameterSpec, String> {
+    let (rest, scale) = match text.rsplit_once(':') {
+        Some((r, s)) if ["value", "multiplier", "log"].contains(&s) => (r, s),
+        _ => (text, "value"),
+    };
+    let (name, region) = match rest.split_once('@') {
+        Some((n, r)) => (n, Some(r)),
+        None => (rest, None),
+    };
+    if name.is_empty() {
+        return Err(format!(
+            "--param `{text}`: expected NAME[@REGION][:value|multiplier|log]"
+        ));
+    }
+    let transform = match scale {
+        "multiplier" => Transform::Multiplier,
+        "log" => Transform::Log,
+        _ => Transform::Value,
+    };
+    Ok(ParameterSpec::new(name, region, transform))
+}
+
+fn parse_window(text: &str) -> Result<Window, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("--window `{text}`: expected START:END[:WEIGHT] in ms"))
+    };
+    match parts.as_slice() {
+        [a, b] => Ok(Window {
+            start_ms: number(a)?,
+            end_ms: number(b)?,
+            weight: 1.0,
+        }),
+        [a, b, w] => Ok(Window {
+            start_ms: number(a)?,
+            end_ms: number(b)?,
+            weight: number(w)?,
+        }),
+        _ => Err(format!("--window `{text}`: expected START:END[:WEIGHT] in ms")),
+    }
+}
+
+pub fn grad(args: &GradArgs) -> Result<(), String> {
+    let extra: Vec<ParameterSpec> = args.params.iter().map(|p| parse_param(p)).collect::<Result<_, _>>()?;
+    let windows: Vec<Window> = args.windows.iter().map(|w| parse_window(w)).collect::<Result<_, _>>()?;
+    let (_, traces) = simulate(&args.run, |model| {
+        let mut specs = model.parameters.clone();
+        specs.extend(extra.iter().cloned());
+        if specs.is_empty() {
+            return Err(format!(
+                "{}: no parameters to differentiate: add [[parameter]] entries or --param NAME[@REGION]",
+                args.run.model.display()
+            ));
+        }
+        Ok(specs)
+    })?;
+    if let Some(png) = &args.run.plot {
+        crate::plot::plot_with_sensitivities(&traces, &title(&args.run.model), png)?;
+        eprintln!("wrote the plot to {}", png.display());
+    }
+    let Some(target_path) = &args.target else { return Ok(()) };
+    let target = TargetTraces::read_csv(target_path).map_err(|e| e.to_string())?;
+    let (loss, gradient) = mse_loss(&traces, &target, &windows).map_err(|e| e.to_string())?;
+    println!(
+        "loss = {loss:.9e} (½ mean squared error against {})",
+        target_path.display()
+    );
+    println!("{:<36} {:>18}", "parameter", "dL/dθ");
+    for (name, g) in &gradient {
+        println!("{name:<36} {g:>18.9e}");
+    }
+    if let Some(json) = &args.json {
+        let object = serde_json::json!({
+            "model": args.run.model.display().to_string(),
+            "target": target_path.display().to_string(),
+            "loss": loss,
+            "gradient": gradient.iter().map(|(n, g)| (n.clone(), serde_json::json!(g))).collect::<serde_json::Map<_, _>>(),
+        });
+        std::fs::write(json, serde_json::to_string_pretty(&object).unwrap())
+            .map_err(|e| format!("{}: {e}", json.display()))?;
+        eprintln!("wrote the gradient to {}", json.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Trace losses: traces with sensitivities and a target CSV in, `½ Σ_windows w · mean((v - target)²)` and its exact gradient out.
+
+use crate::Traces;
+use std::path::Path;
+
+/// Target traces: a time column [ms] and named columns, linearly interpolated between samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetTraces {
+    pub time_ms: Vec<f64>,
+    pub names: Vec<String>,
+    pub values: Vec<Vec<f64>>,
+}
+
+/// A time window of the loss with its weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub start_ms: f64,
+    pub end_ms: f64,
+    pub weight: f64,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self {
+            start_ms: f64::NEG_INFINITY,
+            end_ms: f64::INFINITY,
+            weight: 1.0,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LossError {
+    #[error("{file}: {message}")]
+    Target { file: String, message: String },
+    #[error("no probe of the simulation appears in the target (target columns: {target}; probes: {probes})")]
+    NothingToCompare { target: String, probes: String },
+    #[error("window {start}..{end} ms holds no sample")]
+    EmptyWindow { start: f64, end: f64 },
+}
+
+impl TargetTraces {
+    /// Reads a CSV with a header `t,<name>,...` (t in ms), as `rall run` writes.
+    pub fn read_csv(path: &Path) -> Result<Self, LossError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| LossError::Target {
+            file: file.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse_csv(&text, &file)
+    }
+
+    pub fn parse_csv(text: &str, file: &str) -> Result<Self, LossError> {
+        let err = |line: usize, message: String| LossError::Target {
+            file: format!("{file}:{line}"),
+            message,
+        };
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let (_, header) = lines.next().ok_or_else(|| err(1, "empty file".into()))?;
+        let names: Vec<String> = header.split(',').map(|s| s.trim().to_string()).collect();
+        if names.first().map(String::as_str) != Some("t") {
+            return Err(err(
+                1,
+                format!("the first column must be `t` (ms), found `{}`", names[0]),
+            ));
+        }
+        let mut columns = vec![Vec::new(); names.len()];
+        for (i, line) in lines {
+            let fields: Vec<&str> = line.split(',').collect();
+            if fields.len() != names.len() {
+                return Err(err(
+                    i + 1,
+                    format!("expected {} columns, found {}", names.len(), fields.len()),
+                ));
+            }
+            for (c, f) in fields.iter().enumerate() {
+                let x: f64 = f
+                    .trim()
+                    .parse()
+                    .map_err(|_| err(i + 1, format!("column {} must be a number, found `{f}`", c + 1)))?;
+                columns[c].push(x);
+            }
+        }
+        if columns[0].windows(2).any(|w| w[1] <= w[0]) {
+            return Err(err(2, "times must increase".into()));
+        }
+        let time_ms = columns.remove(0);
+        Ok(Self {
+            time_ms,
+            names: names[1..].to_vec(),
+            values: columns,
+        })
+    }
+
+    /// A target column at time `t` (linear interpolation), or `None` outside its time range.
+    pub fn at(&self, column: usize, t: f64) -> Option<f64> {
+        let times = &self.time_ms;
+        if times.is_empty() || t < times[0] - 1e-9 || t > times[times.len() - 1] + 1e-9 {
+            return None;
+        }
+        let k = times.partition_point(|&x| x <= t).clamp(1, times.len().max(2) - 1);
+        if times.len() == 1 {
+            return Some(self.values[column][0]);
+        }
+        let (t0, t1) = (times[k - 1], times[k]);
+        let (v0, v1) = (self.values[column][k - 1], self.values[column][k]);
+        Some(v0 + (v1 - v0) * ((t - t0) / (t1 - t0)).clamp(0.0, 1.0))
+    }
+}
+
+/// `L = ½ Σ_windows weight · mean over the window's samples of Σ_probes (v - target)²` and `dL/dθ` per
+/// parameter, from the traces' sensitivity columns (exact, as the tangents are). Probes missing from
+/// the target are ignored; samples outside the target's time range are skipped.
+pub fn mse_loss(
+    traces: &Traces,
+    target: &TargetTraces,
+    windows: &[Window],
+) -> Result<(f64, Vec<(String, f64)>), LossError> {
+    let pairs: Vec<(usize, usize)> = traces
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(p, name)| target.names.iter().position(|n| n == name).map(|c| (p, c)))
+        .collect();
+    if pairs.is_empty() {
+        return Err(LossError::NothingToCompare {
+            target: target.names.join(", "),
+            probes: traces.names.join(", "),
+        });
+    }
+    let parameters: Vec<String> = traces
+        .tangent_names
+        .iter()
+        .filter_map(|n| n.split_once("/d").map(|(_, p)| p.to_string()))
+        .fold(Vec::new(), |mut acc, p| {
+            if !acc.contains(&p) {
+                acc.push(p);
+            }
+            acc
+        });
+    let default = [Window::default()];
+    let windows = if windows.is_empty() { &default[..] } else { windows };
+    let mut loss = 0.0;
+    let mut gradient = vec![0.0; parameters.len()];
+    for w in windows {
+        let samples: Vec<usize> = (0..traces.time_ms.len())
+            .filter(|&k| traces.time_ms[k] >= w.start_ms && traces.time_ms[k] <= w.end_ms)
+            .collect();
+        let mut count = 0usize;
+        let (mut sum, mut dsum) = (0.0, vec![0.0; parameters.len()]);
+        for &k in &samples {
+            let t = traces.time_ms[k];
+            let mut used = false;
+            for &(p, c) in &pairs {
+                let Some(goal) = target.at(c, t) else { continue };
+                used = true;
+                let residual = traces.values[p][k] - goal;
+                sum += residual * residual;
+                for (j, parameter) in parameters.iter().enumerate() {
+                    if let Some(d) = traces.tangent(&traces.names[p], parameter) {
+                        dsum[j] += residual * d[k];
+                    }
+                }
+            }
+            count += usize::from(used);
+        }
+        if count == 0 {
+            return Err(LossError::EmptyWindow {
+                start: w.start_ms,
+                end: w.end_ms,
+            });
+        }
+        loss += 0.5 * w.weight * sum / count as f64;
+        for (g, d) in gradient.iter_mut().zip(&dsum) {
+            *g += w.weight * d / count as f64;
+        }
+    }
+    Ok((loss, parameters.into_iter().zip(gradient).collect()))
+}
