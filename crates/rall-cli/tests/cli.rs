@@ -117,43 +117,86 @@ fn tempdir(name: &str) -> PathBuf {
 fn grad_prints_the_gradient_of_the_loss_that_finite_differences_of_run_give() {
     let dir = tempdir("grad");
     let model = std::fs::read_to_string(repo("examples/hh_tree.toml")).unwrap();
-    let with_gnabar = |g: f64| model.replace("[[mechanism]]\nname = \"hh\"\n", &format!("[[mechanism]]\nname = \"hh\"\nparameters = {{ gnabar = {g:e} }}\n"));
+    let with_gnabar = |g: f64| {
+        model.replace(
+            "[[mechanism]]\nname = \"hh\"\n",
+            &format!("[[mechanism]]\nname = \"hh\"\nparameters = {{ gnabar = {g:e} }}\n"),
+        )
+    };
     let target = |t: f64| -60.0 + 5.0 * (t / 7.0).sin();
     let loss_of = |text: String, tag: &str| {
         let (toml, csv) = (dir.join(format!("{tag}.toml")), dir.join(format!("{tag}.csv")));
         std::fs::write(&toml, text).unwrap();
-        let out = rall(&["run", toml.to_str().unwrap(), "-o", csv.to_str().unwrap(), "-q", "--t-stop", "60"]);
+        let out = rall(&[
+            "run",
+            toml.to_str().unwrap(),
+            "-o",
+            csv.to_str().unwrap(),
+            "-q",
+            "--t-stop",
+            "60",
+        ]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let (_, rows) = read_csv(&csv);
         0.5 * rows.iter().map(|r| (r[1] - target(r[0])).powi(2)).sum::<f64>() / rows.len() as f64
     };
     let h = 1e-4;
-    let fd = (loss_of(with_gnabar(0.12 * (1.0 + h)), "plus") - loss_of(with_gnabar(0.12 * (1.0 - h)), "minus")) / (2.0 * h);
+    let fd =
+        (loss_of(with_gnabar(0.12 * (1.0 + h)), "plus") - loss_of(with_gnabar(0.12 * (1.0 - h)), "minus")) / (2.0 * h);
 
     let (model_path, json) = (dir.join("base.toml"), dir.join("grad.json"));
     std::fs::write(&model_path, &model).unwrap();
     let out = rall(&[
-        "grad", model_path.to_str().unwrap(), "-o", dir.join("grad.csv").to_str().unwrap(), "-q", "--t-stop", "60",
-        "--target", repo("validation/jaxley/target.csv").to_str().unwrap(), "--json", json.to_str().unwrap(),
+        "grad",
+        model_path.to_str().unwrap(),
+        "-o",
+        dir.join("grad.csv").to_str().unwrap(),
+        "-q",
+        "--t-stop",
+        "60",
+        "--target",
+        repo("validation/jaxley/target.csv").to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("hh.gnabar") && stdout.contains("loss ="), "{stdout}");
     let text = std::fs::read_to_string(&json).unwrap();
-    let exact: f64 = text.split("\"hh.gnabar\":").nth(1).unwrap().split([',', '\n', '}']).next().unwrap().trim().parse().unwrap();
-    assert!((exact - fd).abs() < 1e-5 * fd.abs(), "rall grad {exact} vs finite differences of rall run {fd}");
+    let exact: f64 = text
+        .split("\"hh.gnabar\":")
+        .nth(1)
+        .unwrap()
+        .split([',', '\n', '}'])
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        (exact - fd).abs() < 1e-5 * fd.abs(),
+        "rall grad {exact} vs finite differences of rall run {fd}"
+    );
     let (header, _) = read_csv(&dir.join("grad.csv"));
-    assert_eq!(header, vec!["t", "soma", "dsoma/dhh.gnabar", "dsoma/dhh.gkbar", "dsoma/dhh.gl"]);
+    assert_eq!(
+        header,
+        vec!["t", "soma", "dsoma/dhh.gnabar", "dsoma/dhh.gkbar", "dsoma/dhh.gl"]
+    );
 }
 
 #[test]
 fn grad_rejects_unknown_parameters_with_the_file_and_line() {
     let dir = tempdir("grad-bad");
-    let model = std::fs::read_to_string(repo("examples/hh_tree.toml")).unwrap().replace("name = \"hh.gkbar\"", "name = \"hh.gkbarr\"");
+    let model = std::fs::read_to_string(repo("examples/hh_tree.toml"))
+        .unwrap()
+        .replace("name = \"hh.gkbar\"", "name = \"hh.gkbarr\"");
     let path = dir.join("bad.toml");
     std::fs::write(&path, model).unwrap();
     let out = rall(&["grad", path.to_str().unwrap(), "-q"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.toml:11:8:") && err.contains("did you mean `gkbar`"), "{err}");
+    assert!(
+        err.contains("bad.toml:11:8:") && err.contains("did you mean `gkbar`"),
+        "{err}"
+    );
 }

@@ -194,3 +194,61 @@ fn rallpack3_hh_axon_matches_neurons_solution() {
         );
     }
 }
+
+#[test]
+fn rallpack1_sensitivities_to_rm_and_ra_match_the_derivatives_of_the_analytic_solution() {
+    use rall::sensitivity::{ParameterSpec, Transform};
+    // Multipliers of the leak conductance (g = 1/Rm) and of Ra, against the analytic cable's
+    // derivatives with respect to the same multipliers (central differences of the series, which is smooth).
+    let cell = rall::zoo::rallpack_cable("pas", &[("g", 1.0 / RM_OHM_CM2), ("e", EM_MV)]);
+    let specs = [
+        ParameterSpec::new("pas.g", None, Transform::Multiplier),
+        ParameterSpec::new("ra", None, Transform::Multiplier),
+    ];
+    let cells = vec![(String::new(), cell)];
+    let mut sim = Simulation::new(&cells, &Catalogue::default()).unwrap();
+    sim.enable_sensitivities(&cells, &Catalogue::default(), &specs, 0.0)
+        .unwrap();
+    let options = RunOptions {
+        t_stop_ms: 100.0,
+        dt_ms: 0.005,
+        sample_interval_ms: 0.05,
+        ..Default::default()
+    };
+    let traces = sim.run(&options, |_| {}).unwrap();
+
+    // V(x, t; Rm, Ra) of the sealed cable, 1 mm long, 1 µm thick.
+    let analytic = |x_um: f64, t_ms: f64, rm: f64, ra: f64| {
+        let lambda_um = (rm * 1e-4 / (4.0 * ra)).sqrt() * 1e4;
+        let r_inf = 4.0 * ra * 1e4 / std::f64::consts::PI * lambda_um * 1e-6;
+        let l = 1000.0 / lambda_um;
+        EM_MV + sealed_cable_step_mv(x_um / lambda_um, l, t_ms / (rm * 1e-3), r_inf, I_NA)
+    };
+    let h = 1e-6;
+    for (probe, x_um) in [("x0", 0.0), ("x1", 1000.0)] {
+        for (spec, name) in specs.iter().zip(["g", "ra"]) {
+            let reference: Vec<f64> = traces
+                .time_ms
+                .iter()
+                .map(|&t| {
+                    let at = |m: f64| {
+                        if name == "g" {
+                            analytic(x_um, t, RM_OHM_CM2 / m, RA_OHM_CM)
+                        } else {
+                            analytic(x_um, t, RM_OHM_CM2, RA_OHM_CM * m)
+                        }
+                    };
+                    (at(1.0 + h) - at(1.0 - h)) / (2.0 * h)
+                })
+                .collect();
+            let ours = traces.tangent(probe, &spec.label()).unwrap();
+            check(
+                &format!("d{probe}/d{} vs the analytic derivative", spec.label()),
+                &reference[1..],
+                &ours[1..],
+                1e-3,
+                5e-3,
+            );
+        }
+    }
+}

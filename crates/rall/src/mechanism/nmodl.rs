@@ -64,6 +64,8 @@ pub(super) struct Tangents {
     pub net_receive: Option<JacobianKernel>,
     /// Scratch for output tangents.
     pub out: Vec<Vec<f64>>,
+    /// Per slot: the lanes where its tangents can be non-zero (parameters: their own lanes; empty: all).
+    pub lanes_of: Vec<Vec<usize>>,
 }
 
 /// One NMODL mechanism over all the CVs (or locations) it covers.

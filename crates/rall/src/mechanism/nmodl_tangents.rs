@@ -50,15 +50,47 @@ impl NmodlMechanism {
         let mut graph = ir.graph.clone();
         let mut d = Differentiator::new();
         let nodes = KernelNodes::of(ir);
-        let init = JacobianKernel::new(&mut graph, &mut d, &nodes.init, nodes.init.len(), &carries);
-        let current = JacobianKernel::new(&mut graph, &mut d, &nodes.current, nodes.current.len(), &carries);
+        // Assigned values and currents carry tangents only where some kernel reads them (e.g. hh's
+        // minf is written and never read: its tangent would be wasted work).
+        let all: Vec<_> = nodes
+            .init
+            .iter()
+            .chain(&nodes.current)
+            .chain(&nodes.advance)
+            .chain(&nodes.net_receive)
+            .copied()
+            .collect();
+        for (slot, s) in ir.slots.iter().enumerate() {
+            if matches!(s.kind, SlotKind::Assigned | SlotKind::Current { .. })
+                && !all.iter().any(|&n| graph.depends_on(n, slot as SlotId))
+            {
+                carries[slot] = false;
+                columns[slot] = Vec::new();
+            }
+        }
+        let keep = |slots: &[SlotId], extra: usize| -> Vec<bool> {
+            slots
+                .iter()
+                .map(|s| carries[*s as usize])
+                .chain(std::iter::repeat_n(true, extra))
+                .collect()
+        };
+        let init = JacobianKernel::new(&mut graph, &mut d, &nodes.init, &keep(&self.init_slots, 0), &carries);
+        let extra = nodes.current.len() - self.current_slots.len();
+        let current = JacobianKernel::new(
+            &mut graph,
+            &mut d,
+            &nodes.current,
+            &keep(&self.current_slots, extra),
+            &carries,
+        );
         let advance = match &ir.advance {
             Advance::None => None,
             Advance::Explicit(_) => Some(JacobianKernel::new(
                 &mut graph,
                 &mut d,
                 &nodes.advance,
-                nodes.advance.len(),
+                &keep(&self.advance_slots, 0),
                 &carries,
             )),
             Advance::Implicit { states, .. } => {
@@ -67,11 +99,12 @@ impl NmodlMechanism {
                 for s in states {
                     others[*s as usize] = false;
                 }
+                let wanted: Vec<bool> = (0..nodes.advance.len()).map(|o| o < states.len()).collect();
                 Some(JacobianKernel::new(
                     &mut graph,
                     &mut d,
                     &nodes.advance,
-                    states.len(),
+                    &wanted,
                     &others,
                 ))
             }
@@ -81,7 +114,7 @@ impl NmodlMechanism {
                 &mut graph,
                 &mut d,
                 &nodes.net_receive,
-                nodes.net_receive.len(),
+                &keep(&self.net_slots, 0),
                 &carries,
             )
         });
@@ -90,6 +123,14 @@ impl NmodlMechanism {
             .map(|n| n.len())
             .max()
             .unwrap_or(0);
+        // Parameters' tangents are non-zero only in their own lanes.
+        let mut lanes_of: Vec<Vec<usize>> = vec![Vec::new(); ir.slots.len()];
+        for seed in seeds {
+            let slot = ir.slot(&seed.parameter).unwrap_or(0) as usize;
+            if ir.slots[slot].kind == SlotKind::Parameter && !lanes_of[slot].contains(&seed.lane) {
+                lanes_of[slot].push(seed.lane);
+            }
+        }
         self.tangents = Some(Box::new(Tangents {
             lanes,
             columns,
@@ -98,6 +139,7 @@ impl NmodlMechanism {
             advance,
             net_receive,
             out: vec![Vec::new(); outputs],
+            lanes_of,
         }));
         Ok(())
     }
@@ -169,10 +211,10 @@ impl NmodlMechanism {
             Which::Current => &t.current,
             Which::Advance => t.advance.as_ref().unwrap(),
         };
-        let columns = &t.columns;
+        let (columns, lanes_of) = (&t.columns, &t.lanes_of);
         let input = |slot: SlotId| {
             let c = &columns[slot as usize];
-            (!c.is_empty() && !skip.contains(&slot)).then_some(c.as_slice())
+            (!c.is_empty() && !skip.contains(&slot)).then_some((c.as_slice(), lanes_of[slot as usize].as_slice()))
         };
         kernel.apply(n, t.lanes, input, &mut t.out[..kernel.outputs]);
     }
@@ -342,7 +384,7 @@ impl NmodlMechanism {
         kernel.apply(
             1,
             lanes,
-            |slot| (!local[slot as usize].is_empty()).then_some(local[slot as usize].as_slice()),
+            |slot| (!local[slot as usize].is_empty()).then_some((local[slot as usize].as_slice(), &[][..])),
             &mut t.out[..kernel.outputs],
         );
         for (o, slot) in outputs.iter().enumerate() {

@@ -20,18 +20,18 @@ pub(super) struct JacobianKernel {
 }
 
 impl JacobianKernel {
-    /// Extends `outputs` (nodes of `graph`) with the derivatives of the first `differentiate` of them
+    /// Extends `outputs` (nodes of `graph`) with the derivatives of those marked `wanted`
     /// with respect to every carrying slot.
     pub fn new(
         graph: &mut Graph,
         d: &mut Differentiator,
         outputs: &[NodeId],
-        differentiate: usize,
+        wanted: &[bool],
         carries: &[bool],
     ) -> Self {
         let mut entries = Vec::new();
         let mut nodes: Vec<NodeId> = outputs.to_vec();
-        for (o, &node) in outputs.iter().enumerate().take(differentiate) {
+        for (o, &node) in outputs.iter().enumerate().filter(|(o, _)| wanted[*o]) {
             for (slot, _) in carries.iter().enumerate().filter(|(_, c)| **c) {
                 let slot = slot as SlotId;
                 if !graph.depends_on(node, slot) {
@@ -64,22 +64,24 @@ impl JacobianKernel {
     }
 
     /// Output tangents `Σ ∂out/∂in · in_dot`, lane-major, for all lanes: `out[o][lane * width + k]`.
+    /// `input(slot)` gives the slot's tangents and the lanes where they can be non-zero (empty: all).
     pub fn apply<'a>(
         &self,
         width: usize,
         lanes: usize,
-        input: impl Fn(SlotId) -> Option<&'a [f64]>,
+        input: impl Fn(SlotId) -> Option<(&'a [f64], &'a [usize])>,
         out: &mut [Vec<f64>],
     ) {
         for o in out.iter_mut() {
             o.clear();
             o.resize(lanes * width, 0.0);
         }
+        let all: Vec<usize> = (0..lanes).collect();
         for (e, &(o, slot)) in self.entries.iter().enumerate() {
-            let Some(tangent) = input(slot) else { continue };
+            let Some((tangent, only)) = input(slot) else { continue };
             let jacobian = &self.values[e * width..(e + 1) * width];
             let target = &mut out[o];
-            for p in 0..lanes {
+            for &p in if only.is_empty() { &all } else { only } {
                 let range = p * width..(p + 1) * width;
                 for ((t, j), x) in target[range.clone()].iter_mut().zip(jacobian).zip(&tangent[range]) {
                     *t += j * x;

@@ -1,0 +1,92 @@
+//! Cost of co-simulated sensitivities: the hh tree (soma + 10 dendrites of 10 CVs) and the inferior-olive
+//! cell with P = 0, 1, 3, 12 (and 30 on the tree) parameters; prints each run's wall time as a multiple
+//! of the plain run, and the absolute time of the 12-conductance gradient of a 3000 ms IO simulation.
+//!
+//! Run with `cargo bench -p rall --bench sensitivities`.
+
+use rall::mechanism::Catalogue;
+use rall::model::load_model;
+use rall::sensitivity::{ParameterSpec, Transform};
+use rall::{Cell, RunOptions, Simulation};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn seconds(cell: &Cell, options: &RunOptions, specs: &[ParameterSpec]) -> f64 {
+    let catalogue = Catalogue::default();
+    let cells = vec![(String::new(), cell.clone())];
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let mut sim = Simulation::new(&cells, &catalogue).unwrap();
+        if !specs.is_empty() {
+            sim.enable_sensitivities(&cells, &catalogue, specs, 0.0).unwrap();
+        }
+        let start = Instant::now();
+        std::hint::black_box(sim.run(options, |_| {}).unwrap());
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn report(name: &str, cell: &Cell, options: &RunOptions, all: &[ParameterSpec], counts: &[usize]) {
+    let plain = seconds(cell, options, &[]);
+    print!("{name:<34} plain {plain:>7.3} s");
+    for &p in counts {
+        let t = seconds(cell, options, &all[..p]);
+        print!("  P={p}: {:>5.2}x (1+0.3P = {:.1})", t / plain, 1.0 + 0.3 * p as f64);
+    }
+    println!();
+}
+
+fn main() {
+    let multiplier = |name: &str, region: &str| ParameterSpec::new(name, Some(region), Transform::Multiplier);
+    let tree = rall::zoo::hh_tree(10, 1.0);
+    let mut tree_specs = Vec::new();
+    for region in std::iter::once("soma".to_string()).chain((1..=10).map(|b| format!("(branch {b})"))) {
+        for p in ["gnabar", "gkbar", "gl", "el"] {
+            tree_specs.push(multiplier(&format!("hh.{p}"), &region));
+        }
+    }
+    let options = RunOptions {
+        t_stop_ms: 1000.0,
+        dt_ms: 0.025,
+        sample_interval_ms: 1.0,
+        ..Default::default()
+    };
+    println!("wall time with P sensitivities / without (best of 3, one thread, 1000 ms at dt 0.025 ms)");
+    report(
+        "hh tree (10 dendrites x 10 CVs)",
+        &tree,
+        &options,
+        &tree_specs,
+        &[1, 3, 12, 30],
+    );
+
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/io_c4a.toml");
+    let io = load_model(&path, &Catalogue::default()).unwrap().cells.remove(0).1;
+    let io_specs: Vec<ParameterSpec> = [
+        ("io_soma.g_CaL", "soma"),
+        ("io_dend.g_h", "dend"),
+        ("io_dend.g_K_Ca", "dend"),
+        ("io_dend.g_ld", "dend"),
+        ("io_axon.g_la", "axon"),
+        ("io_soma.g_ls", "soma"),
+        ("io_soma.g_Na_s", "soma"),
+        ("io_soma.g_Kdr_s", "soma"),
+        ("io_soma.g_K_s", "soma"),
+        ("io_dend.g_CaH", "dend"),
+        ("io_axon.g_Na_a", "axon"),
+        ("io_axon.g_K_a", "axon"),
+    ]
+    .iter()
+    .map(|(n, r)| multiplier(n, r))
+    .collect();
+    report("inferior olive on C4A", &io, &options, &io_specs, &[1, 3, 12]);
+    let long = RunOptions {
+        t_stop_ms: 3000.0,
+        ..options
+    };
+    let t = seconds(&io, &long, &io_specs);
+    println!(
+        "12-conductance gradient of a 3000 ms inferior-olive simulation: {t:.3} s (goal: under 3.5 s; published: about 350 s)"
+    );
+}
