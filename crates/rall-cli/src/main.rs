@@ -30,6 +30,9 @@ enum Command {
         /// Also draw the traces into this PNG file.
         #[arg(long)]
         plot: Option<PathBuf>,
+        /// Plot only the window START:END [ms].
+        #[arg(long)]
+        plot_window: Option<String>,
         /// Override the simulated time [ms].
         #[arg(long)]
         t_stop: Option<f64>,
@@ -63,6 +66,9 @@ enum Command {
         /// Draw the voltages and sensitivities into this PNG file.
         #[arg(long)]
         plot: Option<PathBuf>,
+        /// Plot only the window START:END [ms].
+        #[arg(long)]
+        plot_window: Option<String>,
         /// Override the simulated time [ms].
         #[arg(long)]
         t_stop: Option<f64>,
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
             model,
             output,
             plot,
+            plot_window,
             t_stop,
             dt,
             quiet,
@@ -109,6 +116,7 @@ fn main() -> ExitCode {
             t_stop,
             dt,
             quiet,
+            plot_window,
         }),
         Command::Grad {
             model,
@@ -118,6 +126,7 @@ fn main() -> ExitCode {
             windows,
             json,
             plot,
+            plot_window,
             t_stop,
             dt,
             quiet,
@@ -129,6 +138,7 @@ fn main() -> ExitCode {
                 t_stop,
                 dt,
                 quiet,
+                plot_window,
             };
             commands::grad::grad(&commands::grad::GradArgs {
                 run,

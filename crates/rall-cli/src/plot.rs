@@ -132,3 +132,32 @@ pub fn plot_with_sensitivities(traces: &Traces, title: &str, path: &Path) -> Res
     }
     root.present().map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// The samples of `traces` between `start` and `end` [ms], for plotting a window.
+pub fn window(traces: &Traces, range: Option<(f64, f64)>) -> Traces {
+    let Some((start, end)) = range else {
+        return traces.clone();
+    };
+    let keep: Vec<usize> = (0..traces.time_ms.len())
+        .filter(|&k| traces.time_ms[k] >= start && traces.time_ms[k] <= end)
+        .collect();
+    let pick = |column: &Vec<f64>| keep.iter().map(|&k| column[k]).collect::<Vec<f64>>();
+    Traces {
+        time_ms: pick(&traces.time_ms),
+        names: traces.names.clone(),
+        values: traces.values.iter().map(pick).collect(),
+        tangent_names: traces.tangent_names.clone(),
+        tangents: traces.tangents.iter().map(pick).collect(),
+    }
+}
+
+/// Parses `START:END` [ms].
+pub fn parse_window(text: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("--plot-window `{text}`: expected START:END in ms");
+    let (a, b) = text.split_once(':').ok_or_else(bad)?;
+    let (a, b) = (
+        a.trim().parse::<f64>().map_err(|_| bad())?,
+        b.trim().parse::<f64>().map_err(|_| bad())?,
+    );
+    if b > a { Ok((a, b)) } else { Err(bad()) }
+}

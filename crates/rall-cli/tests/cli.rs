@@ -200,3 +200,60 @@ fn grad_rejects_unknown_parameters_with_the_file_and_line() {
         "{err}"
     );
 }
+
+#[test]
+fn the_gradient_diffusion_example_shows_the_sensitivity_travelling_down_the_axon() {
+    let dir = tempdir("diffusion");
+    let csv = dir.join("gd.csv");
+    let png = dir.join("gd.png");
+    let model = repo("examples/gradient_diffusion.toml");
+    let out = rall(&[
+        "grad",
+        model.to_str().unwrap(),
+        "-o",
+        csv.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+        "--plot-window",
+        "92:108",
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (header, rows) = read_csv(&csv);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // The time of the largest sensitivity after the second pulse moves along the axon.
+    let peak_time = |c: usize| {
+        rows.iter()
+            .filter(|r| r[0] >= 100.0)
+            .max_by(|a, b| a[c].total_cmp(&b[c]))
+            .unwrap()[0]
+    };
+    let times: Vec<f64> = (0..10).map(|k| peak_time(column(&format!("daxon{k}/dw")))).collect();
+    assert!(
+        times.windows(2).all(|w| w[1] >= w[0]) && times[9] > times[0] + 0.5,
+        "peak times {times:?}"
+    );
+    // And dV/dw at the far end equals finite differences of `rall run` with both pulses scaled.
+    let text = std::fs::read_to_string(&model).unwrap();
+    let h = 1e-4;
+    let far_end = |factor: f64, tag: &str| {
+        let scaled = text.replace("amplitude = 0.3", &format!("amplitude = {:e}", 0.3 * factor));
+        let (toml, out_csv) = (dir.join(format!("{tag}.toml")), dir.join(format!("{tag}.csv")));
+        std::fs::write(&toml, scaled).unwrap();
+        let out = rall(&["run", toml.to_str().unwrap(), "-o", out_csv.to_str().unwrap(), "-q"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (h2, r2) = read_csv(&out_csv);
+        let c = h2.iter().position(|n| n == "axon9").unwrap();
+        r2.iter().map(|r| r[c]).collect::<Vec<f64>>()
+    };
+    let (plus, minus) = (far_end(1.0 + h, "plus"), far_end(1.0 - h, "minus"));
+    let exact: Vec<f64> = rows.iter().map(|r| r[column("daxon9/dw")]).collect();
+    let scale = exact.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let worst = exact
+        .iter()
+        .zip(plus.iter().zip(&minus))
+        .map(|(e, (p, m))| (e - (p - m) / (2.0 * h)).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-3 * scale, "dV/dw off by {worst} of {scale}");
+    assert!(std::fs::metadata(&png).unwrap().len() > 20_000);
+}

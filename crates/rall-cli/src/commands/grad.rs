@@ -76,7 +76,13 @@ pub fn grad(args: &GradArgs) -> Result<(), String> {
         Ok(specs)
     })?;
     if let Some(png) = &args.run.plot {
-        crate::plot::plot_with_sensitivities(&traces, &title(&args.run.model), png)?;
+        let range = args
+            .run
+            .plot_window
+            .as_deref()
+            .map(crate::plot::parse_window)
+            .transpose()?;
+        crate::plot::plot_with_sensitivities(&crate::plot::window(&traces, range), &title(&args.run.model), png)?;
         eprintln!("wrote the plot to {}", png.display());
     }
     let Some(target_path) = &args.target else { return Ok(()) };

@@ -15,12 +15,15 @@ pub struct RunArgs {
     pub t_stop: Option<f64>,
     pub dt: Option<f64>,
     pub quiet: bool,
+    /// Plot only this time window `START:END` [ms].
+    pub plot_window: Option<String>,
 }
 
 pub fn run(args: &RunArgs) -> Result<(), String> {
     let (_, traces) = simulate(args, |_| Ok(Vec::new()))?;
     if let Some(png) = &args.plot {
-        crate::plot::plot_traces(&traces, &title(&args.model), png)?;
+        let range = args.plot_window.as_deref().map(crate::plot::parse_window).transpose()?;
+        crate::plot::plot_traces(&crate::plot::window(&traces, range), &title(&args.model), png)?;
         eprintln!("wrote the plot to {}", png.display());
     }
     Ok(())

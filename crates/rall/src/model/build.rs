@@ -207,6 +207,7 @@ impl Context<'_> {
                 name: p.name.get_ref().clone(),
                 region: p.region.as_ref().map(|r| r.get_ref().clone()),
                 transform,
+                alias: p.label.clone(),
             };
             for (_, cell) in cells {
                 setup_for(cell, self.catalogue, std::slice::from_ref(&spec))

@@ -225,4 +225,6 @@ pub struct ParameterToml {
     pub region: Option<Spanned<String>>,
     /// "value" (default), "multiplier" or "log".
     pub scale: Option<Spanned<String>>,
+    /// A short name for outputs, e.g. "w".
+    pub label: Option<String>,
 }

@@ -23,11 +23,13 @@ pub enum Transform {
 /// One parameter to differentiate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParameterSpec {
-    /// `mechanism.parameter`, `cm`, `ra`, `stimulus[i].amplitude` or `synapse[i].weight`.
+    /// `mechanism.parameter`, `cm`, `ra`, `stimulus[i].amplitude` or `synapse[i].weight` (`[*]`: all of them).
     pub name: String,
     /// Where the parameter is taken (region expression or label); `(all)` when absent.
     pub region: Option<String>,
     pub transform: Transform,
+    /// A short name for outputs (e.g. `w`); by default `name@region`.
+    pub alias: Option<String>,
 }
 
 impl ParameterSpec {
@@ -36,14 +38,16 @@ impl ParameterSpec {
             name: name.into(),
             region: region.map(String::from),
             transform,
+            alias: None,
         }
     }
 
     /// The lane's name in outputs: `hh.gnabar@soma`, `cm`, ...
     pub fn label(&self) -> String {
-        match &self.region {
-            Some(r) => format!("{}@{r}", self.name),
-            None => self.name.clone(),
+        match (&self.alias, &self.region) {
+            (Some(a), _) => a.clone(),
+            (None, Some(r)) => format!("{}@{r}", self.name),
+            (None, None) => self.name.clone(),
         }
     }
 }
@@ -63,11 +67,23 @@ fn bad(spec: &ParameterSpec, message: impl Into<String>) -> SensitivityError {
     }
 }
 
-/// `name[index].field`
+/// `name[index].field`, or `name[*].field` (every one: index `usize::MAX`).
 fn indexed<'a>(name: &'a str, prefix: &str) -> Option<(usize, &'a str)> {
     let rest = name.strip_prefix(prefix)?.strip_prefix('[')?;
     let (index, field) = rest.split_once("].")?;
+    if index == "*" {
+        return Some((usize::MAX, field));
+    }
     Some((index.parse().ok()?, field))
+}
+
+/// The indices `index` selects among `count` (all of them for `*`).
+fn selected(index: usize, count: usize) -> std::ops::Range<usize> {
+    if index == usize::MAX {
+        0..count
+    } else {
+        index..index + 1
+    }
 }
 
 /// Seeds for every parameter of `specs`, one lane each, on one cell and its layout.
@@ -86,30 +102,35 @@ pub fn resolve_parameters(
         let scaled = |value: f64| if spec.transform == Transform::Value { 1.0 } else { value };
         if let Some((index, field)) = indexed(&spec.name, "stimulus") {
             if field != "amplitude" {
-                return Err(bad(spec, "a stimulus parameter is `stimulus[i].amplitude`"));
+                return Err(bad(
+                    spec,
+                    "a stimulus parameter is `stimulus[i].amplitude` or `stimulus[*].amplitude`",
+                ));
             }
-            let clamp = cell
-                .decor
-                .clamps
-                .get(index)
-                .ok_or_else(|| bad(spec, format!("there are {} stimuli", cell.decor.clamps.len())))?;
-            let first: usize = cell.decor.clamps[..index]
-                .iter()
-                .map(|c| c.locset.locations.len())
-                .sum();
-            for k in first..first + clamp.locset.locations.len() {
-                setup.stimulus.push((lane, k, scaled(clamp.amplitude_na)));
+            let clamps = &cell.decor.clamps;
+            if index != usize::MAX && index >= clamps.len() {
+                return Err(bad(spec, format!("there are {} stimuli", clamps.len())));
+            }
+            for index in selected(index, clamps.len()) {
+                let first: usize = clamps[..index].iter().map(|c| c.locset.locations.len()).sum();
+                for k in first..first + clamps[index].locset.locations.len() {
+                    setup.stimulus.push((lane, k, scaled(clamps[index].amplitude_na)));
+                }
             }
         } else if let Some((index, field)) = indexed(&spec.name, "synapse") {
             if field != "weight" {
-                return Err(bad(spec, "a synapse parameter is `synapse[i].weight`"));
+                return Err(bad(
+                    spec,
+                    "a synapse parameter is `synapse[i].weight` or `synapse[*].weight`",
+                ));
             }
-            let syn = cell
-                .decor
-                .synapses
-                .get(index)
-                .ok_or_else(|| bad(spec, format!("there are {} synapses", cell.decor.synapses.len())))?;
-            setup.weight.push((lane, index, scaled(syn.weight)));
+            let synapses = &cell.decor.synapses;
+            if index != usize::MAX && index >= synapses.len() {
+                return Err(bad(spec, format!("there are {} synapses", synapses.len())));
+            }
+            for index in selected(index, synapses.len()) {
+                setup.weight.push((lane, index, scaled(synapses[index].weight)));
+            }
         } else if spec.name == "cm" {
             let cm = &cell.decor.cable.cm_uf_per_cm2;
             for cv in (0..g.len()).filter(|&cv| g.kind[cv] == CvKind::Membrane) {
@@ -205,17 +226,19 @@ pub fn perturbed(
     let mut out = cell.clone();
     let region = cell.region(spec.region.as_deref().unwrap_or("(all)"))?;
     if let Some((index, _)) = indexed(&spec.name, "stimulus") {
-        out.decor
-            .clamps
-            .get_mut(index)
-            .ok_or_else(|| bad(spec, "no such stimulus"))?
-            .amplitude_na *= factor;
+        if index != usize::MAX && index >= cell.decor.clamps.len() {
+            return Err(bad(spec, "no such stimulus"));
+        }
+        for i in selected(index, cell.decor.clamps.len()) {
+            out.decor.clamps[i].amplitude_na *= factor;
+        }
     } else if let Some((index, _)) = indexed(&spec.name, "synapse") {
-        out.decor
-            .synapses
-            .get_mut(index)
-            .ok_or_else(|| bad(spec, "no such synapse"))?
-            .weight *= factor;
+        if index != usize::MAX && index >= cell.decor.synapses.len() {
+            return Err(bad(spec, "no such synapse"));
+        }
+        for i in selected(index, cell.decor.synapses.len()) {
+            out.decor.synapses[i].weight *= factor;
+        }
     } else if spec.name == "cm" || spec.name == "ra" {
         let painted = if spec.name == "cm" {
             &mut out.decor.cable.cm_uf_per_cm2
