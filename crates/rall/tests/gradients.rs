@@ -180,6 +180,19 @@ fn hh_ball_and_stick_gradients_match_finite_differences_through_several_spikes()
 }
 
 #[test]
+fn hh_tree_gradients_match_finite_differences_on_soma_and_dendrites() {
+    let cell = rall::zoo::hh_tree(10, 1.0);
+    let mut specs = Vec::new();
+    for region in ["soma", "dend"] {
+        for p in ["gnabar", "gkbar", "gl", "el"] {
+            specs.push(multiplier(&format!("hh.{p}"), Some(region)));
+        }
+    }
+    let options = RunOptions { t_stop_ms: 40.0, dt_ms: 0.025, sample_interval_ms: 0.1, ..Default::default() };
+    check("hh tree", &cell, &Catalogue::default(), &options, &specs, "dend_tip");
+}
+
+#[test]
 fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances() {
     let catalogue = Catalogue::default();
     let model = rall::model::load_model(
