@@ -188,7 +188,12 @@ fn hh_tree_gradients_match_finite_differences_on_soma_and_dendrites() {
             specs.push(multiplier(&format!("hh.{p}"), Some(region)));
         }
     }
-    let options = RunOptions { t_stop_ms: 40.0, dt_ms: 0.025, sample_interval_ms: 0.1, ..Default::default() };
+    let options = RunOptions {
+        t_stop_ms: 40.0,
+        dt_ms: 0.025,
+        sample_interval_ms: 0.1,
+        ..Default::default()
+    };
     check("hh tree", &cell, &Catalogue::default(), &options, &specs, "dend_tip");
 }
 

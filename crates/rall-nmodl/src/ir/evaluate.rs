@@ -30,6 +30,10 @@ pub struct Tape {
     /// Instructions whose value is the same for every instance (they depend only on constants and
     /// uniform inputs such as `dt` or `celsius`): computed once per run and broadcast.
     uniform: Vec<bool>,
+    /// Instructions that depend on constants only: computed once per scratch, then skipped.
+    constant: Vec<bool>,
+    /// Identifies the tape, so a scratch knows whose constants it holds.
+    id: u64,
     /// Register of each requested output, in request order.
     outputs: Vec<u32>,
 }
@@ -38,6 +42,8 @@ pub struct Tape {
 #[derive(Clone, Debug, Default)]
 pub struct TapeScratch {
     registers: Vec<f64>,
+    /// The tape and width whose constant registers are already filled.
+    prepared: Option<(u64, usize)>,
 }
 
 impl Tape {
@@ -74,10 +80,35 @@ impl Tape {
             };
             uniform.push(u);
         }
+        let mut constant: Vec<bool> = Vec::with_capacity(instructions.len());
+        for instr in &instructions {
+            let c = match *instr {
+                Instr::Const(_) => true,
+                Instr::Input(_) => false,
+                Instr::Neg(a) | Instr::Call1(_, a) | Instr::Not(a) => constant[a as usize],
+                Instr::Add(a, b)
+                | Instr::Sub(a, b)
+                | Instr::Mul(a, b)
+                | Instr::Div(a, b)
+                | Instr::Pow(a, b)
+                | Instr::Call2(_, a, b)
+                | Instr::Lt(a, b)
+                | Instr::Le(a, b)
+                | Instr::Eq(a, b)
+                | Instr::And(a, b)
+                | Instr::Or(a, b) => constant[a as usize] && constant[b as usize],
+                Instr::Select(c, a, b) => constant[c as usize] && constant[a as usize] && constant[b as usize],
+            };
+            constant.push(c);
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outputs = outputs.iter().map(|&o| register_of[o as usize].unwrap()).collect();
         Self {
             instructions,
             uniform,
+            constant,
+            id,
             outputs,
         }
     }
@@ -154,8 +185,14 @@ impl Tape {
         if scratch.registers.len() < needed {
             scratch.registers.resize(needed, 0.0);
         }
+        // Constant registers keep their values while the scratch serves only this tape at this width.
+        let skip_constants = scratch.prepared == Some((self.id, width));
+        scratch.prepared = Some((self.id, width));
         let regs = &mut scratch.registers[..needed];
         for (k, instr) in self.instructions.iter().enumerate() {
+            if skip_constants && self.constant[k] {
+                continue;
+            }
             let (before, rest) = regs.split_at_mut(k * width);
             let full = &mut rest[..width];
             // A uniform value is computed for the first instance and broadcast.

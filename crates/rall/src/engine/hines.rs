@@ -114,4 +114,34 @@ impl HinesMatrix {
         }
         self.back_substitute(rhs);
     }
+
+    /// Solves `A X = B` for `lanes` right-hand sides stored node-major (`rhs[node * lanes + lane]`)
+    /// with the stored factors; the lanes are independent, so the inner loops vectorise.
+    pub fn solve_many(&self, rhs: &mut [f64], lanes: usize) {
+        let n = self.parent.len();
+        if lanes == 0 || n == 0 {
+            return;
+        }
+        for i in (1..n).rev() {
+            let p = self.parent[i];
+            let m = self.multiplier[i];
+            let (head, tail) = rhs.split_at_mut(i * lanes);
+            let (row_p, row_i) = (&mut head[p * lanes..(p + 1) * lanes], &tail[..lanes]);
+            for (x, y) in row_p.iter_mut().zip(row_i) {
+                *x -= m * y;
+            }
+        }
+        for x in &mut rhs[..lanes] {
+            *x *= self.inverse_pivot[0];
+        }
+        for i in 1..n {
+            let p = self.parent[i];
+            let (c, inv) = (self.coupling[i], self.inverse_pivot[i]);
+            let (head, tail) = rhs.split_at_mut(i * lanes);
+            let (row_p, row_i) = (&head[p * lanes..(p + 1) * lanes], &mut tail[..lanes]);
+            for (x, y) in row_i.iter_mut().zip(row_p) {
+                *x = (*x - c * y) * inv;
+            }
+        }
+    }
 }

@@ -86,7 +86,8 @@ pub struct NmodlMechanism {
     pub(super) advance_tape: Option<Tape>,
     /// NET_RECEIVE's tape and argument slots (the weight first).
     pub(super) net_receive: Option<(Tape, Vec<SlotId>)>,
-    pub(super) scratch: TapeScratch,
+    /// One scratch per kernel (INITIAL, BREAKPOINT, state update, NET_RECEIVE), so each keeps its constants.
+    pub(super) scratches: [TapeScratch; 4],
     pub(super) newton_old: Vec<f64>,
     pub(super) tangents: Option<Box<Tangents>>,
     /// Slots written by INITIAL, BREAKPOINT, the state update (or its implicit states) and NET_RECEIVE.
@@ -162,7 +163,7 @@ impl NmodlMechanism {
             columns,
             ions: links,
             ion_current_species,
-            scratch: TapeScratch::default(),
+            scratches: Default::default(),
             newton_old: Vec::new(),
             tangents: None,
             init_slots: Vec::new(),
@@ -220,14 +221,15 @@ impl NmodlMechanism {
             &self.advance_tape,
             which,
         );
-        tape.execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratch);
+        let scratch = &mut self.scratches[which as usize];
+        tape.execute(n, |slot| columns[slot as usize].as_slice(), scratch);
         if let Some(t) = &mut self.tangents {
             let kernel = match which {
                 Which::Init => &mut t.init,
                 Which::Current => &mut t.current,
                 Which::Advance => t.advance.as_mut().unwrap(),
             };
-            kernel.capture(n, &self.scratch);
+            kernel.capture(n, &self.scratches[which as usize]);
         }
     }
 
@@ -240,7 +242,7 @@ impl NmodlMechanism {
             &self.advance_tape,
             which,
         );
-        tape.output(k, self.width(), &self.scratch)
+        tape.output(k, self.width(), &self.scratches[which as usize])
     }
 
     /// Stores the first outputs of the kernel that ran last into the given slots.
@@ -254,7 +256,7 @@ impl NmodlMechanism {
             which,
         );
         for (k, slot) in slots.iter().enumerate() {
-            self.columns[*slot as usize].copy_from_slice(tape.output(k, n, &self.scratch));
+            self.columns[*slot as usize].copy_from_slice(tape.output(k, n, &self.scratches[which as usize]));
         }
     }
 
@@ -291,14 +293,14 @@ impl NmodlMechanism {
         ));
         for _ in 0..50 {
             let columns = &self.columns;
-            tape.execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratch);
+            tape.execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratches[2]);
             let mut largest: f64 = 0.0;
             for k in 0..n {
                 for i in 0..m {
                     let s = self.columns[states[i] as usize][k];
-                    residual[i] = -(s - self.newton_old[i * n + k] - dt * tape.output(i, n, &self.scratch)[k]);
+                    residual[i] = -(s - self.newton_old[i * n + k] - dt * tape.output(i, n, &self.scratches[2])[k]);
                     for j in 0..m {
-                        let jac = tape.output(m + i * m + j, n, &self.scratch)[k];
+                        let jac = tape.output(m + i * m + j, n, &self.scratches[2])[k];
                         matrix[i * m + j] = f64::from(i == j) - dt * jac;
                     }
                 }
@@ -345,6 +347,7 @@ fn tape_of<'a>(
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
 pub(super) enum Which {
     Init,
     Current,
@@ -521,10 +524,10 @@ impl Mechanism for NmodlMechanism {
             tape.execute(
                 1,
                 |slot| &columns[slot as usize][instance..instance + 1],
-                &mut self.scratch,
+                &mut self.scratches[3],
             );
             for (k, slot) in outputs.iter().enumerate() {
-                self.columns[*slot as usize][instance] = tape.output(k, 1, &self.scratch)[0];
+                self.columns[*slot as usize][instance] = tape.output(k, 1, &self.scratches[3])[0];
             }
         }
         self.net_slots = outputs;

@@ -365,9 +365,9 @@ impl NmodlMechanism {
         kernel.tape.execute(
             1,
             |slot| &columns[slot as usize][instance..instance + 1],
-            &mut self.scratch,
+            &mut self.scratches[3],
         );
-        kernel.capture(1, &self.scratch);
+        kernel.capture(1, &self.scratches[3]);
         // The instance's input tangents, one value per lane.
         let local: Vec<Vec<f64>> = t
             .columns
@@ -388,7 +388,7 @@ impl NmodlMechanism {
             &mut t.out[..kernel.outputs],
         );
         for (o, slot) in outputs.iter().enumerate() {
-            self.columns[*slot as usize][instance] = kernel.tape.output(o, 1, &self.scratch)[0];
+            self.columns[*slot as usize][instance] = kernel.tape.output(o, 1, &self.scratches[3])[0];
             let column = &mut t.columns[*slot as usize];
             if !column.is_empty() {
                 for p in 0..lanes {

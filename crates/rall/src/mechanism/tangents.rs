@@ -76,12 +76,12 @@ impl JacobianKernel {
             o.clear();
             o.resize(lanes * width, 0.0);
         }
-        let all: Vec<usize> = (0..lanes).collect();
         for (e, &(o, slot)) in self.entries.iter().enumerate() {
             let Some((tangent, only)) = input(slot) else { continue };
             let jacobian = &self.values[e * width..(e + 1) * width];
             let target = &mut out[o];
-            for &p in if only.is_empty() { &all } else { only } {
+            let every = 0..if only.is_empty() { lanes } else { 0 };
+            for p in every.chain(only.iter().copied()) {
                 let range = p * width..(p + 1) * width;
                 for ((t, j), x) in target[range.clone()].iter_mut().zip(jacobian).zip(&tangent[range]) {
                     *t += j * x;

@@ -98,39 +98,36 @@ impl CableTangents {
         substep_ms: f64,
         crank_nicolson: bool,
     ) {
-        let n = self.cvs;
-        for p in 0..self.lanes() {
-            let rhs = &mut self.rhs[p * n..(p + 1) * n];
-            let (v_dot, i_dot, g_dot) = (
-                &self.v_dot[p * n..(p + 1) * n],
-                &self.i_dot[p * n..(p + 1) * n],
-                &self.g_dot[p * n..(p + 1) * n],
-            );
-            for i in 0..n {
-                let c = capacitance_nf[i] / substep_ms;
-                rhs[i] = g_dot[i] * (v_old[i] - x[i]) + (c + conductance_us[i]) * v_dot[i] - i_dot[i];
+        let (n, lanes) = (self.cvs, self.lanes());
+        // Right-hand sides node-major (`[cv * lanes + lane]`), so all lanes are solved together.
+        let rhs = &mut self.rhs;
+        for i in 0..n {
+            let c = capacitance_nf[i] / substep_ms + conductance_us[i];
+            let dv = v_old[i] - x[i];
+            for p in 0..lanes {
+                let k = p * n + i;
+                rhs[i * lanes + p] = self.g_dot[k] * dv + c * self.v_dot[k] - self.i_dot[k];
             }
-            for &(lane, cv, dc) in &self.setup.capacitance {
-                if lane == p {
-                    rhs[cv] += dc / substep_ms * (v_old[cv] - x[cv]);
-                }
-            }
-            for &(lane, cv, dg) in &self.setup.axial {
-                if lane == p {
-                    let q = parent[cv];
-                    let flow = dg * (x[cv] - x[q]);
-                    rhs[cv] -= flow;
-                    rhs[q] += flow;
-                }
-            }
-            matrix.solve_in_place(rhs);
-            let v_dot = &mut self.v_dot[p * n..(p + 1) * n];
-            if crank_nicolson {
-                for (v, r) in v_dot.iter_mut().zip(rhs.iter()) {
-                    *v = 2.0 * r - *v;
-                }
-            } else {
-                v_dot.copy_from_slice(rhs);
+        }
+        for &(lane, cv, dc) in &self.setup.capacitance {
+            rhs[cv * lanes + lane] += dc / substep_ms * (v_old[cv] - x[cv]);
+        }
+        for &(lane, cv, dg) in &self.setup.axial {
+            let q = parent[cv];
+            let flow = dg * (x[cv] - x[q]);
+            rhs[cv * lanes + lane] -= flow;
+            rhs[q * lanes + lane] += flow;
+        }
+        matrix.solve_many(rhs, lanes);
+        for i in 0..n {
+            for p in 0..lanes {
+                let k = p * n + i;
+                let solved = rhs[i * lanes + p];
+                self.v_dot[k] = if crank_nicolson {
+                    2.0 * solved - self.v_dot[k]
+                } else {
+                    solved
+                };
             }
         }
     }
