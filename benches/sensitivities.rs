@@ -63,23 +63,10 @@ fn main() {
 
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/io_c4a.toml");
     let io = load_model(&path, &Catalogue::default()).unwrap().cells.remove(0).1;
-    let io_specs: Vec<ParameterSpec> = [
-        ("io_soma.g_CaL", "soma"),
-        ("io_dend.g_h", "dend"),
-        ("io_dend.g_K_Ca", "dend"),
-        ("io_dend.g_ld", "dend"),
-        ("io_axon.g_la", "axon"),
-        ("io_soma.g_ls", "soma"),
-        ("io_soma.g_Na_s", "soma"),
-        ("io_soma.g_Kdr_s", "soma"),
-        ("io_soma.g_K_s", "soma"),
-        ("io_dend.g_CaH", "dend"),
-        ("io_axon.g_Na_a", "axon"),
-        ("io_axon.g_K_a", "axon"),
-    ]
-    .iter()
-    .map(|(n, r)| multiplier(n, r))
-    .collect();
+    let io_specs: Vec<ParameterSpec> = rall::zoo::IO_CONDUCTANCES
+        .iter()
+        .map(|(n, r)| multiplier(n, r))
+        .collect();
     report("inferior olive on C4A", &io, &options, &io_specs, &[1, 3, 12]);
     let long = RunOptions {
         t_stop_ms: 3000.0,

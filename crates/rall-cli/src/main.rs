@@ -21,64 +21,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a model file and write the probe traces as CSV (t in ms, probes in mV).
-    Run {
-        /// The TOML model file.
-        model: PathBuf,
-        /// Output CSV file.
-        #[arg(short, long, default_value = "traces.csv")]
-        output: PathBuf,
-        /// Also draw the traces into this PNG file.
-        #[arg(long)]
-        plot: Option<PathBuf>,
-        /// Plot only the window START:END [ms].
-        #[arg(long)]
-        plot_window: Option<String>,
-        /// Override the simulated time [ms].
-        #[arg(long)]
-        t_stop: Option<f64>,
-        /// Override the time step [ms].
-        #[arg(long)]
-        dt: Option<f64>,
-        /// No progress bar.
-        #[arg(short, long)]
-        quiet: bool,
-    },
+    Run(commands::run::RunArgs),
     /// Simulate with exact sensitivities: writes `t`, each probe and `d<probe>/d<param>` columns;
     /// with --target, prints the loss and its gradient.
-    Grad {
-        /// The TOML model file (its [[parameter]] entries are differentiated).
-        model: PathBuf,
-        /// Output CSV file.
-        #[arg(short, long, default_value = "sensitivities.csv")]
-        output: PathBuf,
-        /// More parameters: NAME[@REGION][:value|multiplier|log], e.g. hh.gnabar@soma:multiplier.
-        #[arg(long = "param")]
-        params: Vec<String>,
-        /// A CSV of target traces (t in ms, columns named like the probes).
-        #[arg(long)]
-        target: Option<PathBuf>,
-        /// Loss window START:END[:WEIGHT] in ms (repeatable; default: the whole run).
-        #[arg(long = "window")]
-        windows: Vec<String>,
-        /// Write the loss and gradient as JSON.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Draw the voltages and sensitivities into this PNG file.
-        #[arg(long)]
-        plot: Option<PathBuf>,
-        /// Plot only the window START:END [ms].
-        #[arg(long)]
-        plot_window: Option<String>,
-        /// Override the simulated time [ms].
-        #[arg(long)]
-        t_stop: Option<f64>,
-        /// Override the time step [ms].
-        #[arg(long)]
-        dt: Option<f64>,
-        /// No progress bar.
-        #[arg(short, long)]
-        quiet: bool,
-    },
+    Grad(commands::grad::GradArgs),
     /// Parse and check NMODL files; print each mechanism's interface or its diagnostics.
     Check {
         /// The .mod files.
@@ -101,53 +47,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run {
-            model,
-            output,
-            plot,
-            plot_window,
-            t_stop,
-            dt,
-            quiet,
-        } => commands::run::run(&commands::run::RunArgs {
-            model,
-            output,
-            plot,
-            t_stop,
-            dt,
-            quiet,
-            plot_window,
-        }),
-        Command::Grad {
-            model,
-            output,
-            params,
-            target,
-            windows,
-            json,
-            plot,
-            plot_window,
-            t_stop,
-            dt,
-            quiet,
-        } => {
-            let run = commands::run::RunArgs {
-                model,
-                output,
-                plot,
-                t_stop,
-                dt,
-                quiet,
-                plot_window,
-            };
-            commands::grad::grad(&commands::grad::GradArgs {
-                run,
-                params,
-                target,
-                windows,
-                json,
-            })
-        }
+        Command::Run(args) => commands::run::run(&args),
+        Command::Grad(args) => commands::grad::grad(&args),
         Command::Check { files, quiet } => commands::check::check(&files, quiet),
         Command::Inspect { model, branches } => commands::inspect::inspect(&model, branches),
     };

@@ -52,3 +52,20 @@ pub fn hh_tree(dendrites: usize, amplitude_na: f64) -> Cell {
     }
     cell
 }
+
+/// The twelve conductances of the inferior-olive model (`shared/models/inferior-olive.md`), as
+/// `(mechanism.parameter, region)` in the order of its table, for `examples/io_c4a.toml`.
+pub const IO_CONDUCTANCES: [(&str, &str); 12] = [
+    ("io_soma.g_CaL", "soma"),
+    ("io_dend.g_h", "dend"),
+    ("io_dend.g_K_Ca", "dend"),
+    ("io_dend.g_ld", "dend"),
+    ("io_axon.g_la", "axon"),
+    ("io_soma.g_ls", "soma"),
+    ("io_soma.g_Na_s", "soma"),
+    ("io_soma.g_Kdr_s", "soma"),
+    ("io_soma.g_K_s", "soma"),
+    ("io_dend.g_CaH", "dend"),
+    ("io_axon.g_Na_a", "axon"),
+    ("io_axon.g_K_a", "axon"),
+];

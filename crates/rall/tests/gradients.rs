@@ -206,20 +206,7 @@ fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances
     )
     .unwrap();
     let cell = &model.cells[0].1;
-    let conductances = [
-        ("io_soma.g_CaL", "soma"),
-        ("io_dend.g_h", "dend"),
-        ("io_dend.g_K_Ca", "dend"),
-        ("io_dend.g_ld", "dend"),
-        ("io_axon.g_la", "axon"),
-        ("io_soma.g_ls", "soma"),
-        ("io_soma.g_Na_s", "soma"),
-        ("io_soma.g_Kdr_s", "soma"),
-        ("io_soma.g_K_s", "soma"),
-        ("io_dend.g_CaH", "dend"),
-        ("io_axon.g_Na_a", "axon"),
-        ("io_axon.g_K_a", "axon"),
-    ];
+    let conductances = rall::zoo::IO_CONDUCTANCES;
     let specs: Vec<ParameterSpec> = conductances.iter().map(|(n, r)| multiplier(n, Some(r))).collect();
     let options = RunOptions {
         t_stop_ms: 300.0,

@@ -6,13 +6,22 @@ use rall::fit::{TargetTraces, Window, mse_loss};
 use rall::sensitivity::{ParameterSpec, Transform};
 use std::path::PathBuf;
 
+#[derive(clap::Args)]
 pub struct GradArgs {
+    #[command(flatten)]
     pub run: RunArgs,
-    /// `NAME[@REGION][:SCALE]` from the command line, added to the model's `[[parameter]]`s.
+    /// More parameters: NAME[@REGION][:value|multiplier|log], e.g. hh.gnabar@soma:multiplier
+    /// (added to the model's [[parameter]] entries).
+    #[arg(long = "param")]
     pub params: Vec<String>,
+    /// A CSV of target traces (t in ms, columns named like the probes).
+    #[arg(long)]
     pub target: Option<PathBuf>,
-    /// `START:END[:WEIGHT]` in ms.
+    /// Loss window START:END[:WEIGHT] in ms (repeatable; default: the whole run).
+    #[arg(long = "window")]
     pub windows: Vec<String>,
+    /// Write the loss and gradient as JSON.
+    #[arg(long)]
     pub json: Option<PathBuf>,
 }
 

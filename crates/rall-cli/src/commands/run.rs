@@ -8,15 +8,29 @@ use rall::{Simulation, Traces};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// What every simulating subcommand takes.
+#[derive(clap::Args)]
 pub struct RunArgs {
+    /// The TOML model file.
     pub model: PathBuf,
+    /// Output CSV file (t in ms, probes in mV, sensitivities per unit of their parameter).
+    #[arg(short, long, default_value = "traces.csv")]
     pub output: PathBuf,
+    /// Also draw the traces (and sensitivities) into this PNG file.
+    #[arg(long)]
     pub plot: Option<PathBuf>,
-    pub t_stop: Option<f64>,
-    pub dt: Option<f64>,
-    pub quiet: bool,
-    /// Plot only this time window `START:END` [ms].
+    /// Plot only the window START:END [ms].
+    #[arg(long)]
     pub plot_window: Option<String>,
+    /// Override the simulated time [ms].
+    #[arg(long)]
+    pub t_stop: Option<f64>,
+    /// Override the time step [ms].
+    #[arg(long)]
+    pub dt: Option<f64>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 pub fn run(args: &RunArgs) -> Result<(), String> {

@@ -59,48 +59,8 @@ impl Tape {
         for &o in outputs {
             Self::visit(graph, o, &mut register_of, &mut instructions);
         }
-        let mut uniform: Vec<bool> = Vec::with_capacity(instructions.len());
-        for instr in &instructions {
-            let u = match *instr {
-                Instr::Const(_) => true,
-                Instr::Input(s) => uniform_input(s),
-                Instr::Neg(a) | Instr::Call1(_, a) | Instr::Not(a) => uniform[a as usize],
-                Instr::Add(a, b)
-                | Instr::Sub(a, b)
-                | Instr::Mul(a, b)
-                | Instr::Div(a, b)
-                | Instr::Pow(a, b)
-                | Instr::Call2(_, a, b)
-                | Instr::Lt(a, b)
-                | Instr::Le(a, b)
-                | Instr::Eq(a, b)
-                | Instr::And(a, b)
-                | Instr::Or(a, b) => uniform[a as usize] && uniform[b as usize],
-                Instr::Select(c, a, b) => uniform[c as usize] && uniform[a as usize] && uniform[b as usize],
-            };
-            uniform.push(u);
-        }
-        let mut constant: Vec<bool> = Vec::with_capacity(instructions.len());
-        for instr in &instructions {
-            let c = match *instr {
-                Instr::Const(_) => true,
-                Instr::Input(_) => false,
-                Instr::Neg(a) | Instr::Call1(_, a) | Instr::Not(a) => constant[a as usize],
-                Instr::Add(a, b)
-                | Instr::Sub(a, b)
-                | Instr::Mul(a, b)
-                | Instr::Div(a, b)
-                | Instr::Pow(a, b)
-                | Instr::Call2(_, a, b)
-                | Instr::Lt(a, b)
-                | Instr::Le(a, b)
-                | Instr::Eq(a, b)
-                | Instr::And(a, b)
-                | Instr::Or(a, b) => constant[a as usize] && constant[b as usize],
-                Instr::Select(c, a, b) => constant[c as usize] && constant[a as usize] && constant[b as usize],
-            };
-            constant.push(c);
-        }
+        let uniform = propagate(&instructions, uniform_input);
+        let constant = propagate(&instructions, |_| false);
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outputs = outputs.iter().map(|&o| register_of[o as usize].unwrap()).collect();
@@ -121,7 +81,7 @@ impl Tape {
                 continue;
             }
             let node = graph.node(id);
-            let children = children(node);
+            let children = node.children();
             if !ready {
                 stack.push((id, true));
                 for c in children.iter().rev().flatten() {
@@ -240,22 +200,37 @@ impl Tape {
     }
 }
 
-fn children(node: Node) -> [Option<NodeId>; 3] {
-    match node {
-        Node::Const(_) | Node::Input(_) => [None, None, None],
-        Node::Neg(a) | Node::Call1(_, a) | Node::Not(a) => [Some(a), None, None],
-        Node::Add(a, b)
-        | Node::Sub(a, b)
-        | Node::Mul(a, b)
-        | Node::Div(a, b)
-        | Node::Pow(a, b)
-        | Node::Call2(_, a, b)
-        | Node::Lt(a, b)
-        | Node::Le(a, b)
-        | Node::Eq(a, b)
-        | Node::And(a, b)
-        | Node::Or(a, b) => [Some(a), Some(b), None],
-        Node::Select(c, a, b) => [Some(c), Some(a), Some(b)],
+/// A property that constants have, inputs have when `input(slot)`, and every other instruction
+/// has when all its operands do (e.g. "the same for every instance").
+fn propagate(instructions: &[Instr], input: impl Fn(u32) -> bool) -> Vec<bool> {
+    let mut flags: Vec<bool> = Vec::with_capacity(instructions.len());
+    for instr in instructions {
+        let flag = match *instr {
+            Instr::Const(_) => true,
+            Instr::Input(s) => input(s),
+            other => operands(other).into_iter().flatten().all(|r| flags[r as usize]),
+        };
+        flags.push(flag);
+    }
+    flags
+}
+
+fn operands(instr: Instr) -> [Option<u32>; 3] {
+    match instr {
+        Instr::Const(_) | Instr::Input(_) => [None, None, None],
+        Instr::Neg(a) | Instr::Call1(_, a) | Instr::Not(a) => [Some(a), None, None],
+        Instr::Add(a, b)
+        | Instr::Sub(a, b)
+        | Instr::Mul(a, b)
+        | Instr::Div(a, b)
+        | Instr::Pow(a, b)
+        | Instr::Call2(_, a, b)
+        | Instr::Lt(a, b)
+        | Instr::Le(a, b)
+        | Instr::Eq(a, b)
+        | Instr::And(a, b)
+        | Instr::Or(a, b) => [Some(a), Some(b), None],
+        Instr::Select(c, a, b) => [Some(c), Some(a), Some(b)],
     }
 }
 

@@ -85,6 +85,28 @@ pub enum Node {
     Select(NodeId, NodeId, NodeId),
 }
 
+impl Node {
+    /// The node's operands.
+    pub fn children(self) -> [Option<NodeId>; 3] {
+        match self {
+            Node::Const(_) | Node::Input(_) => [None, None, None],
+            Node::Neg(a) | Node::Call1(_, a) | Node::Not(a) => [Some(a), None, None],
+            Node::Add(a, b)
+            | Node::Sub(a, b)
+            | Node::Mul(a, b)
+            | Node::Div(a, b)
+            | Node::Pow(a, b)
+            | Node::Call2(_, a, b)
+            | Node::Lt(a, b)
+            | Node::Le(a, b)
+            | Node::Eq(a, b)
+            | Node::And(a, b)
+            | Node::Or(a, b) => [Some(a), Some(b), None],
+            Node::Select(c, a, b) => [Some(c), Some(a), Some(b)],
+        }
+    }
+}
+
 /// An arena of nodes; every constructor returns an existing node when an equal one exists.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
@@ -280,20 +302,7 @@ impl Graph {
             }
             match self.nodes[n as usize] {
                 Node::Input(s) if s == slot => return true,
-                Node::Const(_) | Node::Input(_) => {}
-                Node::Neg(a) | Node::Call1(_, a) | Node::Not(a) => stack.push(a),
-                Node::Add(a, b)
-                | Node::Sub(a, b)
-                | Node::Mul(a, b)
-                | Node::Div(a, b)
-                | Node::Pow(a, b)
-                | Node::Call2(_, a, b)
-                | Node::Lt(a, b)
-                | Node::Le(a, b)
-                | Node::Eq(a, b)
-                | Node::And(a, b)
-                | Node::Or(a, b) => stack.extend([a, b]),
-                Node::Select(c, a, b) => stack.extend([c, a, b]),
+                node => stack.extend(node.children().into_iter().flatten()),
             }
         }
         false
