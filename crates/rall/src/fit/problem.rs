@@ -1,0 +1,362 @@
+//! Fitting problems: cells, parameters as multipliers of their values, and a target in; loss, exact gradient,
+//! and Adam / CMA-ES runs with a record per iteration out.
+
+use super::{Adam, AdamSettings, Cmaes, CmaesSettings, LbfgsSettings, TargetTraces, Window, mse_loss};
+use crate::mechanism::Catalogue;
+use crate::sensitivity::{ParameterSpec, Transform, perturbed};
+use crate::{Cell, RunOptions, Simulation, Traces};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// A parameter being fitted, as a multiplier `m` of its value in the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitParameter {
+    pub spec: ParameterSpec,
+    /// Start of the search [multiplier].
+    pub start: f64,
+    /// Bounds of the multiplier; the search is projected onto them.
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// In which variable the optimiser moves: the multiplier itself or its logarithm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Space {
+    #[default]
+    Multiplier,
+    Log,
+}
+
+/// One fitting problem: `L(m) = ½ Σ_windows w · mean((v(m) - target)²)` over the probes the target names.
+pub struct FitProblem {
+    pub cells: Vec<(String, Cell)>,
+    pub catalogue: Catalogue,
+    pub options: RunOptions,
+    pub parameters: Vec<FitParameter>,
+    pub target: TargetTraces,
+    pub windows: Vec<Window>,
+    pub space: Space,
+}
+
+/// One line of a fit's history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub iteration: usize,
+    /// Simulations run so far (a gradient run counts once; see `cost_of_gradient` for its plain-run equivalents).
+    pub simulations: usize,
+    pub seconds: f64,
+    pub loss: f64,
+    /// The multipliers evaluated at this iteration (Adam) or the generation's best (CMA-ES).
+    pub multipliers: Vec<f64>,
+}
+
+/// A finished (or interrupted) fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitResult {
+    pub best_loss: f64,
+    pub best_multipliers: Vec<f64>,
+    pub history: Vec<Record>,
+}
+
+impl FitProblem {
+    fn cells_at(&self, m: &[f64]) -> Result<Vec<(String, Cell)>, String> {
+        self.cells
+            .iter()
+            .map(|(name, cell)| {
+                let mut c = cell.clone();
+                for (p, &factor) in self.parameters.iter().zip(m) {
+                    c = perturbed(&c, &self.catalogue, &p.spec, factor).map_err(|e| e.to_string())?;
+                }
+                Ok((name.clone(), c))
+            })
+            .collect()
+    }
+
+    fn simulate(&self, m: &[f64], with_gradient: bool) -> Result<Traces, String> {
+        let cells = self.cells_at(m)?;
+        let mut sim = Simulation::new(&cells, &self.catalogue).map_err(|e| e.to_string())?;
+        if with_gradient {
+            let specs: Vec<ParameterSpec> = self
+                .parameters
+                .iter()
+                .map(|p| ParameterSpec {
+                    transform: Transform::Multiplier,
+                    ..p.spec.clone()
+                })
+                .collect();
+            sim.enable_sensitivities(&cells, &self.catalogue, &specs, 0.0)
+                .map_err(|e| e.to_string())?;
+        }
+        sim.run(&self.options, |_| {}).map_err(|e| e.to_string())
+    }
+
+    /// The loss at multipliers `m`.
+    pub fn loss(&self, m: &[f64]) -> Result<f64, String> {
+        let traces = self.simulate(m, false)?;
+        mse_loss(&traces, &self.target, &self.windows)
+            .map(|(l, _)| l)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The loss and its exact gradient with respect to the multipliers at `m`.
+    pub fn loss_and_gradient(&self, m: &[f64]) -> Result<(f64, Vec<f64>), String> {
+        let traces = self.simulate(m, true)?;
+        let (loss, gradient) = mse_loss(&traces, &self.target, &self.windows).map_err(|e| e.to_string())?;
+        // The lanes differentiate a multiplier μ of the already scaled value v0·m, so dL/dm = (dL/dμ) / m.
+        Ok((loss, gradient.iter().zip(m).map(|((_, g), m)| g / m).collect()))
+    }
+
+    /// Wall time of a gradient run divided by that of a plain run, at the start point.
+    pub fn cost_of_gradient(&self) -> Result<f64, String> {
+        let start: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
+        let t0 = Instant::now();
+        self.simulate(&start, false)?;
+        let plain = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        self.simulate(&start, true)?;
+        Ok(t1.elapsed().as_secs_f64() / plain.max(1e-12))
+    }
+
+    fn project(&self, m: &mut [f64]) {
+        for (x, p) in m.iter_mut().zip(&self.parameters) {
+            *x = x.clamp(p.lower, p.upper);
+        }
+    }
+
+    /// Adam on the multipliers (or their logarithms); `observe` sees every record and may stop the fit by returning false.
+    pub fn adam(
+        &self,
+        settings: AdamSettings,
+        iterations: usize,
+        mut observe: impl FnMut(&Record) -> bool,
+    ) -> Result<FitResult, String> {
+        let n = self.parameters.len();
+        let mut m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
+        let mut u: Vec<f64> = match self.space {
+            Space::Multiplier => m.clone(),
+            Space::Log => m.iter().map(|x| x.ln()).collect(),
+        };
+        let mut adam = Adam::new(settings, n);
+        let mut result = FitResult {
+            best_loss: f64::INFINITY,
+            best_multipliers: m.clone(),
+            history: Vec::new(),
+        };
+        let start = Instant::now();
+        for iteration in 0..iterations {
+            let (loss, gradient) = self.loss_and_gradient(&m)?;
+            let record = Record {
+                iteration,
+                simulations: iteration + 1,
+                seconds: start.elapsed().as_secs_f64(),
+                loss,
+                multipliers: m.clone(),
+            };
+            if loss < result.best_loss {
+                result.best_loss = loss;
+                result.best_multipliers = m.clone();
+            }
+            let go_on = observe(&record);
+            result.history.push(record);
+            if !go_on || !loss.is_finite() {
+                break;
+            }
+            let g: Vec<f64> = match self.space {
+                Space::Multiplier => gradient,
+                Space::Log => gradient.iter().zip(&m).map(|(g, m)| g * m).collect(),
+            };
+            adam.step(&mut u, &g);
+            m = match self.space {
+                Space::Multiplier => u.clone(),
+                Space::Log => u.iter().map(|x| x.exp()).collect(),
+            };
+            self.project(&mut m);
+            if self.space == Space::Multiplier {
+                u.clone_from(&m);
+            }
+        }
+        Ok(result)
+    }
+
+    /// L-BFGS with the exact gradient on the multipliers (or their logarithms), with a backtracking line search;
+    /// one record per accepted step.
+    pub fn lbfgs(
+        &self,
+        settings: LbfgsSettings,
+        iterations: usize,
+        mut observe: impl FnMut(&Record) -> bool,
+    ) -> Result<FitResult, String> {
+        let to_m = |u: &[f64]| -> Vec<f64> {
+            let mut m: Vec<f64> = match self.space {
+                Space::Multiplier => u.to_vec(),
+                Space::Log => u.iter().map(|x| x.exp()).collect(),
+            };
+            self.project(&mut m);
+            m
+        };
+        let evaluate = |u: &[f64]| -> Result<(f64, Vec<f64>), String> {
+            let m = to_m(u);
+            let (loss, g) = self.loss_and_gradient(&m)?;
+            Ok(match self.space {
+                Space::Multiplier => (loss, g),
+                Space::Log => (loss, g.iter().zip(&m).map(|(g, m)| g * m).collect()),
+            })
+        };
+        let start_m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
+        let mut u: Vec<f64> = match self.space {
+            Space::Multiplier => start_m.clone(),
+            Space::Log => start_m.iter().map(|x| x.ln()).collect(),
+        };
+        let (mut loss, mut gradient) = evaluate(&u)?;
+        let (start, mut simulations) = (Instant::now(), 1);
+        let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+        let mut result = FitResult {
+            best_loss: loss,
+            best_multipliers: to_m(&u),
+            history: Vec::new(),
+        };
+        for iteration in 0..iterations {
+            let record = Record {
+                iteration,
+                simulations,
+                seconds: start.elapsed().as_secs_f64(),
+                loss,
+                multipliers: to_m(&u),
+            };
+            let go_on = observe(&record);
+            result.history.push(record);
+            if !go_on || gradient.iter().all(|g| g.abs() < settings.gradient_tolerance) {
+                break;
+            }
+            let mut d = super::lbfgs::direction(&gradient, &pairs);
+            let mut slope: f64 = d.iter().zip(&gradient).map(|(a, b)| a * b).sum();
+            if !(slope < 0.0) {
+                // Not a descent direction: restart from steepest descent.
+                pairs.clear();
+                d = gradient.iter().map(|g| -g).collect();
+                slope = d.iter().zip(&gradient).map(|(a, b)| a * b).sum();
+            }
+            // The first step is scaled so that no variable moves by more than 0.1.
+            let largest = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            let mut step = if pairs.is_empty() {
+                (0.1 / largest.max(1e-300)).min(1.0)
+            } else {
+                1.0
+            };
+            let accepted = loop {
+                let trial: Vec<f64> = u.iter().zip(&d).map(|(x, dx)| x + step * dx).collect();
+                let (l, g) = evaluate(&trial)?;
+                simulations += 1;
+                if l <= loss + 1e-4 * step * slope {
+                    break Some((trial, l, g));
+                }
+                step *= 0.5;
+                if step < 1e-10 {
+                    break None;
+                }
+            };
+            let Some((trial, l, g)) = accepted else { break };
+            let s: Vec<f64> = trial.iter().zip(&u).map(|(a, b)| a - b).collect();
+            let y: Vec<f64> = g.iter().zip(&gradient).map(|(a, b)| a - b).collect();
+            if s.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>() > 1e-300 {
+                pairs.push((s, y));
+                if pairs.len() > settings.memory {
+                    pairs.remove(0);
+                }
+            }
+            (u, loss, gradient) = (trial, l, g);
+            if loss < result.best_loss {
+                result.best_loss = loss;
+                result.best_multipliers = to_m(&u);
+            }
+        }
+        Ok(result)
+    }
+
+    /// CMA-ES on the multipliers (or their logarithms), each generation's members simulated in parallel.
+    pub fn cmaes(
+        &self,
+        settings: CmaesSettings,
+        generations: usize,
+        mut observe: impl FnMut(&Record) -> bool,
+    ) -> Result<FitResult, String> {
+        let start_m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
+        let to_m = |u: &[f64]| -> Vec<f64> {
+            let mut m: Vec<f64> = match self.space {
+                Space::Multiplier => u.to_vec(),
+                Space::Log => u.iter().map(|x| x.exp()).collect(),
+            };
+            self.project(&mut m);
+            m
+        };
+        let start_u: Vec<f64> = match self.space {
+            Space::Multiplier => start_m.clone(),
+            Space::Log => start_m.iter().map(|x| x.ln()).collect(),
+        };
+        let mut es = Cmaes::new(&start_u, settings);
+        let mut result = FitResult {
+            best_loss: f64::INFINITY,
+            best_multipliers: start_m,
+            history: Vec::new(),
+        };
+        let (start, mut simulations) = (Instant::now(), 0);
+        for iteration in 0..generations {
+            let candidates = es.ask();
+            let values: Vec<f64> = candidates
+                .par_iter()
+                .map(|u| self.loss(&to_m(u)).map(|l| if l.is_finite() { l } else { f64::MAX }))
+                .collect::<Result<_, _>>()?;
+            simulations += candidates.len();
+            let best = (0..values.len())
+                .min_by(|&a, &b| values[a].total_cmp(&values[b]))
+                .unwrap();
+            if values[best] < result.best_loss {
+                result.best_loss = values[best];
+                result.best_multipliers = to_m(&candidates[best]);
+            }
+            let record = Record {
+                iteration,
+                simulations,
+                seconds: start.elapsed().as_secs_f64(),
+                loss: result.best_loss,
+                multipliers: result.best_multipliers.clone(),
+            };
+            let go_on = observe(&record);
+            result.history.push(record);
+            if !go_on {
+                break;
+            }
+            es.tell(&candidates, &values);
+        }
+        Ok(result)
+    }
+}
+
+/// Simulates the cells with the parameters at multipliers `m` and keeps every probe as a target.
+pub fn synthetic_target(
+    cells: &[(String, Cell)],
+    catalogue: &Catalogue,
+    options: &RunOptions,
+    parameters: &[FitParameter],
+    m: &[f64],
+) -> Result<TargetTraces, String> {
+    let problem = FitProblem {
+        cells: cells.to_vec(),
+        catalogue: catalogue.clone(),
+        options: *options,
+        parameters: parameters.to_vec(),
+        target: TargetTraces {
+            time_ms: vec![],
+            names: vec![],
+            values: vec![],
+        },
+        windows: vec![],
+        space: Space::Multiplier,
+    };
+    let traces = problem.simulate(m, false)?;
+    Ok(TargetTraces {
+        time_ms: traces.time_ms,
+        names: traces.names,
+        values: traces.values,
+    })
+}
