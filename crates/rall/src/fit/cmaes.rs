@@ -1,4 +1,5 @@
 //! CMA-ES: an objective over R^n in, its minimiser by the covariance matrix adaptation evolution strategy out (ask/tell, seeded).
+#![allow(clippy::needless_range_loop)] // dense linear algebra reads clearest with explicit indices
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
