@@ -25,6 +25,8 @@ enum Command {
     /// Simulate with exact sensitivities: writes `t`, each probe and `d<probe>/d<param>` columns;
     /// with --target, prints the loss and its gradient.
     Grad(commands::grad::GradArgs),
+    /// Fit the parameters of a model's [fit] table with exact gradients (Adam, L-BFGS) or CMA-ES.
+    Fit(commands::fit::FitArgs),
     /// Parse and check NMODL files; print each mechanism's interface or its diagnostics.
     Check {
         /// The .mod files.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(&args),
         Command::Grad(args) => commands::grad::grad(&args),
+        Command::Fit(args) => commands::fit::fit(&args),
         Command::Check { files, quiet } => commands::check::check(&files, quiet),
         Command::Inspect { model, branches } => commands::inspect::inspect(&model, branches),
     };

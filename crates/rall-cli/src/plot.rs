@@ -18,6 +18,18 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// One panel: every series against time, with a legend.
 fn panel(area: &Area, title: &str, y_label: &str, time: &[f64], series: &[(&str, &[f64])]) -> Result<(), String> {
+    panel_xy(area, title, "t [ms]", y_label, time, series)
+}
+
+/// One panel: every series against `x`, with a legend.
+fn panel_xy(
+    area: &Area,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    time: &[f64],
+    series: &[(&str, &[f64])],
+) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("cannot draw the plot: {e}");
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in series.iter().flat_map(|(_, s)| s.iter()).filter(|v| v.is_finite()) {
@@ -38,7 +50,7 @@ fn panel(area: &Area, title: &str, y_label: &str, time: &[f64], series: &[(&str,
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
-        .x_desc("t [ms]")
+        .x_desc(x_label)
         .y_desc(y_label)
         .label_style(("sans-serif", 14))
         .draw()
@@ -160,4 +172,21 @@ pub fn parse_window(text: &str) -> Result<(f64, f64), String> {
         b.trim().parse::<f64>().map_err(|_| bad())?,
     );
     if b > a { Ok((a, b)) } else { Err(bad()) }
+}
+
+/// One panel of [`plot_panels`]: `(title, x label, y label, x, named series)`.
+pub type Panel<'a> = (&'a str, &'a str, &'a str, &'a [f64], Vec<(&'a str, &'a [f64])>);
+
+/// Panels stacked vertically.
+pub fn plot_panels(path: &Path, panels: &[Panel]) -> Result<(), String> {
+    register_fonts();
+    let root = BitMapBackend::new(path, (1000, 380 * panels.len() as u32)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    for (area, (title, x_label, y_label, x, series)) in root.split_evenly((panels.len(), 1)).iter().zip(panels) {
+        if x.is_empty() {
+            continue;
+        }
+        panel_xy(area, title, x_label, y_label, x, series).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    root.present().map_err(|e| format!("{}: {e}", path.display()))
 }

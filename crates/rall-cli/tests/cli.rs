@@ -257,3 +257,45 @@ fn the_gradient_diffusion_example_shows_the_sensitivity_travelling_down_the_axon
     assert!(worst < 1e-3 * scale, "dV/dw off by {worst} of {scale}");
     assert!(std::fs::metadata(&png).unwrap().len() > 20_000);
 }
+
+#[test]
+fn fit_recovers_the_hh_example_conductances_and_writes_its_outputs() {
+    let dir = tempdir("fit");
+    let (csv, json, plot) = (dir.join("fit.csv"), dir.join("fit.json"), dir.join("fit"));
+    let model = repo("examples/hh_fit.toml");
+    let out = rall(&[
+        "fit",
+        model.to_str().unwrap(),
+        "-o",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (header, rows) = read_csv(&csv);
+    assert_eq!(
+        header,
+        vec![
+            "iteration",
+            "simulations",
+            "seconds",
+            "loss",
+            "hh.gnabar",
+            "hh.gkbar",
+            "hh.gl"
+        ]
+    );
+    let best = rows.iter().min_by(|a, b| a[3].total_cmp(&b[3])).unwrap();
+    for (m, truth) in best[4..].iter().zip([1.06, 0.95, 1.1]) {
+        assert!((m / truth - 1.0).abs() < 0.01, "recovered {m}, truth {truth}");
+    }
+    assert!(best[3] < 1e-6 * rows[0][3], "loss {} from {}", best[3], rows[0][3]);
+    let text = std::fs::read_to_string(&json).unwrap();
+    assert!(text.contains("\"hh.gnabar\"") && text.contains("\"loss\""), "{text}");
+    for suffix in ["loss", "parameters", "trace"] {
+        assert!(dir.join(format!("fit_{suffix}.png")).exists(), "{suffix} plot missing");
+    }
+}

@@ -1,6 +1,7 @@
 //! The subcommands of `rall`, one file each.
 
 pub mod check;
+pub mod fit;
 pub mod grad;
 pub mod inspect;
 pub mod run;

@@ -24,6 +24,29 @@ pub struct Model {
     pub parameters: Vec<crate::sensitivity::ParameterSpec>,
     /// Forgetting rate of the sensitivities [1/ms], from `[simulation] forgetting`.
     pub forgetting_per_ms: f64,
+    /// What `rall fit` fits, from `[fit]`.
+    pub fit: Option<FitSpec>,
+}
+
+/// The `[fit]` table, checked.
+#[derive(Clone, Debug)]
+pub struct FitSpec {
+    pub optimizer: Optimizer,
+    pub iterations: usize,
+    pub space: crate::fit::Space,
+    pub parameters: Vec<crate::fit::FitParameter>,
+    /// Multipliers for a synthetic target, one per parameter (when `target` is absent).
+    pub truth: Option<Vec<f64>>,
+    /// A target CSV, resolved against the model file's folder.
+    pub target: Option<PathBuf>,
+    pub windows: Vec<crate::fit::Window>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Optimizer {
+    Adam(crate::fit::AdamSettings),
+    Lbfgs(crate::fit::LbfgsSettings),
+    Cmaes(crate::fit::CmaesSettings),
 }
 
 /// A problem in a model file, with its place when known.
@@ -59,9 +82,15 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         catalogue: &catalogue,
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-    let (simulation, mod_files, parameter_specs, mut specs) = if table.contains_key("cell") {
+    let (simulation, mod_files, parameter_specs, fit_spec, mut specs) = if table.contains_key("cell") {
         let multi: MultiCellFile = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-        (multi.simulation, multi.mod_files, multi.parameter, multi.cell)
+        (
+            multi.simulation,
+            multi.mod_files,
+            multi.parameter,
+            multi.fit,
+            multi.cell,
+        )
     } else {
         let mut single: CellSpec = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
         let simulation = single
@@ -70,7 +99,8 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
             .ok_or_else(|| ctx.error(None, "missing the [simulation] table (t_stop, dt, ...)"))?;
         let mod_files = std::mem::take(&mut single.mod_files);
         let parameters = std::mem::take(&mut single.parameter);
-        (simulation, mod_files, parameters, vec![single])
+        let fit = single.fit.take();
+        (simulation, mod_files, parameters, fit, vec![single])
     };
     let options = ctx.run_options(&simulation)?;
     let mut failure = None;
@@ -127,6 +157,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
     if !(forgetting_per_ms >= 0.0) {
         return Err(ctx.error(Some(simulation.span()), "simulation.forgetting must not be negative"));
     }
+    let fit = fit_spec.as_ref().map(|f| ctx.fit(f, &cells)).transpose()?;
     Ok(Model {
         cells,
         options,
@@ -134,6 +165,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         catalogue,
         parameters,
         forgetting_per_ms,
+        fit,
     })
 }
 
@@ -180,6 +212,112 @@ impl Context<'_> {
             CellError::Label { source, .. } => self.label_error(span, &source),
             other => self.error(Some(span), &other.to_string()),
         }
+    }
+
+    /// The `[fit]` table: optimiser, parameters (checked against every cell), target and windows.
+    fn fit(&self, f: &Spanned<super::spec::FitToml>, cells: &[(String, Cell)]) -> Result<FitSpec, ModelError> {
+        use crate::fit::{AdamSettings, CmaesSettings, FitParameter, LbfgsSettings, Space, Window};
+        use crate::sensitivity::{ParameterSpec, Transform, setup_for};
+        let spec = f.get_ref();
+        let pick = |value: &Option<Spanned<String>>, known: &[&str]| -> Result<String, ModelError> {
+            match value {
+                None => Ok(known[0].to_string()),
+                Some(v) if known.contains(&v.get_ref().as_str()) => Ok(v.get_ref().clone()),
+                Some(v) => {
+                    let hint = crate::suggest::did_you_mean(v.get_ref(), known.iter().copied());
+                    Err(self.error(
+                        Some(v.span()),
+                        &format!("unknown value `{}`{hint}; use one of {}", v.get_ref(), known.join(", ")),
+                    ))
+                }
+            }
+        };
+        let optimizer = match pick(&spec.optimizer, &["adam", "lbfgs", "cmaes"])?.as_str() {
+            "adam" => Optimizer::Adam(AdamSettings {
+                learning_rate: spec.learning_rate.unwrap_or(1e-2),
+                decay: spec.decay.unwrap_or(1.0),
+                clip_norm: spec.clip,
+                ..Default::default()
+            }),
+            "lbfgs" => Optimizer::Lbfgs(LbfgsSettings::default()),
+            _ => Optimizer::Cmaes(CmaesSettings {
+                population: spec.population,
+                step: spec.step.unwrap_or(0.1),
+                seed: spec.seed,
+            }),
+        };
+        let space = if pick(&spec.space, &["multiplier", "log"])? == "log" {
+            Space::Log
+        } else {
+            Space::Multiplier
+        };
+        let mut parameters = Vec::new();
+        let mut truth = Vec::new();
+        for p in &spec.parameter {
+            let mut s = ParameterSpec::new(
+                p.name.get_ref(),
+                p.region.as_ref().map(|r| r.get_ref().as_str()),
+                Transform::Multiplier,
+            );
+            s.alias = p.label.clone();
+            for (_, cell) in cells {
+                setup_for(cell, self.catalogue, std::slice::from_ref(&s))
+                    .map_err(|e| self.error(Some(p.name.span()), &e.to_string()))?;
+            }
+            let (lower, upper, start) = (p.lower.unwrap_or(1e-3), p.upper.unwrap_or(1e3), p.start.unwrap_or(1.0));
+            if !(lower > 0.0 && lower <= start && start <= upper) {
+                return Err(self.error(
+                    Some(p.name.span()),
+                    &format!("need 0 < lower <= start <= upper (got {lower}, {start}, {upper})"),
+                ));
+            }
+            truth.push(p.truth);
+            parameters.push(FitParameter {
+                spec: s,
+                start,
+                lower,
+                upper,
+            });
+        }
+        if parameters.is_empty() {
+            return Err(self.error(Some(f.span()), "[fit] needs at least one [[fit.parameter]]"));
+        }
+        let target = spec.target.as_ref().map(|t| self.base.join(t.get_ref()));
+        let truth = match (&target, truth.iter().all(Option::is_some)) {
+            (Some(_), _) => None,
+            (None, true) => Some(truth.into_iter().flatten().collect()),
+            (None, false) => {
+                return Err(self.error(
+                    Some(f.span()),
+                    "[fit] needs `target = \"file.csv\"` or a `truth` multiplier on every [[fit.parameter]]",
+                ));
+            }
+        };
+        let mut windows = Vec::new();
+        for w in &spec.windows {
+            match w.as_slice() {
+                [a, b] => windows.push(Window {
+                    start_ms: *a,
+                    end_ms: *b,
+                    weight: 1.0,
+                }),
+                [a, b, c] => windows.push(Window {
+                    start_ms: *a,
+                    end_ms: *b,
+                    weight: *c,
+                }),
+                _ => return Err(self.error(Some(f.span()), "a window is [start, end] or [start, end, weight] in ms")),
+            }
+        }
+        Ok(FitSpec {
+            optimizer,
+            iterations: spec.iterations,
+            space,
+            parameters,
+            truth,
+            target,
+            windows,
+        })
     }
 
     /// `[[parameter]]` entries, each checked against every cell.

@@ -6,4 +6,4 @@
 mod build;
 mod spec;
 
-pub use build::{Model, ModelError, load_model, parse_model};
+pub use build::{FitSpec, Model, ModelError, Optimizer, load_model, parse_model};

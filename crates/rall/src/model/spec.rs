@@ -16,6 +16,8 @@ pub struct MultiCellFile {
     /// Parameters whose sensitivities `rall grad` co-simulates (the same on every cell).
     #[serde(default)]
     pub parameter: Vec<ParameterToml>,
+    /// What `rall fit` fits.
+    pub fit: Option<Spanned<FitToml>>,
     pub cell: Vec<CellSpec>,
 }
 
@@ -59,6 +61,9 @@ pub struct CellSpec {
     /// Only at the top level: parameters whose sensitivities `rall grad` co-simulates.
     #[serde(default)]
     pub parameter: Vec<ParameterToml>,
+    /// Only at the top level: what `rall fit` fits.
+    #[serde(default)]
+    pub fit: Option<Spanned<FitToml>>,
     #[serde(default)]
     pub name: Option<String>,
     pub morphology: Spanned<MorphologySpec>,
@@ -226,5 +231,55 @@ pub struct ParameterToml {
     /// "value" (default), "multiplier" or "log".
     pub scale: Option<Spanned<String>>,
     /// A short name for outputs, e.g. "w".
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitToml {
+    /// "adam" (default), "lbfgs" or "cmaes".
+    pub optimizer: Option<Spanned<String>>,
+    /// Iterations (Adam, L-BFGS) or generations (CMA-ES).
+    #[serde(default = "default_iterations")]
+    pub iterations: usize,
+    /// "multiplier" (default) or "log": the variable the optimiser moves.
+    pub space: Option<Spanned<String>>,
+    pub learning_rate: Option<f64>,
+    /// Adam's learning rate is multiplied by this after every step.
+    pub decay: Option<f64>,
+    /// Adam: clip the gradient to this L2 norm.
+    pub clip: Option<f64>,
+    /// CMA-ES population and initial step.
+    pub population: Option<usize>,
+    pub step: Option<f64>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// A CSV of target traces (t, probe columns); without it the target is simulated at the `truth` multipliers.
+    pub target: Option<Spanned<String>>,
+    /// Loss windows `[start, end, weight]` [ms].
+    #[serde(default)]
+    pub windows: Vec<Vec<f64>>,
+    pub parameter: Vec<FitParameterToml>,
+}
+
+fn default_iterations() -> usize {
+    100
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitParameterToml {
+    pub name: Spanned<String>,
+    pub region: Option<Spanned<String>>,
+    /// Start of the search, as a multiplier of the model's value (default 1).
+    pub start: Option<f64>,
+    /// The multiplier that makes the synthetic target (when there is no target file).
+    pub truth: Option<f64>,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
     pub label: Option<String>,
 }

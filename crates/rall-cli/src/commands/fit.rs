@@ -1,0 +1,243 @@
+//! `rall fit`: a model file with a `[fit]` table in, the fitted parameters (CSV history, JSON best, PNG plots) out.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rall::fit::{FitProblem, FitResult, Record, TargetTraces, synthetic_target};
+use rall::mechanism::Catalogue;
+use rall::model::{Optimizer, load_model};
+use rall::{Simulation, Traces};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct FitArgs {
+    /// The TOML model file, with a [fit] table.
+    pub model: PathBuf,
+    /// One row per iteration: iteration, simulations, seconds, loss, every multiplier.
+    #[arg(short, long, default_value = "fit.csv")]
+    pub output: PathBuf,
+    /// The best parameters as JSON (rewritten after every iteration; default: OUTPUT with .json).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write PLOT_loss.png, PLOT_parameters.png and PLOT_trace.png.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Override [fit] iterations.
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Override the simulated time [ms].
+    #[arg(long)]
+    pub t_stop: Option<f64>,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub fn fit(args: &FitArgs) -> Result<(), String> {
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.model.display());
+    let mut model = load_model(&args.model, &Catalogue::default()).map_err(|e| e.to_string())?;
+    if let Some(t) = args.t_stop {
+        model.options.t_stop_ms = t;
+    }
+    let spec = model
+        .fit
+        .clone()
+        .ok_or_else(|| at(&"no [fit] table: add one with [[fit.parameter]] entries"))?;
+    let target = match (&spec.target, &spec.truth) {
+        (Some(path), _) => TargetTraces::read_csv(path).map_err(|e| e.to_string())?,
+        (None, Some(truth)) => {
+            synthetic_target(&model.cells, &model.catalogue, &model.options, &spec.parameters, truth)
+                .map_err(|e| at(&e))?
+        }
+        (None, None) => return Err(at(&"no target")),
+    };
+    let labels: Vec<String> = spec.parameters.iter().map(|p| p.spec.label()).collect();
+    let problem = FitProblem {
+        cells: model.cells.clone(),
+        catalogue: model.catalogue.clone(),
+        options: model.options,
+        parameters: spec.parameters.clone(),
+        target: target.clone(),
+        windows: spec.windows.clone(),
+        space: spec.space,
+    };
+    let iterations = args.iterations.unwrap_or(spec.iterations);
+    let cost = problem.cost_of_gradient().map_err(|e| at(&e))?;
+    let json_path = args.json.clone().unwrap_or_else(|| args.output.with_extension("json"));
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let mut csv = std::io::BufWriter::new(
+        std::fs::File::create(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?,
+    );
+    writeln!(csv, "iteration,simulations,seconds,loss,{}", labels.join(",")).map_err(|e| e.to_string())?;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(iterations as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} fitting [{bar:30}] {pos}/{len} {elapsed} loss {msg}").unwrap(),
+    );
+    let mut best = f64::INFINITY;
+    let mut failure = None;
+    // Every iteration is written (and flushed) as it comes, with the best parameters so far:
+    // an interrupted fit keeps what it found.
+    let observe = |r: &Record| {
+        let row: Vec<String> = r.multipliers.iter().map(|m| format!("{m}")).collect();
+        if let Err(e) = writeln!(
+            csv,
+            "{},{},{:.6},{:e},{}",
+            r.iteration,
+            r.simulations,
+            r.seconds,
+            r.loss,
+            row.join(",")
+        )
+        .and_then(|_| csv.flush())
+        {
+            failure = Some(e.to_string());
+            return false;
+        }
+        if r.loss < best {
+            best = r.loss;
+            let json = best_json(&labels, &r.multipliers, r.loss, r.iteration);
+            if let Err(e) = std::fs::write(&json_path, json) {
+                failure = Some(format!("{}: {e}", json_path.display()));
+                return false;
+            }
+        }
+        bar.set_position(r.iteration as u64 + 1);
+        bar.set_message(format!("{:.4e}", r.loss));
+        true
+    };
+    let result = match spec.optimizer {
+        Optimizer::Adam(s) => problem.adam(s, iterations, observe),
+        Optimizer::Lbfgs(s) => problem.lbfgs(s, iterations, observe),
+        Optimizer::Cmaes(s) => problem.cmaes(s, iterations, observe),
+    }
+    .map_err(|e| at(&e))?;
+    bar.finish_and_clear();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    report(&result, &labels, cost);
+    if let Some(prefix) = &args.plot {
+        plots(prefix, &result, &labels, &problem, &target)?;
+    }
+    eprintln!(
+        "wrote the history to {} and the best parameters to {}",
+        args.output.display(),
+        json_path.display()
+    );
+    Ok(())
+}
+
+fn best_json(labels: &[String], multipliers: &[f64], loss: f64, iteration: usize) -> String {
+    let parameters: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .zip(multipliers)
+        .map(|(l, m)| (l.clone(), serde_json::json!(m)))
+        .collect();
+    serde_json::to_string_pretty(
+        &serde_json::json!({ "loss": loss, "iteration": iteration, "multipliers": parameters }),
+    )
+    .unwrap()
+}
+
+fn report(result: &FitResult, labels: &[String], cost: f64) {
+    let last = result.history.last();
+    let first = result.history.first().map_or(f64::NAN, |r| r.loss);
+    println!(
+        "loss {first:.6e} -> {:.6e} after {} iterations, {} simulations, {:.2} s (a gradient run costs {cost:.2} plain runs)",
+        result.best_loss,
+        result.history.len(),
+        last.map_or(0, |r| r.simulations),
+        last.map_or(0.0, |r| r.seconds)
+    );
+    println!("{:<32} {:>14}", "parameter", "multiplier");
+    for (l, m) in labels.iter().zip(&result.best_multipliers) {
+        println!("{l:<32} {m:>14.6}");
+    }
+}
+
+fn plots(
+    prefix: &std::path::Path,
+    result: &FitResult,
+    labels: &[String],
+    problem: &FitProblem,
+    target: &TargetTraces,
+) -> Result<(), String> {
+    let path = |suffix: &str| PathBuf::from(format!("{}_{suffix}.png", prefix.display()));
+    let iterations: Vec<f64> = result.history.iter().map(|r| r.iteration as f64).collect();
+    let seconds: Vec<f64> = result.history.iter().map(|r| r.seconds).collect();
+    let log_loss: Vec<f64> = result.history.iter().map(|r| r.loss.max(1e-300).log10()).collect();
+    crate::plot::plot_panels(
+        &path("loss"),
+        &[
+            (
+                "loss against iterations",
+                "iteration",
+                "log10 loss",
+                &iterations,
+                vec![("loss", log_loss.as_slice())],
+            ),
+            (
+                "loss against wall time",
+                "wall time [s]",
+                "log10 loss",
+                &seconds,
+                vec![("loss", log_loss.as_slice())],
+            ),
+        ],
+    )?;
+    let trajectories: Vec<Vec<f64>> = (0..labels.len())
+        .map(|k| result.history.iter().map(|r| r.multipliers[k]).collect())
+        .collect();
+    let series: Vec<(&str, &[f64])> = labels
+        .iter()
+        .map(String::as_str)
+        .zip(trajectories.iter().map(Vec::as_slice))
+        .collect();
+    crate::plot::plot_panels(
+        &path("parameters"),
+        &[("parameters", "iteration", "multiplier", &iterations, series)],
+    )?;
+    // The final trace over the target.
+    let mut cells = Vec::new();
+    for (name, cell) in &problem.cells {
+        let mut c = cell.clone();
+        for (p, m) in problem.parameters.iter().zip(&result.best_multipliers) {
+            c = rall::sensitivity::perturbed(&c, &problem.catalogue, &p.spec, *m).map_err(|e| e.to_string())?;
+        }
+        cells.push((name.clone(), c));
+    }
+    let traces: Traces = Simulation::new(&cells, &problem.catalogue)
+        .and_then(|mut s| s.run(&problem.options, |_| {}))
+        .map_err(|e| e.to_string())?;
+    let mut series: Vec<(String, Vec<f64>)> = Vec::new();
+    for (name, values) in traces.names.iter().zip(&traces.values) {
+        if let Some(c) = target.names.iter().position(|n| n == name) {
+            series.push((format!("{name} (fit)"), values.clone()));
+            series.push((
+                format!("{name} (target)"),
+                traces
+                    .time_ms
+                    .iter()
+                    .map(|&t| target.at(c, t).unwrap_or(f64::NAN))
+                    .collect(),
+            ));
+        }
+    }
+    let refs: Vec<(&str, &[f64])> = series.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+    crate::plot::plot_panels(
+        &path("trace"),
+        &[("fitted trace and target", "t [ms]", "V [mV]", &traces.time_ms, refs)],
+    )?;
+    eprintln!(
+        "wrote {}, {} and {}",
+        path("loss").display(),
+        path("parameters").display(),
+        path("trace").display()
+    );
+    Ok(())
+}
