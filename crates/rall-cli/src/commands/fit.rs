@@ -59,6 +59,7 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
         target: target.clone(),
         windows: spec.windows.clone(),
         space: spec.space,
+        curriculum: spec.curriculum,
     };
     let iterations = args.iterations.unwrap_or(spec.iterations);
     let cost = problem.cost_of_gradient().map_err(|e| at(&e))?;

@@ -36,6 +36,9 @@ pub struct FitProblem {
     pub target: TargetTraces,
     pub windows: Vec<Window>,
     pub space: Space,
+    /// Curriculum over simulated time for the gradient methods: `(first t_stop [ms], iterations)`;
+    /// the simulated time grows linearly to the full `t_stop` over that many iterations.
+    pub curriculum: Option<(f64, usize)>,
 }
 
 /// One line of a fit's history.
@@ -72,7 +75,20 @@ impl FitProblem {
             .collect()
     }
 
+    /// The simulated time at an iteration of the curriculum [ms].
+    fn t_stop_at(&self, iteration: usize) -> f64 {
+        let full = self.options.t_stop_ms;
+        match self.curriculum {
+            Some((first, n)) if iteration < n && first < full => first + (full - first) * iteration as f64 / n as f64,
+            _ => full,
+        }
+    }
+
     fn simulate(&self, m: &[f64], with_gradient: bool) -> Result<Traces, String> {
+        self.simulate_until(m, with_gradient, self.options.t_stop_ms)
+    }
+
+    fn simulate_until(&self, m: &[f64], with_gradient: bool, t_stop_ms: f64) -> Result<Traces, String> {
         let cells = self.cells_at(m)?;
         let mut sim = Simulation::new(&cells, &self.catalogue).map_err(|e| e.to_string())?;
         if with_gradient {
@@ -87,7 +103,14 @@ impl FitProblem {
             sim.enable_sensitivities(&cells, &self.catalogue, &specs, 0.0)
                 .map_err(|e| e.to_string())?;
         }
-        sim.run(&self.options, |_| {}).map_err(|e| e.to_string())
+        sim.run(
+            &RunOptions {
+                t_stop_ms,
+                ..self.options
+            },
+            |_| {},
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// The loss at multipliers `m`.
@@ -100,7 +123,11 @@ impl FitProblem {
 
     /// The loss and its exact gradient with respect to the multipliers at `m`.
     pub fn loss_and_gradient(&self, m: &[f64]) -> Result<(f64, Vec<f64>), String> {
-        let traces = self.simulate(m, true)?;
+        self.loss_and_gradient_until(m, self.options.t_stop_ms)
+    }
+
+    fn loss_and_gradient_until(&self, m: &[f64], t_stop_ms: f64) -> Result<(f64, Vec<f64>), String> {
+        let traces = self.simulate_until(m, true, t_stop_ms)?;
         let (loss, gradient) = mse_loss(&traces, &self.target, &self.windows).map_err(|e| e.to_string())?;
         // The lanes differentiate a multiplier μ of the already scaled value v0·m, so dL/dm = (dL/dμ) / m.
         Ok((loss, gradient.iter().zip(m).map(|((_, g), m)| g / m).collect()))
@@ -300,8 +327,15 @@ impl FitProblem {
             history: Vec::new(),
         };
         let (start, mut simulations) = (Instant::now(), 0);
+        let to_u = |m: &[f64]| -> Vec<f64> {
+            match self.space {
+                Space::Multiplier => m.to_vec(),
+                Space::Log => m.iter().map(|x| x.ln()).collect(),
+            }
+        };
         for iteration in 0..generations {
-            let candidates = es.ask();
+            // Candidates outside the bounds are repaired onto them, and the strategy learns from the repaired points.
+            let candidates: Vec<Vec<f64>> = es.ask().iter().map(|u| to_u(&to_m(u))).collect();
             let values: Vec<f64> = candidates
                 .par_iter()
                 .map(|u| self.loss(&to_m(u)).map(|l| if l.is_finite() { l } else { f64::MAX }))
@@ -352,6 +386,7 @@ pub fn synthetic_target(
         },
         windows: vec![],
         space: Space::Multiplier,
+        curriculum: None,
     };
     let traces = problem.simulate(m, false)?;
     Ok(TargetTraces {

@@ -40,6 +40,8 @@ pub struct FitSpec {
     /// A target CSV, resolved against the model file's folder.
     pub target: Option<PathBuf>,
     pub windows: Vec<crate::fit::Window>,
+    /// `(first t_stop [ms], iterations)` of a curriculum over simulated time.
+    pub curriculum: Option<(f64, usize)>,
 }
 
 #[derive(Clone, Debug)]

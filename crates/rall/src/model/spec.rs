@@ -259,6 +259,8 @@ pub struct FitToml {
     /// Loss windows `[start, end, weight]` [ms].
     #[serde(default)]
     pub windows: Vec<Vec<f64>>,
+    /// Curriculum over simulated time: `[first t_stop (ms), iterations to reach the full t_stop]`.
+    pub curriculum: Option<Vec<f64>>,
     pub parameter: Vec<FitParameterToml>,
 }
 
