@@ -36,6 +36,7 @@ fn problem(space: Space) -> (FitProblem, Vec<f64>) {
             target,
             windows: vec![],
             space,
+            curriculum: None,
         },
         truth,
     )

@@ -171,7 +171,8 @@ impl FitProblem {
         };
         let start = Instant::now();
         for iteration in 0..iterations {
-            let (loss, gradient) = self.loss_and_gradient(&m)?;
+            let t_stop = self.t_stop_at(iteration);
+            let (loss, gradient) = self.loss_and_gradient_until(&m, t_stop)?;
             let record = Record {
                 iteration,
                 simulations: iteration + 1,
@@ -179,7 +180,8 @@ impl FitProblem {
                 loss,
                 multipliers: m.clone(),
             };
-            if loss < result.best_loss {
+            // Only losses over the full simulated time compete for the best.
+            if t_stop >= self.options.t_stop_ms && loss < result.best_loss {
                 result.best_loss = loss;
                 result.best_multipliers = m.clone();
             }

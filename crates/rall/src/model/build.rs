@@ -311,6 +311,16 @@ impl Context<'_> {
                 _ => return Err(self.error(Some(f.span()), "a window is [start, end] or [start, end, weight] in ms")),
             }
         }
+        let curriculum = match spec.curriculum.as_deref() {
+            None => None,
+            Some([first, n]) if *first > 0.0 && *n >= 1.0 => Some((*first, *n as usize)),
+            Some(_) => {
+                return Err(self.error(
+                    Some(f.span()),
+                    "curriculum is [first t_stop in ms, iterations to reach the full t_stop]",
+                ));
+            }
+        };
         Ok(FitSpec {
             optimizer,
             iterations: spec.iterations,
@@ -319,6 +329,7 @@ impl Context<'_> {
             truth,
             target,
             windows,
+            curriculum,
         })
     }
 
