@@ -316,6 +316,8 @@ impl NmodlMechanism {
         let (n, m) = (self.width(), states.len());
         let lanes = self.tangents.as_ref().unwrap().lanes;
         let mut jacobian = vec![0.0; m * m];
+        // Per-lane buffers, allocated once per step rather than per instance and lane.
+        let (mut matrix, mut rhs) = (vec![0.0; m * m], vec![0.0; m]);
         for k in 0..n {
             for i in 0..m {
                 for j in 0..m {
@@ -324,12 +326,12 @@ impl NmodlMechanism {
             }
             let t = self.tangents.as_mut().unwrap();
             for p in 0..lanes {
-                let mut matrix: Vec<f64> = (0..m * m)
-                    .map(|ij| f64::from(ij / m == ij % m) - dt * jacobian[ij])
-                    .collect();
-                let mut rhs: Vec<f64> = (0..m)
-                    .map(|i| t.columns[states[i] as usize][p * n + k] + dt * t.out[i][p * n + k])
-                    .collect();
+                for (ij, entry) in matrix.iter_mut().enumerate() {
+                    *entry = f64::from(ij / m == ij % m) - dt * jacobian[ij];
+                }
+                for (i, r) in rhs.iter_mut().enumerate() {
+                    *r = t.columns[states[i] as usize][p * n + k] + dt * t.out[i][p * n + k];
+                }
                 solve_dense(&mut matrix, &mut rhs, m)
                     .map_err(|_| format!("`{}`: singular implicit tangent matrix", self.ir.info.name))?;
                 for i in 0..m {
