@@ -124,3 +124,18 @@ fn cmaes_finds_the_same_conductances_without_gradients() {
         assert!((m / t - 1.0).abs() < 0.01, "recovered {m}, truth {t}");
     }
 }
+
+#[test]
+fn lbfgs_in_sigmoid_space_stays_inside_the_bounds_and_recovers_the_conductances() {
+    let (p, truth) = problem(Space::Sigmoid);
+    let result = p.lbfgs(LbfgsSettings::default(), 100, |_| true).unwrap();
+    assert!(result.history.iter().all(|r| {
+        r.multipliers
+            .iter()
+            .zip(&p.parameters)
+            .all(|(m, q)| *m >= q.lower && *m <= q.upper)
+    }));
+    for (m, t) in result.best_multipliers.iter().zip(&truth) {
+        assert!((m / t - 1.0).abs() < 0.01, "recovered {m}, truth {t}");
+    }
+}

@@ -19,12 +19,16 @@ pub struct FitParameter {
     pub upper: f64,
 }
 
-/// In which variable the optimiser moves: the multiplier itself or its logarithm.
+/// In which variable the optimiser moves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Space {
+    /// The multiplier itself (projected onto its bounds).
     #[default]
     Multiplier,
+    /// Its logarithm.
     Log,
+    /// `u` with `m = lower + (upper - lower) σ(u)`: unbounded search, multipliers always inside the bounds.
+    Sigmoid,
 }
 
 /// One fitting problem: `L(m) = ½ Σ_windows w · mean((v(m) - target)²)` over the probes the target names.
@@ -150,6 +154,54 @@ impl FitProblem {
         }
     }
 
+    /// Multipliers from the optimiser's variables (projected onto the bounds).
+    fn multipliers(&self, u: &[f64]) -> Vec<f64> {
+        let mut m: Vec<f64> = match self.space {
+            Space::Multiplier => u.to_vec(),
+            Space::Log => u.iter().map(|x| x.exp()).collect(),
+            Space::Sigmoid => u
+                .iter()
+                .zip(&self.parameters)
+                .map(|(x, p)| p.lower + (p.upper - p.lower) / (1.0 + (-x).exp()))
+                .collect(),
+        };
+        self.project(&mut m);
+        m
+    }
+
+    /// The optimiser's variables for multipliers `m`.
+    fn search_variables(&self, m: &[f64]) -> Vec<f64> {
+        match self.space {
+            Space::Multiplier => m.to_vec(),
+            Space::Log => m.iter().map(|x| x.ln()).collect(),
+            Space::Sigmoid => m
+                .iter()
+                .zip(&self.parameters)
+                .map(|(x, p)| {
+                    let f = ((x - p.lower) / (p.upper - p.lower)).clamp(1e-12, 1.0 - 1e-12);
+                    (f / (1.0 - f)).ln()
+                })
+                .collect(),
+        }
+    }
+
+    /// `dL/du` from `dL/dm` at multipliers `m`.
+    fn chain(&self, m: &[f64], gradient: &[f64]) -> Vec<f64> {
+        match self.space {
+            Space::Multiplier => gradient.to_vec(),
+            Space::Log => gradient.iter().zip(m).map(|(g, m)| g * m).collect(),
+            Space::Sigmoid => gradient
+                .iter()
+                .zip(m)
+                .zip(&self.parameters)
+                .map(|((g, m), p)| {
+                    let f = (m - p.lower) / (p.upper - p.lower);
+                    g * (p.upper - p.lower) * f * (1.0 - f)
+                })
+                .collect(),
+        }
+    }
+
     /// Adam on the multipliers (or their logarithms); `observe` sees every record and may stop the fit by returning false.
     pub fn adam(
         &self,
@@ -159,10 +211,7 @@ impl FitProblem {
     ) -> Result<FitResult, String> {
         let n = self.parameters.len();
         let mut m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
-        let mut u: Vec<f64> = match self.space {
-            Space::Multiplier => m.clone(),
-            Space::Log => m.iter().map(|x| x.ln()).collect(),
-        };
+        let mut u = self.search_variables(&m);
         let mut adam = Adam::new(settings, n);
         let mut result = FitResult {
             best_loss: f64::INFINITY,
@@ -190,16 +239,8 @@ impl FitProblem {
             if !go_on || !loss.is_finite() {
                 break;
             }
-            let g: Vec<f64> = match self.space {
-                Space::Multiplier => gradient,
-                Space::Log => gradient.iter().zip(&m).map(|(g, m)| g * m).collect(),
-            };
-            adam.step(&mut u, &g);
-            m = match self.space {
-                Space::Multiplier => u.clone(),
-                Space::Log => u.iter().map(|x| x.exp()).collect(),
-            };
-            self.project(&mut m);
+            adam.step(&mut u, &self.chain(&m, &gradient));
+            m = self.multipliers(&u);
             if self.space == Space::Multiplier {
                 u.clone_from(&m);
             }
@@ -215,27 +256,14 @@ impl FitProblem {
         iterations: usize,
         mut observe: impl FnMut(&Record) -> bool,
     ) -> Result<FitResult, String> {
-        let to_m = |u: &[f64]| -> Vec<f64> {
-            let mut m: Vec<f64> = match self.space {
-                Space::Multiplier => u.to_vec(),
-                Space::Log => u.iter().map(|x| x.exp()).collect(),
-            };
-            self.project(&mut m);
-            m
-        };
+        let to_m = |u: &[f64]| self.multipliers(u);
         let evaluate = |u: &[f64]| -> Result<(f64, Vec<f64>), String> {
             let m = to_m(u);
             let (loss, g) = self.loss_and_gradient(&m)?;
-            Ok(match self.space {
-                Space::Multiplier => (loss, g),
-                Space::Log => (loss, g.iter().zip(&m).map(|(g, m)| g * m).collect()),
-            })
+            Ok((loss, self.chain(&m, &g)))
         };
         let start_m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
-        let mut u: Vec<f64> = match self.space {
-            Space::Multiplier => start_m.clone(),
-            Space::Log => start_m.iter().map(|x| x.ln()).collect(),
-        };
+        let mut u = self.search_variables(&start_m);
         let (mut loss, mut gradient) = evaluate(&u)?;
         let (start, mut simulations) = (Instant::now(), 1);
         let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
@@ -310,31 +338,15 @@ impl FitProblem {
         mut observe: impl FnMut(&Record) -> bool,
     ) -> Result<FitResult, String> {
         let start_m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
-        let to_m = |u: &[f64]| -> Vec<f64> {
-            let mut m: Vec<f64> = match self.space {
-                Space::Multiplier => u.to_vec(),
-                Space::Log => u.iter().map(|x| x.exp()).collect(),
-            };
-            self.project(&mut m);
-            m
-        };
-        let start_u: Vec<f64> = match self.space {
-            Space::Multiplier => start_m.clone(),
-            Space::Log => start_m.iter().map(|x| x.ln()).collect(),
-        };
-        let mut es = Cmaes::new(&start_u, settings);
+        let to_m = |u: &[f64]| self.multipliers(u);
+        let to_u = |m: &[f64]| self.search_variables(m);
+        let mut es = Cmaes::new(&to_u(&start_m), settings);
         let mut result = FitResult {
             best_loss: f64::INFINITY,
             best_multipliers: start_m,
             history: Vec::new(),
         };
         let (start, mut simulations) = (Instant::now(), 0);
-        let to_u = |m: &[f64]| -> Vec<f64> {
-            match self.space {
-                Space::Multiplier => m.to_vec(),
-                Space::Log => m.iter().map(|x| x.ln()).collect(),
-            }
-        };
         for iteration in 0..generations {
             // Candidates outside the bounds are repaired onto them, and the strategy learns from the repaired points.
             let candidates: Vec<Vec<f64>> = es.ask().iter().map(|u| to_u(&to_m(u))).collect();

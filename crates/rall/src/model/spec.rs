@@ -242,7 +242,7 @@ pub struct FitToml {
     /// Iterations (Adam, L-BFGS) or generations (CMA-ES).
     #[serde(default = "default_iterations")]
     pub iterations: usize,
-    /// "multiplier" (default) or "log": the variable the optimiser moves.
+    /// "multiplier" (default), "log" or "sigmoid" (to the bounds): the variable the optimiser moves.
     pub space: Option<Spanned<String>>,
     pub learning_rate: Option<f64>,
     /// Adam's learning rate is multiplied by this after every step.
