@@ -321,10 +321,24 @@ impl FitProblem {
                     pairs.remove(0);
                 }
             }
+            // No measurable progress left (round-off): stop.
+            let stalled = loss - l <= 1e-14 * loss.abs();
             (u, loss, gradient) = (trial, l, g);
             if loss < result.best_loss {
                 result.best_loss = loss;
                 result.best_multipliers = to_m(&u);
+            }
+            if stalled {
+                let record = Record {
+                    iteration: iteration + 1,
+                    simulations,
+                    seconds: start.elapsed().as_secs_f64(),
+                    loss,
+                    multipliers: to_m(&u),
+                };
+                observe(&record);
+                result.history.push(record);
+                break;
             }
         }
         Ok(result)

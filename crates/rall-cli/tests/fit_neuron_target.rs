@@ -1,0 +1,104 @@
+//! Fitting a target rall did not make: NEURON simulates the hh tree (soma + 10 dendrites) with changed
+//! conductances (`validation/jaxley/hh_tree_neuron_json.py` + `validation/neuron/run_neuron.py`), and
+//! `rall fit` recovers the changes from NEURON's soma trace.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+#[test]
+fn rall_fit_recovers_conductances_from_a_neuron_trace() {
+    let python = repo(".venv/bin/python");
+    if !Command::new(&python)
+        .args(["-c", "import neuron"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        assert!(
+            std::env::var_os("RALL_REQUIRE_NEURON").is_none(),
+            "NEURON is required (RALL_REQUIRE_NEURON is set)"
+        );
+        eprintln!("skipped: NEURON is not installed in .venv (run .ci/run)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rall-fit-neuron-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, target) = (dir.join("tree.json"), dir.join("target.csv"));
+    let truth = [1.05, 0.9, 1.2];
+    let out = Command::new(&python)
+        .arg(repo("validation/jaxley/hh_tree_neuron_json.py"))
+        .arg(&json)
+        .args([
+            format!("gnabar={}", truth[0]),
+            format!("gkbar={}", truth[1]),
+            format!("gl={}", truth[2]),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(&python)
+        .arg(repo("validation/neuron/run_neuron.py"))
+        .arg(&json)
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let model = std::fs::read_to_string(repo("examples/hh_tree.toml")).unwrap()
+        + &format!(
+            r#"
+[fit]
+optimizer = "lbfgs"
+space = "log"
+iterations = 60
+target = "{}"
+
+[[fit.parameter]]
+name = "hh.gnabar"
+[[fit.parameter]]
+name = "hh.gkbar"
+[[fit.parameter]]
+name = "hh.gl"
+"#,
+            target.display()
+        );
+    let model_path = repo("examples").join(format!(".fit-neuron-{}.toml", std::process::id()));
+    std::fs::write(&model_path, model).unwrap();
+    let (csv, best) = (dir.join("fit.csv"), dir.join("fit.json"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rall"))
+        .args([
+            "fit",
+            model_path.to_str().unwrap(),
+            "-o",
+            csv.to_str().unwrap(),
+            "--json",
+            best.to_str().unwrap(),
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&model_path);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    let text = std::fs::read_to_string(&best).unwrap();
+    for (name, t) in ["hh.gnabar", "hh.gkbar", "hh.gl"].iter().zip(truth) {
+        let m: f64 = text
+            .split(&format!("\"{name}\":"))
+            .nth(1)
+            .unwrap()
+            .split([',', '\n', '}'])
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            (m / t - 1.0).abs() < 0.01,
+            "{name}: recovered {m}, NEURON's truth {t}\n{stdout}"
+        );
+    }
+}
