@@ -237,6 +237,8 @@ impl Context<'_> {
         let optimizer = match pick(&spec.optimizer, &["adam", "lbfgs", "cmaes"])?.as_str() {
             "adam" => Optimizer::Adam(AdamSettings {
                 learning_rate: spec.learning_rate.unwrap_or(1e-2),
+                beta1: spec.beta1.unwrap_or(0.9),
+                beta2: spec.beta2.unwrap_or(0.999),
                 decay: spec.decay.unwrap_or(1.0),
                 clip_norm: spec.clip,
                 ..Default::default()

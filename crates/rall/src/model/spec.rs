@@ -245,6 +245,9 @@ pub struct FitToml {
     /// "multiplier" (default), "log" or "sigmoid" (to the bounds): the variable the optimiser moves.
     pub space: Option<Spanned<String>>,
     pub learning_rate: Option<f64>,
+    /// Adam's moment decay rates (defaults 0.9 and 0.999).
+    pub beta1: Option<f64>,
+    pub beta2: Option<f64>,
     /// Adam's learning rate is multiplied by this after every step.
     pub decay: Option<f64>,
     /// Adam: clip the gradient to this L2 norm.
