@@ -103,16 +103,7 @@ pub fn plot_traces(traces: &Traces, title: &str, path: &Path) -> Result<(), Stri
 pub fn plot_with_sensitivities(traces: &Traces, title: &str, path: &Path) -> Result<(), String> {
     check(traces, path)?;
     register_fonts();
-    let parameters: Vec<String> = traces
-        .tangent_names
-        .iter()
-        .filter_map(|n| n.split_once("/d").map(|(_, p)| p.to_string()))
-        .fold(Vec::new(), |mut acc, p| {
-            if !acc.contains(&p) {
-                acc.push(p);
-            }
-            acc
-        });
+    let parameters = traces.parameters();
     let panels = 1 + parameters.len();
     let root = BitMapBackend::new(path, (1100, 380 * panels as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;

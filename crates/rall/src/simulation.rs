@@ -54,6 +54,21 @@ impl Traces {
             .map(|i| self.values[i].as_slice())
     }
 
+    /// The names of the differentiated parameters, in lane order (from the `d<probe>/d<parameter>` columns).
+    pub fn parameters(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in self
+            .tangent_names
+            .iter()
+            .filter_map(|n| n.split_once("/d").map(|(_, p)| p.to_string()))
+        {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out
+    }
+
     /// The sensitivity of a probe to a parameter, by their names.
     pub fn tangent(&self, probe: &str, parameter: &str) -> Option<&[f64]> {
         let name = format!("d{probe}/d{parameter}");

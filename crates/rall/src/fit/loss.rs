@@ -128,16 +128,7 @@ pub fn mse_loss(
             probes: traces.names.join(", "),
         });
     }
-    let parameters: Vec<String> = traces
-        .tangent_names
-        .iter()
-        .filter_map(|n| n.split_once("/d").map(|(_, p)| p.to_string()))
-        .fold(Vec::new(), |mut acc, p| {
-            if !acc.contains(&p) {
-                acc.push(p);
-            }
-            acc
-        });
+    let parameters = traces.parameters();
     let default = [Window::default()];
     let windows = if windows.is_empty() { &default[..] } else { windows };
     let mut loss = 0.0;
