@@ -34,10 +34,39 @@ impl Lowerer<'_> {
     }
 
     /// `s' = a + b s` over one step: `s + dt · exprel(b dt) · (a + b s)`, the exact solution
-    /// for fixed `a` and `b`. States update in statement order, as NEURON does.
+    /// for fixed `a` and `b`; `None` when some `b` depends on its own state (not linear).
     fn cnexp(&mut self, body: &Body) -> Option<Kernel> {
-        let mut env = Env::default();
         let mut d = Differentiator::new();
+        self.explicit(body, |l, f, slot, dt| {
+            let b = d.derivative(&mut l.graph, f, slot);
+            if l.graph.depends_on(b, slot) {
+                return None;
+            }
+            Some(if l.graph.as_const(b) == Some(0.0) {
+                l.graph.mul(dt, f)
+            } else {
+                let bdt = l.graph.mul(b, dt);
+                let factor = l.graph.call1(Func::Exprel, bdt);
+                let scaled = l.graph.mul(dt, factor);
+                l.graph.mul(scaled, f)
+            })
+        })
+    }
+
+    /// Forward Euler: `s + dt f(s)`.
+    fn euler(&mut self, body: &Body) -> Kernel {
+        self.explicit(body, |l, f, _, dt| Some(l.graph.mul(dt, f)))
+            .expect("forward Euler applies to any block")
+    }
+
+    /// An explicit update `s + step(f, s, dt)` of each state, in statement order as NEURON does (a later
+    /// equation sees the earlier states' new values); `None` if `step` declines a state.
+    fn explicit(
+        &mut self,
+        body: &Body,
+        mut step: impl FnMut(&mut Self, NodeId, SlotId, NodeId) -> Option<NodeId>,
+    ) -> Option<Kernel> {
+        let mut env = Env::default();
         let dt = self.graph.input(self.slot_index["dt"]);
         let mut updated = Vec::new();
         for s in &body.statements {
@@ -45,20 +74,9 @@ impl Lowerer<'_> {
                 Statement::Derivative { state, value } => {
                     let slot = self.state_slot(&state.text);
                     let f = self.expr(value, &mut env);
-                    let b = d.derivative(&mut self.graph, f, slot);
-                    if self.graph.depends_on(b, slot) {
-                        return None;
-                    }
-                    let s_old = self.graph.input(slot);
-                    let step = if self.graph.as_const(b) == Some(0.0) {
-                        self.graph.mul(dt, f)
-                    } else {
-                        let bdt = self.graph.mul(b, dt);
-                        let factor = self.graph.call1(Func::Exprel, bdt);
-                        let scaled = self.graph.mul(dt, factor);
-                        self.graph.mul(scaled, f)
-                    };
-                    let new = self.graph.add(s_old, step);
+                    let change = step(self, f, slot, dt)?;
+                    let old = self.graph.input(slot);
+                    let new = self.graph.add(old, change);
                     env.set(&state.text, new);
                     updated.push((slot, new));
                 }
@@ -66,28 +84,6 @@ impl Lowerer<'_> {
             }
         }
         Some(self.explicit_kernel(&env, updated))
-    }
-
-    /// Forward Euler: `s + dt f(s)`.
-    fn euler(&mut self, body: &Body) -> Kernel {
-        let mut env = Env::default();
-        let dt = self.graph.input(self.slot_index["dt"]);
-        let mut updated = Vec::new();
-        for s in &body.statements {
-            match s {
-                Statement::Derivative { state, value } => {
-                    let slot = self.state_slot(&state.text);
-                    let f = self.expr(value, &mut env);
-                    let step = self.graph.mul(dt, f);
-                    let old = self.graph.input(slot);
-                    let new = self.graph.add(old, step);
-                    env.set(&state.text, new);
-                    updated.push((slot, new));
-                }
-                other => self.statement(other, &mut env),
-            }
-        }
-        self.explicit_kernel(&env, updated)
     }
 
     /// State updates plus the assigned values the block computed.
