@@ -2,7 +2,9 @@
 //! CMA-ES finds the same minimum without gradients; the loss gradient the fit follows is checked by FD.
 
 use rall::RunOptions;
-use rall::fit::{AdamSettings, CmaesSettings, FitParameter, FitProblem, LbfgsSettings, Space, synthetic_target};
+use rall::fit::{
+    AdamSettings, CmaesSettings, FitParameter, FitProblem, LbfgsSettings, Protocol, Space, synthetic_target,
+};
 use rall::mechanism::Catalogue;
 use rall::sensitivity::{ParameterSpec, Transform};
 
@@ -29,17 +31,89 @@ fn problem(space: Space) -> (FitProblem, Vec<f64>) {
     let target = synthetic_target(&cells, &catalogue, &options, &parameters, &truth).unwrap();
     (
         FitProblem {
-            cells,
+            protocols: vec![Protocol::new(cells, target)],
             catalogue,
             options,
             parameters,
-            target,
-            windows: vec![],
             space,
             curriculum: None,
         },
         truth,
     )
+}
+
+/// Two stimulus protocols (the model's 0.2 nA step over 40 ms, and a 0.1 nA step over 30 ms weighted 2),
+/// each against its own synthetic target.
+fn two_protocols() -> FitProblem {
+    let (mut p, truth) = problem(Space::Multiplier);
+    let mut second = p.protocols[0].clone();
+    second.name = "weak step".into();
+    second.t_stop_ms = Some(30.0);
+    second.weight = 2.0;
+    for clamp in &mut second.cells[0].1.decor.clamps {
+        clamp.amplitude_na = 0.1;
+    }
+    let options = RunOptions {
+        t_stop_ms: 30.0,
+        ..p.options
+    };
+    second.target = synthetic_target(&second.cells, &p.catalogue, &options, &p.parameters, &truth).unwrap();
+    p.protocols.push(second);
+    p
+}
+
+#[test]
+fn protocols_add_their_weighted_losses_and_gradients() {
+    let p = two_protocols();
+    let m = [1.05, 0.95, 1.1];
+    let (total, gradient) = p.loss_and_gradient(&m).unwrap();
+    // The same loss from each protocol alone, as its own problem.
+    let mut sum = 0.0;
+    for protocol in &p.protocols {
+        let alone = FitProblem {
+            protocols: vec![Protocol {
+                weight: 1.0,
+                ..protocol.clone()
+            }],
+            catalogue: p.catalogue.clone(),
+            parameters: p.parameters.clone(),
+            ..p_without_protocols(&p)
+        };
+        sum += protocol.weight * alone.loss(&m).unwrap();
+    }
+    assert!((total - sum).abs() < 1e-12 * sum, "{total} vs {sum}");
+    // The second protocol adds something (its step is different and it is weighted 2).
+    let first_alone = p.protocols[0].clone();
+    let one = FitProblem {
+        protocols: vec![first_alone],
+        catalogue: p.catalogue.clone(),
+        parameters: p.parameters.clone(),
+        ..p_without_protocols(&p)
+    };
+    assert!(one.loss(&m).unwrap() < 0.9 * total);
+    for i in 0..3 {
+        let h = 1e-4;
+        let (mut up, mut down) = (m, m);
+        up[i] += h;
+        down[i] -= h;
+        let fd = (p.loss(&up).unwrap() - p.loss(&down).unwrap()) / (2.0 * h);
+        assert!(
+            (gradient[i] - fd).abs() < 1e-3 * fd.abs().max(1e-3),
+            "parameter {i}: {} vs {fd}",
+            gradient[i]
+        );
+    }
+}
+
+fn p_without_protocols(p: &FitProblem) -> FitProblem {
+    FitProblem {
+        protocols: vec![],
+        catalogue: p.catalogue.clone(),
+        options: p.options,
+        parameters: vec![],
+        space: p.space,
+        curriculum: p.curriculum,
+    }
 }
 
 #[test]

@@ -165,3 +165,38 @@ cylinder = [{ length = 100.0, diameter = 1.0 }]
     assert_eq!(names, vec!["ball", "stick"]);
     assert_eq!(model.cells[1].1.morphology.branches.len(), 1);
 }
+
+#[test]
+fn fit_protocols_replace_the_stimuli_and_are_checked() {
+    let fit = r#"
+[fit]
+[[fit.parameter]]
+name = "pas.g"
+truth = 1.2
+[[fit.protocol]]
+name = "two steps"
+stimulus = [{ at = "mid", delay = 1.0, duration = 1.0, amplitude = 0.2 }, { at = "(location 0 0.5)", duration = 1.0, amplitude = -0.1 }]
+weight = 3.0
+[[fit.protocol]]
+t_stop = 2.0
+"#;
+    let model = parse(&format!("{GOOD}{fit}")).unwrap();
+    let spec = model.fit.unwrap();
+    assert_eq!(spec.protocols.len(), 2);
+    let (first, second) = (&spec.protocols[0], &spec.protocols[1]);
+    assert_eq!((first.name.as_str(), first.weight), ("two steps", 3.0));
+    let amplitudes: Vec<f64> = first.cells[0].1.decor.clamps.iter().map(|c| c.amplitude_na).collect();
+    assert_eq!(amplitudes, vec![0.2, -0.1]);
+    // The second protocol has no stimulus at all (the model's 0.1 nA step is replaced).
+    assert!(second.cells[0].1.decor.clamps.is_empty());
+    assert_eq!((second.name.as_str(), second.t_stop_ms), ("protocol 2", Some(2.0)));
+    assert_eq!(model.cells[0].1.decor.clamps.len(), 1);
+    // A protocol without a target needs the truth of every parameter.
+    let text = format!("{GOOD}{}", fit.replace("truth = 1.2\n", ""));
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("protocol `two steps` has no `target"), "{e}");
+    // Bad stimuli point at their place.
+    let text = format!("{GOOD}{}", fit.replace("at = \"mid\"", "at = \"midd\""));
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.place.unwrap().0, line_of(&text, "midd"), "{e}");
+}

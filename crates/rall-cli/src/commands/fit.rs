@@ -1,10 +1,10 @@
 //! `rall fit`: a model file with a `[fit]` table in, the fitted parameters (CSV history, JSON best, PNG plots) out.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rall::fit::{FitProblem, FitResult, Record, TargetTraces, synthetic_target};
+use rall::fit::{FitProblem, FitResult, Protocol, Record, TargetTraces, synthetic_target};
 use rall::mechanism::Catalogue;
 use rall::model::{Optimizer, load_model};
-use rall::{Simulation, Traces};
+use rall::Traces;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -42,22 +42,35 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
         .fit
         .clone()
         .ok_or_else(|| at(&"no [fit] table: add one with [[fit.parameter]] entries"))?;
-    let target = match (&spec.target, &spec.truth) {
-        (Some(path), _) => TargetTraces::read_csv(path).map_err(|e| e.to_string())?,
-        (None, Some(truth)) => {
-            synthetic_target(&model.cells, &model.catalogue, &model.options, &spec.parameters, truth)
-                .map_err(|e| at(&e))?
-        }
-        (None, None) => return Err(at(&"no target")),
-    };
+    let mut protocols = Vec::new();
+    for p in &spec.protocols {
+        let target = match (&p.target, &spec.truth) {
+            (Some(path), _) => TargetTraces::read_csv(path).map_err(|e| e.to_string())?,
+            (None, Some(truth)) => {
+                let options = rall::RunOptions {
+                    t_stop_ms: p.t_stop_ms.unwrap_or(model.options.t_stop_ms),
+                    ..model.options
+                };
+                synthetic_target(&p.cells, &model.catalogue, &options, &spec.parameters, truth)
+                    .map_err(|e| at(&format!("protocol `{}`: {e}", p.name)))?
+            }
+            (None, None) => return Err(at(&format!("protocol `{}` has no target", p.name))),
+        };
+        protocols.push(Protocol {
+            name: p.name.clone(),
+            cells: p.cells.clone(),
+            target,
+            windows: p.windows.clone(),
+            weight: p.weight,
+            t_stop_ms: p.t_stop_ms,
+        });
+    }
     let labels: Vec<String> = spec.parameters.iter().map(|p| p.spec.label()).collect();
     let problem = FitProblem {
-        cells: model.cells.clone(),
+        protocols,
         catalogue: model.catalogue.clone(),
         options: model.options,
         parameters: spec.parameters.clone(),
-        target: target.clone(),
-        windows: spec.windows.clone(),
         space: spec.space,
         curriculum: spec.curriculum,
     };
@@ -123,7 +136,7 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
     }
     report(&result, &labels, cost);
     if let Some(prefix) = &args.plot {
-        plots(prefix, &result, &labels, &problem, &target)?;
+        plots(prefix, &result, &labels, &problem)?;
     }
     eprintln!(
         "wrote the history to {} and the best parameters to {}",
@@ -166,7 +179,6 @@ fn plots(
     result: &FitResult,
     labels: &[String],
     problem: &FitProblem,
-    target: &TargetTraces,
 ) -> Result<(), String> {
     let path = |suffix: &str| PathBuf::from(format!("{}_{suffix}.png", prefix.display()));
     let iterations: Vec<f64> = result.history.iter().map(|r| r.iteration as f64).collect();
@@ -203,37 +215,28 @@ fn plots(
         &path("parameters"),
         &[("parameters", "iteration", "multiplier", &iterations, series)],
     )?;
-    // The final trace over the target.
-    let mut cells = Vec::new();
-    for (name, cell) in &problem.cells {
-        let mut c = cell.clone();
-        for (p, m) in problem.parameters.iter().zip(&result.best_multipliers) {
-            c = rall::sensitivity::perturbed(&c, &problem.catalogue, &p.spec, *m).map_err(|e| e.to_string())?;
+    // The final traces over their targets, one panel per protocol.
+    let mut panels = Vec::new();
+    for protocol in &problem.protocols {
+        let traces: Traces = problem.simulate_protocol(protocol, &result.best_multipliers, false, f64::INFINITY)?;
+        let mut series: Vec<(String, Vec<f64>)> = Vec::new();
+        for (name, values) in traces.names.iter().zip(&traces.values) {
+            if let Some(c) = protocol.target.names.iter().position(|n| n == name) {
+                series.push((format!("{name} (fit)"), values.clone()));
+                let target = traces.time_ms.iter().map(|&t| protocol.target.at(c, t).unwrap_or(f64::NAN));
+                series.push((format!("{name} (target)"), target.collect()));
+            }
         }
-        cells.push((name.clone(), c));
+        panels.push((protocol.name.clone(), traces.time_ms, series));
     }
-    let traces: Traces = Simulation::new(&cells, &problem.catalogue)
-        .and_then(|mut s| s.run(&problem.options, |_| {}))
-        .map_err(|e| e.to_string())?;
-    let mut series: Vec<(String, Vec<f64>)> = Vec::new();
-    for (name, values) in traces.names.iter().zip(&traces.values) {
-        if let Some(c) = target.names.iter().position(|n| n == name) {
-            series.push((format!("{name} (fit)"), values.clone()));
-            series.push((
-                format!("{name} (target)"),
-                traces
-                    .time_ms
-                    .iter()
-                    .map(|&t| target.at(c, t).unwrap_or(f64::NAN))
-                    .collect(),
-            ));
-        }
-    }
-    let refs: Vec<(&str, &[f64])> = series.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
-    crate::plot::plot_panels(
-        &path("trace"),
-        &[("fitted trace and target", "t [ms]", "V [mV]", &traces.time_ms, refs)],
-    )?;
+    let panels: Vec<_> = panels
+        .iter()
+        .map(|(name, time, series)| {
+            let refs: Vec<(&str, &[f64])> = series.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+            (name.as_str(), "t [ms]", "V [mV]", time.as_slice(), refs)
+        })
+        .collect();
+    crate::plot::plot_panels(&path("trace"), &panels)?;
     eprintln!(
         "wrote {}, {} and {}",
         path("loss").display(),

@@ -10,4 +10,4 @@ pub use adam::{Adam, AdamSettings};
 pub use cmaes::{Cmaes, CmaesSettings, symmetric_eigen};
 pub use lbfgs::LbfgsSettings;
 pub use loss::{LossError, TargetTraces, Window, mse_loss};
-pub use problem::{FitParameter, FitProblem, FitResult, Record, Space, synthetic_target};
+pub use problem::{FitParameter, FitProblem, FitResult, Protocol, Record, Space, synthetic_target};

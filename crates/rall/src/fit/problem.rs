@@ -31,14 +31,39 @@ pub enum Space {
     Sigmoid,
 }
 
-/// One fitting problem: `L(m) = ½ Σ_windows w · mean((v(m) - target)²)` over the probes the target names.
-pub struct FitProblem {
+/// One stimulus protocol: the cells as stimulated, the traces they should produce, and the weight of its loss.
+#[derive(Clone)]
+pub struct Protocol {
+    pub name: String,
     pub cells: Vec<(String, Cell)>,
+    pub target: TargetTraces,
+    pub windows: Vec<Window>,
+    pub weight: f64,
+    /// Simulated time [ms]; `None`: the problem's `options.t_stop_ms`.
+    pub t_stop_ms: Option<f64>,
+}
+
+impl Protocol {
+    /// The model's cells against one target, over the whole run, weight 1.
+    pub fn new(cells: Vec<(String, Cell)>, target: TargetTraces) -> Self {
+        Self {
+            name: "model".into(),
+            cells,
+            target,
+            windows: vec![],
+            weight: 1.0,
+            t_stop_ms: None,
+        }
+    }
+}
+
+/// One fitting problem: `L(m) = Σ_protocols weight · ½ Σ_windows w · mean((v(m) - target)²)` over the probes
+/// each target names.
+pub struct FitProblem {
+    pub protocols: Vec<Protocol>,
     pub catalogue: Catalogue,
     pub options: RunOptions,
     pub parameters: Vec<FitParameter>,
-    pub target: TargetTraces,
-    pub windows: Vec<Window>,
     pub space: Space,
     /// Curriculum over simulated time for the gradient methods: `(first t_stop [ms], iterations)`;
     /// the simulated time grows linearly to the full `t_stop` over that many iterations.
@@ -49,7 +74,8 @@ pub struct FitProblem {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     pub iteration: usize,
-    /// Simulations run so far (a gradient run counts once; see `cost_of_gradient` for its plain-run equivalents).
+    /// Simulations run so far, one per protocol per evaluation (a gradient run counts once; see
+    /// `cost_of_gradient` for its plain-run equivalents).
     pub simulations: usize,
     pub seconds: f64,
     pub loss: f64,
@@ -66,8 +92,8 @@ pub struct FitResult {
 }
 
 impl FitProblem {
-    fn cells_at(&self, m: &[f64]) -> Result<Vec<(String, Cell)>, String> {
-        self.cells
+    fn cells_at(&self, cells: &[(String, Cell)], m: &[f64]) -> Result<Vec<(String, Cell)>, String> {
+        cells
             .iter()
             .map(|(name, cell)| {
                 let mut c = cell.clone();
@@ -79,21 +105,32 @@ impl FitProblem {
             .collect()
     }
 
-    /// The simulated time at an iteration of the curriculum [ms].
+    /// The longest simulated time of the protocols [ms].
+    fn full_t_stop(&self) -> f64 {
+        self.protocols
+            .iter()
+            .map(|p| p.t_stop_ms.unwrap_or(self.options.t_stop_ms))
+            .fold(0.0, f64::max)
+    }
+
+    /// The cap on simulated time at an iteration of the curriculum [ms].
     fn t_stop_at(&self, iteration: usize) -> f64 {
-        let full = self.options.t_stop_ms;
+        let full = self.full_t_stop();
         match self.curriculum {
             Some((first, n)) if iteration < n && first < full => first + (full - first) * iteration as f64 / n as f64,
             _ => full,
         }
     }
 
-    fn simulate(&self, m: &[f64], with_gradient: bool) -> Result<Traces, String> {
-        self.simulate_until(m, with_gradient, self.options.t_stop_ms)
-    }
-
-    fn simulate_until(&self, m: &[f64], with_gradient: bool, t_stop_ms: f64) -> Result<Traces, String> {
-        let cells = self.cells_at(m)?;
+    /// Simulates one protocol at multipliers `m` for at most `cap_ms`.
+    pub fn simulate_protocol(
+        &self,
+        protocol: &Protocol,
+        m: &[f64],
+        with_gradient: bool,
+        cap_ms: f64,
+    ) -> Result<Traces, String> {
+        let cells = self.cells_at(&protocol.cells, m)?;
         let mut sim = Simulation::new(&cells, &self.catalogue).map_err(|e| e.to_string())?;
         if with_gradient {
             let specs: Vec<ParameterSpec> = self
@@ -107,6 +144,7 @@ impl FitProblem {
             sim.enable_sensitivities(&cells, &self.catalogue, &specs, 0.0)
                 .map_err(|e| e.to_string())?;
         }
+        let t_stop_ms = protocol.t_stop_ms.unwrap_or(self.options.t_stop_ms).min(cap_ms);
         sim.run(
             &RunOptions {
                 t_stop_ms,
@@ -114,38 +152,64 @@ impl FitProblem {
             },
             |_| {},
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| format!("protocol `{}`: {e}", protocol.name))
     }
 
-    /// The loss at multipliers `m`.
+    /// The loss at multipliers `m` (the protocols simulated in parallel).
     pub fn loss(&self, m: &[f64]) -> Result<f64, String> {
-        let traces = self.simulate(m, false)?;
-        mse_loss(&traces, &self.target, &self.windows)
-            .map(|(l, _)| l)
-            .map_err(|e| e.to_string())
+        let losses: Vec<f64> = self
+            .protocols
+            .par_iter()
+            .map(|p| {
+                let traces = self.simulate_protocol(p, m, false, f64::INFINITY)?;
+                mse_loss(&traces, &p.target, &p.windows)
+                    .map(|(l, _)| p.weight * l)
+                    .map_err(|e| format!("protocol `{}`: {e}", p.name))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(losses.iter().sum())
     }
 
     /// The loss and its exact gradient with respect to the multipliers at `m`.
     pub fn loss_and_gradient(&self, m: &[f64]) -> Result<(f64, Vec<f64>), String> {
-        self.loss_and_gradient_until(m, self.options.t_stop_ms)
+        self.loss_and_gradient_until(m, f64::INFINITY)
     }
 
-    fn loss_and_gradient_until(&self, m: &[f64], t_stop_ms: f64) -> Result<(f64, Vec<f64>), String> {
-        let traces = self.simulate_until(m, true, t_stop_ms)?;
-        let (loss, gradient) = mse_loss(&traces, &self.target, &self.windows).map_err(|e| e.to_string())?;
-        // The lanes differentiate a multiplier μ of the already scaled value v0·m, so dL/dm = (dL/dμ) / m.
-        Ok((loss, gradient.iter().zip(m).map(|((_, g), m)| g / m).collect()))
+    fn loss_and_gradient_until(&self, m: &[f64], cap_ms: f64) -> Result<(f64, Vec<f64>), String> {
+        let parts: Vec<(f64, Vec<f64>)> = self
+            .protocols
+            .par_iter()
+            .map(|p| {
+                let traces = self.simulate_protocol(p, m, true, cap_ms)?;
+                let (loss, gradient) =
+                    mse_loss(&traces, &p.target, &p.windows).map_err(|e| format!("protocol `{}`: {e}", p.name))?;
+                // The lanes differentiate a multiplier μ of the already scaled value v0·m, so dL/dm = (dL/dμ) / m.
+                let g = gradient.iter().zip(m).map(|((_, g), m)| p.weight * g / m).collect();
+                Ok((p.weight * loss, g))
+            })
+            .collect::<Result<_, String>>()?;
+        let mut total = (0.0, vec![0.0; m.len()]);
+        for (l, g) in parts {
+            total.0 += l;
+            for (t, x) in total.1.iter_mut().zip(g) {
+                *t += x;
+            }
+        }
+        Ok(total)
     }
 
-    /// Wall time of a gradient run divided by that of a plain run, at the start point.
+    /// Wall time of a gradient run divided by that of a plain run, at the start point (all protocols, one thread).
     pub fn cost_of_gradient(&self) -> Result<f64, String> {
         let start: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
-        let t0 = Instant::now();
-        self.simulate(&start, false)?;
-        let plain = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
-        self.simulate(&start, true)?;
-        Ok(t1.elapsed().as_secs_f64() / plain.max(1e-12))
+        let time = |with_gradient: bool| -> Result<f64, String> {
+            let t = Instant::now();
+            for p in &self.protocols {
+                self.simulate_protocol(p, &start, with_gradient, f64::INFINITY)?;
+            }
+            Ok(t.elapsed().as_secs_f64())
+        };
+        let plain = time(false)?;
+        Ok(time(true)? / plain.max(1e-12))
     }
 
     fn project(&self, m: &mut [f64]) {
@@ -224,13 +288,13 @@ impl FitProblem {
             let (loss, gradient) = self.loss_and_gradient_until(&m, t_stop)?;
             let record = Record {
                 iteration,
-                simulations: iteration + 1,
+                simulations: (iteration + 1) * self.protocols.len(),
                 seconds: start.elapsed().as_secs_f64(),
                 loss,
                 multipliers: m.clone(),
             };
             // Only losses over the full simulated time compete for the best.
-            if t_stop >= self.options.t_stop_ms && loss < result.best_loss {
+            if t_stop >= self.full_t_stop() && loss < result.best_loss {
                 result.best_loss = loss;
                 result.best_multipliers = m.clone();
             }
@@ -265,7 +329,8 @@ impl FitProblem {
         let start_m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
         let mut u = self.search_variables(&start_m);
         let (mut loss, mut gradient) = evaluate(&u)?;
-        let (start, mut simulations) = (Instant::now(), 1);
+        let runs = self.protocols.len();
+        let (start, mut simulations) = (Instant::now(), runs);
         let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
         let mut result = FitResult {
             best_loss: loss,
@@ -303,7 +368,7 @@ impl FitProblem {
             let accepted = loop {
                 let trial: Vec<f64> = u.iter().zip(&d).map(|(x, dx)| x + step * dx).collect();
                 let (l, g) = evaluate(&trial)?;
-                simulations += 1;
+                simulations += runs;
                 if l <= loss + 1e-4 * step * slope {
                     break Some((trial, l, g));
                 }
@@ -368,7 +433,7 @@ impl FitProblem {
                 .par_iter()
                 .map(|u| self.loss(&to_m(u)).map(|l| if l.is_finite() { l } else { f64::MAX }))
                 .collect::<Result<_, _>>()?;
-            simulations += candidates.len();
+            simulations += candidates.len() * self.protocols.len();
             let best = (0..values.len())
                 .min_by(|&a, &b| values[a].total_cmp(&values[b]))
                 .unwrap();
@@ -394,7 +459,7 @@ impl FitProblem {
     }
 }
 
-/// Simulates the cells with the parameters at multipliers `m` and keeps every probe as a target.
+/// Simulates the cells with the parameters at multipliers `m` for `options.t_stop_ms` and keeps every probe as a target.
 pub fn synthetic_target(
     cells: &[(String, Cell)],
     catalogue: &Catalogue,
@@ -402,21 +467,20 @@ pub fn synthetic_target(
     parameters: &[FitParameter],
     m: &[f64],
 ) -> Result<TargetTraces, String> {
+    let empty = TargetTraces {
+        time_ms: vec![],
+        names: vec![],
+        values: vec![],
+    };
     let problem = FitProblem {
-        cells: cells.to_vec(),
+        protocols: vec![Protocol::new(cells.to_vec(), empty)],
         catalogue: catalogue.clone(),
         options: *options,
         parameters: parameters.to_vec(),
-        target: TargetTraces {
-            time_ms: vec![],
-            names: vec![],
-            values: vec![],
-        },
-        windows: vec![],
         space: Space::Multiplier,
         curriculum: None,
     };
-    let traces = problem.simulate(m, false)?;
+    let traces = problem.simulate_protocol(&problem.protocols[0], m, false, f64::INFINITY)?;
     Ok(TargetTraces {
         time_ms: traces.time_ms,
         names: traces.names,

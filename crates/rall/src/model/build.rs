@@ -35,13 +35,25 @@ pub struct FitSpec {
     pub iterations: usize,
     pub space: crate::fit::Space,
     pub parameters: Vec<crate::fit::FitParameter>,
-    /// Multipliers for a synthetic target, one per parameter (when `target` is absent).
+    /// Multipliers for synthetic targets, one per parameter (for protocols without a target file).
     pub truth: Option<Vec<f64>>,
+    /// The stimulus protocols whose losses are summed (the model as written when there is no `[[fit.protocol]]`).
+    pub protocols: Vec<ProtocolSpec>,
+    /// `(first t_stop [ms], iterations)` of a curriculum over simulated time.
+    pub curriculum: Option<(f64, usize)>,
+}
+
+/// One stimulus protocol of a fit, checked.
+#[derive(Clone, Debug)]
+pub struct ProtocolSpec {
+    pub name: String,
+    /// The model's cells with this protocol's stimuli.
+    pub cells: Vec<(String, Cell)>,
     /// A target CSV, resolved against the model file's folder.
     pub target: Option<PathBuf>,
     pub windows: Vec<crate::fit::Window>,
-    /// `(first t_stop [ms], iterations)` of a curriculum over simulated time.
-    pub curriculum: Option<(f64, usize)>,
+    pub weight: f64,
+    pub t_stop_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -218,7 +230,7 @@ impl Context<'_> {
 
     /// The `[fit]` table: optimiser, parameters (checked against every cell), target and windows.
     fn fit(&self, f: &Spanned<super::spec::FitToml>, cells: &[(String, Cell)]) -> Result<FitSpec, ModelError> {
-        use crate::fit::{AdamSettings, CmaesSettings, FitParameter, LbfgsSettings, Space, Window};
+        use crate::fit::{AdamSettings, CmaesSettings, FitParameter, LbfgsSettings, Space};
         use crate::sensitivity::{ParameterSpec, Transform, setup_for};
         let spec = f.get_ref();
         let pick = |value: &Option<Spanned<String>>, known: &[&str]| -> Result<String, ModelError> {
@@ -250,10 +262,10 @@ impl Context<'_> {
                 seed: spec.seed,
             }),
         };
-        let space = if pick(&spec.space, &["multiplier", "log"])? == "log" {
-            Space::Log
-        } else {
-            Space::Multiplier
+        let space = match pick(&spec.space, &["multiplier", "log", "sigmoid"])?.as_str() {
+            "log" => Space::Log,
+            "sigmoid" => Space::Sigmoid,
+            _ => Space::Multiplier,
         };
         let mut parameters = Vec::new();
         let mut truth = Vec::new();
@@ -286,33 +298,65 @@ impl Context<'_> {
         if parameters.is_empty() {
             return Err(self.error(Some(f.span()), "[fit] needs at least one [[fit.parameter]]"));
         }
-        let target = spec.target.as_ref().map(|t| self.base.join(t.get_ref()));
-        let truth = match (&target, truth.iter().all(Option::is_some)) {
-            (Some(_), _) => None,
-            (None, true) => Some(truth.into_iter().flatten().collect()),
-            (None, false) => {
-                return Err(self.error(
-                    Some(f.span()),
-                    "[fit] needs `target = \"file.csv\"` or a `truth` multiplier on every [[fit.parameter]]",
-                ));
-            }
-        };
-        let mut windows = Vec::new();
-        for w in &spec.windows {
-            match w.as_slice() {
-                [a, b] => windows.push(Window {
-                    start_ms: *a,
-                    end_ms: *b,
-                    weight: 1.0,
-                }),
-                [a, b, c] => windows.push(Window {
-                    start_ms: *a,
-                    end_ms: *b,
-                    weight: *c,
-                }),
-                _ => return Err(self.error(Some(f.span()), "a window is [start, end] or [start, end, weight] in ms")),
-            }
+        let windows = self.windows(&spec.windows, f.span())?;
+        let mut protocols = Vec::new();
+        if spec.protocol.is_empty() {
+            protocols.push(ProtocolSpec {
+                name: "model".into(),
+                cells: cells.to_vec(),
+                target: spec.target.as_ref().map(|t| self.base.join(t.get_ref())),
+                windows: windows.clone(),
+                weight: 1.0,
+                t_stop_ms: None,
+            });
+        } else if let Some(t) = &spec.target {
+            return Err(self.error(
+                Some(t.span()),
+                "with [[fit.protocol]] entries each protocol names its own `target`",
+            ));
         }
+        for (k, p) in spec.protocol.iter().enumerate() {
+            let span = p.span();
+            let p = p.get_ref();
+            let mut protocol_cells = Vec::new();
+            for (name, cell) in cells {
+                let mut c = cell.clone();
+                c.decor.clamps.clear();
+                for s in &p.stimulus {
+                    let clamp = self.clamp(&c, s)?;
+                    c.decor.clamps.push(clamp);
+                }
+                protocol_cells.push((name.clone(), c));
+            }
+            let weight = p.weight.unwrap_or(1.0);
+            if !(weight >= 0.0 && weight.is_finite()) || p.t_stop.is_some_and(|t| !(t > 0.0)) {
+                return Err(self.error(Some(span), "a protocol needs weight >= 0 and t_stop > 0"));
+            }
+            protocols.push(ProtocolSpec {
+                name: p.name.clone().unwrap_or_else(|| format!("protocol {}", k + 1)),
+                cells: protocol_cells,
+                target: p.target.as_ref().map(|t| self.base.join(t.get_ref())),
+                windows: match &p.windows {
+                    Some(w) => self.windows(w, span.clone())?,
+                    None => windows.clone(),
+                },
+                weight,
+                t_stop_ms: p.t_stop,
+            });
+        }
+        let truth = if truth.iter().all(Option::is_some) {
+            Some(truth.into_iter().flatten().collect())
+        } else if let Some(p) = protocols.iter().find(|p| p.target.is_none()) {
+            return Err(self.error(
+                Some(f.span()),
+                &format!(
+                    "[fit] protocol `{}` has no `target = \"file.csv\"`, so every [[fit.parameter]] needs a `truth` multiplier",
+                    p.name
+                ),
+            ));
+        } else {
+            None
+        };
         let curriculum = match spec.curriculum.as_deref() {
             None => None,
             Some([first, n]) if *first > 0.0 && *n >= 1.0 => Some((*first, *n as usize)),
@@ -329,10 +373,28 @@ impl Context<'_> {
             space,
             parameters,
             truth,
-            target,
-            windows,
+            protocols,
             curriculum,
         })
+    }
+
+    /// Loss windows `[start, end]` or `[start, end, weight]` [ms].
+    fn windows(&self, list: &[Vec<f64>], span: Range<usize>) -> Result<Vec<crate::fit::Window>, ModelError> {
+        list.iter()
+            .map(|w| match w.as_slice() {
+                [a, b] => Ok(crate::fit::Window {
+                    start_ms: *a,
+                    end_ms: *b,
+                    weight: 1.0,
+                }),
+                [a, b, c] => Ok(crate::fit::Window {
+                    start_ms: *a,
+                    end_ms: *b,
+                    weight: *c,
+                }),
+                _ => Err(self.error(Some(span.clone()), "a window is [start, end] or [start, end, weight] in ms")),
+            })
+            .collect()
     }
 
     /// `[[parameter]]` entries, each checked against every cell.
@@ -409,6 +471,24 @@ impl Context<'_> {
         })
     }
 
+    fn clamp(&self, cell: &Cell, s: &super::spec::StimulusSpec) -> Result<CurrentClamp, ModelError> {
+        let locset = cell
+            .locset(s.at.get_ref())
+            .map_err(|e| self.cell_error(s.at.span(), e))?;
+        if !(s.duration >= 0.0 && s.delay.is_finite() && s.amplitude.is_finite()) {
+            return Err(self.error(
+                Some(s.at.span()),
+                "a stimulus needs a finite delay and amplitude and a non-negative duration",
+            ));
+        }
+        Ok(CurrentClamp {
+            locset,
+            delay_ms: s.delay,
+            duration_ms: s.duration,
+            amplitude_na: s.amplitude,
+        })
+    }
+
     fn cell(&self, spec: &CellSpec) -> Result<Cell, ModelError> {
         let mut cell = Cell::new(self.morphology(&spec.morphology)?);
         for (name, text) in &spec.labels {
@@ -470,21 +550,8 @@ impl Context<'_> {
             cell.decor.paints.push(paint);
         }
         for s in &spec.stimulus {
-            let locset = cell
-                .locset(s.at.get_ref())
-                .map_err(|e| self.cell_error(s.at.span(), e))?;
-            if !(s.duration >= 0.0 && s.delay.is_finite() && s.amplitude.is_finite()) {
-                return Err(self.error(
-                    Some(s.at.span()),
-                    "a stimulus needs a finite delay and amplitude and a non-negative duration",
-                ));
-            }
-            cell.decor.clamps.push(CurrentClamp {
-                locset,
-                delay_ms: s.delay,
-                duration_ms: s.duration,
-                amplitude_na: s.amplitude,
-            });
+            let clamp = self.clamp(&cell, s)?;
+            cell.decor.clamps.push(clamp);
         }
         for syn in &spec.synapse {
             let name = syn.mechanism.get_ref();

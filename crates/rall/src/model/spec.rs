@@ -265,6 +265,27 @@ pub struct FitToml {
     /// Curriculum over simulated time: `[first t_stop (ms), iterations to reach the full t_stop]`.
     pub curriculum: Option<Vec<f64>>,
     pub parameter: Vec<FitParameterToml>,
+    /// Stimulus protocols, each with its own stimuli and target; their losses are summed.
+    #[serde(default)]
+    pub protocol: Vec<Spanned<FitProtocolToml>>,
+}
+
+/// One `[[fit.protocol]]`: the model's `[[stimulus]]` entries replaced by these, its own target and weight.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitProtocolToml {
+    pub name: Option<String>,
+    /// Replaces the model's stimuli for this protocol (none: no current clamp).
+    #[serde(default)]
+    pub stimulus: Vec<StimulusSpec>,
+    /// A target CSV; without it the protocol is simulated at the `truth` multipliers.
+    pub target: Option<Spanned<String>>,
+    /// Weight of this protocol's loss (default 1).
+    pub weight: Option<f64>,
+    /// Simulated time of this protocol [ms] (default: [simulation] t_stop).
+    pub t_stop: Option<f64>,
+    /// Loss windows of this protocol (default: [fit] windows).
+    pub windows: Option<Vec<Vec<f64>>>,
 }
 
 fn default_iterations() -> usize {
