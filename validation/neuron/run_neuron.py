@@ -193,16 +193,11 @@ def build_synapses(cell, sections, used_mechs):
     return out
 
 
-def main():
-    if len(sys.argv) != 3:
-        raise SystemExit("usage: run_neuron.py CELL.json OUT.csv")
-    with open(sys.argv[1]) as f:
-        cell = json.load(f)
+def instantiate(cell):
+    """Sections, synapses (with their NetCons and events), ion settings and IClamps of one cell.
 
-    h.load_file("stdrun.hoc")
-    if cell.get("mod_dir"):
-        load_mod_dir(cell["mod_dir"])
-
+    Returns (sections, synapses, clamps, used mechanism names); keep them alive for the run.
+    """
     sections, used_mechs = build(cell)
 
     def ion_attribute(ion, key):
@@ -224,11 +219,6 @@ def main():
 
     synapses = build_synapses(cell, sections, used_mechs)
 
-    if not cell.get("usetable", True):
-        for name in sorted(used_mechs):
-            if hasattr(h, f"usetable_{name}"):
-                setattr(h, f"usetable_{name}", 0)
-
     clamps = []
     for c in cell.get("iclamps", []):
         stim = h.IClamp(sections[c["section"]](c.get("x", 0.5)))
@@ -236,6 +226,29 @@ def main():
         stim.dur = c.get("dur", 0.0)
         stim.amp = c.get("amp", 0.0)
         clamps.append(stim)
+    return sections, synapses, clamps, used_mechs
+
+
+def set_usetable(cell, used_mechs):
+    """Tables off (usetable = 0) when the description asks, so rates are computed exactly as rall does."""
+    if not cell.get("usetable", True):
+        for name in sorted(used_mechs):
+            if hasattr(h, f"usetable_{name}"):
+                setattr(h, f"usetable_{name}", 0)
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit("usage: run_neuron.py CELL.json OUT.csv")
+    with open(sys.argv[1]) as f:
+        cell = json.load(f)
+
+    h.load_file("stdrun.hoc")
+    if cell.get("mod_dir"):
+        load_mod_dir(cell["mod_dir"])
+
+    sections, synapses, clamps, used_mechs = instantiate(cell)
+    set_usetable(cell, used_mechs)
 
     dt = float(cell.get("dt", 0.025))
     tstop = float(cell["tstop"])

@@ -151,6 +151,13 @@ pub fn window(traces: &Traces, range: Option<(f64, f64)>) -> Traces {
         values: traces.values.iter().map(pick).collect(),
         tangent_names: traces.tangent_names.clone(),
         tangents: traces.tangents.iter().map(pick).collect(),
+        spikes: traces
+            .spikes
+            .iter()
+            .filter(|s| s.t_ms >= start && s.t_ms <= end)
+            .copied()
+            .collect(),
+        gids: traces.gids.clone(),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod labels;
 pub mod mechanism;
 pub mod model;
 pub mod morphology;
+pub mod network;
 pub mod sensitivity;
 pub mod simulation;
 pub mod suggest;

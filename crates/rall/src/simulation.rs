@@ -1,8 +1,9 @@
-//! The one-struct facade: cells in, sampled probe traces out, cells advanced in parallel.
+//! The one-struct facade: cells (or a network) in, sampled probe traces and spikes out, cells advanced in parallel.
 
 use crate::cell::{Cell, CellError, lower_cell};
 use crate::engine::{CellIntegrator, EngineError, Integrator};
 use crate::mechanism::Catalogue;
+use crate::network::{Network, Spike, SpikeRouter, SpikeSource};
 use rayon::prelude::*;
 use std::io::Write;
 
@@ -44,6 +45,10 @@ pub struct Traces {
     pub tangent_names: Vec<String>,
     /// `tangents[column][sample]`, probe-major then parameter.
     pub tangents: Vec<Vec<f64>>,
+    /// Spikes of every detector and spike source, in time order.
+    pub spikes: Vec<Spike>,
+    /// Name of each gid (cells, then spike sources).
+    pub gids: Vec<String>,
 }
 
 impl Traces {
@@ -116,10 +121,17 @@ fn cell_prefix(cell: &str) -> String {
     }
 }
 
-/// Independent cells simulated side by side.
+/// Cells simulated side by side, independent or wired into a network.
 pub struct Simulation {
     names: Vec<String>,
     cells: Vec<CellIntegrator>,
+    wiring: Option<Wiring>,
+}
+
+/// What a network adds to side-by-side cells: the spike sources and the routing of spikes.
+struct Wiring {
+    sources: Vec<(String, SpikeSource)>,
+    router: SpikeRouter,
 }
 
 impl Simulation {
@@ -140,7 +152,20 @@ impl Simulation {
         Ok(Self {
             names: cells.iter().map(|(n, _)| n.clone()).collect(),
             cells: integrators,
+            wiring: None,
         })
+    }
+
+    /// Lowers a network's cells and wires them: spikes travel along the connections between epochs.
+    pub fn network(network: &Network, catalogue: &Catalogue) -> Result<Self, SimulationError> {
+        network.check().map_err(|e| SimulationError::Options(e.to_string()))?;
+        let mut sim = Self::new(&network.cells, catalogue)?;
+        let gids = network.cells.len() + network.sources.len();
+        sim.wiring = Some(Wiring {
+            sources: network.sources.clone(),
+            router: SpikeRouter::new(&network.connections, gids, network.cells.len()),
+        });
+        Ok(sim)
     }
 
     /// Co-simulates the sensitivities of every probe to `specs` (the same parameters on every cell);
@@ -214,10 +239,41 @@ impl Simulation {
             cell.sample_probes(out);
             cell.sample_probe_tangents(out);
         }
-        let chunk = (steps / 200).max(every).div_ceil(every) * every;
+        let mut chunk = (steps / 200).max(every).div_ceil(every) * every;
+        // A network advances in epochs no longer than the shortest delay between cells, so that a spike
+        // of one epoch can only be due in a later one.
+        let epoch = self
+            .wiring
+            .as_ref()
+            .map(|w| w.router.min_cell_delay_ms)
+            .filter(|d| d.is_finite())
+            .map(|d| ((d / dt_ms + 1e-9).floor() as usize).max(1));
+        if let Some(e) = epoch {
+            chunk = chunk.min(e);
+        }
+        let trains: Vec<Vec<f64>> = self.wiring.as_ref().map_or(Vec::new(), |w| {
+            w.sources.iter().map(|(_, s)| s.times(t_stop_ms)).collect()
+        });
+        let mut next_source_spike = vec![0; trains.len()];
+        let mut spikes: Vec<Spike> = Vec::new();
         let mut done = 0;
         while done < steps {
             let todo = chunk.min(steps - done);
+            // Spike sources are known ahead: their spikes up to the epoch's end are routed before it.
+            let mut epoch_spikes = Vec::new();
+            let epoch_end = (done + todo) as f64 * dt_ms + 1e-9 * dt_ms;
+            for (k, train) in trains.iter().enumerate() {
+                while let Some(&t) = train.get(next_source_spike[k]).filter(|&&t| t <= epoch_end) {
+                    epoch_spikes.push(Spike {
+                        t_ms: t,
+                        gid: self.cells.len() + k,
+                        detector: 0,
+                    });
+                    next_source_spike[k] += 1;
+                }
+            }
+            self.exchange(&mut epoch_spikes)?;
+            let mut from_sources = epoch_spikes;
             let result: Result<(), (usize, EngineError)> = self
                 .cells
                 .par_iter_mut()
@@ -237,6 +293,18 @@ impl Simulation {
                 cell: self.names[c].clone(),
                 source,
             })?;
+            let mut from_cells: Vec<Spike> = Vec::new();
+            for (gid, cell) in self.cells.iter_mut().enumerate() {
+                from_cells.extend(
+                    cell.take_spikes()
+                        .into_iter()
+                        .map(|(detector, t_ms)| Spike { t_ms, gid, detector }),
+                );
+            }
+            self.exchange(&mut from_cells)?;
+            from_sources.append(&mut from_cells);
+            from_sources.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms).then(a.gid.cmp(&b.gid)));
+            spikes.append(&mut from_sources);
             done += todo;
             progress(done as f64 / steps as f64);
         }
@@ -265,12 +333,35 @@ impl Simulation {
             }
             first_probe += n;
         }
+        let mut gids = self.names.clone();
+        if let Some(w) = &self.wiring {
+            gids.extend(w.sources.iter().map(|(n, _)| n.clone()));
+        }
         Ok(Traces {
             time_ms,
             names: probe_names,
             values,
             tangent_names,
             tangents,
+            spikes,
+            gids,
         })
+    }
+
+    /// The spike exchange between epochs: routes `spikes` along the connections into the targets' event queues.
+    fn exchange(&mut self, spikes: &mut [Spike]) -> Result<(), SimulationError> {
+        let Some(w) = &self.wiring else { return Ok(()) };
+        let mut deliveries = vec![Vec::new(); self.cells.len()];
+        w.router.route(spikes, &mut deliveries);
+        for ((cell, name), events) in self.cells.iter_mut().zip(&self.names).zip(deliveries) {
+            for (synapse, t_ms, weight) in events {
+                cell.push_event(synapse, t_ms, weight)
+                    .map_err(|source| SimulationError::Engine {
+                        cell: name.clone(),
+                        source,
+                    })?;
+            }
+        }
+        Ok(())
     }
 }

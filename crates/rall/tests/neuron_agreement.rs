@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::repo_path;
+use common::{python, repo_path};
 use rall::export::neuron_json;
 use rall::mechanism::Catalogue;
 use rall::model::load_model;
@@ -16,27 +16,6 @@ use rall::zoo::hh_tree;
 use rall::{Cell, RunOptions, Simulation, Traces};
 use std::path::PathBuf;
 use std::process::Command;
-
-fn python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("RALL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_path(".venv/bin/python"));
-    let ok = Command::new(&candidate)
-        .args(["-c", "import neuron"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(candidate);
-    }
-    if std::env::var_os("RALL_REQUIRE_NEURON").is_some() {
-        panic!(
-            "NEURON is required (RALL_REQUIRE_NEURON is set) but `{} -c 'import neuron'` failed",
-            candidate.display()
-        );
-    }
-    eprintln!("skipped: NEURON is not installed (run .ci/run, or pip install neuron into .venv)");
-    None
-}
 
 /// Runs a cell in NEURON and returns the CSV columns (t, probes...).
 fn run_neuron(

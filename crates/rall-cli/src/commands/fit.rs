@@ -1,10 +1,10 @@
 //! `rall fit`: a model file with a `[fit]` table in, the fitted parameters (CSV history, JSON best, PNG plots) out.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use rall::Traces;
 use rall::fit::{FitProblem, FitResult, Protocol, Record, TargetTraces, synthetic_target};
 use rall::mechanism::Catalogue;
 use rall::model::{Optimizer, load_model};
-use rall::Traces;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -174,12 +174,7 @@ fn report(result: &FitResult, labels: &[String], cost: f64) {
     }
 }
 
-fn plots(
-    prefix: &std::path::Path,
-    result: &FitResult,
-    labels: &[String],
-    problem: &FitProblem,
-) -> Result<(), String> {
+fn plots(prefix: &std::path::Path, result: &FitResult, labels: &[String], problem: &FitProblem) -> Result<(), String> {
     let path = |suffix: &str| PathBuf::from(format!("{}_{suffix}.png", prefix.display()));
     let iterations: Vec<f64> = result.history.iter().map(|r| r.iteration as f64).collect();
     let seconds: Vec<f64> = result.history.iter().map(|r| r.seconds).collect();
@@ -223,7 +218,10 @@ fn plots(
         for (name, values) in traces.names.iter().zip(&traces.values) {
             if let Some(c) = protocol.target.names.iter().position(|n| n == name) {
                 series.push((format!("{name} (fit)"), values.clone()));
-                let target = traces.time_ms.iter().map(|&t| protocol.target.at(c, t).unwrap_or(f64::NAN));
+                let target = traces
+                    .time_ms
+                    .iter()
+                    .map(|&t| protocol.target.at(c, t).unwrap_or(f64::NAN));
                 series.push((format!("{name} (target)"), target.collect()));
             }
         }

@@ -19,6 +19,9 @@ pub struct RunArgs {
     /// Also draw the traces (and sensitivities) into this PNG file.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Write the spikes (t, gid, cell) to this CSV (default for networks: OUTPUT with `_spikes.csv`).
+    #[arg(long)]
+    pub spikes: Option<PathBuf>,
     /// Plot only the window START:END [ms].
     #[arg(long)]
     pub plot_window: Option<String>,
@@ -64,7 +67,11 @@ pub fn simulate(
         model.options.dt_ms = dt;
     }
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.model.display());
-    let mut simulation = Simulation::new(&model.cells, &model.catalogue).map_err(|e| at(&e))?;
+    let mut simulation = match &model.network {
+        Some(network) => Simulation::network(network, &model.catalogue),
+        None => Simulation::new(&model.cells, &model.catalogue),
+    }
+    .map_err(|e| at(&e))?;
     let specs = parameters(&model)?;
     if !specs.is_empty() {
         simulation
@@ -87,6 +94,21 @@ pub fn simulate(
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
     write_csv(&traces, &args.output)?;
+    let has_detectors = model.cells.iter().any(|(_, c)| !c.decor.detectors.is_empty());
+    let spikes_path = args.spikes.clone().or_else(|| {
+        (model.network.is_some() || has_detectors).then(|| {
+            let stem = args.output.file_stem().unwrap_or_default().to_string_lossy();
+            args.output.with_file_name(format!("{stem}_spikes.csv"))
+        })
+    });
+    if let Some(path) = &spikes_path {
+        let mut text = String::from("t,gid,cell\n");
+        for s in &traces.spikes {
+            text.push_str(&format!("{},{},{}\n", s.t_ms, s.gid, traces.gids[s.gid]));
+        }
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {} spikes to {}", traces.spikes.len(), path.display());
+    }
     let o = &model.options;
     eprintln!(
         "simulated {} ms ({} cells, {cvs} CVs, dt {} ms{}) in {wall:.3} s; wrote {} samples of {} columns to {}",

@@ -52,6 +52,10 @@ pub struct CellLayout {
     /// Ion settings with the membrane CVs they apply to, in order (later ones win).
     pub ions: Vec<(crate::cell::IonSetting, Vec<CvIndex>)>,
     pub probes: Vec<ProbeLayout>,
+    /// The `(mechanism, instance)` pairs of each synapse placement: where an event sent to it goes.
+    pub synapse_targets: Vec<Vec<(usize, usize)>>,
+    /// Spike detectors: the CV and threshold [mV] of each location of each detector.
+    pub detectors: Vec<(CvIndex, f64)>,
 }
 
 /// Discretises a cell and resolves its decor to CVs.
@@ -127,6 +131,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
     }
 
     let mut events = Vec::new();
+    let mut synapse_targets = Vec::new();
     for (source, synapse) in cell.decor.synapses.iter().enumerate() {
         if catalogue.is_density(&synapse.mechanism).map_err(CellError::Mechanism)? {
             return Err(CellError::Mechanism(format!(
@@ -157,6 +162,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                 mechanisms.len() - 1
             }
         };
+        let mut targets = Vec::new();
         for l in &synapse.locset.locations {
             let layout = &mut mechanisms[index];
             let cv = geometry.cv_at_location(m, *l);
@@ -164,6 +170,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
             layout.area_um2.push(properties.area_um2[cv]);
             layout.parameters.push(values.clone());
             let instance = layout.cv.len() - 1;
+            targets.push((index, instance));
             for &t_ms in &synapse.events_ms {
                 events.push(EventLayout {
                     mechanism: index,
@@ -174,8 +181,20 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                 });
             }
         }
+        synapse_targets.push(targets);
     }
     events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
+    let detectors = cell
+        .decor
+        .detectors
+        .iter()
+        .flat_map(|d| {
+            d.locset
+                .locations
+                .iter()
+                .map(|&l| (geometry.cv_at_location(m, l), d.threshold_mv))
+        })
+        .collect();
 
     let stimuli = cell
         .decor
@@ -249,6 +268,8 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         events,
         ions,
         probes,
+        synapse_targets,
+        detectors,
     })
 }
 

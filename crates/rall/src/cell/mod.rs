@@ -68,6 +68,15 @@ pub struct IonSetting {
     pub valence: Option<f64>,
 }
 
+/// A spike detector (NEURON's NetCon source, Arbor's threshold detector): a spike is emitted at the end of every
+/// step in which the membrane potential at the location rises above the threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpikeDetector {
+    pub locset: Locset,
+    /// [mV]
+    pub threshold_mv: f64,
+}
+
 /// What is painted and placed on a cell, with regions and locsets already evaluated.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Decor {
@@ -77,6 +86,8 @@ pub struct Decor {
     pub synapses: Vec<SynapsePlacement>,
     pub ions: Vec<IonSetting>,
     pub probes: Vec<Probe>,
+    /// Spike detectors, numbered in the order of their locations.
+    pub detectors: Vec<SpikeDetector>,
 }
 
 /// A cell as the user describes it.

@@ -5,6 +5,36 @@ use crate::cell::{CellLayout, EventLayout, StimulusLayout};
 use crate::discretize::CvGeometry;
 use crate::mechanism::{Catalogue, IonPool, Mechanism, StepContext};
 use crate::sensitivity::{CableTangents, SensitivitySetup};
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
+/// An event in the queue, ordered by time and then by the order it was queued.
+#[derive(Clone, Debug)]
+struct PendingEvent {
+    t_ms: f64,
+    order: u64,
+    event: EventLayout,
+}
+
+impl PartialEq for PendingEvent {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for PendingEvent {}
+
+impl PartialOrd for PendingEvent {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PendingEvent {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.t_ms.total_cmp(&other.t_ms).then(self.order.cmp(&other.order))
+    }
+}
 
 /// The time discretisation of the cable equation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,9 +77,18 @@ pub struct CellIntegrator {
     /// Temperature [°C].
     celsius: f64,
     stimuli: Vec<StimulusLayout>,
-    /// Point-process input events, sorted by time, and the next one to deliver.
+    /// Point-process input events of the layout (replayed by every [`CellIntegrator::initialise`]).
     events: Vec<EventLayout>,
-    next_event: usize,
+    /// Events not yet delivered, earliest first (ties in the order they were queued).
+    pending: BinaryHeap<Reverse<PendingEvent>>,
+    queued: u64,
+    /// `(mechanism, instance)` targets of each synapse placement.
+    synapse_targets: Vec<Vec<(usize, usize)>>,
+    /// Spike detectors `(cv, threshold [mV])`, whether each is below threshold (armed), and the spikes
+    /// `(detector, t [ms])` since the last [`CellIntegrator::take_spikes`].
+    detectors: Vec<(usize, f64)>,
+    armed: Vec<bool>,
+    spikes: Vec<(usize, f64)>,
     probes: Vec<crate::cell::ProbeLayout>,
     probe_names: Vec<String>,
     v_init_mv: f64,
@@ -114,7 +153,12 @@ impl CellIntegrator {
             celsius: 6.3,
             stimuli: layout.stimuli.clone(),
             events: layout.events.clone(),
-            next_event: 0,
+            pending: BinaryHeap::new(),
+            queued: 0,
+            synapse_targets: layout.synapse_targets.clone(),
+            detectors: layout.detectors.clone(),
+            armed: vec![true; layout.detectors.len()],
+            spikes: Vec::new(),
             probes: layout.probes.clone(),
             probe_names: layout.probes.iter().map(|p| p.name.clone()).collect(),
             v_init_mv: layout.v_init_mv,
@@ -125,7 +169,7 @@ impl CellIntegrator {
             matrix,
             rhs: vec![0.0; n],
             tangents: None,
-            placements: layout.events.iter().map(|e| e.source + 1).max().unwrap_or(0),
+            placements: layout.synapse_targets.len(),
         };
         integrator.initialise();
         Ok(integrator)
@@ -134,8 +178,17 @@ impl CellIntegrator {
     /// Resets time to 0, every voltage to `v_init`, ions to their defaults, and mechanism states to their initial values.
     pub fn initialise(&mut self) {
         self.t_ms = 0.0;
-        self.next_event = 0;
+        self.pending.clear();
+        self.queued = 0;
+        for e in std::mem::take(&mut self.events) {
+            self.queue(e.clone());
+            self.events.push(e);
+        }
         self.v_mv.fill(self.v_init_mv);
+        self.spikes.clear();
+        for ((cv, threshold), armed) in self.detectors.iter().zip(&mut self.armed) {
+            *armed = !(self.v_mv[*cv] > *threshold);
+        }
         self.ions = self.initial_ions.clone();
         self.ions.begin_step(self.celsius);
         let ctx = StepContext {
@@ -286,21 +339,78 @@ impl CellIntegrator {
         }
         self.forget(dt_ms);
         self.t_ms += dt_ms;
+        self.detect_spikes();
         self.check_finite()
+    }
+
+    fn queue(&mut self, event: EventLayout) {
+        self.pending.push(Reverse(PendingEvent {
+            t_ms: event.t_ms,
+            order: self.queued,
+            event,
+        }));
+        self.queued += 1;
+    }
+
+    /// Queues an event of `weight` for synapse placement `placement` (every instance of it) at `t_ms`.
+    /// The event carries no weight tangent.
+    pub fn push_event(&mut self, placement: usize, t_ms: f64, weight: f64) -> Result<(), EngineError> {
+        let Some(targets) = self.synapse_targets.get(placement) else {
+            return Err(EngineError::Mechanism(format!(
+                "an event for synapse {placement}, but the cell has {} synapse placements",
+                self.synapse_targets.len()
+            )));
+        };
+        for (mechanism, instance) in targets.clone() {
+            self.queue(EventLayout {
+                mechanism,
+                instance,
+                t_ms,
+                weight,
+                source: usize::MAX,
+            });
+        }
+        Ok(())
+    }
+
+    /// Number of synapse placements (targets of [`CellIntegrator::push_event`]).
+    pub fn synapse_count(&self) -> usize {
+        self.synapse_targets.len()
+    }
+
+    /// Number of spike detector locations.
+    pub fn detector_count(&self) -> usize {
+        self.detectors.len()
+    }
+
+    /// The spikes `(detector, t [ms])` detected since the last call, in time order.
+    pub fn take_spikes(&mut self) -> Vec<(usize, f64)> {
+        std::mem::take(&mut self.spikes)
     }
 
     /// Events due by mid-step are delivered at the start of the step, as NEURON's fixed step does.
     fn deliver_events(&mut self, dt_ms: f64) -> Result<(), EngineError> {
         let due = self.t_ms + 0.5 * dt_ms * (1.0 + 1e-9);
-        while let Some(e) = self.events.get(self.next_event).filter(|e| e.t_ms <= due) {
+        while self.pending.peek().is_some_and(|Reverse(p)| p.t_ms <= due) {
+            let Reverse(PendingEvent { event: e, .. }) = self.pending.pop().unwrap();
             let (m, instance, t, weight) = (e.mechanism, e.instance, e.t_ms, e.weight);
             let weight_tangent = self.tangents.as_ref().map_or(&[][..], |ts| ts.weight_tangent(e.source));
             self.mechanisms[m]
                 .deliver_event(instance, t, weight, weight_tangent)
                 .map_err(|e| EngineError::Mechanism(format!("event at t = {t} ms: {e}")))?;
-            self.next_event += 1;
         }
         Ok(())
+    }
+
+    /// A detector spikes at the end of a step that took its potential above threshold (NEURON's NetCon rule).
+    fn detect_spikes(&mut self) {
+        for (d, ((cv, threshold), armed)) in self.detectors.iter().zip(&mut self.armed).enumerate() {
+            let above = self.v_mv[*cv] > *threshold;
+            if above && *armed {
+                self.spikes.push((d, self.t_ms));
+            }
+            *armed = !above;
+        }
     }
 
     /// Step 1: every mechanism adds its current and conductance at the present voltage.

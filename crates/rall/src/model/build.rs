@@ -26,6 +26,8 @@ pub struct Model {
     pub forgetting_per_ms: f64,
     /// What `rall fit` fits, from `[fit]`.
     pub fit: Option<FitSpec>,
+    /// The network, when the file has `[[population]]` entries (its cells are `cells`).
+    pub network: Option<crate::network::Network>,
 }
 
 /// The `[fit]` table, checked.
@@ -96,8 +98,10 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         catalogue: &catalogue,
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
+    let mut network_spec = None;
     let (simulation, mod_files, parameter_specs, fit_spec, mut specs) = if table.contains_key("cell") {
         let multi: MultiCellFile = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
+        network_spec = Some((multi.population, multi.spike_source, multi.connection));
         (
             multi.simulation,
             multi.mod_files,
@@ -166,6 +170,17 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         }
         cells.push((name, ctx.cell(spec)?));
     }
+    let network = match network_spec {
+        Some((populations, sources, connections)) if !populations.is_empty() => {
+            let network = ctx.network(&cells, &populations, &sources, &connections, options.t_stop_ms)?;
+            cells = network.cells.clone();
+            Some(network)
+        }
+        Some((_, sources, connections)) if !sources.is_empty() || !connections.is_empty() => {
+            return Err(ctx.error(None, "spike sources and connections need [[population]] entries"));
+        }
+        _ => None,
+    };
     let parameters = ctx.parameters(&parameter_specs, &cells)?;
     let forgetting_per_ms = simulation.get_ref().forgetting;
     if !(forgetting_per_ms >= 0.0) {
@@ -180,13 +195,14 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         parameters,
         forgetting_per_ms,
         fit,
+        network,
     })
 }
 
-struct Context<'a> {
+pub(super) struct Context<'a> {
     text: &'a str,
     file: &'a str,
-    base: &'a Path,
+    pub(super) base: &'a Path,
     catalogue: &'a Catalogue,
 }
 
@@ -198,7 +214,7 @@ impl Context<'_> {
         (line, column)
     }
 
-    fn error(&self, span: Option<Range<usize>>, message: &str) -> ModelError {
+    pub(super) fn error(&self, span: Option<Range<usize>>, message: &str) -> ModelError {
         // A default value has the empty span 0..0 and no place in the file.
         let place = span.filter(|s| !s.is_empty()).map(|s| self.place(s.start));
         ModelError {
@@ -392,7 +408,10 @@ impl Context<'_> {
                     end_ms: *b,
                     weight: *c,
                 }),
-                _ => Err(self.error(Some(span.clone()), "a window is [start, end] or [start, end, weight] in ms")),
+                _ => Err(self.error(
+                    Some(span.clone()),
+                    "a window is [start, end] or [start, end, weight] in ms",
+                )),
             })
             .collect()
     }
@@ -639,6 +658,18 @@ impl Context<'_> {
                 name: p.name.clone(),
                 locset,
                 variable,
+            });
+        }
+        for d in &spec.detector {
+            let locset = cell
+                .locset(d.at.get_ref())
+                .map_err(|e| self.cell_error(d.at.span(), e))?;
+            if !d.threshold.is_finite() {
+                return Err(self.error(Some(d.at.span()), "a detector needs a finite threshold [mV]"));
+            }
+            cell.decor.detectors.push(crate::cell::SpikeDetector {
+                locset,
+                threshold_mv: d.threshold,
             });
         }
         Ok(cell)

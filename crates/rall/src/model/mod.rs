@@ -4,6 +4,7 @@
 //! its top level, or several under `[[cell]]`, plus a `[simulation]` table.
 
 mod build;
+mod network;
 mod spec;
 
 pub use build::{FitSpec, Model, ModelError, Optimizer, load_model, parse_model};

@@ -18,7 +18,95 @@ pub struct MultiCellFile {
     pub parameter: Vec<ParameterToml>,
     /// What `rall fit` fits.
     pub fit: Option<Spanned<FitToml>>,
+    /// Cells; with `[[population]]` entries they are templates, instantiated by the populations.
     pub cell: Vec<CellSpec>,
+    /// A network: populations of template cells, artificial spike sources, and connections.
+    #[serde(default)]
+    pub population: Vec<Spanned<PopulationToml>>,
+    #[serde(default)]
+    pub spike_source: Vec<Spanned<SpikeSourceToml>>,
+    #[serde(default)]
+    pub connection: Vec<Spanned<ConnectionToml>>,
+}
+
+/// `count` copies of a `[[cell]]` template, named `name[i]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationToml {
+    pub name: String,
+    pub cell: Spanned<String>,
+    #[serde(default = "one_item")]
+    pub count: usize,
+}
+
+fn one_item() -> usize {
+    1
+}
+
+/// `count` artificial spike sources named `name[i]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeSourceToml {
+    pub name: String,
+    /// "poisson", "regular", "times" or "file".
+    pub kind: Spanned<String>,
+    #[serde(default = "one_item")]
+    pub count: usize,
+    /// Poisson rate [Hz].
+    pub rate: Option<f64>,
+    /// Regular spacing [ms].
+    pub interval: Option<f64>,
+    /// [ms], default 0.
+    #[serde(default)]
+    pub start: f64,
+    /// [ms], default: the end of the run.
+    pub stop: Option<f64>,
+    /// Poisson: source `i` uses seed `seed + i`.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// "times": spike times [ms].
+    #[serde(default)]
+    pub times: Vec<f64>,
+    /// "file": a CSV of spike times (or `t,gid` rows, source `i` taking gid `i`).
+    pub file: Option<Spanned<String>>,
+}
+
+/// Connections from a population or source group to a population, by a rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionToml {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    /// "all-to-all" (default, with `probability`), "fixed-indegree" (`indegree`), "one-to-one" (`offset`), "list" (`pairs`).
+    pub rule: Option<Spanned<String>>,
+    pub probability: Option<f64>,
+    pub indegree: Option<usize>,
+    #[serde(default)]
+    pub offset: usize,
+    #[serde(default)]
+    pub pairs: Vec<[usize; 2]>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Keep connections from a cell to itself (default false).
+    #[serde(default)]
+    pub allow_self: bool,
+    /// Index of the target template's `[[synapse]]` (default 0).
+    #[serde(default)]
+    pub synapse: usize,
+    /// Index of the source template's `[[detector]]` location (default 0).
+    #[serde(default)]
+    pub detector: usize,
+    pub weight: f64,
+    /// [ms]
+    pub delay: f64,
+}
+
+/// A spike detector: a spike whenever the membrane potential at `at` rises above `threshold` [mV].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorSpec {
+    pub at: Spanned<String>,
+    pub threshold: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +171,8 @@ pub struct CellSpec {
     pub ion: Vec<IonSpec>,
     #[serde(default)]
     pub probe: Vec<ProbeSpec>,
+    #[serde(default)]
+    pub detector: Vec<DetectorSpec>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -39,6 +39,8 @@ pub struct CableTangents {
     rhs: Vec<f64>,
     /// Weight tangents per synapse placement, one value per lane.
     weight_dot: Vec<Vec<f64>>,
+    /// Zeros, one per lane.
+    no_weight: Vec<f64>,
 }
 
 impl CableTangents {
@@ -55,6 +57,7 @@ impl CableTangents {
             g_dot: vec![0.0; lanes * cvs],
             rhs: vec![0.0; lanes * cvs],
             weight_dot,
+            no_weight: vec![0.0; lanes],
             setup,
         }
     }
@@ -65,7 +68,8 @@ impl CableTangents {
 
     /// The weight tangents of events from one synapse placement.
     pub fn weight_tangent(&self, placement: usize) -> &[f64] {
-        &self.weight_dot[placement]
+        // Events from outside the cell's own placements (network connections) carry none.
+        self.weight_dot.get(placement).map_or(&self.no_weight, Vec::as_slice)
     }
 
     /// Start of a step's current phase.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::Command;
 
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
@@ -61,4 +62,27 @@ pub fn sealed_cable_step_mv(x: f64, l: f64, t_over_tau: f64, r_inf_mohm: f64, i_
     }
     // MΩ · nA = mV
     r_inf_mohm * i_na * v
+}
+
+/// The Python with NEURON: `RALL_PYTHON` or `.venv/bin/python`. Without it the caller skips, unless
+/// `RALL_REQUIRE_NEURON` is set (as `.ci/run` does), where this panics.
+pub fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("RALL_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_path(".venv/bin/python"));
+    let ok = Command::new(&candidate)
+        .args(["-c", "import neuron"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(candidate);
+    }
+    if std::env::var_os("RALL_REQUIRE_NEURON").is_some() {
+        panic!(
+            "NEURON is required (RALL_REQUIRE_NEURON is set) but `{} -c 'import neuron'` failed",
+            candidate.display()
+        );
+    }
+    eprintln!("skipped: NEURON is not installed (run .ci/run, or pip install neuron into .venv)");
+    None
 }

@@ -1,0 +1,75 @@
+//! NEURON export of a network: a [`Network`] and run options in, the JSON that
+//! `validation/neuron/run_network.py` builds the same network from (cells as [`neuron_json`] describes them,
+//! spike detectors, NetCons, and the spike trains of the artificial sources).
+
+use super::{ExportError, neuron_json};
+use crate::RunOptions;
+use crate::mechanism::Catalogue;
+use crate::network::Network;
+use serde_json::{Value, json};
+use std::path::Path;
+
+pub fn neuron_network_json(
+    network: &Network,
+    options: &RunOptions,
+    catalogue: &Catalogue,
+    mod_dir: Option<&Path>,
+) -> Result<Value, ExportError> {
+    network.check().map_err(|e| ExportError::NotUniform(e.to_string()))?;
+    let mut cells = Vec::new();
+    // Per cell: the JSON synapse indices (one per location) of each synapse placement.
+    let mut synapse_indices: Vec<Vec<Vec<usize>>> = Vec::new();
+    for (name, cell) in &network.cells {
+        let mut description = neuron_json(cell, options, catalogue, mod_dir)?;
+        let detectors: Vec<Value> = cell
+            .decor
+            .detectors
+            .iter()
+            .flat_map(|d| {
+                d.locset
+                    .locations
+                    .iter()
+                    .map(move |l| json!({"section": l.branch, "x": l.pos, "threshold": d.threshold_mv}))
+            })
+            .collect();
+        description["detectors"] = json!(detectors);
+        description["name"] = json!(name);
+        let mut next = 0;
+        let placements = cell
+            .decor
+            .synapses
+            .iter()
+            .map(|s| {
+                let indices: Vec<usize> = (next..next + s.locset.locations.len()).collect();
+                next += s.locset.locations.len();
+                indices
+            })
+            .collect();
+        synapse_indices.push(placements);
+        cells.push(description);
+    }
+    let connections: Vec<Value> = network
+        .connections
+        .iter()
+        .map(|c| {
+            json!({
+                "source": c.source, "detector": c.detector, "target": c.target,
+                "synapses": synapse_indices[c.target][c.synapse], "weight": c.weight, "delay": c.delay_ms,
+            })
+        })
+        .collect();
+    let sources: Vec<Value> = network
+        .sources
+        .iter()
+        .map(|(name, s)| json!({"name": name, "times": s.times(options.t_stop_ms)}))
+        .collect();
+    Ok(json!({
+        "tstop": options.t_stop_ms,
+        "dt": options.dt_ms,
+        "celsius": options.celsius,
+        "mod_dir": mod_dir.map(|d| d.display().to_string()),
+        "cells": cells,
+        "sources": sources,
+        "connections": connections,
+    }))
+}

@@ -1,0 +1,208 @@
+//! The network part of a model file: `[[population]]`, `[[spike_source]]` and `[[connection]]` tables and
+//! the `[[cell]]` templates in; a checked [`Network`] (cells named `population[i]`) out.
+
+use super::build::{Context, ModelError};
+use super::spec::{ConnectionToml, PopulationToml, SpikeSourceToml};
+use crate::Cell;
+use crate::network::{Connection, ConnectionRule, Network, SpikeSource, expand};
+use std::ops::Range;
+use toml::Spanned;
+
+impl Context<'_> {
+    pub(super) fn network(
+        &self,
+        templates: &[(String, Cell)],
+        populations: &[Spanned<PopulationToml>],
+        sources: &[Spanned<SpikeSourceToml>],
+        connections: &[Spanned<ConnectionToml>],
+        t_stop_ms: f64,
+    ) -> Result<Network, ModelError> {
+        let mut network = Network::default();
+        // Named groups of gids: populations first (cells), then spike sources.
+        let mut groups: Vec<(String, Range<usize>, bool)> = Vec::new();
+        for p in populations {
+            let span = p.span();
+            let p = p.get_ref();
+            let Some((_, template)) = templates.iter().find(|(n, _)| n == p.cell.get_ref()) else {
+                let names: Vec<&str> = templates.iter().map(|(n, _)| n.as_str()).collect();
+                let hint = crate::suggest::did_you_mean(p.cell.get_ref(), names.iter().copied());
+                return Err(self.error(
+                    Some(p.cell.span()),
+                    &format!("no [[cell]] is named `{}`{hint}", p.cell.get_ref()),
+                ));
+            };
+            self.check_new_group(&groups, &p.name, span.clone())?;
+            let start = network.cells.len();
+            for i in 0..p.count {
+                network.cells.push((format!("{}[{i}]", p.name), template.clone()));
+            }
+            groups.push((p.name.clone(), start..network.cells.len(), true));
+        }
+        for s in sources {
+            let span = s.span();
+            let s = s.get_ref();
+            self.check_new_group(&groups, &s.name, span.clone())?;
+            let start = network.cells.len() + network.sources.len();
+            for i in 0..s.count {
+                let source = self.spike_source(s, i, span.clone(), t_stop_ms)?;
+                network.sources.push((format!("{}[{i}]", s.name), source));
+            }
+            groups.push((s.name.clone(), start..start + s.count, false));
+        }
+        let find = |name: &Spanned<String>| -> Result<(Range<usize>, bool), ModelError> {
+            match groups.iter().find(|(n, _, _)| n == name.get_ref()) {
+                Some((_, range, is_cells)) => Ok((range.clone(), *is_cells)),
+                None => {
+                    let names: Vec<&str> = groups.iter().map(|(n, _, _)| n.as_str()).collect();
+                    let hint = crate::suggest::did_you_mean(name.get_ref(), names.iter().copied());
+                    Err(self.error(
+                        Some(name.span()),
+                        &format!("no population or spike source is named `{}`{hint}", name.get_ref()),
+                    ))
+                }
+            }
+        };
+        for c in connections {
+            let span = c.span();
+            let c = c.get_ref();
+            let (from, from_cells) = find(&c.from)?;
+            let (to, to_cells) = find(&c.to)?;
+            if !to_cells {
+                return Err(self.error(Some(c.to.span()), "connections end on a population of cells"));
+            }
+            let rule = self.rule(c, span.clone())?;
+            let same = from == to;
+            let pairs = expand(&rule, from, to, c.allow_self || !same)
+                .map_err(|e| self.error(Some(span.clone()), &e.to_string()))?;
+            if !(c.delay >= 0.0 && c.delay.is_finite() && c.weight.is_finite()) {
+                return Err(self.error(Some(span), "a connection needs a finite weight and a delay >= 0 ms"));
+            }
+            let first = network.connections.len();
+            for (source, target) in pairs {
+                network.connections.push(Connection {
+                    source,
+                    detector: if from_cells { c.detector } else { 0 },
+                    target,
+                    synapse: c.synapse,
+                    weight: c.weight,
+                    delay_ms: c.delay,
+                });
+            }
+            // The first connection of the rule stands for all: detector and synapse indices are per template.
+            if network.connections.len() > first {
+                let probe = Network {
+                    cells: network.cells.clone(),
+                    sources: network.sources.clone(),
+                    connections: vec![network.connections[first]],
+                };
+                probe.check().map_err(|e| {
+                    let message = e.to_string().replacen("connection 0: ", "", 1);
+                    self.error(Some(span.clone()), &message)
+                })?;
+            }
+        }
+        Ok(network)
+    }
+
+    fn check_new_group(
+        &self,
+        groups: &[(String, Range<usize>, bool)],
+        name: &str,
+        span: Range<usize>,
+    ) -> Result<(), ModelError> {
+        if groups.iter().any(|(n, _, _)| n == name) {
+            return Err(self.error(
+                Some(span),
+                &format!("two populations or spike sources are named `{name}`"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn spike_source(
+        &self,
+        s: &SpikeSourceToml,
+        index: usize,
+        span: Range<usize>,
+        t_stop_ms: f64,
+    ) -> Result<SpikeSource, ModelError> {
+        let stop_ms = s.stop.unwrap_or(t_stop_ms);
+        let need = |value: Option<f64>, what: &str| {
+            value.filter(|v| *v >= 0.0 && v.is_finite()).ok_or_else(|| {
+                self.error(
+                    Some(span.clone()),
+                    &format!("a {} source needs {what} >= 0", s.kind.get_ref()),
+                )
+            })
+        };
+        Ok(match s.kind.get_ref().as_str() {
+            "poisson" => SpikeSource::Poisson {
+                rate_hz: need(s.rate, "`rate` [Hz]")?,
+                start_ms: s.start,
+                stop_ms,
+                seed: s.seed.wrapping_add(index as u64),
+            },
+            "regular" => {
+                let interval_ms = need(s.interval, "`interval` [ms]")?;
+                if interval_ms <= 0.0 {
+                    return Err(self.error(Some(span), "a regular source needs `interval` > 0 ms"));
+                }
+                SpikeSource::Regular {
+                    start_ms: s.start,
+                    interval_ms,
+                    stop_ms,
+                }
+            }
+            "times" => SpikeSource::Times(s.times.clone()),
+            "file" => {
+                let Some(file) = &s.file else {
+                    return Err(self.error(Some(span), "a file source needs `file = \"spikes.csv\"`"));
+                };
+                let gid = (s.count > 1).then_some(index);
+                SpikeSource::from_csv(&self.base.join(file.get_ref()), gid)
+                    .map_err(|e| self.error(Some(file.span()), &e.to_string()))?
+            }
+            other => {
+                let known = ["poisson", "regular", "times", "file"];
+                let hint = crate::suggest::did_you_mean(other, known.iter().copied());
+                return Err(self.error(
+                    Some(s.kind.span()),
+                    &format!(
+                        "unknown spike source kind `{other}`{hint}; use one of {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn rule(&self, c: &ConnectionToml, span: Range<usize>) -> Result<ConnectionRule, ModelError> {
+        let name = c.rule.as_ref().map_or("all-to-all", |r| r.get_ref().as_str());
+        Ok(match name {
+            "all-to-all" => ConnectionRule::AllToAll {
+                probability: c.probability.unwrap_or(1.0),
+                seed: c.seed,
+            },
+            "fixed-indegree" => ConnectionRule::FixedIndegree {
+                indegree: c
+                    .indegree
+                    .ok_or_else(|| self.error(Some(span), "rule \"fixed-indegree\" needs `indegree`"))?,
+                seed: c.seed,
+            },
+            "one-to-one" => ConnectionRule::OneToOne { offset: c.offset },
+            "list" => ConnectionRule::List(c.pairs.iter().map(|[a, b]| (*a, *b)).collect()),
+            other => {
+                let known = ["all-to-all", "fixed-indegree", "one-to-one", "list"];
+                let hint = crate::suggest::did_you_mean(other, known.iter().copied());
+                let at = c.rule.as_ref().map(|r| r.span());
+                return Err(self.error(
+                    at,
+                    &format!(
+                        "unknown connection rule `{other}`{hint}; use one of {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        })
+    }
+}

@@ -1,0 +1,135 @@
+//! Artificial spike sources: a description (regular, Poisson with a seed, explicit times, a CSV file) in,
+//! the sorted spike times up to a stop time out.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::Path;
+
+/// A source of spikes that is not a cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SpikeSource {
+    /// Spikes at `start, start + interval, ...` while `< stop` [ms].
+    Regular {
+        start_ms: f64,
+        interval_ms: f64,
+        stop_ms: f64,
+    },
+    /// A Poisson process of `rate_hz` on `[start, stop)` [ms]; the same seed gives the same train.
+    Poisson {
+        rate_hz: f64,
+        start_ms: f64,
+        stop_ms: f64,
+        seed: u64,
+    },
+    /// Explicit spike times [ms].
+    Times(Vec<f64>),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{file}: {message}")]
+pub struct SourceError {
+    pub file: String,
+    pub message: String,
+}
+
+impl SpikeSource {
+    /// The spike times up to `t_stop_ms` (inclusive), sorted.
+    pub fn times(&self, t_stop_ms: f64) -> Vec<f64> {
+        match *self {
+            SpikeSource::Regular {
+                start_ms,
+                interval_ms,
+                stop_ms,
+            } => {
+                let end = stop_ms.min(t_stop_ms + 1e-9);
+                let mut out = Vec::new();
+                if interval_ms > 0.0 {
+                    let mut k = 0.0;
+                    while start_ms + k * interval_ms < end {
+                        out.push(start_ms + k * interval_ms);
+                        k += 1.0;
+                    }
+                }
+                out
+            }
+            SpikeSource::Poisson {
+                rate_hz,
+                start_ms,
+                stop_ms,
+                seed,
+            } => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let (end, rate_per_ms) = (stop_ms.min(t_stop_ms + 1e-9), rate_hz / 1000.0);
+                let mut out = Vec::new();
+                let mut t = start_ms;
+                if rate_per_ms > 0.0 {
+                    loop {
+                        let u: f64 = rng.random::<f64>();
+                        t += -(1.0 - u).ln() / rate_per_ms;
+                        if t >= end {
+                            break;
+                        }
+                        out.push(t);
+                    }
+                }
+                out
+            }
+            SpikeSource::Times(ref times) => {
+                let mut out: Vec<f64> = times.iter().copied().filter(|&t| t <= t_stop_ms).collect();
+                out.sort_by(f64::total_cmp);
+                out
+            }
+        }
+    }
+
+    /// Spike times from a CSV file: one time [ms] per line (a header line is skipped), or, with `gid_column`,
+    /// lines `t,gid` of which those with that gid are kept (as `rall run --spikes` writes them).
+    pub fn from_csv(path: &Path, gid: Option<usize>) -> Result<Self, SourceError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| SourceError {
+            file: file.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let mut times = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            if fields.iter().all(|f| f.is_empty()) {
+                continue;
+            }
+            let Ok(t) = fields[0].parse::<f64>() else {
+                if i == 0 {
+                    continue; // header
+                }
+                return Err(SourceError {
+                    file: format!("{file}:{}", i + 1),
+                    message: format!("expected a spike time in ms, found `{}`", fields[0]),
+                });
+            };
+            if !t.is_finite() {
+                return Err(SourceError {
+                    file: format!("{file}:{}", i + 1),
+                    message: format!("spike time `{}` is not finite", fields[0]),
+                });
+            }
+            match (gid, fields.get(1)) {
+                (None, _) => times.push(t),
+                (Some(g), Some(f)) => {
+                    let this: usize = f.parse().map_err(|_| SourceError {
+                        file: format!("{file}:{}", i + 1),
+                        message: format!("expected a gid in the second column, found `{f}`"),
+                    })?;
+                    if this == g {
+                        times.push(t);
+                    }
+                }
+                (Some(_), None) => {
+                    return Err(SourceError {
+                        file: format!("{file}:{}", i + 1),
+                        message: "expected `t,gid`".into(),
+                    });
+                }
+            }
+        }
+        Ok(SpikeSource::Times(times))
+    }
+}
