@@ -200,3 +200,40 @@ t_stop = 2.0
     let e = parse(&text).unwrap_err();
     assert_eq!(e.place.unwrap().0, line_of(&text, "midd"), "{e}");
 }
+
+#[test]
+fn network_mistakes_name_their_line() {
+    let text =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/ring.toml")).unwrap();
+    let model = parse(&text).unwrap();
+    let network = model.network.as_ref().unwrap();
+    assert_eq!(
+        (network.cells.len(), network.sources.len(), network.connections.len()),
+        (10, 1, 11)
+    );
+    assert_eq!(model.cells[3].0, "ring[3]");
+    let broken = |from: &str, to: &str| -> (ModelError, String) {
+        assert!(text.contains(from), "{from}");
+        let t = text.replacen(from, to, 1);
+        (parse(&t).unwrap_err(), t)
+    };
+    let (e, t) = broken("cell = \"ball_and_stick\"", "cell = \"ball_and_stik\"");
+    assert!(e.message.contains("did you mean `ball_and_stick`"), "{e}");
+    assert_eq!(e.place.unwrap().0, line_of(&t, "ball_and_stik\""));
+    let (e, t) = broken("from = \"kick\"", "from = \"kik\"");
+    assert!(
+        e.message.contains("no population or spike source is named `kik`"),
+        "{e}"
+    );
+    assert_eq!(e.place.unwrap().0, line_of(&t, "\"kik\""));
+    let (e, _) = broken("rule = \"one-to-one\"", "rule = \"one-by-one\"");
+    assert!(e.message.contains("unknown connection rule"), "{e}");
+    let (e, _) = broken("offset = 1 ", "synapse = 3\noffset = 1 ");
+    assert!(e.message.contains("not a synapse 3"), "{e}");
+    let (e, _) = broken("[[cell.detector]]\nat = \"(location 0 0.5)\"\nthreshold = 10.0", "");
+    assert!(e.message.contains("spike detector"), "{e}");
+    let (e, _) = broken("kind = \"times\"", "kind = \"poison\"");
+    assert!(e.message.contains("did you mean `poisson`"), "{e}");
+    let (e, _) = broken("delay = 5.0 ", "delay = -5.0 ");
+    assert!(e.message.contains("delay >= 0"), "{e}");
+}

@@ -95,6 +95,10 @@ pub struct CellIntegrator {
     /// Membrane potential of every CV [mV].
     v_mv: Vec<f64>,
     t_ms: f64,
+    /// Time is `grid_origin + grid_steps · grid_dt` (no accumulated round-off while dt stays the same).
+    grid_origin: f64,
+    grid_steps: u64,
+    grid_dt: f64,
     current_na: Vec<f64>,
     conductance_us: Vec<f64>,
     matrix: HinesMatrix,
@@ -164,6 +168,9 @@ impl CellIntegrator {
             v_init_mv: layout.v_init_mv,
             v_mv: vec![layout.v_init_mv; n],
             t_ms: 0.0,
+            grid_origin: 0.0,
+            grid_steps: 0,
+            grid_dt: f64::NAN,
             current_na: vec![0.0; n],
             conductance_us: vec![0.0; n],
             matrix,
@@ -178,6 +185,7 @@ impl CellIntegrator {
     /// Resets time to 0, every voltage to `v_init`, ions to their defaults, and mechanism states to their initial values.
     pub fn initialise(&mut self) {
         self.t_ms = 0.0;
+        (self.grid_origin, self.grid_steps, self.grid_dt) = (0.0, 0, f64::NAN);
         self.pending.clear();
         self.queued = 0;
         for e in std::mem::take(&mut self.events) {
@@ -338,7 +346,11 @@ impl CellIntegrator {
             }
         }
         self.forget(dt_ms);
-        self.t_ms += dt_ms;
+        if dt_ms != self.grid_dt {
+            (self.grid_origin, self.grid_steps, self.grid_dt) = (self.t_ms, 0, dt_ms);
+        }
+        self.grid_steps += 1;
+        self.t_ms = self.grid_origin + self.grid_steps as f64 * dt_ms;
         self.detect_spikes();
         self.check_finite()
     }

@@ -133,3 +133,45 @@ impl SpikeSource {
         Ok(SpikeSource::Times(times))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_give_the_trains_they_describe() {
+        let regular = SpikeSource::Regular {
+            start_ms: 5.0,
+            interval_ms: 10.0,
+            stop_ms: 40.0,
+        };
+        assert_eq!(regular.times(1000.0), vec![5.0, 15.0, 25.0, 35.0]);
+        let poisson = |seed| SpikeSource::Poisson {
+            rate_hz: 20.0,
+            start_ms: 0.0,
+            stop_ms: 1e5,
+            seed,
+        };
+        let train = poisson(4).times(1e5);
+        // 2000 expected, standard deviation about 45.
+        assert!((train.len() as f64 - 2000.0).abs() < 180.0, "{}", train.len());
+        // Exponential intervals: their coefficient of variation is 1.
+        let isi: Vec<f64> = train.windows(2).map(|w| w[1] - w[0]).collect();
+        let mean = isi.iter().sum::<f64>() / isi.len() as f64;
+        let sd = (isi.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / isi.len() as f64).sqrt();
+        assert!((sd / mean - 1.0).abs() < 0.1, "CV {}", sd / mean);
+        assert_eq!(train, poisson(4).times(1e5), "seeded");
+        assert_ne!(train, poisson(5).times(1e5));
+        let dir = std::env::temp_dir().join(format!("rall-sources-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("spikes.csv");
+        std::fs::write(&file, "t,gid,cell\n3.5,1,a\n1.0,0,b\n2.0,1,a\n").unwrap();
+        assert_eq!(
+            SpikeSource::from_csv(&file, Some(1)).unwrap().times(10.0),
+            vec![2.0, 3.5]
+        );
+        std::fs::write(&file, "t\n1.0\nabc\n").unwrap();
+        let e = SpikeSource::from_csv(&file, None).unwrap_err();
+        assert!(e.file.ends_with("spikes.csv:3") && e.message.contains("`abc`"), "{e}");
+    }
+}
