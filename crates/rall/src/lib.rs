@@ -8,6 +8,7 @@
 //! [`model`] reads the TOML model file into cells.
 
 pub mod cell;
+pub mod control;
 pub mod discretize;
 pub mod engine;
 pub mod export;

@@ -194,6 +194,24 @@ impl Simulation {
         Ok(())
     }
 
+    /// Starts homeostatic control on every cell (each its own controller; see [`crate::control::homeostasis`]).
+    pub fn enable_homeostasis(
+        &mut self,
+        cells: &[(String, Cell)],
+        catalogue: &Catalogue,
+        spec: &crate::control::HomeostasisSpec,
+    ) -> Result<(), SimulationError> {
+        for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
+            let fail = |message: String| SimulationError::Sensitivity {
+                cell: name.clone(),
+                message,
+            };
+            let setup = crate::control::Homeostasis::new(spec, cell, catalogue).map_err(|e| fail(e.to_string()))?;
+            integrator.enable_homeostasis(setup).map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// A simulation of one unnamed cell.
     pub fn single(cell: &Cell, catalogue: &Catalogue) -> Result<Self, SimulationError> {
         Self::new(&[(String::new(), cell.clone())], catalogue)
@@ -233,11 +251,16 @@ impl Simulation {
         let every = ((sample_interval_ms / dt_ms).round() as usize).max(1);
         let samples = steps / every + 1;
         let mut per_cell: Vec<Vec<f64>> = vec![Vec::with_capacity(samples * 4); self.cells.len()];
-        for (cell, out) in self.cells.iter_mut().zip(&mut per_cell) {
+        // Controller columns (sensor, multipliers, running gradients) of the cells that have one.
+        let mut control: Vec<Vec<f64>> = vec![Vec::new(); self.cells.len()];
+        for ((cell, out), ctl) in self.cells.iter_mut().zip(&mut per_cell).zip(&mut control) {
             cell.set_celsius(celsius);
             cell.initialise();
             cell.sample_probes(out);
             cell.sample_probe_tangents(out);
+            if let Some(c) = cell.controller() {
+                c.sample(ctl);
+            }
         }
         let mut chunk = (steps / 200).max(every).div_ceil(every) * every;
         // A network advances in epochs no longer than the shortest delay between cells, so that a spike
@@ -278,13 +301,17 @@ impl Simulation {
                 .cells
                 .par_iter_mut()
                 .zip(per_cell.par_iter_mut())
+                .zip(control.par_iter_mut())
                 .enumerate()
-                .try_for_each(|(c, (cell, out))| {
+                .try_for_each(|(c, ((cell, out), ctl))| {
                     for k in 1..=todo {
                         cell.step(dt_ms, integrator).map_err(|e| (c, e))?;
                         if (done + k) % every == 0 {
                             cell.sample_probes(out);
                             cell.sample_probe_tangents(out);
+                            if let Some(c) = cell.controller() {
+                                c.sample(ctl);
+                            }
                         }
                     }
                     Ok(())
@@ -333,13 +360,27 @@ impl Simulation {
             }
             first_probe += n;
         }
+        let mut names = probe_names;
+        let several = self.cells.len() > 1;
+        for ((cell, name), ctl) in self.cells.iter().zip(&self.names).zip(&control) {
+            let Some(c) = cell.controller() else { continue };
+            let columns = c.column_names();
+            for (k, column) in columns.iter().enumerate() {
+                names.push(if several {
+                    format!("{name}.{column}")
+                } else {
+                    column.clone()
+                });
+                values.push(ctl.iter().skip(k).step_by(columns.len()).copied().collect());
+            }
+        }
         let mut gids = self.names.clone();
         if let Some(w) = &self.wiring {
             gids.extend(w.sources.iter().map(|(n, _)| n.clone()));
         }
         Ok(Traces {
             time_ms,
-            names: probe_names,
+            names,
             values,
             tangent_names,
             tangents,

@@ -73,6 +73,16 @@ pub fn simulate(
     }
     .map_err(|e| at(&e))?;
     let specs = parameters(&model)?;
+    if let Some(h) = &model.homeostasis {
+        if !specs.is_empty() {
+            return Err(at(
+                &"[homeostasis] brings its own sensitivities: run it without --param or [[parameter]]",
+            ));
+        }
+        simulation
+            .enable_homeostasis(&model.cells, &model.catalogue, h)
+            .map_err(|e| at(&e))?;
+    }
     if !specs.is_empty() {
         simulation
             .enable_sensitivities(&model.cells, &model.catalogue, &specs, model.forgetting_per_ms)

@@ -135,12 +135,20 @@ impl Differentiator {
                         let half = g.constant(0.5);
                         g.select(at_zero, half, general)
                     }
-                    Func::Min | Func::Max => g.constant(f64::NAN),
+                    Func::Min | Func::Max | Func::Atan2 => g.constant(f64::NAN),
                 };
                 g.mul(outer, da)
             }
             Node::Call2(f, a, b) => {
                 let (da, db) = (self.derivative(g, a, slot), self.derivative(g, b, slot));
+                if f == Func::Atan2 {
+                    // d atan2(y, x) = (x dy - y dx) / (x² + y²)
+                    let (x_dy, y_dx) = (g.mul(b, da), g.mul(a, db));
+                    let num = g.sub(x_dy, y_dx);
+                    let (xx, yy) = (g.mul(b, b), g.mul(a, a));
+                    let r2 = g.add(xx, yy);
+                    return g.div(num, r2);
+                }
                 let a_lt_b = g.lt(a, b);
                 match f {
                     Func::Min => g.select(a_lt_b, da, db),
@@ -181,6 +189,7 @@ mod tests {
         terms.push(g.call1(Func::Exprel, x));
         terms.push(g.call1(Func::Tanh, y));
         terms.push(g.call2(Func::Min, x, y));
+        terms.push(g.call2(Func::Atan2, y, x));
         let one = g.constant(1.0);
         let lt = g.lt(x, one);
         let lg = g.call1(Func::Log10, ax);

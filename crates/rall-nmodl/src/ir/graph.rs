@@ -23,6 +23,8 @@ pub enum Func {
     Exprel,
     Min,
     Max,
+    /// `atan2(y, x)`: the angle of the point `(x, y)` in (-π, π].
+    Atan2,
 }
 
 impl Func {
@@ -47,7 +49,7 @@ impl Func {
                     x.exp_m1() / x
                 }
             }
-            Func::Min | Func::Max => f64::NAN,
+            Func::Min | Func::Max | Func::Atan2 => f64::NAN,
         }
     }
 
@@ -55,6 +57,7 @@ impl Func {
         match self {
             Func::Min => a.min(b),
             Func::Max => a.max(b),
+            Func::Atan2 => a.atan2(b),
             _ => f64::NAN,
         }
     }

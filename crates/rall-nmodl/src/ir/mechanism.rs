@@ -35,6 +35,8 @@ pub enum SlotKind {
     },
     /// An argument of NET_RECEIVE (e.g. the weight).
     EventArgument,
+    /// A standard normal sample, drawn afresh for every instance at every step (one slot per `normrand` call).
+    Random,
 }
 
 #[derive(Clone, Debug, PartialEq)]

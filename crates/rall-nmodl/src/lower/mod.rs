@@ -30,6 +30,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         slot_index: &slot_index,
         constants: &constants,
         diagnostics: Vec::new(),
+        random_draws: 0,
     };
 
     // INITIAL: states start at 0 unless the block sets them.
@@ -107,7 +108,17 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
     if !lw.diagnostics.is_empty() {
         return Err(lw.diagnostics);
     }
-    let graph = lw.graph;
+    let (graph, draws) = (lw.graph, lw.random_draws);
+    let mut slots = slots;
+    for k in 0..draws {
+        slots.push(Slot {
+            name: format!("normrand#{k}"),
+            kind: SlotKind::Random,
+            unit: None,
+            default: 0.0,
+            bounds: None,
+        });
+    }
     Ok(MechanismIr {
         info: info.clone(),
         slots,

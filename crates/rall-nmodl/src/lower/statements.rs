@@ -34,6 +34,8 @@ pub(crate) struct Lowerer<'a> {
     pub slot_index: &'a HashMap<String, SlotId>,
     pub constants: &'a HashMap<String, f64>,
     pub diagnostics: Vec<Diagnostic>,
+    /// `normrand` calls lowered so far: call `k` reads the random slot `slots.len() + k`.
+    pub random_draws: u32,
 }
 
 impl Lowerer<'_> {
@@ -221,6 +223,14 @@ impl Lowerer<'_> {
             "pow" => g.pow(args[0], args[1]),
             "min" => g.call2(Func::Min, args[0], args[1]),
             "max" => g.call2(Func::Max, args[0], args[1]),
+            "atan2" => g.call2(Func::Atan2, args[0], args[1]),
+            "normrand" => {
+                // mean + sd · ξ, ξ a fresh standard normal sample per instance and step (a random slot).
+                let xi = g.input(self.slots.len() as SlotId + self.random_draws);
+                self.random_draws += 1;
+                let spread = g.mul(args[1], xi);
+                g.add(args[0], spread)
+            }
             "exprelr" => {
                 // x / (exp(x) - 1), 1 at 0: the reciprocal of exprel.
                 let e = g.call1(Func::Exprel, args[0]);

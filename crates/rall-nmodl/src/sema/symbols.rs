@@ -87,7 +87,7 @@ impl SymbolTable {
 pub const BUILTINS: [&str; 6] = ["v", "t", "dt", "celsius", "diam", "area"];
 
 /// Functions every mechanism can call, with their arity.
-pub const BUILTIN_FUNCTIONS: [(&str, usize); 16] = [
+pub const BUILTIN_FUNCTIONS: [(&str, usize); 18] = [
     ("exp", 1),
     ("log", 1),
     ("log10", 1),
@@ -100,6 +100,8 @@ pub const BUILTIN_FUNCTIONS: [(&str, usize); 16] = [
     ("pow", 2),
     ("min", 2),
     ("max", 2),
+    ("atan2", 2),
+    ("normrand", 2),
     ("exprelr", 1),
     ("expm1", 1),
     ("floor", 1),

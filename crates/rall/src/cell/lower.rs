@@ -56,6 +56,8 @@ pub struct CellLayout {
     pub synapse_targets: Vec<Vec<(usize, usize)>>,
     /// Spike detectors: the CV and threshold [mV] of each location of each detector.
     pub detectors: Vec<(CvIndex, f64)>,
+    /// Seed of the cell's random streams.
+    pub noise_seed: u64,
 }
 
 /// Discretises a cell and resolves its decor to CVs.
@@ -270,11 +272,12 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         probes,
         synapse_targets,
         detectors,
+        noise_seed: cell.decor.noise_seed,
     })
 }
 
 /// The mechanism instance at `cv` that holds `variable`, for a probe.
-fn resolve_variable(
+pub(crate) fn resolve_variable(
     mechanisms: &[MechanismLayout],
     catalogue: &Catalogue,
     mechanism: &str,

@@ -7,6 +7,7 @@
 mod lower;
 mod summary;
 
+pub(crate) use lower::resolve_variable;
 pub use lower::{CellLayout, EventLayout, ProbeLayout, StimulusLayout, lower_cell};
 pub use summary::{RegionSummary, summarise_regions};
 
@@ -88,6 +89,16 @@ pub struct Decor {
     pub probes: Vec<Probe>,
     /// Spike detectors, numbered in the order of their locations.
     pub detectors: Vec<SpikeDetector>,
+    /// Seed of the cell's random streams (NMODL's `normrand`); cells with different seeds draw independently.
+    pub noise_seed: u64,
+}
+
+/// A well-mixed seed from a base seed and an index (splitmix64), for independent streams per cell or mechanism.
+pub fn mix_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// A cell as the user describes it.

@@ -2,6 +2,7 @@
 
 use super::hines::{HinesMatrix, SolveError};
 use crate::cell::{CellLayout, EventLayout, StimulusLayout};
+use crate::control::{Homeostasis, HomeostasisController};
 use crate::discretize::CvGeometry;
 use crate::mechanism::{Catalogue, IonPool, Mechanism, StepContext};
 use crate::sensitivity::{CableTangents, SensitivitySetup};
@@ -107,6 +108,8 @@ pub struct CellIntegrator {
     tangents: Option<CableTangents>,
     /// Number of synapse placements (event sources).
     placements: usize,
+    /// Online homeostatic control, when enabled.
+    controller: Option<HomeostasisController>,
 }
 
 impl CellIntegrator {
@@ -122,12 +125,15 @@ impl CellIntegrator {
             matrix.coupling[i] = -g[i];
         }
         let mut ions = IonPool::default();
-        let mechanisms = layout
+        let mut mechanisms = layout
             .mechanisms
             .iter()
             .map(|m| catalogue.instantiate(m, &layout.diam_um, &mut ions, n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(EngineError::Mechanism)?;
+        for (k, m) in mechanisms.iter_mut().enumerate() {
+            m.seed_random(crate::cell::mix_seed(layout.noise_seed, k as u64));
+        }
         for (setting, cvs) in &layout.ions {
             let species = ions.species_index(&setting.species, n);
             let s = &mut ions.species[species];
@@ -177,6 +183,7 @@ impl CellIntegrator {
             rhs: vec![0.0; n],
             tangents: None,
             placements: layout.synapse_targets.len(),
+            controller: None,
         };
         integrator.initialise();
         Ok(integrator)
@@ -194,6 +201,11 @@ impl CellIntegrator {
         }
         self.v_mv.fill(self.v_init_mv);
         self.spikes.clear();
+        if let Some(c) = &mut self.controller {
+            // Parameters back at their initial values before the mechanisms initialise.
+            c.reset(&mut self.mechanisms)
+                .expect("controlled parameters were resolved on this cell");
+        }
         for ((cv, threshold), armed) in self.detectors.iter().zip(&mut self.armed) {
             *armed = !(self.v_mv[*cv] > *threshold);
         }
@@ -352,6 +364,10 @@ impl CellIntegrator {
         self.grid_steps += 1;
         self.t_ms = self.grid_origin + self.grid_steps as f64 * dt_ms;
         self.detect_spikes();
+        if let Some(c) = &mut self.controller {
+            c.after_step(&mut self.mechanisms, dt_ms)
+                .map_err(|e| EngineError::Mechanism(format!("homeostasis at t = {:.4} ms: {e}", self.t_ms)))?;
+        }
         self.check_finite()
     }
 
@@ -383,6 +399,23 @@ impl CellIntegrator {
             });
         }
         Ok(())
+    }
+
+    /// Starts online homeostatic control: co-simulates the multiplier sensitivities of the controlled
+    /// parameters and updates them after every step; takes effect from the next [`CellIntegrator::initialise`].
+    pub fn enable_homeostasis(&mut self, setup: Homeostasis) -> Result<(), EngineError> {
+        if self.tangents.is_some() {
+            return Err(EngineError::Mechanism(
+                "homeostasis brings its own sensitivities; do not enable others on the same cell".into(),
+            ));
+        }
+        self.enable_sensitivities(setup.sensitivities.clone())?;
+        self.controller = Some(HomeostasisController::new(setup));
+        Ok(())
+    }
+
+    pub fn controller(&self) -> Option<&HomeostasisController> {
+        self.controller.as_ref()
     }
 
     /// Number of synapse placements (targets of [`CellIntegrator::push_event`]).

@@ -46,6 +46,9 @@ pub struct StepContext {
 pub trait Mechanism: Send + Sync {
     fn name(&self) -> &str;
 
+    /// Seeds the stream of random samples (NMODL's `normrand`); each [`Mechanism::initialise`] restarts it.
+    fn seed_random(&mut self, _seed: u64) {}
+
     /// Sets states to their initial values for the voltages `v_mv` (indexed by CV).
     fn initialise(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool);
 
@@ -103,6 +106,11 @@ pub trait Mechanism: Send + Sync {
     /// Checks that every state is finite; on failure names the state and CV.
     fn check_finite(&self) -> Result<(), (String, CvIndex)> {
         Ok(())
+    }
+
+    /// Sets a PARAMETER of one instance (online control changes parameters while the simulation runs).
+    fn set_parameter(&mut self, name: &str, _instance: usize, _value: f64) -> Result<(), String> {
+        Err(format!("`{}` has no settable parameter `{name}`", self.name()))
     }
 
     /// Current value of a named variable (state, assigned, parameter) at every covered CV.

@@ -6,6 +6,8 @@ use super::{Mechanism, MechanismLayout, StepContext};
 use crate::discretize::CvIndex;
 use rall_nmodl::ast::MechanismKind;
 use rall_nmodl::ir::{Advance, Graph, MechanismIr, NodeId, SlotId, SlotKind, Tape, TapeScratch};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
 /// Compiles kernel outputs; `t`, `dt` and `celsius` (slots 1 to 3) are the same for every instance.
@@ -95,6 +97,10 @@ pub struct NmodlMechanism {
     pub(super) current_slots: Vec<SlotId>,
     pub(super) advance_slots: Vec<SlotId>,
     pub(super) net_slots: Vec<SlotId>,
+    /// The `normrand` slots, refilled with standard normal samples every step from a seeded stream.
+    random_slots: Vec<SlotId>,
+    random_seed: u64,
+    random: ChaCha8Rng,
 }
 
 impl NmodlMechanism {
@@ -170,6 +176,9 @@ impl NmodlMechanism {
             current_slots: Vec::new(),
             advance_slots: Vec::new(),
             net_slots: Vec::new(),
+            random_slots: Vec::new(),
+            random_seed: 0,
+            random: ChaCha8Rng::seed_from_u64(0),
         }
         .with_slot_lists()
     }
@@ -184,7 +193,23 @@ impl NmodlMechanism {
             Advance::Implicit { states, .. } => states.clone(),
         };
         self.net_slots = self.ir.net_receive.as_ref().map(slots).unwrap_or_default();
+        self.random_slots = self
+            .ir
+            .slots_where(|k| *k == SlotKind::Random)
+            .map(|(i, _)| i)
+            .collect();
         self
+    }
+
+    /// Fresh standard normal samples in every `normrand` slot (Box-Muller on the seeded stream).
+    fn draw_random(&mut self) {
+        for &slot in &self.random_slots {
+            for x in self.columns[slot as usize].iter_mut() {
+                let u1: f64 = self.random.random::<f64>();
+                let u2: f64 = self.random.random::<f64>();
+                *x = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            }
+        }
     }
 
     pub(super) fn width(&self) -> usize {
@@ -433,6 +458,11 @@ impl Mechanism for NmodlMechanism {
         &self.ir.info.name
     }
 
+    fn seed_random(&mut self, seed: u64) {
+        self.random_seed = seed;
+        self.random = ChaCha8Rng::seed_from_u64(seed);
+    }
+
     fn initialise(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) {
         for (slot, s) in self.ir.slots.iter().enumerate() {
             if matches!(s.kind, SlotKind::State | SlotKind::Assigned | SlotKind::Current { .. }) {
@@ -440,6 +470,8 @@ impl Mechanism for NmodlMechanism {
             }
         }
         self.load_inputs(ctx.t_ms, ctx, v_mv, ions);
+        self.random = ChaCha8Rng::seed_from_u64(self.random_seed);
+        self.draw_random();
         self.run(Which::Init);
         if self.tangents.is_some() {
             self.initial_tangents(ions);
@@ -460,6 +492,8 @@ impl Mechanism for NmodlMechanism {
     ) {
         // NEURON evaluates BREAKPOINT at mid-step time.
         self.load_inputs(ctx.t_ms + 0.5 * ctx.dt_ms, ctx, v_mv, ions);
+        // One draw per step, seen by BREAKPOINT and by the state update of this step.
+        self.draw_random();
         self.run(Which::Current);
         let slots = std::mem::take(&mut self.current_slots);
         self.store(Which::Current, &slots);
@@ -545,6 +579,16 @@ impl Mechanism for NmodlMechanism {
             }
         }
         Ok(())
+    }
+
+    fn set_parameter(&mut self, name: &str, instance: usize, value: f64) -> Result<(), String> {
+        match self.ir.slot(name) {
+            Some(slot) if self.ir.slots[slot as usize].kind == SlotKind::Parameter => {
+                self.columns[slot as usize][instance] = value;
+                Ok(())
+            }
+            _ => Err(format!("`{}` has no PARAMETER `{name}`", self.ir.info.name)),
+        }
     }
 
     fn variable(&self, name: &str) -> Option<(&[CvIndex], &[f64])> {

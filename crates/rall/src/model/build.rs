@@ -28,6 +28,8 @@ pub struct Model {
     pub fit: Option<FitSpec>,
     /// The network, when the file has `[[population]]` entries (its cells are `cells`).
     pub network: Option<crate::network::Network>,
+    /// Online homeostatic control of every cell, from `[homeostasis]`.
+    pub homeostasis: Option<crate::control::HomeostasisSpec>,
 }
 
 /// The `[fit]` table, checked.
@@ -99,9 +101,11 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
     let mut network_spec = None;
+    let homeostasis_spec;
     let (simulation, mod_files, parameter_specs, fit_spec, mut specs) = if table.contains_key("cell") {
         let multi: MultiCellFile = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
         network_spec = Some((multi.population, multi.spike_source, multi.connection));
+        homeostasis_spec = multi.homeostasis;
         (
             multi.simulation,
             multi.mod_files,
@@ -118,6 +122,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         let mod_files = std::mem::take(&mut single.mod_files);
         let parameters = std::mem::take(&mut single.parameter);
         let fit = single.fit.take();
+        homeostasis_spec = single.homeostasis.take();
         (simulation, mod_files, parameters, fit, vec![single])
     };
     let options = ctx.run_options(&simulation)?;
@@ -152,6 +157,12 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
                 "[simulation] belongs at the top level, not inside a [[cell]]",
             ));
         }
+        if let Some(h) = &spec.homeostasis {
+            return Err(ctx.error(
+                Some(h.span()),
+                "[homeostasis] belongs at the top level, not inside a [[cell]]",
+            ));
+        }
         if let Some(m) = spec.mod_files.first() {
             return Err(ctx.error(
                 Some(m.span()),
@@ -170,7 +181,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         }
         cells.push((name, ctx.cell(spec)?));
     }
-    let network = match network_spec {
+    let mut network = match network_spec {
         Some((populations, sources, connections)) if !populations.is_empty() => {
             let network = ctx.network(&cells, &populations, &sources, &connections, options.t_stop_ms)?;
             cells = network.cells.clone();
@@ -181,12 +192,25 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         }
         _ => None,
     };
+    let seed = simulation.get_ref().seed;
+    for (index, (_, cell)) in cells.iter_mut().enumerate() {
+        cell.decor.noise_seed = crate::cell::mix_seed(seed, index as u64);
+    }
+    if let Some(network) = &mut network {
+        for (index, (_, cell)) in network.cells.iter_mut().enumerate() {
+            cell.decor.noise_seed = crate::cell::mix_seed(seed, index as u64);
+        }
+    }
     let parameters = ctx.parameters(&parameter_specs, &cells)?;
     let forgetting_per_ms = simulation.get_ref().forgetting;
     if !(forgetting_per_ms >= 0.0) {
         return Err(ctx.error(Some(simulation.span()), "simulation.forgetting must not be negative"));
     }
     let fit = fit_spec.as_ref().map(|f| ctx.fit(f, &cells)).transpose()?;
+    let homeostasis = homeostasis_spec
+        .as_ref()
+        .map(|h| ctx.homeostasis(h, &cells))
+        .transpose()?;
     Ok(Model {
         cells,
         options,
@@ -196,6 +220,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         forgetting_per_ms,
         fit,
         network,
+        homeostasis,
     })
 }
 
@@ -392,6 +417,72 @@ impl Context<'_> {
             protocols,
             curriculum,
         })
+    }
+
+    /// The `[homeostasis]` table, resolved on every cell.
+    fn homeostasis(
+        &self,
+        h: &Spanned<super::spec::HomeostasisToml>,
+        cells: &[(String, Cell)],
+    ) -> Result<crate::control::HomeostasisSpec, ModelError> {
+        use crate::sensitivity::{ParameterSpec, Transform};
+        let t = h.get_ref();
+        let pair = |s: &Spanned<String>| -> Result<(String, String), ModelError> {
+            s.get_ref()
+                .split_once('.')
+                .map(|(m, v)| (m.to_string(), v.to_string()))
+                .ok_or_else(|| self.error(Some(s.span()), "expected `mechanism.state`, e.g. \"hh_rate.f\""))
+        };
+        let mut parameters = Vec::new();
+        for p in &t.parameter {
+            let mut spec = ParameterSpec::new(
+                p.name.get_ref(),
+                p.region.as_ref().map(|r| r.get_ref().as_str()),
+                Transform::Multiplier,
+            );
+            spec.alias = p.label.clone();
+            let (lower, upper) = (p.lower.unwrap_or(0.0), p.upper.unwrap_or(f64::INFINITY));
+            if !(lower <= 1.0 && 1.0 <= upper) {
+                return Err(self.error(
+                    Some(p.name.span()),
+                    &format!("the bounds must hold the start multiplier 1 (got {lower}, {upper})"),
+                ));
+            }
+            parameters.push((spec, lower, upper));
+        }
+        if parameters.is_empty() {
+            return Err(self.error(
+                Some(h.span()),
+                "[homeostasis] needs at least one [[homeostasis.parameter]]",
+            ));
+        }
+        let good = |x: f64| x.is_finite() && x >= 0.0;
+        if !(good(t.target) && good(t.learning_rate) && good(t.forgetting)) {
+            return Err(self.error(
+                Some(h.span()),
+                "target, learning_rate and forgetting must be finite and >= 0",
+            ));
+        }
+        let spec = crate::control::HomeostasisSpec {
+            sensor: pair(&t.sensor)?,
+            direction: pair(&t.direction)?,
+            at: t.at.get_ref().clone(),
+            target_hz: t.target,
+            parameters,
+            learning_rate_per_ms: t.learning_rate,
+            forgetting_per_ms: t.forgetting,
+            clip: match t.clip {
+                Some(c) if c <= 0.0 => None,
+                Some(c) => Some(c),
+                None => Some(1.0),
+            },
+            every: t.every.unwrap_or(1).max(1),
+        };
+        for (_, cell) in cells {
+            crate::control::Homeostasis::new(&spec, cell, self.catalogue)
+                .map_err(|e| self.error(Some(h.span()), &e.to_string()))?;
+        }
+        Ok(spec)
     }
 
     /// Loss windows `[start, end]` or `[start, end, weight]` [ms].

@@ -18,6 +18,8 @@ pub struct MultiCellFile {
     pub parameter: Vec<ParameterToml>,
     /// What `rall fit` fits.
     pub fit: Option<Spanned<FitToml>>,
+    /// Online homeostatic control of every cell.
+    pub homeostasis: Option<Spanned<HomeostasisToml>>,
     /// Cells; with `[[population]]` entries they are templates, instantiated by the populations.
     pub cell: Vec<CellSpec>,
     /// A network: populations of template cells, artificial spike sources, and connections.
@@ -127,6 +129,9 @@ pub struct SimulationSpec {
     /// Forgetting rate of the sensitivities [1/ms] (0: exact sensitivities).
     #[serde(default)]
     pub forgetting: f64,
+    /// Seed of the random streams (NMODL `normrand`); cell `i` draws from its own stream derived from it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
 }
 
 fn default_celsius() -> f64 {
@@ -152,6 +157,9 @@ pub struct CellSpec {
     /// Only at the top level: what `rall fit` fits.
     #[serde(default)]
     pub fit: Option<Spanned<FitToml>>,
+    /// Only at the top level of a single-cell file.
+    #[serde(default)]
+    pub homeostasis: Option<Spanned<HomeostasisToml>>,
     #[serde(default)]
     pub name: Option<String>,
     pub morphology: Spanned<MorphologySpec>,
@@ -395,6 +403,40 @@ pub struct FitParameterToml {
     pub start: Option<f64>,
     /// The multiplier that makes the synthetic target (when there is no target file).
     pub truth: Option<f64>,
+    pub lower: Option<f64>,
+    pub upper: Option<f64>,
+    pub label: Option<String>,
+}
+
+/// `[homeostasis]`: online control of parameters toward a target firing rate (docs/homeostasis.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeostasisToml {
+    /// `mechanism.state` read as the rate [Hz], e.g. "hh_rate.f".
+    pub sensor: Spanned<String>,
+    /// `mechanism.state` whose sensitivities steer, e.g. "lowpass_v.g".
+    pub direction: Spanned<String>,
+    /// Where sensor and direction are read (one location).
+    pub at: Spanned<String>,
+    /// Target rate [Hz].
+    pub target: f64,
+    /// α [1/ms].
+    pub learning_rate: f64,
+    /// λ [1/ms], the leak of the running gradient.
+    pub forgetting: f64,
+    /// Largest L2 norm of the update vector (default 1; 0 turns clipping off).
+    pub clip: Option<f64>,
+    /// Steps between updates (default 1).
+    pub every: Option<usize>,
+    pub parameter: Vec<HomeostasisParameterToml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeostasisParameterToml {
+    pub name: Spanned<String>,
+    pub region: Option<Spanned<String>>,
+    /// Bounds of the multiplier (defaults 0 and unbounded).
     pub lower: Option<f64>,
     pub upper: Option<f64>,
     pub label: Option<String>,

@@ -1,0 +1,6 @@
+//! Online control: a cell, its co-simulated sensitivities and a controller description in; parameters that
+//! move while the simulation runs out. [`homeostasis`] steers conductances toward a target firing rate.
+
+pub mod homeostasis;
+
+pub use homeostasis::{Homeostasis, HomeostasisController, HomeostasisError, HomeostasisSpec};

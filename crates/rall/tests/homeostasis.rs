@@ -1,0 +1,215 @@
+//! Noise, rate sensor and online homeostatic control (examples/hh_ou.toml, examples/homeostasis.toml):
+//! the Ornstein-Uhlenbeck drive has the analytic stationary variance of its Euler-Maruyama scheme and is
+//! reproducible per seed and independent per cell; the phase-angle sensor counts spikes to 1%; the
+//! sensitivities through the noise equal finite differences on the same noise path; the controller's
+//! running gradient and clipped update equal the recipe recomputed from its own sampled inputs.
+
+mod common;
+
+use common::repo_path;
+use rall::mechanism::Catalogue;
+use rall::model::{Model, load_model};
+use rall::sensitivity::{ParameterSpec, Transform};
+use rall::{RunOptions, Simulation, Traces};
+
+fn model(name: &str) -> Model {
+    load_model(&repo_path(&format!("examples/{name}")), &Catalogue::default()).unwrap()
+}
+
+fn run(model: &Model, options: &RunOptions) -> Traces {
+    let mut sim = Simulation::new(&model.cells, &model.catalogue).unwrap();
+    if let Some(h) = &model.homeostasis {
+        sim.enable_homeostasis(&model.cells, &model.catalogue, h).unwrap();
+    }
+    sim.run(options, |_| {}).unwrap()
+}
+
+fn with_probe(model: &mut Model, name: &str, variable: &str) {
+    for (_, cell) in &mut model.cells {
+        cell.decor.probes.push(rall::cell::Probe {
+            name: name.into(),
+            locset: cell.locset("(location 0 0.5)").unwrap(),
+            variable: variable.split_once('.').map(|(m, v)| (m.to_string(), v.to_string())),
+        });
+    }
+}
+
+#[test]
+fn the_ou_drive_has_its_analytic_variance_and_is_reproducible_per_seed_and_cell() {
+    let mut m = model("hh_ou.toml");
+    with_probe(&mut m, "u", "ou_drive.u");
+    let options = RunOptions {
+        t_stop_ms: 100_000.0,
+        sample_interval_ms: 1.0,
+        ..m.options
+    };
+    let traces = run(&m, &options);
+    let u = traces.column("u").unwrap();
+    // Euler-Maruyama u_{n+1} = u_n (1 - θ dt) + σ √dt ξ: stationary variance σ² dt / (1 - (1 - θ dt)²).
+    let (theta, sigma, dt) = (0.1, 0.7, options.dt_ms);
+    let expected = sigma * sigma * dt / (1.0 - (1.0 - theta * dt).powi(2));
+    let tail = &u[1000..];
+    let mean = tail.iter().sum::<f64>() / tail.len() as f64;
+    let var = tail.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / tail.len() as f64;
+    // 99 s with a 10 ms correlation time: about 5000 independent samples, so the variance is known to ~3%.
+    eprintln!("OU variance {var:.4} (Euler-Maruyama stationary {expected:.4}), mean {mean:.4}");
+    assert!(
+        (var / expected - 1.0).abs() < 0.1,
+        "variance {var}, expected {expected}"
+    );
+    assert!(mean.abs() < 0.15, "mean {mean}");
+    // The same seed gives the same path; another seed (or another cell) another one.
+    let short = RunOptions {
+        t_stop_ms: 200.0,
+        ..options
+    };
+    let a = run(&m, &short).column("u").unwrap().to_vec();
+    assert_eq!(a, run(&m, &short).column("u").unwrap());
+    let mut two = m.clone();
+    two.cells.push(("b".into(), m.cells[0].1.clone()));
+    two.cells[0].0 = "a".into();
+    for (i, (_, cell)) in two.cells.iter_mut().enumerate() {
+        cell.decor.noise_seed = rall::cell::mix_seed(1, i as u64);
+    }
+    let both = run(&two, &short);
+    assert_eq!(both.column("a.u").unwrap(), a.as_slice(), "cell 0 keeps its stream");
+    assert_ne!(both.column("b.u").unwrap(), a.as_slice(), "cell 1 draws its own");
+}
+
+#[test]
+fn the_phase_sensor_counts_spikes_within_one_percent() {
+    let m = model("hh_ou.toml");
+    let options = RunOptions {
+        t_stop_ms: 100_000.0,
+        sample_interval_ms: 0.025,
+        ..m.options
+    };
+    let traces = run(&m, &options);
+    let f = traces.column("rate").unwrap();
+    let (a, b) = (10_000.0, options.t_stop_ms);
+    let (ka, kb) = ((a / options.dt_ms) as usize, f.len() - 1);
+    // τ f' = r - f, so the spikes in [a, b] are (∫ f dt + τ (f(b) - f(a))) / 1000 for an exact sensor.
+    let integral: f64 = f[ka..kb].iter().sum::<f64>() * options.dt_ms;
+    let counted = (integral + 10_000.0 * (f[kb] - f[ka])) / 1000.0;
+    let spikes = traces.spikes.iter().filter(|s| s.t_ms > a && s.t_ms <= b).count() as f64;
+    eprintln!("sensor: {counted:.2} spikes from the rate state, {spikes} counted");
+    assert!(spikes > 500.0, "{spikes} spikes");
+    assert!(
+        (counted / spikes - 1.0).abs() < 0.01,
+        "sensor {counted}, spikes {spikes}"
+    );
+}
+
+#[test]
+fn sensitivities_through_the_noise_equal_finite_differences_on_the_same_path() {
+    let mut m = model("hh_ou.toml");
+    let options = RunOptions {
+        t_stop_ms: 300.0,
+        sample_interval_ms: 1.0,
+        ..m.options
+    };
+    with_probe(&mut m, "u4", "ou_drive.i");
+    let specs: Vec<ParameterSpec> = ["ou_drive.gain", "hh_rate.gkbar", "hh_rate.gnabar"]
+        .iter()
+        .map(|n| ParameterSpec::new(n, None, Transform::Multiplier))
+        .collect();
+    let mut sim = Simulation::new(&m.cells, &m.catalogue).unwrap();
+    sim.enable_sensitivities(&m.cells, &m.catalogue, &specs, 0.0).unwrap();
+    let traces = sim.run(&options, |_| {}).unwrap();
+    let h = 1e-6;
+    for spec in &specs {
+        let at = |factor: f64| {
+            let cells: Vec<_> = m
+                .cells
+                .iter()
+                .map(|(n, c)| {
+                    (
+                        n.clone(),
+                        rall::sensitivity::perturbed(c, &m.catalogue, spec, factor).unwrap(),
+                    )
+                })
+                .collect();
+            Simulation::new(&cells, &m.catalogue)
+                .unwrap()
+                .run(&options, |_| {})
+                .unwrap()
+        };
+        let (up, down) = (at(1.0 + h), at(1.0 - h));
+        for probe in ["g", "v", "rate"] {
+            let exact = traces.tangent(probe, &spec.label()).unwrap();
+            let (u, d) = (up.column(probe).unwrap(), down.column(probe).unwrap());
+            let mut worst: f64 = 0.0;
+            let scale = exact.iter().fold(1e-9f64, |s, x| s.max(x.abs()));
+            for k in 0..exact.len() {
+                let fd = (u[k] - d[k]) / (2.0 * h);
+                worst = worst.max((fd - exact[k]).abs() / scale);
+            }
+            eprintln!(
+                "d{probe}/d{}: largest relative difference to FD {worst:.2e}",
+                spec.label()
+            );
+            assert!(worst < 1e-4, "d{probe}/d{}: relative error {worst}", spec.label());
+        }
+    }
+}
+
+#[test]
+fn the_controller_follows_the_recipe_step_by_step() {
+    let mut m = model("homeostasis.toml");
+    let spec = m.homeostasis.as_mut().unwrap();
+    spec.learning_rate_per_ms = 1e-4;
+    let (alpha, lambda, target) = (spec.learning_rate_per_ms, spec.forgetting_per_ms, spec.target_hz);
+    let options = RunOptions {
+        t_stop_ms: 400.0,
+        sample_interval_ms: m.options.dt_ms,
+        ..m.options
+    };
+    let traces = run(&m, &options);
+    let labels = ["hh_rate.gnabar", "hh_rate.gkbar", "ou_drive.gain"];
+    let col = |name: &str| traces.column(name).unwrap();
+    let rate = col("homeostasis.rate");
+    let dg: Vec<&[f64]> = labels.iter().map(|l| traces.tangent("g", l).unwrap()).collect();
+    let dt = options.dt_ms;
+    let (mut g, mut mult) = ([0.0f64; 3], [1.0f64; 3]);
+    let decay = (-lambda * dt).exp();
+    let mut clipped_steps = 0;
+    for k in 1..rate.len() {
+        // The sampled sensor and ∂g/∂m are those the controller used after step k.
+        for i in 0..3 {
+            g[i] = decay * g[i] + dt * (rate[k] - target) * dg[i][k];
+        }
+        let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let scale = if norm > 1.0 { 1.0 / norm } else { 1.0 };
+        clipped_steps += usize::from(norm > 1.0);
+        for i in 0..3 {
+            mult[i] = (mult[i] - dt * alpha * scale * g[i]).max(0.0);
+        }
+        for (i, label) in labels.iter().enumerate() {
+            let (gk, mk) = (
+                col(&format!("homeostasis.G[{label}]"))[k],
+                col(&format!("homeostasis.m[{label}]"))[k],
+            );
+            assert!(
+                (gk - g[i]).abs() <= 1e-9 * g[i].abs().max(1.0),
+                "G {label} at step {k}: {gk} vs {}",
+                g[i]
+            );
+            assert!(
+                (mk - mult[i]).abs() <= 1e-12,
+                "m {label} at step {k}: {mk} vs {}",
+                mult[i]
+            );
+        }
+    }
+    assert!(
+        clipped_steps > rate.len() / 2,
+        "the clip should be active most of the time"
+    );
+    // With the clip active the multipliers move at the fixed speed α per ms.
+    let moved: f64 = labels
+        .iter()
+        .map(|l| (col(&format!("homeostasis.m[{l}]")).last().unwrap() - 1.0).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(moved > 0.3 * alpha * options.t_stop_ms && moved <= alpha * options.t_stop_ms * (1.0 + 1e-9));
+}
