@@ -2,6 +2,7 @@
 
 mod commands;
 mod plot;
+mod plot_activity;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -6,7 +6,7 @@ use rall::Traces;
 use std::path::Path;
 use std::sync::Once;
 
-fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The font is compiled in, so plots need no system fonts.
@@ -14,7 +14,7 @@ fn register_fonts() {
     });
 }
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// One panel: every series against time, with a legend.
 fn panel(area: &Area, title: &str, y_label: &str, time: &[f64], series: &[(&str, &[f64])]) -> Result<(), String> {
@@ -22,7 +22,7 @@ fn panel(area: &Area, title: &str, y_label: &str, time: &[f64], series: &[(&str,
 }
 
 /// One panel: every series against `x`, with a legend.
-fn panel_xy(
+pub(crate) fn panel_xy(
     area: &Area,
     title: &str,
     x_label: &str,

@@ -37,11 +37,22 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> Result<(), String> {
-    let (_, traces) = simulate(args, |_| Ok(Vec::new()))?;
+    let (model, traces) = simulate(args, |_| Ok(Vec::new()))?;
     if let Some(png) = &args.plot {
         let range = args.plot_window.as_deref().map(crate::plot::parse_window).transpose()?;
-        crate::plot::plot_traces(&crate::plot::window(&traces, range), &title(&args.model), png)?;
+        let shown = crate::plot::window(&traces, range);
+        match &model.homeostasis {
+            // Long controlled runs: the rate against its target and the parameters, not raw traces.
+            Some(h) => crate::plot_activity::plot_homeostasis(&shown, h.target_hz, png)?,
+            None => crate::plot::plot_traces(&shown, &title(&args.model), png)?,
+        }
         eprintln!("wrote the plot to {}", png.display());
+        if model.network.is_some() {
+            let stem = png.file_stem().unwrap_or_default().to_string_lossy();
+            let spikes_png = png.with_file_name(format!("{stem}_spikes.png"));
+            crate::plot_activity::plot_network(&traces, model.cells.len(), model.options.t_stop_ms, &spikes_png)?;
+            eprintln!("wrote the spike raster and rate histogram to {}", spikes_png.display());
+        }
     }
     Ok(())
 }

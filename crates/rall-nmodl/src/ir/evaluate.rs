@@ -148,6 +148,9 @@ impl Tape {
         // Constant registers keep their values while the scratch serves only this tape at this width.
         let skip_constants = scratch.prepared == Some((self.id, width));
         scratch.prepared = Some((self.id, width));
+        if width == 1 {
+            return self.execute_scalar(input, &mut scratch.registers[..needed], skip_constants);
+        }
         let regs = &mut scratch.registers[..needed];
         for (k, instr) in self.instructions.iter().enumerate() {
             if skip_constants && self.constant[k] {
@@ -190,6 +193,43 @@ impl Tape {
                 let value = full[0];
                 full[1..].fill(value);
             }
+        }
+    }
+
+    /// One instance (a single-compartment cell, one synapse): one register per instruction, no columns.
+    fn execute_scalar<'i>(&self, input: impl Fn(u32) -> &'i [f64], regs: &mut [f64], skip_constants: bool) {
+        for (k, instr) in self.instructions.iter().enumerate() {
+            if skip_constants && self.constant[k] {
+                continue;
+            }
+            let r = |i: u32| regs[i as usize];
+            let value = match *instr {
+                Instr::Const(x) => x,
+                Instr::Input(s) => input(s)[0],
+                Instr::Neg(a) => -r(a),
+                Instr::Add(a, b) => r(a) + r(b),
+                Instr::Sub(a, b) => r(a) - r(b),
+                Instr::Mul(a, b) => r(a) * r(b),
+                Instr::Div(a, b) => r(a) / r(b),
+                Instr::Pow(a, b) => r(a).powf(r(b)),
+                Instr::Call1(Func::Exp, a) => r(a).exp(),
+                Instr::Call1(f, a) => f.apply1(r(a)),
+                Instr::Call2(f, a, b) => f.apply2(r(a), r(b)),
+                Instr::Lt(a, b) => f64::from(r(a) < r(b)),
+                Instr::Le(a, b) => f64::from(r(a) <= r(b)),
+                Instr::Eq(a, b) => f64::from(r(a) == r(b)),
+                Instr::And(a, b) => f64::from(r(a) != 0.0 && r(b) != 0.0),
+                Instr::Or(a, b) => f64::from(r(a) != 0.0 || r(b) != 0.0),
+                Instr::Not(a) => f64::from(r(a) == 0.0),
+                Instr::Select(c, a, b) => {
+                    if r(c) != 0.0 {
+                        r(a)
+                    } else {
+                        r(b)
+                    }
+                }
+            };
+            regs[k] = value;
         }
     }
 

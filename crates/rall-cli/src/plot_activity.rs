@@ -1,0 +1,127 @@
+//! Activity plots for long runs: spikes and controller columns in; PNGs of the firing rate against time with
+//! its target, the controlled parameters against time, a spike raster and a histogram of the cells' rates out.
+
+use crate::plot::{Area, panel_xy, register_fonts};
+use plotters::prelude::*;
+use rall::Traces;
+use std::path::Path;
+
+/// Rate (sensor) and multipliers against time [s], one panel each, for a run with `[homeostasis]`.
+pub fn plot_homeostasis(traces: &Traces, target_hz: f64, path: &Path) -> Result<(), String> {
+    register_fonts();
+    let at = |e: String| format!("{}: {e}", path.display());
+    let seconds: Vec<f64> = traces.time_ms.iter().map(|t| t / 1000.0).collect();
+    let pick = |f: &dyn Fn(&str) -> bool| -> Vec<(String, &[f64])> {
+        traces
+            .names
+            .iter()
+            .zip(&traces.values)
+            .filter(|(n, _)| f(n))
+            .map(|(n, v)| (n.clone(), v.as_slice()))
+            .collect()
+    };
+    let rates = pick(&|n| n.ends_with("homeostasis.rate"));
+    let multipliers = pick(&|n| n.contains("homeostasis.m["));
+    if rates.is_empty() {
+        return Err(at("no homeostasis columns to plot".into()));
+    }
+    let target = vec![target_hz; seconds.len()];
+    let mut rate_series: Vec<(&str, &[f64])> = rates.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    rate_series.push(("target", &target));
+    let m_series: Vec<(&str, &[f64])> = multipliers.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let root = BitMapBackend::new(path, (1100, 760)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| at(e.to_string()))?;
+    let areas = root.split_evenly((2, 1));
+    panel_xy(
+        &areas[0],
+        "firing rate (sensor) and target",
+        "t [s]",
+        "rate [Hz]",
+        &seconds,
+        &rate_series,
+    )
+    .map_err(at)?;
+    panel_xy(
+        &areas[1],
+        "controlled parameters",
+        "t [s]",
+        "multiplier of the initial value",
+        &seconds,
+        &m_series,
+    )
+    .map_err(at)?;
+    root.present().map_err(|e| at(e.to_string()))
+}
+
+/// A spike raster of the cells (gid against time) above a histogram of their mean rates over the run.
+pub fn plot_network(traces: &Traces, cells: usize, t_stop_ms: f64, path: &Path) -> Result<(), String> {
+    register_fonts();
+    let at = |e: &dyn std::fmt::Display| format!("{}: cannot draw the plot: {e}", path.display());
+    let root = BitMapBackend::new(path, (1100, 760)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| at(&e))?;
+    let areas = root.split_evenly((2, 1));
+    raster(&areas[0], traces, cells, t_stop_ms).map_err(|e| at(&e))?;
+    let seconds = t_stop_ms / 1000.0;
+    let mut rates = vec![0.0; cells];
+    for s in traces.spikes.iter().filter(|s| s.gid < cells) {
+        rates[s.gid] += 1.0 / seconds;
+    }
+    histogram(&areas[1], &rates).map_err(|e| at(&e))?;
+    root.present().map_err(|e| at(&e))
+}
+
+fn raster(area: &Area, traces: &Traces, cells: usize, t_stop_ms: f64) -> Result<(), String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption("spikes", ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..t_stop_ms.max(1e-9) / 1000.0, -0.5..(cells as f64 - 0.5))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("t [s]")
+        .y_desc("cell (gid)")
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let points = traces
+        .spikes
+        .iter()
+        .filter(|s| s.gid < cells)
+        .map(|s| Circle::new((s.t_ms / 1000.0, s.gid as f64), 1, BLUE.filled()));
+    chart.draw_series(points).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn histogram(area: &Area, rates: &[f64]) -> Result<(), String> {
+    let top = rates.iter().copied().fold(0.0f64, f64::max).max(1e-3) * 1.05;
+    let bins = 20;
+    let width = top / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for r in rates {
+        counts[((r / width) as usize).min(bins - 1)] += 1;
+    }
+    let highest = counts.iter().copied().max().unwrap_or(1).max(1);
+    let mean = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("rates of the cells (mean {mean:.3} Hz)"), ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..top, 0.0..(highest as f64 * 1.1))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("rate over the run [Hz]")
+        .y_desc("cells")
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let bars = counts.iter().enumerate().map(|(k, &c)| {
+        let x0 = k as f64 * width;
+        Rectangle::new([(x0, 0.0), (x0 + width * 0.9, c as f64)], BLUE.mix(0.6).filled())
+    });
+    chart.draw_series(bars).map_err(|e| e.to_string())?;
+    Ok(())
+}
