@@ -1,4 +1,4 @@
-//! The `rall` command: arguments in, subcommands run (run, inspect), errors printed with their file and line.
+//! The `rall` command: arguments in, subcommands run (run, grad, fit, plot, check, inspect), errors printed with their file and line.
 
 mod commands;
 mod plot;
@@ -28,6 +28,8 @@ enum Command {
     Grad(commands::grad::GradArgs),
     /// Fit the parameters of a model's [fit] table with exact gradients (Adam, L-BFGS) or CMA-ES.
     Fit(commands::fit::FitArgs),
+    /// Plot columns of CSV files (as run and fit write them) against each other, several files in one PNG.
+    Plot(commands::plot::PlotArgs),
     /// Parse and check NMODL files; print each mechanism's interface or its diagnostics.
     Check {
         /// The .mod files.
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(&args),
         Command::Grad(args) => commands::grad::grad(&args),
         Command::Fit(args) => commands::fit::fit(&args),
+        Command::Plot(args) => commands::plot::plot(&args),
         Command::Check { files, quiet } => commands::check::check(&files, quiet),
         Command::Inspect { model, branches } => commands::inspect::inspect(&model, branches),
     };

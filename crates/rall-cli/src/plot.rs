@@ -188,3 +188,63 @@ pub fn plot_panels(path: &Path, panels: &[Panel]) -> Result<(), String> {
     }
     root.present().map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// Series with their own x values, in one panel (for `rall plot`).
+pub fn plot_xy_series(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(String, Vec<f64>, Vec<f64>)],
+) -> Result<(), String> {
+    register_fonts();
+    let err = |e: &dyn std::fmt::Display| format!("{}: cannot draw the plot: {e}", path.display());
+    let finite = |v: &&f64| v.is_finite();
+    let range = |values: &mut dyn Iterator<Item = f64>| {
+        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    };
+    let (x0, x1) = range(&mut series.iter().flat_map(|s| s.1.iter().filter(finite).copied()));
+    let (y0, y1) = range(&mut series.iter().flat_map(|s| s.2.iter().filter(finite).copied()));
+    if !(x0.is_finite() && y0.is_finite()) {
+        return Err(format!("{}: nothing to plot", path.display()));
+    }
+    let pad = ((y1 - y0) * 0.05).max(1e-9);
+    let root = BitMapBackend::new(path, (1100, 650)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1.max(x0 + 1e-9), (y0 - pad)..(y1 + pad))
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (k, (name, x, y)) in series.iter().enumerate() {
+        let color = Palette99::pick(k).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                x.iter()
+                    .copied()
+                    .zip(y.iter().copied())
+                    .filter(|(a, b)| a.is_finite() && b.is_finite()),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| err(&e))?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))
+}

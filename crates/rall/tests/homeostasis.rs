@@ -213,3 +213,53 @@ fn the_controller_follows_the_recipe_step_by_step() {
         .sqrt();
     assert!(moved > 0.3 * alpha * options.t_stop_ms && moved <= alpha * options.t_stop_ms * (1.0 + 1e-9));
 }
+
+#[test]
+fn the_loop_gain_probe_reads_the_rate_the_spikes_give_and_finds_negative_feedback() {
+    let m = model("homeostasis.toml");
+    let options = RunOptions {
+        t_stop_ms: 20_000.0,
+        sample_interval_ms: m.options.dt_ms,
+        ..m.options
+    };
+    let spec = m.homeostasis.as_ref().unwrap();
+    let g = rall::control::estimate_loop_gain(&m.cells[0].1, &m.catalogue, spec, &options, 0.05).unwrap();
+    // The same untuned run's detector spikes over the second half.
+    let mut plain = Simulation::new(&m.cells, &m.catalogue).unwrap();
+    let spikes = plain.run(&options, |_| {}).unwrap().spikes;
+    let counted = spikes.iter().filter(|s| s.t_ms > 10_000.0).count() as f64 / 10.0;
+    eprintln!(
+        "loop gain {:.2} mV·Hz, rate {:.3} Hz (spikes {counted:.3} Hz), ∂g/∂m {:?}, ∂f/∂m {:?}",
+        g.gain, g.rate_hz, g.direction_sensitivity, g.rate_response
+    );
+    assert!((g.rate_hz / counted - 1.0).abs() < 0.03, "{} vs {counted}", g.rate_hz);
+    // More potassium: lower voltage and rate; the loop feeds back negatively.
+    let k = 1;
+    assert!(g.direction_sensitivity[k] < 0.0 && g.rate_response[k] < 0.0);
+    assert!(g.gain > 0.0);
+    let expected = spec.forgetting_per_ms * (spec.forgetting_per_ms + 1.0 / 10_000.0) / g.gain;
+    assert!((g.alpha_limit / expected - 1.0).abs() < 1e-12);
+}
+
+/// The CI-sized version of the 2000 s experiment (validation/homeostasis/run_targets.sh): α three times
+/// the reference so that 300 s suffice; the cell starts at 8.3 Hz and its detector counts about 4 Hz
+/// over the last 100 s.
+#[test]
+fn a_shortened_controlled_run_reaches_the_target_rate() {
+    let mut m = model("homeostasis.toml");
+    let spec = m.homeostasis.as_mut().unwrap();
+    spec.learning_rate_per_ms = 3e-6;
+    spec.target_hz = 4.0;
+    let options = RunOptions {
+        t_stop_ms: 300_000.0,
+        sample_interval_ms: 1000.0,
+        ..m.options
+    };
+    let traces = run(&m, &options);
+    let rate =
+        |a: f64, b: f64| traces.spikes.iter().filter(|s| s.t_ms > a && s.t_ms <= b).count() as f64 / ((b - a) / 1000.0);
+    let (start, end) = (rate(0.0, 20_000.0), rate(200_000.0, 300_000.0));
+    eprintln!("rate over the first 20 s {start:.2} Hz, over the last 100 s {end:.3} Hz (target 4)");
+    assert!(start > 7.0, "{start}");
+    assert!((end / 4.0 - 1.0).abs() < 0.1, "{end}");
+}

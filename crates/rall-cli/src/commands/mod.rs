@@ -4,4 +4,5 @@ pub mod check;
 pub mod fit;
 pub mod grad;
 pub mod inspect;
+pub mod plot;
 pub mod run;

@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// With [homeostasis]: skip the short probe runs that estimate the loop gain and the stability limit of α.
+    #[arg(long)]
+    pub skip_stability_check: bool,
 }
 
 pub fn run(args: &RunArgs) -> Result<(), String> {
@@ -89,6 +92,9 @@ pub fn simulate(
             return Err(at(
                 &"[homeostasis] brings its own sensitivities: run it without --param or [[parameter]]",
             ));
+        }
+        if !args.skip_stability_check {
+            stability_check(&model, h).map_err(|e| at(&e))?;
         }
         simulation
             .enable_homeostasis(&model.cells, &model.catalogue, h)
@@ -146,6 +152,34 @@ pub fn simulate(
         args.output.display()
     );
     Ok((model, traces))
+}
+
+/// Estimates the loop gain from 20 s probe runs of the first cell and warns when α exceeds the linear limit.
+fn stability_check(model: &Model, h: &rall::control::HomeostasisSpec) -> Result<(), String> {
+    let options = rall::RunOptions {
+        t_stop_ms: 20_000.0,
+        sample_interval_ms: model.options.dt_ms,
+        ..model.options
+    };
+    let (_, cell) = &model.cells[0];
+    let g = rall::control::estimate_loop_gain(cell, &model.catalogue, h, &options, 0.05)?;
+    eprintln!(
+        "homeostasis: loop gain G = {:.4} (mV·Hz, from 20 s probe runs at {:.2} Hz); linear stability needs α < λ(λ + 1/τ_f)/G = {:.3e} /ms",
+        g.gain, g.rate_hz, g.alpha_limit
+    );
+    if h.learning_rate_per_ms > g.alpha_limit {
+        let regime = match h.clip {
+            Some(c) => format!(
+                "with clip = {c} the update moves at the fixed speed α·clip, so expect the parameters to swing around their operating point by an amount that grows with α (docs/homeostasis.md)"
+            ),
+            None => "without clipping the loop will oscillate or diverge: lower α, raise λ, or set clip".into(),
+        };
+        eprintln!(
+            "warning: α = {:.3e} /ms exceeds the linear stability limit {:.3e} /ms; {regime}",
+            h.learning_rate_per_ms, g.alpha_limit
+        );
+    }
+    Ok(())
 }
 
 fn write_csv(traces: &Traces, path: &PathBuf) -> Result<(), String> {
