@@ -6,6 +6,7 @@ use crate::mechanism::Catalogue;
 use crate::sensitivity::{ParameterSpec, Transform, perturbed};
 use crate::{Cell, RunOptions, Simulation, Traces};
 use rayon::prelude::*;
+use std::ops::Range;
 use std::time::Instant;
 
 /// A parameter being fitted, as a multiplier `m` of its value in the model.
@@ -122,7 +123,8 @@ impl FitProblem {
         }
     }
 
-    /// Simulates one protocol at multipliers `m` for at most `cap_ms`.
+    /// Simulates one protocol at multipliers `m` for at most `cap_ms` (with the sensitivities to all
+    /// parameters when `with_gradient`).
     pub fn simulate_protocol(
         &self,
         protocol: &Protocol,
@@ -130,11 +132,22 @@ impl FitProblem {
         with_gradient: bool,
         cap_ms: f64,
     ) -> Result<Traces, String> {
+        let lanes = if with_gradient { 0..self.parameters.len() } else { 0..0 };
+        self.simulate_lanes(protocol, m, lanes, cap_ms)
+    }
+
+    /// Simulates one protocol with the sensitivities to the parameters `lanes` (none when empty).
+    fn simulate_lanes(
+        &self,
+        protocol: &Protocol,
+        m: &[f64],
+        lanes: Range<usize>,
+        cap_ms: f64,
+    ) -> Result<Traces, String> {
         let cells = self.cells_at(&protocol.cells, m)?;
         let mut sim = Simulation::new(&cells, &self.catalogue).map_err(|e| e.to_string())?;
-        if with_gradient {
-            let specs: Vec<ParameterSpec> = self
-                .parameters
+        if !lanes.is_empty() {
+            let specs: Vec<ParameterSpec> = self.parameters[lanes]
                 .iter()
                 .map(|p| ParameterSpec {
                     transform: Transform::Multiplier,
@@ -176,22 +189,37 @@ impl FitProblem {
     }
 
     fn loss_and_gradient_until(&self, m: &[f64], cap_ms: f64) -> Result<(f64, Vec<f64>), String> {
-        let parts: Vec<(f64, Vec<f64>)> = self
-            .protocols
-            .par_iter()
-            .map(|p| {
-                let traces = self.simulate_protocol(p, m, true, cap_ms)?;
+        // Threads beyond one per protocol split the parameters: each share of lanes is its own simulation
+        // (the primal run repeated), so a gradient takes less wall time on several cores.
+        let n = m.len();
+        let shares = (rayon::current_num_threads() / self.protocols.len().max(1)).clamp(1, n.max(1));
+        let size = n.div_ceil(shares).max(1);
+        let jobs: Vec<(usize, Range<usize>)> = (0..self.protocols.len())
+            .flat_map(|p| (0..n).step_by(size).map(move |a| (p, a..(a + size).min(n))))
+            .collect();
+        let parts: Vec<(usize, Range<usize>, f64, Vec<f64>)> = jobs
+            .into_par_iter()
+            .map(|(k, lanes)| {
+                let p = &self.protocols[k];
+                let traces = self.simulate_lanes(p, m, lanes.clone(), cap_ms)?;
                 let (loss, gradient) =
                     mse_loss(&traces, &p.target, &p.windows).map_err(|e| format!("protocol `{}`: {e}", p.name))?;
                 // The lanes differentiate a multiplier μ of the already scaled value v0·m, so dL/dm = (dL/dμ) / m.
-                let g = gradient.iter().zip(m).map(|((_, g), m)| p.weight * g / m).collect();
-                Ok((p.weight * loss, g))
+                let g = gradient
+                    .iter()
+                    .zip(&m[lanes.clone()])
+                    .map(|((_, g), m)| p.weight * g / m)
+                    .collect();
+                Ok((k, lanes, p.weight * loss, g))
             })
             .collect::<Result<_, String>>()?;
-        let mut total = (0.0, vec![0.0; m.len()]);
-        for (l, g) in parts {
-            total.0 += l;
-            for (t, x) in total.1.iter_mut().zip(g) {
+        let mut total = (0.0, vec![0.0; n]);
+        for (_, lanes, loss, g) in parts {
+            // Every share ran the same primal simulation: count its loss once.
+            if lanes.start == 0 {
+                total.0 += loss;
+            }
+            for (t, x) in total.1[lanes].iter_mut().zip(g) {
                 *t += x;
             }
         }
