@@ -6,6 +6,9 @@
 //! Prints wall milliseconds per simulated second and simulated seconds per wall second.
 //! Run with `cargo bench -p rall --bench homeostasis` (one thread: RAYON_NUM_THREADS=1 for the cell).
 
+// Index loops over the three lanes read like the formulas they implement.
+#![allow(clippy::needless_range_loop)]
+
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model};
 use rall::{RunOptions, Simulation};
