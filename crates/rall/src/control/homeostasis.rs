@@ -33,6 +33,19 @@ pub struct HomeostasisSpec {
     pub every: usize,
 }
 
+impl HomeostasisSpec {
+    /// The controlled parameters as multiplier lanes (the sensitivities the controller needs).
+    pub fn multiplier_specs(&self) -> Vec<ParameterSpec> {
+        self.parameters
+            .iter()
+            .map(|(p, _, _)| ParameterSpec {
+                transform: Transform::Multiplier,
+                ..p.clone()
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum HomeostasisError {
     #[error("homeostasis: {0}")]
@@ -69,14 +82,7 @@ impl Homeostasis {
         };
         let sensor = resolve(&spec.sensor, "sensor")?;
         let direction = resolve(&spec.direction, "direction")?;
-        let specs: Vec<ParameterSpec> = spec
-            .parameters
-            .iter()
-            .map(|(p, _, _)| ParameterSpec {
-                transform: Transform::Multiplier,
-                ..p.clone()
-            })
-            .collect();
+        let specs = spec.multiplier_specs();
         let sensitivities = crate::sensitivity::resolve_parameters(cell, &layout, catalogue, &specs)
             .map_err(|e| fail(e.to_string()))?;
         if !sensitivities.capacitance.is_empty()

@@ -8,7 +8,7 @@
 
 use super::HomeostasisSpec;
 use crate::mechanism::Catalogue;
-use crate::sensitivity::{ParameterSpec, Transform, perturbed};
+use crate::sensitivity::perturbed;
 use crate::{Cell, RunOptions, Simulation};
 use rayon::prelude::*;
 
@@ -58,14 +58,7 @@ pub fn estimate_loop_gain(
                 .unwrap_or(p.default)
         })
         .unwrap_or(10_000.0);
-    let specs: Vec<ParameterSpec> = spec
-        .parameters
-        .iter()
-        .map(|(p, _, _)| ParameterSpec {
-            transform: Transform::Multiplier,
-            ..p.clone()
-        })
-        .collect();
+    let specs = spec.multiplier_specs();
     let half = options.t_stop_ms / 2.0;
     // The mean rate over the second half, read exactly from the low-passed sensor.
     let mean_rate = |traces: &crate::Traces| -> f64 {

@@ -76,6 +76,23 @@ impl JacobianKernel {
             o.clear();
             o.resize(lanes * width, 0.0);
         }
+        if width == 1 {
+            // One instance: every lane is one number.
+            for (e, &(o, slot)) in self.entries.iter().enumerate() {
+                let Some((tangent, only)) = input(slot) else { continue };
+                let (j, target) = (self.values[e], &mut out[o]);
+                if only.is_empty() {
+                    for (t, x) in target[..lanes].iter_mut().zip(&tangent[..lanes]) {
+                        *t += j * x;
+                    }
+                } else {
+                    for &p in only {
+                        target[p] += j * tangent[p];
+                    }
+                }
+            }
+            return;
+        }
         for (e, &(o, slot)) in self.entries.iter().enumerate() {
             let Some((tangent, only)) = input(slot) else { continue };
             let jacobian = &self.values[e * width..(e + 1) * width];
