@@ -299,3 +299,61 @@ fn fit_recovers_the_hh_example_conductances_and_writes_its_outputs() {
         assert!(dir.join(format!("fit_{suffix}.png")).exists(), "{suffix} plot missing");
     }
 }
+
+#[test]
+fn run_writes_the_spikes_of_a_network_and_plot_draws_csv_columns() {
+    let dir = tempdir("network");
+    let (csv, png) = (dir.join("ring.csv"), dir.join("ring.png"));
+    let model = repo("examples/ring.toml");
+    let out = rall(&[
+        "run",
+        model.to_str().unwrap(),
+        "-o",
+        csv.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let spikes = std::fs::read_to_string(dir.join("ring_spikes.csv")).unwrap();
+    let mut lines = spikes.lines();
+    assert_eq!(lines.next(), Some("t,gid,cell"));
+    // The kick, then cell i fires before cell i + 1 round the ring (NEURON agrees: tests/network_neuron.rs).
+    let rows: Vec<(f64, usize)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[1].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows[0], (9.0, 10));
+    let order: Vec<usize> = rows[1..11].iter().map(|r| r.1).collect();
+    assert_eq!(order, (0..10).collect::<Vec<_>>());
+    assert!(dir.join("ring_spikes.png").exists() && png.exists());
+    // rall plot: the soma of two cells from the run's CSV; a wrong column is named with a suggestion.
+    let plotted = dir.join("cells.png");
+    let out = rall(&[
+        "plot",
+        csv.to_str().unwrap(),
+        "--y",
+        "ring[0].soma",
+        "--y",
+        "ring[1].soma",
+        "-o",
+        plotted.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::metadata(&plotted).unwrap().len() > 10_000);
+    let out = rall(&[
+        "plot",
+        csv.to_str().unwrap(),
+        "--y",
+        "ring[0].soms",
+        "-o",
+        plotted.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("did you mean `ring[0].soma`"),
+        "{stderr}"
+    );
+}
