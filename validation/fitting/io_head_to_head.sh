@@ -21,7 +21,7 @@ for name in adam cmaes lbfgs; do
   ./target/release/rall fit "$out/$name.toml" -o "$out/$name.csv" --plot "$out/$name" -q
 done
 files=("$out/adam.csv" "$out/cmaes.csv" "$out/lbfgs.csv")
-./target/release/rall plot "${files[@]}" --x seconds --y loss --log-y --labels "Adam,CMA-ES,L-BFGS" \
+./target/release/rall plot "${files[@]}" --x seconds --x-label "wall time [s]" --y loss --log-y --labels "Adam,CMA-ES,L-BFGS" \
   --title "IO cell, 12 conductances: loss against wall time" -o "$out/loss_vs_time.png"
-./target/release/rall plot "${files[@]}" --x simulations --y loss --log-y --labels "Adam,CMA-ES,L-BFGS" \
+./target/release/rall plot "${files[@]}" --x simulations --x-label "simulations" --y loss --log-y --labels "Adam,CMA-ES,L-BFGS" \
   --title "IO cell, 12 conductances: loss against simulations (a gradient run counts once)" -o "$out/loss_vs_simulations.png"

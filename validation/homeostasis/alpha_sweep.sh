@@ -19,6 +19,6 @@ for a in $alphas; do
 done
 labels=$(echo $alphas | sed 's/ /,/g; s/\([^,]*\)/α = \1/g')
 for p in hh_rate.gkbar hh_rate.gnabar ou_drive.gain; do
-  ./target/release/rall plot "${files[@]}" --x t --x-scale 1000 --y "homeostasis.m[$p]" --labels "$labels" \
+  ./target/release/rall plot "${files[@]}" --x t --x-scale 1000 --x-label "t [s]" --y "homeostasis.m[$p]" --y-label "multiplier" --labels "$labels" \
     --title "$p multiplier for several learning rates (target 2 Hz)" -o "$out/swing_${p}.png"
 done

@@ -23,6 +23,11 @@ pub struct PlotArgs {
     /// Divide x by this (e.g. 1000 for ms to s).
     #[arg(long, default_value_t = 1.0)]
     pub x_scale: f64,
+    /// Axis labels (default: the column names).
+    #[arg(long)]
+    pub x_label: Option<String>,
+    #[arg(long)]
+    pub y_label: Option<String>,
     #[arg(long, default_value = "")]
     pub title: String,
     /// The PNG to write.
@@ -85,12 +90,13 @@ pub fn plot(args: &PlotArgs) -> Result<(), String> {
             series.push((name, x.clone(), values));
         }
     }
-    let y_label = if args.log_y {
-        format!("log10 {}", args.y.join(", "))
-    } else {
-        args.y.join(", ")
+    let y_label = match (&args.y_label, args.log_y) {
+        (Some(l), _) => l.clone(),
+        (None, true) => format!("log10 {}", args.y.join(", ")),
+        (None, false) => args.y.join(", "),
     };
-    crate::plot::plot_xy_series(&args.output, &args.title, &args.x, &y_label, &series)?;
+    let x_label = args.x_label.as_deref().unwrap_or(&args.x);
+    crate::plot::plot_xy_series(&args.output, &args.title, x_label, &y_label, &series)?;
     eprintln!("wrote {}", args.output.display());
     Ok(())
 }
