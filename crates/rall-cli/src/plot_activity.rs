@@ -53,7 +53,7 @@ pub fn plot_homeostasis(traces: &Traces, target_hz: f64, path: &Path) -> Result<
     root.present().map_err(|e| at(e.to_string()))
 }
 
-/// A spike raster of the cells (gid against time) above a histogram of their mean rates over the run.
+/// A spike raster of the cells (gid against time) above a histogram of their rates over the second half.
 pub fn plot_network(traces: &Traces, cells: usize, t_stop_ms: f64, path: &Path) -> Result<(), String> {
     register_fonts();
     let at = |e: &dyn std::fmt::Display| format!("{}: cannot draw the plot: {e}", path.display());
@@ -61,9 +61,14 @@ pub fn plot_network(traces: &Traces, cells: usize, t_stop_ms: f64, path: &Path) 
     root.fill(&WHITE).map_err(|e| at(&e))?;
     let areas = root.split_evenly((2, 1));
     raster(&areas[0], traces, cells, t_stop_ms).map_err(|e| at(&e))?;
-    let seconds = t_stop_ms / 1000.0;
+    // Rates over the second half, after the transient (a controlled network's operating point).
+    let seconds = t_stop_ms / 2000.0;
     let mut rates = vec![0.0; cells];
-    for s in traces.spikes.iter().filter(|s| s.gid < cells) {
+    for s in traces
+        .spikes
+        .iter()
+        .filter(|s| s.gid < cells && s.t_ms > t_stop_ms / 2.0)
+    {
         rates[s.gid] += 1.0 / seconds;
     }
     histogram(&areas[1], &rates).map_err(|e| at(&e))?;
@@ -105,7 +110,10 @@ fn histogram(area: &Area, rates: &[f64]) -> Result<(), String> {
     let highest = counts.iter().copied().max().unwrap_or(1).max(1);
     let mean = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("rates of the cells (mean {mean:.3} Hz)"), ("sans-serif", 22))
+        .caption(
+            format!("rates of the cells over the second half of the run (mean {mean:.3} Hz)"),
+            ("sans-serif", 22),
+        )
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(60)
@@ -113,7 +121,7 @@ fn histogram(area: &Area, rates: &[f64]) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc("rate over the run [Hz]")
+        .x_desc("rate [Hz]")
         .y_desc("cells")
         .label_style(("sans-serif", 14))
         .draw()
