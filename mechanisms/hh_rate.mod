@@ -35,6 +35,10 @@ NEURON {
     THREADSAFE
 }
 
+CONSTANT {
+    TWOPI = 6.283185307179586
+}
+
 PARAMETER {
     gnabar = 0.12 (S/cm2) <0,1e9>
     gkbar = 0.036 (S/cm2) <0,1e9>
@@ -99,7 +103,7 @@ DERIVATIVE states {
     x1 = m - m_c
     y1 = h - h_c
     dphi = atan2(x0 * y1 - y0 * x1, x0 * x1 + y0 * y1)
-    f' = (-1000 * dphi / (2 * PI * dt) - f) / tau_f
+    f' = (-1000 * dphi / (TWOPI * dt) - f) / tau_f
 }
 
 PROCEDURE rates(v (mV)) {
