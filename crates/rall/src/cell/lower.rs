@@ -188,14 +188,8 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
     events.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms));
     let detectors = cell
         .decor
-        .detectors
-        .iter()
-        .flat_map(|d| {
-            d.locset
-                .locations
-                .iter()
-                .map(|&l| (geometry.cv_at_location(m, l), d.threshold_mv))
-        })
+        .detector_locations()
+        .map(|(l, threshold)| (geometry.cv_at_location(m, l), threshold))
         .collect();
 
     let stimuli = cell

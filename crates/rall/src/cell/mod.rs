@@ -93,6 +93,15 @@ pub struct Decor {
     pub noise_seed: u64,
 }
 
+impl Decor {
+    /// Every detector location with its threshold [mV], in detector numbering order.
+    pub fn detector_locations(&self) -> impl Iterator<Item = (crate::labels::Location, f64)> + '_ {
+        self.detectors
+            .iter()
+            .flat_map(|d| d.locset.locations.iter().map(move |&l| (l, d.threshold_mv)))
+    }
+}
+
 /// A well-mixed seed from a base seed and an index (splitmix64), for independent streams per cell or mechanism.
 pub fn mix_seed(seed: u64, index: u64) -> u64 {
     let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));

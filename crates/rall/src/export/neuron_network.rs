@@ -23,14 +23,8 @@ pub fn neuron_network_json(
         let mut description = neuron_json(cell, options, catalogue, mod_dir)?;
         let detectors: Vec<Value> = cell
             .decor
-            .detectors
-            .iter()
-            .flat_map(|d| {
-                d.locset
-                    .locations
-                    .iter()
-                    .map(move |l| json!({"section": l.branch, "x": l.pos, "threshold": d.threshold_mv}))
-            })
+            .detector_locations()
+            .map(|(l, threshold)| json!({"section": l.branch, "x": l.pos, "threshold": threshold}))
             .collect();
         description["detectors"] = json!(detectors);
         description["name"] = json!(name);
