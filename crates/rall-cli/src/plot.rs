@@ -30,23 +30,41 @@ pub(crate) fn panel_xy(
     time: &[f64],
     series: &[(&str, &[f64])],
 ) -> Result<(), String> {
+    let lines: Vec<(&str, &[f64], &[f64])> = series.iter().map(|(n, v)| (*n, time, *v)).collect();
+    lines_panel(area, title, x_label, y_label, &lines)
+}
+
+/// One panel of lines, each with its own x values (non-finite points skipped), with a legend.
+fn lines_panel(
+    area: &Area,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    lines: &[(&str, &[f64], &[f64])],
+) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| format!("cannot draw the plot: {e}");
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in series.iter().flat_map(|(_, s)| s.iter()).filter(|v| v.is_finite()) {
-        lo = lo.min(*v);
-        hi = hi.max(*v);
+    let range = |values: &mut dyn Iterator<Item = &f64>| {
+        values
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            })
+    };
+    let (mut x0, mut x1) = range(&mut lines.iter().flat_map(|l| l.1.iter()));
+    let (mut lo, mut hi) = range(&mut lines.iter().flat_map(|l| l.2.iter()));
+    if !x0.is_finite() {
+        (x0, x1) = (0.0, 1.0);
     }
     if !lo.is_finite() {
         (lo, hi) = (-1.0, 1.0);
     }
     let pad = ((hi - lo) * 0.05).max(1e-9 + 1e-3 * hi.abs().max(lo.abs()));
-    let t_end = time.last().copied().unwrap_or(1.0).max(1e-9);
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(70)
-        .build_cartesian_2d(time[0]..t_end, (lo - pad)..(hi + pad))
+        .build_cartesian_2d(x0..x1.max(x0 + 1e-9), (lo - pad)..(hi + pad))
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -55,11 +73,12 @@ pub(crate) fn panel_xy(
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(|e| err(&e))?;
-    for (k, (name, values)) in series.iter().enumerate() {
+    for (k, (name, x, y)) in lines.iter().enumerate() {
         let color = Palette99::pick(k).to_rgba();
+        let points = x.iter().copied().zip(y.iter().copied());
         chart
             .draw_series(LineSeries::new(
-                time.iter().copied().zip(values.iter().copied()),
+                points.filter(|(a, b)| a.is_finite() && b.is_finite()),
                 color.stroke_width(2),
             ))
             .map_err(|e| err(&e))?
@@ -67,7 +86,7 @@ pub(crate) fn panel_xy(
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
     }
     // A legend of more than a dozen lines would hide the plot (networks: one line per cell).
-    if series.len() <= 12 {
+    if lines.len() <= 12 {
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.8))
@@ -201,53 +220,16 @@ pub fn plot_xy_series(
     series: &[(String, Vec<f64>, Vec<f64>)],
 ) -> Result<(), String> {
     register_fonts();
-    let err = |e: &dyn std::fmt::Display| format!("{}: cannot draw the plot: {e}", path.display());
-    let finite = |v: &&f64| v.is_finite();
-    let range = |values: &mut dyn Iterator<Item = f64>| {
-        values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
-    };
-    let (x0, x1) = range(&mut series.iter().flat_map(|s| s.1.iter().filter(finite).copied()));
-    let (y0, y1) = range(&mut series.iter().flat_map(|s| s.2.iter().filter(finite).copied()));
-    if !(x0.is_finite() && y0.is_finite()) {
+    if !series.iter().any(|s| s.2.iter().any(|v| v.is_finite())) {
         return Err(format!("{}: nothing to plot", path.display()));
     }
-    let pad = ((y1 - y0) * 0.05).max(1e-9);
+    let at = |e: String| format!("{}: {e}", path.display());
     let root = BitMapBackend::new(path, (1100, 650)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1.max(x0 + 1e-9), (y0 - pad)..(y1 + pad))
-        .map_err(|e| err(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| err(&e))?;
-    for (k, (name, x, y)) in series.iter().enumerate() {
-        let color = Palette99::pick(k).to_rgba();
-        chart
-            .draw_series(LineSeries::new(
-                x.iter()
-                    .copied()
-                    .zip(y.iter().copied())
-                    .filter(|(a, b)| a.is_finite() && b.is_finite()),
-                color.stroke_width(2),
-            ))
-            .map_err(|e| err(&e))?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))
+    root.fill(&WHITE).map_err(|e| at(e.to_string()))?;
+    let lines: Vec<(&str, &[f64], &[f64])> = series
+        .iter()
+        .map(|(n, x, y)| (n.as_str(), x.as_slice(), y.as_slice()))
+        .collect();
+    lines_panel(&root, title, x_label, y_label, &lines).map_err(at)?;
+    root.present().map_err(|e| at(e.to_string()))
 }

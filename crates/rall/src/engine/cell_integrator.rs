@@ -389,7 +389,8 @@ impl CellIntegrator {
                 self.synapse_targets.len()
             )));
         };
-        for (mechanism, instance) in targets.clone() {
+        for k in 0..targets.len() {
+            let (mechanism, instance) = self.synapse_targets[placement][k];
             self.queue(EventLayout {
                 mechanism,
                 instance,
