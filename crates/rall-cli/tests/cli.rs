@@ -295,6 +295,18 @@ fn fit_recovers_the_hh_example_conductances_and_writes_its_outputs() {
     assert!(best[3] < 1e-6 * rows[0][3], "loss {} from {}", best[3], rows[0][3]);
     let text = std::fs::read_to_string(&json).unwrap();
     assert!(text.contains("\"hh.gnabar\"") && text.contains("\"loss\""), "{text}");
+    // The identifiability report at the best point: its error bounds contain the true errors.
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let report = json["identifiability"]["parameters"]
+        .as_array()
+        .expect("identifiability in the JSON");
+    for (q, truth) in report.iter().zip([1.06, 0.95, 1.1]) {
+        let (m, bound) = (
+            q["multiplier"].as_f64().unwrap(),
+            q["relative_error_bound"].as_f64().unwrap(),
+        );
+        assert!((m / truth - 1.0).abs() <= bound && bound < 0.01, "{q}");
+    }
     for suffix in ["loss", "parameters", "trace"] {
         assert!(dir.join(format!("fit_{suffix}.png")).exists(), "{suffix} plot missing");
     }

@@ -207,3 +207,64 @@ fn lbfgs_in_sigmoid_space_stays_inside_the_bounds_and_recovers_the_conductances(
         assert!((m / t - 1.0).abs() < 0.01, "recovered {m}, truth {t}");
     }
 }
+
+/// At the truth the residuals vanish, so the Gauss-Newton curvature that `identifiability` builds from the
+/// trace sensitivities is the loss's Hessian: it must equal central differences of the exact gradient
+/// (in log-multipliers, both protocols with their weights).
+#[test]
+fn the_curvature_at_the_truth_equals_differences_of_the_exact_gradient() {
+    let p = two_protocols();
+    let truth = [1.06, 0.95, 1.1];
+    let id = p.identifiability(&truth).unwrap();
+    assert!(id.loss < 1e-20, "loss at the truth {}", id.loss);
+    let largest = (0..3).map(|i| id.curvature[i * 4]).fold(0.0f64, f64::max);
+    let h: f64 = 1e-4;
+    for j in 0..3 {
+        let (mut up, mut down) = (truth, truth);
+        up[j] *= h.exp();
+        down[j] *= (-h).exp();
+        let (_, g_up) = p.loss_and_gradient(&up).unwrap();
+        let (_, g_down) = p.loss_and_gradient(&down).unwrap();
+        for i in 0..3 {
+            // d/d(log m_j) of dL/d(log m_i) = m_i dL/dm_i.
+            let fd = (up[i] * g_up[i] - down[i] * g_down[i]) / (2.0 * h);
+            let gn = id.curvature[i * 3 + j];
+            assert!(
+                (gn - fd).abs() < 1e-4 * largest,
+                "H[{i}][{j}]: Gauss-Newton {gn} vs differences {fd}"
+            );
+        }
+    }
+    // Each conductance is seen by the traces, and compensation can only lower the rise.
+    for q in &id.parameters {
+        assert!(q.rise_compensated_5_percent > 0.0 && q.rise_compensated_5_percent <= q.rise_alone_5_percent);
+    }
+}
+
+/// Near the truth the quadratic model `L ≈ ½ δᵀ H δ` (δ: log-offsets from the truth) holds, so the error bound
+/// that `identifiability` derives from the loss reached contains the true error of every conductance.
+#[test]
+fn the_identifiability_bound_contains_the_true_error_near_the_minimum() {
+    let (p, truth) = problem(Space::Log);
+    let m: Vec<f64> = truth.iter().zip([1.001, 0.999, 1.002]).map(|(t, f)| t * f).collect();
+    let id = p.identifiability(&m).unwrap();
+    let delta: Vec<f64> = m.iter().zip(&truth).map(|(m, t)| (m / t).ln()).collect();
+    let quadratic: f64 = (0..3)
+        .flat_map(|i| (0..3).map(move |j| (i, j)))
+        .map(|(i, j)| 0.5 * delta[i] * id.curvature[i * 3 + j] * delta[j])
+        .sum();
+    assert!(
+        (id.loss - quadratic).abs() < 0.05 * id.loss,
+        "loss {} vs quadratic model {quadratic}",
+        id.loss
+    );
+    for (i, q) in id.parameters.iter().enumerate() {
+        let error = (m[i] / truth[i] - 1.0).abs();
+        assert!(
+            error <= q.relative_error_bound && q.relative_error_bound < 0.2,
+            "{}: error {error}, bound {}",
+            q.name,
+            q.relative_error_bound
+        );
+    }
+}

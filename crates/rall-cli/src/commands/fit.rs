@@ -2,7 +2,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rall::Traces;
-use rall::fit::{FitProblem, FitResult, Protocol, Record, TargetTraces, synthetic_target};
+use rall::fit::{FitProblem, FitResult, Identifiability, Protocol, Record, TargetTraces, synthetic_target};
 use rall::mechanism::Catalogue;
 use rall::model::{Optimizer, load_model};
 use std::io::Write;
@@ -30,6 +30,16 @@ pub struct FitArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Do not optimise: report how well the loss identifies each parameter at the start (`start`) or at
+    /// the `truth` multipliers, and write it to the JSON.
+    #[arg(long, value_name = "start|truth")]
+    pub identify_at: Option<IdentifyAt>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum IdentifyAt {
+    Start,
+    Truth,
 }
 
 pub fn fit(args: &FitArgs) -> Result<(), String> {
@@ -74,9 +84,24 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
         space: spec.space,
         curriculum: spec.curriculum,
     };
+    let json_path = args.json.clone().unwrap_or_else(|| args.output.with_extension("json"));
+    if let Some(point) = args.identify_at {
+        let m: Vec<f64> = match point {
+            IdentifyAt::Start => spec.parameters.iter().map(|p| p.start).collect(),
+            IdentifyAt::Truth => spec
+                .truth
+                .clone()
+                .ok_or_else(|| at(&"--identify-at truth needs a `truth` on every [[fit.parameter]]"))?,
+        };
+        let identifiability = problem.identifiability(&m).map_err(|e| at(&e))?;
+        print_identifiability(&identifiability);
+        let json = serde_json::json!({ "identifiability": identifiability_json(&identifiability) });
+        write_json(&json_path, &json)?;
+        eprintln!("wrote {}", json_path.display());
+        return Ok(());
+    }
     let iterations = args.iterations.unwrap_or(spec.iterations);
     let cost = problem.cost_of_gradient().map_err(|e| at(&e))?;
-    let json_path = args.json.clone().unwrap_or_else(|| args.output.with_extension("json"));
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -114,9 +139,8 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
         }
         if r.loss < best {
             best = r.loss;
-            let json = best_json(&labels, &r.multipliers, r.loss, r.iteration);
-            if let Err(e) = std::fs::write(&json_path, json) {
-                failure = Some(format!("{}: {e}", json_path.display()));
+            if let Err(e) = write_json(&json_path, &best_json(&labels, &r.multipliers, r.loss, r.iteration)) {
+                failure = Some(e);
                 return false;
             }
         }
@@ -135,6 +159,17 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
         return Err(e);
     }
     report(&result, &labels, cost);
+    // How sharply the loss pins each parameter at the best point (one simulation with every sensitivity).
+    let identifiability = problem.identifiability(&result.best_multipliers).map_err(|e| at(&e))?;
+    print_identifiability(&identifiability);
+    let best_iteration = result
+        .history
+        .iter()
+        .find(|r| r.multipliers == result.best_multipliers)
+        .map_or(0, |r| r.iteration);
+    let mut json = best_json(&labels, &result.best_multipliers, result.best_loss, best_iteration);
+    json["identifiability"] = identifiability_json(&identifiability);
+    write_json(&json_path, &json)?;
     if let Some(prefix) = &args.plot {
         plots(prefix, &result, &labels, &problem)?;
     }
@@ -146,16 +181,58 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn best_json(labels: &[String], multipliers: &[f64], loss: f64, iteration: usize) -> String {
+fn best_json(labels: &[String], multipliers: &[f64], loss: f64, iteration: usize) -> serde_json::Value {
     let parameters: serde_json::Map<String, serde_json::Value> = labels
         .iter()
         .zip(multipliers)
         .map(|(l, m)| (l.clone(), serde_json::json!(m)))
         .collect();
-    serde_json::to_string_pretty(
-        &serde_json::json!({ "loss": loss, "iteration": iteration, "multipliers": parameters }),
-    )
-    .unwrap()
+    serde_json::json!({ "loss": loss, "iteration": iteration, "multipliers": parameters })
+}
+
+fn write_json(path: &std::path::Path, json: &serde_json::Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(json).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Infinite bounds (a parameter the loss cannot see) become JSON nulls.
+fn identifiability_json(id: &Identifiability) -> serde_json::Value {
+    let finite = |x: f64| {
+        if x.is_finite() {
+            serde_json::json!(x)
+        } else {
+            serde_json::Value::Null
+        }
+    };
+    let parameters: Vec<serde_json::Value> = id
+        .parameters
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "multiplier": p.multiplier,
+                "loss_rise_5_percent_alone": p.rise_alone_5_percent,
+                "loss_rise_5_percent_compensated": p.rise_compensated_5_percent,
+                "relative_error_bound": finite(p.relative_error_bound),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "loss": id.loss,
+        "scaled_eigenvalues": id.eigenvalues,
+        "curvature": id.curvature.chunks(id.parameters.len()).collect::<Vec<_>>(),
+        "loss_for_5_percent": id.loss_for_5_percent(),
+        "parameters": parameters,
+    })
+}
+
+fn print_identifiability(id: &Identifiability) {
+    println!(
+        "identifiability at loss {:.4e} (loss rise when a parameter is 5% off, alone and with the others compensating; \
+         error bound from the loss reached, quadratic model):",
+        id.loss
+    );
+    print!("{}", id.table());
 }
 
 fn report(result: &FitResult, labels: &[String], cost: f64) {

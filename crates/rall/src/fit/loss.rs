@@ -108,14 +108,16 @@ impl TargetTraces {
     }
 }
 
-/// `L = ½ Σ_windows weight · mean over the window's samples of Σ_probes (v - target)²` and `dL/dθ` per
-/// parameter, from the traces' sensitivity columns (exact, as the tangents are). Probes missing from
-/// the target are ignored; samples outside the target's time range are skipped.
-pub fn mse_loss(
-    traces: &Traces,
-    target: &TargetTraces,
-    windows: &[Window],
-) -> Result<(f64, Vec<(String, f64)>), LossError> {
+/// One squared residual of the loss: `scale · (v - target)²` enters `L` with a factor ½.
+struct Term {
+    scale: f64,
+    residual: f64,
+    probe: usize,
+    sample: usize,
+}
+
+/// The loss's residuals, each with its window's weight over the number of samples in the window.
+fn loss_terms(traces: &Traces, target: &TargetTraces, windows: &[Window]) -> Result<Vec<Term>, LossError> {
     let pairs: Vec<(usize, usize)> = traces
         .names
         .iter()
@@ -128,30 +130,26 @@ pub fn mse_loss(
             probes: traces.names.join(", "),
         });
     }
-    let parameters = traces.parameters();
     let default = [Window::default()];
     let windows = if windows.is_empty() { &default[..] } else { windows };
-    let mut loss = 0.0;
-    let mut gradient = vec![0.0; parameters.len()];
+    let mut terms = Vec::new();
     for w in windows {
-        let samples: Vec<usize> = (0..traces.time_ms.len())
-            .filter(|&k| traces.time_ms[k] >= w.start_ms && traces.time_ms[k] <= w.end_ms)
-            .collect();
+        let first = terms.len();
         let mut count = 0usize;
-        let (mut sum, mut dsum) = (0.0, vec![0.0; parameters.len()]);
-        for &k in &samples {
-            let t = traces.time_ms[k];
+        for (k, &t) in traces.time_ms.iter().enumerate() {
+            if t < w.start_ms || t > w.end_ms {
+                continue;
+            }
             let mut used = false;
             for &(p, c) in &pairs {
                 let Some(goal) = target.at(c, t) else { continue };
                 used = true;
-                let residual = traces.values[p][k] - goal;
-                sum += residual * residual;
-                for (j, parameter) in parameters.iter().enumerate() {
-                    if let Some(d) = traces.tangent(&traces.names[p], parameter) {
-                        dsum[j] += residual * d[k];
-                    }
-                }
+                terms.push(Term {
+                    scale: w.weight,
+                    residual: traces.values[p][k] - goal,
+                    probe: p,
+                    sample: k,
+                });
             }
             count += usize::from(used);
         }
@@ -161,10 +159,67 @@ pub fn mse_loss(
                 end: w.end_ms,
             });
         }
-        loss += 0.5 * w.weight * sum / count as f64;
-        for (g, d) in gradient.iter_mut().zip(&dsum) {
-            *g += w.weight * d / count as f64;
+        terms[first..].iter_mut().for_each(|term| term.scale /= count as f64);
+    }
+    Ok(terms)
+}
+
+/// The sensitivity columns `[probe][parameter]` of the traces (None where a probe has none).
+fn tangent_table<'a>(traces: &'a Traces, parameters: &[String]) -> Vec<Vec<Option<&'a [f64]>>> {
+    traces
+        .names
+        .iter()
+        .map(|probe| parameters.iter().map(|q| traces.tangent(probe, q)).collect())
+        .collect()
+}
+
+/// `L = ½ Σ_windows weight · mean over the window's samples of Σ_probes (v - target)²` and `dL/dθ` per
+/// parameter, from the traces' sensitivity columns (exact, as the tangents are). Probes missing from
+/// the target are ignored; samples outside the target's time range are skipped.
+pub fn mse_loss(
+    traces: &Traces,
+    target: &TargetTraces,
+    windows: &[Window],
+) -> Result<(f64, Vec<(String, f64)>), LossError> {
+    let terms = loss_terms(traces, target, windows)?;
+    let parameters = traces.parameters();
+    let tangents = tangent_table(traces, &parameters);
+    let mut loss = 0.0;
+    let mut gradient = vec![0.0; parameters.len()];
+    for term in &terms {
+        loss += 0.5 * term.scale * term.residual * term.residual;
+        for (g, d) in gradient.iter_mut().zip(&tangents[term.probe]) {
+            if let Some(d) = d {
+                *g += term.scale * term.residual * d[term.sample];
+            }
         }
     }
     Ok((loss, parameters.into_iter().zip(gradient).collect()))
+}
+
+/// The Gauss-Newton curvature of the loss, `H_ij = Σ scale · ∂v/∂θ_i · ∂v/∂θ_j` over the loss's samples
+/// (the Hessian without the residual-weighted second derivatives; exact where the residuals vanish), with
+/// the parameters' names; `H` is row-major `n × n`.
+pub fn gauss_newton(
+    traces: &Traces,
+    target: &TargetTraces,
+    windows: &[Window],
+) -> Result<(Vec<String>, Vec<f64>), LossError> {
+    let terms = loss_terms(traces, target, windows)?;
+    let parameters = traces.parameters();
+    let tangents = tangent_table(traces, &parameters);
+    let n = parameters.len();
+    let mut h = vec![0.0; n * n];
+    let mut d = vec![0.0; n];
+    for term in &terms {
+        for (x, column) in d.iter_mut().zip(&tangents[term.probe]) {
+            *x = column.map_or(0.0, |c| c[term.sample]);
+        }
+        for i in 0..n {
+            for j in 0..n {
+                h[i * n + j] += term.scale * d[i] * d[j];
+            }
+        }
+    }
+    Ok((parameters, h))
 }

@@ -1,13 +1,15 @@
-//! Fitting stage: simulated traces and their sensitivities in, losses against targets, their exact gradients and optimisers (Adam, CMA-ES) out.
+//! Fitting stage: simulated traces and their sensitivities in, losses against targets, their exact gradients, curvatures and optimisers (Adam, L-BFGS, CMA-ES) out.
 
 mod adam;
 mod cmaes;
+mod identifiability;
 mod lbfgs;
 mod loss;
 mod problem;
 
 pub use adam::{Adam, AdamSettings};
 pub use cmaes::{Cmaes, CmaesSettings, symmetric_eigen};
+pub use identifiability::{FIVE_PERCENT, Identifiability, ParameterIdentifiability};
 pub use lbfgs::LbfgsSettings;
-pub use loss::{LossError, TargetTraces, Window, mse_loss};
+pub use loss::{LossError, TargetTraces, Window, gauss_newton, mse_loss};
 pub use problem::{FitParameter, FitProblem, FitResult, Protocol, Record, Space, synthetic_target};

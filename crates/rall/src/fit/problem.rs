@@ -1,7 +1,10 @@
 //! Fitting problems: cells, parameters as multipliers of their values, and a target in; loss, exact gradient,
 //! and Adam / CMA-ES runs with a record per iteration out.
 
-use super::{Adam, AdamSettings, Cmaes, CmaesSettings, LbfgsSettings, TargetTraces, Window, mse_loss};
+use super::{
+    Adam, AdamSettings, Cmaes, CmaesSettings, Identifiability, LbfgsSettings, TargetTraces, Window, gauss_newton,
+    mse_loss,
+};
 use crate::mechanism::Catalogue;
 use crate::sensitivity::{ParameterSpec, Transform, perturbed};
 use crate::{Cell, RunOptions, Simulation, Traces};
@@ -224,6 +227,32 @@ impl FitProblem {
             }
         }
         Ok(total)
+    }
+
+    /// The loss at `m` with its Gauss-Newton curvature in log-multipliers and what it says about each
+    /// parameter (one simulation per protocol with every sensitivity, protocols in parallel).
+    pub fn identifiability(&self, m: &[f64]) -> Result<Identifiability, String> {
+        let n = m.len();
+        let parts: Vec<(f64, Vec<f64>)> = self
+            .protocols
+            .par_iter()
+            .map(|p| {
+                let traces = self.simulate_protocol(p, m, true, f64::INFINITY)?;
+                let at = |e: super::LossError| format!("protocol `{}`: {e}", p.name);
+                let (loss, _) = mse_loss(&traces, &p.target, &p.windows).map_err(at)?;
+                // The lanes differentiate a multiplier of the already scaled value: d/dμ = d/d(log m).
+                let (_, h) = gauss_newton(&traces, &p.target, &p.windows).map_err(at)?;
+                Ok((p.weight * loss, h.iter().map(|x| p.weight * x).collect()))
+            })
+            .collect::<Result<_, String>>()?;
+        let mut loss = 0.0;
+        let mut curvature = vec![0.0; n * n];
+        for (l, h) in parts {
+            loss += l;
+            curvature.iter_mut().zip(h).for_each(|(c, x)| *c += x);
+        }
+        let names: Vec<String> = self.parameters.iter().map(|p| p.spec.label()).collect();
+        Ok(Identifiability::new(&names, m, loss, curvature))
     }
 
     /// Wall time of a gradient run divided by that of a plain run, at the start point (all protocols, one thread).
