@@ -30,6 +30,10 @@ pub struct FitArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Start from the multipliers of a JSON that `rall fit` wrote (to continue a fit, or to lengthen it with
+    /// --t-stop), instead of the parameters' `start`.
+    #[arg(long, value_name = "FIT.json")]
+    pub start: Option<PathBuf>,
     /// Do not optimise: report how well the loss identifies each parameter at the start (`start`) or at
     /// the `truth` multipliers, and write it to the JSON.
     #[arg(long, value_name = "start|truth")]
@@ -48,10 +52,16 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
     if let Some(t) = args.t_stop {
         model.options.t_stop_ms = t;
     }
-    let spec = model
+    let mut spec = model
         .fit
         .clone()
         .ok_or_else(|| at(&"no [fit] table: add one with [[fit.parameter]] entries"))?;
+    if let Some(path) = &args.start {
+        let labels: Vec<String> = spec.parameters.iter().map(|p| p.spec.label()).collect();
+        for (p, m) in spec.parameters.iter_mut().zip(read_start(path, &labels)?) {
+            p.start = m;
+        }
+    }
     let mut protocols = Vec::new();
     for p in &spec.protocols {
         let target = match (&p.target, &spec.truth) {
@@ -188,6 +198,28 @@ fn best_json(labels: &[String], multipliers: &[f64], loss: f64, iteration: usize
         .map(|(l, m)| (l.clone(), serde_json::json!(m)))
         .collect();
     serde_json::json!({ "loss": loss, "iteration": iteration, "multipliers": parameters })
+}
+
+/// The multipliers (in the model's parameter order) of a fit's JSON.
+fn read_start(path: &std::path::Path, labels: &[String]) -> Result<Vec<f64>, String> {
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| at(&e))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| at(&e))?;
+    let multipliers = json["multipliers"]
+        .as_object()
+        .ok_or_else(|| at(&"no `multipliers` object (expected the JSON that rall fit writes)"))?;
+    labels
+        .iter()
+        .map(|label| {
+            multipliers
+                .get(label)
+                .and_then(serde_json::Value::as_f64)
+                .ok_or_else(|| {
+                    let known: Vec<&String> = multipliers.keys().collect();
+                    at(&format!("no multiplier for `{label}` (the file has {known:?})"))
+                })
+        })
+        .collect()
 }
 
 fn write_json(path: &std::path::Path, json: &serde_json::Value) -> Result<(), String> {

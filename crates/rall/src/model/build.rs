@@ -294,7 +294,7 @@ impl Context<'_> {
                 beta2: spec.beta2.unwrap_or(0.999),
                 decay: spec.decay.unwrap_or(1.0),
                 clip_norm: spec.clip,
-                ..Default::default()
+                epsilon: spec.epsilon.unwrap_or(1e-8),
             }),
             "lbfgs" => Optimizer::Lbfgs(LbfgsSettings::default()),
             _ => Optimizer::Cmaes(CmaesSettings {

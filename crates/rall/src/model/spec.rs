@@ -348,6 +348,9 @@ pub struct FitToml {
     pub beta2: Option<f64>,
     /// Adam's learning rate is multiplied by this after every step.
     pub decay: Option<f64>,
+    /// Adam's ε (default 1e-8): gradients much smaller than it move their parameter by less than the
+    /// learning rate, so parameters the loss hardly sees stay put.
+    pub epsilon: Option<f64>,
     /// Adam: clip the gradient to this L2 norm.
     pub clip: Option<f64>,
     /// CMA-ES population and initial step.
