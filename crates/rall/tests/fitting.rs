@@ -3,7 +3,8 @@
 
 use rall::RunOptions;
 use rall::fit::{
-    AdamSettings, CmaesSettings, FitParameter, FitProblem, LbfgsSettings, Protocol, Space, synthetic_target,
+    AdamSettings, CmaesSettings, FitParameter, FitProblem, LbfgsSettings, LevenbergMarquardtSettings, Protocol, Space,
+    synthetic_target,
 };
 use rall::mechanism::Catalogue;
 use rall::sensitivity::{ParameterSpec, Transform};
@@ -144,6 +145,32 @@ fn lbfgs_recovers_three_hh_conductances_to_one_percent() {
     );
     for (m, t) in result.best_multipliers.iter().zip(&truth) {
         assert!((m / t - 1.0).abs() < 0.01, "recovered {m}, truth {t}");
+    }
+}
+
+/// Levenberg-Marquardt uses the Gauss-Newton curvature from the same sensitivities: in multiplier space
+/// (where the curvature must be rescaled from log-multipliers) and in log space it recovers the three
+/// conductances to 1e-6 in far fewer gradient runs than L-BFGS needs.
+#[test]
+fn levenberg_marquardt_recovers_three_hh_conductances_in_a_few_iterations() {
+    for space in [Space::Multiplier, Space::Log] {
+        let (p, truth) = problem(space);
+        let result = p
+            .levenberg_marquardt(LevenbergMarquardtSettings::default(), 40, |_| true)
+            .unwrap();
+        let last = result.history.last().unwrap();
+        println!(
+            "Levenberg-Marquardt ({space:?}): loss {:.3e} -> {:.3e} in {} iterations ({} simulations); {:?}",
+            result.history[0].loss,
+            result.best_loss,
+            result.history.len(),
+            last.simulations,
+            result.best_multipliers
+        );
+        for (m, t) in result.best_multipliers.iter().zip(&truth) {
+            assert!((m / t - 1.0).abs() < 1e-6, "{space:?}: recovered {m}, truth {t}");
+        }
+        assert!(result.history.len() < 25, "{} iterations", result.history.len());
     }
 }
 

@@ -161,6 +161,7 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
     let result = match spec.optimizer {
         Optimizer::Adam(s) => problem.adam(s, iterations, observe),
         Optimizer::Lbfgs(s) => problem.lbfgs(s, iterations, observe),
+        Optimizer::LevenbergMarquardt(s) => problem.levenberg_marquardt(s, iterations, observe),
         Optimizer::Cmaes(s) => problem.cmaes(s, iterations, observe),
     }
     .map_err(|e| at(&e))?;

@@ -114,9 +114,15 @@ impl Identifiability {
             "parameter", "multiplier", "5% off: alone", "compensated", "relative error ≤"
         );
         for p in &self.parameters {
+            // Beyond a factor of 100 the bound says only that the loss does not constrain the parameter.
+            let bound = if p.relative_error_bound < 100.0 {
+                format!("{:.2e}", p.relative_error_bound)
+            } else {
+                "> 100".to_string()
+            };
             out += &format!(
-                "{:<32} {:>12.6} {:>16.3e} {:>16.3e} {:>16.2e}\n",
-                p.name, p.multiplier, p.rise_alone_5_percent, p.rise_compensated_5_percent, p.relative_error_bound
+                "{:<32} {:>12.6} {:>16.3e} {:>16.3e} {:>16}\n",
+                p.name, p.multiplier, p.rise_alone_5_percent, p.rise_compensated_5_percent, bound
             );
         }
         out

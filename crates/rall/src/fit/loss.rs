@@ -108,69 +108,111 @@ impl TargetTraces {
     }
 }
 
-/// One squared residual of the loss: `scale · (v - target)²` enters `L` with a factor ½.
-struct Term {
-    scale: f64,
-    residual: f64,
-    probe: usize,
-    sample: usize,
+/// The loss as a sum of squares, `L = ½ |r|²`, with `r = sqrt(weight / samples in the window) · (v - target)`
+/// over the windows' samples and probes, and the Jacobian `∂r/∂θ` from the traces' sensitivity columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Residuals {
+    pub values: Vec<f64>,
+    /// The parameters of the traces' sensitivities, in their order.
+    pub parameters: Vec<String>,
+    /// One column per parameter, as long as `values` (zeros where a probe has no sensitivity to it).
+    pub jacobian: Vec<Vec<f64>>,
 }
 
-/// The loss's residuals, each with its window's weight over the number of samples in the window.
-fn loss_terms(traces: &Traces, target: &TargetTraces, windows: &[Window]) -> Result<Vec<Term>, LossError> {
-    let pairs: Vec<(usize, usize)> = traces
-        .names
-        .iter()
-        .enumerate()
-        .filter_map(|(p, name)| target.names.iter().position(|n| n == name).map(|c| (p, c)))
-        .collect();
-    if pairs.is_empty() {
-        return Err(LossError::NothingToCompare {
-            target: target.names.join(", "),
-            probes: traces.names.join(", "),
-        });
-    }
-    let default = [Window::default()];
-    let windows = if windows.is_empty() { &default[..] } else { windows };
-    let mut terms = Vec::new();
-    for w in windows {
-        let first = terms.len();
-        let mut count = 0usize;
-        for (k, &t) in traces.time_ms.iter().enumerate() {
-            if t < w.start_ms || t > w.end_ms {
-                continue;
-            }
-            let mut used = false;
-            for &(p, c) in &pairs {
-                let Some(goal) = target.at(c, t) else { continue };
-                used = true;
-                terms.push(Term {
-                    scale: w.weight,
-                    residual: traces.values[p][k] - goal,
-                    probe: p,
-                    sample: k,
-                });
-            }
-            count += usize::from(used);
-        }
-        if count == 0 {
-            return Err(LossError::EmptyWindow {
-                start: w.start_ms,
-                end: w.end_ms,
+impl Residuals {
+    /// Probes missing from the target are ignored; samples outside the target's time range are skipped.
+    pub fn new(traces: &Traces, target: &TargetTraces, windows: &[Window]) -> Result<Self, LossError> {
+        let pairs: Vec<(usize, usize)> = traces
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(p, name)| target.names.iter().position(|n| n == name).map(|c| (p, c)))
+            .collect();
+        if pairs.is_empty() {
+            return Err(LossError::NothingToCompare {
+                target: target.names.join(", "),
+                probes: traces.names.join(", "),
             });
         }
-        terms[first..].iter_mut().for_each(|term| term.scale /= count as f64);
+        let parameters = traces.parameters();
+        let tangents: Vec<Vec<Option<&[f64]>>> = traces
+            .names
+            .iter()
+            .map(|probe| parameters.iter().map(|q| traces.tangent(probe, q)).collect())
+            .collect();
+        let default = [Window::default()];
+        let windows = if windows.is_empty() { &default[..] } else { windows };
+        let mut values = Vec::new();
+        let mut jacobian = vec![Vec::new(); parameters.len()];
+        for w in windows {
+            let first = values.len();
+            let mut count = 0usize;
+            for (k, &t) in traces.time_ms.iter().enumerate() {
+                if t < w.start_ms || t > w.end_ms {
+                    continue;
+                }
+                let mut used = false;
+                for &(p, c) in &pairs {
+                    let Some(goal) = target.at(c, t) else { continue };
+                    used = true;
+                    values.push(traces.values[p][k] - goal);
+                    for (column, tangent) in jacobian.iter_mut().zip(&tangents[p]) {
+                        column.push(tangent.map_or(0.0, |d| d[k]));
+                    }
+                }
+                count += usize::from(used);
+            }
+            if count == 0 {
+                return Err(LossError::EmptyWindow {
+                    start: w.start_ms,
+                    end: w.end_ms,
+                });
+            }
+            let scale = (w.weight / count as f64).sqrt();
+            values[first..].iter_mut().for_each(|r| *r *= scale);
+            for column in &mut jacobian {
+                column[first..].iter_mut().for_each(|d| *d *= scale);
+            }
+        }
+        Ok(Self {
+            values,
+            parameters,
+            jacobian,
+        })
     }
-    Ok(terms)
+
+    pub fn loss(&self) -> f64 {
+        0.5 * self.values.iter().map(|r| r * r).sum::<f64>()
+    }
+
+    /// `∂L/∂θ = Jᵀ r`.
+    pub fn gradient(&self) -> Vec<f64> {
+        self.jacobian.iter().map(|c| dot(c, &self.values)).collect()
+    }
+
+    /// The Gauss-Newton curvature `JᵀJ` (the loss's Hessian without the residual-weighted second
+    /// derivatives; exact where the residuals vanish), row-major `n × n`.
+    pub fn gauss_newton(&self) -> Vec<f64> {
+        gram(&self.jacobian)
+    }
 }
 
-/// The sensitivity columns `[probe][parameter]` of the traces (None where a probe has none).
-fn tangent_table<'a>(traces: &'a Traces, parameters: &[String]) -> Vec<Vec<Option<&'a [f64]>>> {
-    traces
-        .names
-        .iter()
-        .map(|probe| parameters.iter().map(|q| traces.tangent(probe, q)).collect())
-        .collect()
+/// `AᵀA` for the matrix with these columns, row-major `n × n`.
+pub fn gram(columns: &[Vec<f64>]) -> Vec<f64> {
+    let n = columns.len();
+    let mut h = vec![0.0; n * n];
+    for i in 0..n {
+        for j in i..n {
+            let x = dot(&columns[i], &columns[j]);
+            h[i * n + j] = x;
+            h[j * n + i] = x;
+        }
+    }
+    h
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// `L = ½ Σ_windows weight · mean over the window's samples of Σ_probes (v - target)²` and `dL/dθ` per
@@ -181,45 +223,7 @@ pub fn mse_loss(
     target: &TargetTraces,
     windows: &[Window],
 ) -> Result<(f64, Vec<(String, f64)>), LossError> {
-    let terms = loss_terms(traces, target, windows)?;
-    let parameters = traces.parameters();
-    let tangents = tangent_table(traces, &parameters);
-    let mut loss = 0.0;
-    let mut gradient = vec![0.0; parameters.len()];
-    for term in &terms {
-        loss += 0.5 * term.scale * term.residual * term.residual;
-        for (g, d) in gradient.iter_mut().zip(&tangents[term.probe]) {
-            if let Some(d) = d {
-                *g += term.scale * term.residual * d[term.sample];
-            }
-        }
-    }
-    Ok((loss, parameters.into_iter().zip(gradient).collect()))
-}
-
-/// The Gauss-Newton curvature of the loss, `H_ij = Σ scale · ∂v/∂θ_i · ∂v/∂θ_j` over the loss's samples
-/// (the Hessian without the residual-weighted second derivatives; exact where the residuals vanish), with
-/// the parameters' names; `H` is row-major `n × n`.
-pub fn gauss_newton(
-    traces: &Traces,
-    target: &TargetTraces,
-    windows: &[Window],
-) -> Result<(Vec<String>, Vec<f64>), LossError> {
-    let terms = loss_terms(traces, target, windows)?;
-    let parameters = traces.parameters();
-    let tangents = tangent_table(traces, &parameters);
-    let n = parameters.len();
-    let mut h = vec![0.0; n * n];
-    let mut d = vec![0.0; n];
-    for term in &terms {
-        for (x, column) in d.iter_mut().zip(&tangents[term.probe]) {
-            *x = column.map_or(0.0, |c| c[term.sample]);
-        }
-        for i in 0..n {
-            for j in 0..n {
-                h[i * n + j] += term.scale * d[i] * d[j];
-            }
-        }
-    }
-    Ok((parameters, h))
+    let r = Residuals::new(traces, target, windows)?;
+    let gradient = r.gradient();
+    Ok((r.loss(), r.parameters.into_iter().zip(gradient).collect()))
 }

@@ -1,9 +1,10 @@
-//! Fitting stage: simulated traces and their sensitivities in, losses against targets, their exact gradients, curvatures and optimisers (Adam, L-BFGS, CMA-ES) out.
+//! Fitting stage: simulated traces and their sensitivities in, losses against targets, their exact gradients, curvatures and optimisers (Adam, L-BFGS, Levenberg-Marquardt, CMA-ES) out.
 
 mod adam;
 mod cmaes;
 mod identifiability;
 mod lbfgs;
+mod levenberg_marquardt;
 mod loss;
 mod problem;
 
@@ -11,5 +12,6 @@ pub use adam::{Adam, AdamSettings};
 pub use cmaes::{Cmaes, CmaesSettings, symmetric_eigen};
 pub use identifiability::{FIVE_PERCENT, Identifiability, ParameterIdentifiability};
 pub use lbfgs::LbfgsSettings;
-pub use loss::{LossError, TargetTraces, Window, gauss_newton, mse_loss};
+pub use levenberg_marquardt::{LevenbergMarquardtSettings, damped_step};
+pub use loss::{LossError, Residuals, TargetTraces, Window, gram, mse_loss};
 pub use problem::{FitParameter, FitProblem, FitResult, Protocol, Record, Space, synthetic_target};

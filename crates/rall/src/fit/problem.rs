@@ -1,9 +1,10 @@
 //! Fitting problems: cells, parameters as multipliers of their values, and a target in; loss, exact gradient,
-//! and Adam / CMA-ES runs with a record per iteration out.
+//! curvature, and Adam / L-BFGS / Levenberg-Marquardt / CMA-ES runs with a record per iteration out.
 
+use super::levenberg_marquardt::damped_step;
 use super::{
-    Adam, AdamSettings, Cmaes, CmaesSettings, Identifiability, LbfgsSettings, TargetTraces, Window, gauss_newton,
-    mse_loss,
+    Adam, AdamSettings, Cmaes, CmaesSettings, Identifiability, LbfgsSettings, LevenbergMarquardtSettings, Residuals,
+    TargetTraces, Window, gram, mse_loss,
 };
 use crate::mechanism::Catalogue;
 use crate::sensitivity::{ParameterSpec, Transform, perturbed};
@@ -72,6 +73,13 @@ pub struct FitProblem {
     /// Curriculum over simulated time for the gradient methods: `(first t_stop [ms], iterations)`;
     /// the simulated time grows linearly to the full `t_stop` over that many iterations.
     pub curriculum: Option<(f64, usize)>,
+}
+
+/// A loss with its gradient and (when asked for) Gauss-Newton curvature in log-multipliers.
+struct InLogs {
+    loss: f64,
+    gradient: Vec<f64>,
+    curvature: Option<Vec<f64>>,
 }
 
 /// One line of a fit's history.
@@ -173,11 +181,15 @@ impl FitProblem {
 
     /// The loss at multipliers `m` (the protocols simulated in parallel).
     pub fn loss(&self, m: &[f64]) -> Result<f64, String> {
+        self.loss_until(m, f64::INFINITY)
+    }
+
+    fn loss_until(&self, m: &[f64], cap_ms: f64) -> Result<f64, String> {
         let losses: Vec<f64> = self
             .protocols
             .par_iter()
             .map(|p| {
-                let traces = self.simulate_protocol(p, m, false, f64::INFINITY)?;
+                let traces = self.simulate_protocol(p, m, false, cap_ms)?;
                 mse_loss(&traces, &p.target, &p.windows)
                     .map(|(l, _)| p.weight * l)
                     .map_err(|e| format!("protocol `{}`: {e}", p.name))
@@ -192,6 +204,14 @@ impl FitProblem {
     }
 
     fn loss_and_gradient_until(&self, m: &[f64], cap_ms: f64) -> Result<(f64, Vec<f64>), String> {
+        let e = self.evaluate_in_logs(m, cap_ms, false)?;
+        // dL/dm = dL/d(log m) / m.
+        Ok((e.loss, e.gradient.iter().zip(m).map(|(g, m)| g / m).collect()))
+    }
+
+    /// The loss at `m` (each protocol simulated for at most `cap_ms`), its exact gradient with respect to the
+    /// log-multipliers and, when `with_curvature`, its Gauss-Newton matrix in them (row-major `n × n`).
+    fn evaluate_in_logs(&self, m: &[f64], cap_ms: f64, with_curvature: bool) -> Result<InLogs, String> {
         // Threads beyond one per protocol split the parameters: each share of lanes is its own simulation
         // (the primal run repeated), so a gradient takes less wall time on several cores.
         let n = m.len();
@@ -200,59 +220,58 @@ impl FitProblem {
         let jobs: Vec<(usize, Range<usize>)> = (0..self.protocols.len())
             .flat_map(|p| (0..n).step_by(size).map(move |a| (p, a..(a + size).min(n))))
             .collect();
-        let parts: Vec<(usize, Range<usize>, f64, Vec<f64>)> = jobs
+        let parts: Vec<(usize, Range<usize>, Residuals)> = jobs
             .into_par_iter()
             .map(|(k, lanes)| {
                 let p = &self.protocols[k];
                 let traces = self.simulate_lanes(p, m, lanes.clone(), cap_ms)?;
-                let (loss, gradient) =
-                    mse_loss(&traces, &p.target, &p.windows).map_err(|e| format!("protocol `{}`: {e}", p.name))?;
-                // The lanes differentiate a multiplier μ of the already scaled value v0·m, so dL/dm = (dL/dμ) / m.
-                let g = gradient
-                    .iter()
-                    .zip(&m[lanes.clone()])
-                    .map(|((_, g), m)| p.weight * g / m)
-                    .collect();
-                Ok((k, lanes, p.weight * loss, g))
-            })
-            .collect::<Result<_, String>>()?;
-        let mut total = (0.0, vec![0.0; n]);
-        for (_, lanes, loss, g) in parts {
-            // Every share ran the same primal simulation: count its loss once.
-            if lanes.start == 0 {
-                total.0 += loss;
-            }
-            for (t, x) in total.1[lanes].iter_mut().zip(g) {
-                *t += x;
-            }
-        }
-        Ok(total)
-    }
-
-    /// The loss at `m` with its Gauss-Newton curvature in log-multipliers and what it says about each
-    /// parameter (one simulation per protocol with every sensitivity, protocols in parallel).
-    pub fn identifiability(&self, m: &[f64]) -> Result<Identifiability, String> {
-        let n = m.len();
-        let parts: Vec<(f64, Vec<f64>)> = self
-            .protocols
-            .par_iter()
-            .map(|p| {
-                let traces = self.simulate_protocol(p, m, true, f64::INFINITY)?;
-                let at = |e: super::LossError| format!("protocol `{}`: {e}", p.name);
-                let (loss, _) = mse_loss(&traces, &p.target, &p.windows).map_err(at)?;
-                // The lanes differentiate a multiplier of the already scaled value: d/dμ = d/d(log m).
-                let (_, h) = gauss_newton(&traces, &p.target, &p.windows).map_err(at)?;
-                Ok((p.weight * loss, h.iter().map(|x| p.weight * x).collect()))
+                let mut r = Residuals::new(&traces, &p.target, &p.windows)
+                    .map_err(|e| format!("protocol `{}`: {e}", p.name))?;
+                // The protocol's weight enters L = ½ Σ w |r|² as sqrt(w) on its residuals.
+                let w = p.weight.sqrt();
+                r.values.iter_mut().for_each(|x| *x *= w);
+                r.jacobian.iter_mut().flatten().for_each(|x| *x *= w);
+                Ok((k, lanes, r))
             })
             .collect::<Result<_, String>>()?;
         let mut loss = 0.0;
-        let mut curvature = vec![0.0; n * n];
-        for (l, h) in parts {
-            loss += l;
-            curvature.iter_mut().zip(h).for_each(|(c, x)| *c += x);
+        let mut gradient = vec![0.0; n];
+        // The lanes differentiate a multiplier μ of the already scaled value v0·m: d/dμ = d/d(log m).
+        let mut columns: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); n]; self.protocols.len()];
+        for (k, lanes, r) in parts {
+            // Every share ran the same primal simulation: count its loss once.
+            if lanes.start == 0 {
+                loss += r.loss();
+            }
+            for (t, x) in gradient[lanes.clone()].iter_mut().zip(r.gradient()) {
+                *t += x;
+            }
+            if with_curvature {
+                for (slot, column) in columns[k][lanes].iter_mut().zip(r.jacobian) {
+                    *slot = column;
+                }
+            }
         }
+        let curvature = with_curvature.then(|| {
+            let mut h = vec![0.0; n * n];
+            for jacobian in &columns {
+                h.iter_mut().zip(gram(jacobian)).for_each(|(h, x)| *h += x);
+            }
+            h
+        });
+        Ok(InLogs {
+            loss,
+            gradient,
+            curvature,
+        })
+    }
+
+    /// The loss at `m` with its Gauss-Newton curvature in log-multipliers and what it says about each
+    /// parameter (one gradient evaluation).
+    pub fn identifiability(&self, m: &[f64]) -> Result<Identifiability, String> {
+        let e = self.evaluate_in_logs(m, f64::INFINITY, true)?;
         let names: Vec<String> = self.parameters.iter().map(|p| p.spec.label()).collect();
-        Ok(Identifiability::new(&names, m, loss, curvature))
+        Ok(Identifiability::new(&names, m, e.loss, e.curvature.unwrap_or_default()))
     }
 
     /// Wall time of a gradient run divided by that of a plain run, at the start point (all protocols, one thread).
@@ -462,6 +481,106 @@ impl FitProblem {
                 result.history.push(record);
                 break;
             }
+        }
+        Ok(result)
+    }
+
+    /// Levenberg-Marquardt on the optimiser's variables, with the Gauss-Newton curvature from the same
+    /// sensitivities as the gradient; one record per iteration (a gradient run, then plain runs for the trial
+    /// steps until one lowers the loss). Follows the curriculum like Adam.
+    pub fn levenberg_marquardt(
+        &self,
+        settings: LevenbergMarquardtSettings,
+        iterations: usize,
+        mut observe: impl FnMut(&Record) -> bool,
+    ) -> Result<FitResult, String> {
+        let n = self.parameters.len();
+        let runs = self.protocols.len();
+        let mut m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
+        let mut u = self.search_variables(&m);
+        let mut damping = settings.initial_damping;
+        let mut result = FitResult {
+            best_loss: f64::INFINITY,
+            best_multipliers: m.clone(),
+            history: Vec::new(),
+        };
+        let (start, mut simulations) = (Instant::now(), 0);
+        // The loss, gradient and curvature in the optimiser's variables: dlog m/du scales both.
+        let evaluate = |m: &[f64], cap: f64| -> Result<(f64, Vec<f64>, Vec<f64>), String> {
+            let InLogs {
+                loss,
+                gradient: g,
+                curvature: h,
+            } = self.evaluate_in_logs(m, cap, true)?;
+            let h = h.unwrap_or_default();
+            let s = self.chain(m, &m.iter().map(|x| 1.0 / x).collect::<Vec<_>>());
+            let g = g.iter().zip(&s).map(|(g, s)| g * s).collect();
+            let h = (0..n * n).map(|k| h[k] * s[k / n] * s[k % n]).collect();
+            Ok((loss, g, h))
+        };
+        let mut cap = self.t_stop_at(0);
+        let (mut loss, mut gradient, mut curvature) = evaluate(&m, cap)?;
+        simulations += runs;
+        for iteration in 0..iterations {
+            let record = Record {
+                iteration,
+                simulations,
+                seconds: start.elapsed().as_secs_f64(),
+                loss,
+                multipliers: m.clone(),
+            };
+            if cap >= self.full_t_stop() && loss < result.best_loss {
+                result.best_loss = loss;
+                result.best_multipliers = m.clone();
+            }
+            let go_on = observe(&record);
+            result.history.push(record);
+            if !go_on || !loss.is_finite() || gradient.iter().all(|g| g.abs() < settings.gradient_tolerance) {
+                break;
+            }
+            let mut accepted = false;
+            for _ in 0..12 {
+                let Some(step) = damped_step(&gradient, &curvature, damping, settings.max_step) else {
+                    damping *= 4.0;
+                    continue;
+                };
+                let trial_u: Vec<f64> = u.iter().zip(&step).map(|(x, d)| x + d).collect();
+                let trial = self.multipliers(&trial_u);
+                let trial_loss = self.loss_until(&trial, cap)?;
+                simulations += runs;
+                if trial_loss < loss {
+                    u = self.search_variables(&trial);
+                    m = trial;
+                    damping = (damping / 3.0).max(1e-12);
+                    accepted = true;
+                    break;
+                }
+                damping *= 4.0;
+            }
+            let next_cap = self.t_stop_at(iteration + 1);
+            if !accepted && next_cap == cap {
+                // No damping lowers the loss any more: converged to round-off.
+                break;
+            }
+            cap = next_cap;
+            (loss, gradient, curvature) = evaluate(&m, cap)?;
+            simulations += runs;
+        }
+        if let Some(last) = result.history.last().filter(|r| r.multipliers != m) {
+            // The final accepted step has not been recorded yet.
+            let record = Record {
+                iteration: last.iteration + 1,
+                simulations,
+                seconds: start.elapsed().as_secs_f64(),
+                loss,
+                multipliers: m.clone(),
+            };
+            if cap >= self.full_t_stop() && loss < result.best_loss {
+                result.best_loss = loss;
+                result.best_multipliers = m.clone();
+            }
+            observe(&record);
+            result.history.push(record);
         }
         Ok(result)
     }

@@ -64,6 +64,7 @@ pub struct ProtocolSpec {
 pub enum Optimizer {
     Adam(crate::fit::AdamSettings),
     Lbfgs(crate::fit::LbfgsSettings),
+    LevenbergMarquardt(crate::fit::LevenbergMarquardtSettings),
     Cmaes(crate::fit::CmaesSettings),
 }
 
@@ -271,7 +272,7 @@ impl Context<'_> {
 
     /// The `[fit]` table: optimiser, parameters (checked against every cell), target and windows.
     fn fit(&self, f: &Spanned<super::spec::FitToml>, cells: &[(String, Cell)]) -> Result<FitSpec, ModelError> {
-        use crate::fit::{AdamSettings, CmaesSettings, FitParameter, LbfgsSettings, Space};
+        use crate::fit::{AdamSettings, CmaesSettings, FitParameter, LbfgsSettings, LevenbergMarquardtSettings, Space};
         use crate::sensitivity::{ParameterSpec, Transform, setup_for};
         let spec = f.get_ref();
         let pick = |value: &Option<Spanned<String>>, known: &[&str]| -> Result<String, ModelError> {
@@ -287,7 +288,7 @@ impl Context<'_> {
                 }
             }
         };
-        let optimizer = match pick(&spec.optimizer, &["adam", "lbfgs", "cmaes"])?.as_str() {
+        let optimizer = match pick(&spec.optimizer, &["adam", "lbfgs", "levenberg-marquardt", "cmaes"])?.as_str() {
             "adam" => Optimizer::Adam(AdamSettings {
                 learning_rate: spec.learning_rate.unwrap_or(1e-2),
                 beta1: spec.beta1.unwrap_or(0.9),
@@ -297,6 +298,10 @@ impl Context<'_> {
                 epsilon: spec.epsilon.unwrap_or(1e-8),
             }),
             "lbfgs" => Optimizer::Lbfgs(LbfgsSettings::default()),
+            "levenberg-marquardt" => Optimizer::LevenbergMarquardt(LevenbergMarquardtSettings {
+                initial_damping: spec.damping.unwrap_or(1e-2),
+                ..Default::default()
+            }),
             _ => Optimizer::Cmaes(CmaesSettings {
                 population: spec.population,
                 step: spec.step.unwrap_or(0.1),

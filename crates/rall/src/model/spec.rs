@@ -335,7 +335,7 @@ pub struct ParameterToml {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FitToml {
-    /// "adam" (default), "lbfgs" or "cmaes".
+    /// "adam" (default), "lbfgs", "levenberg-marquardt" or "cmaes".
     pub optimizer: Option<Spanned<String>>,
     /// Iterations (Adam, L-BFGS) or generations (CMA-ES).
     #[serde(default = "default_iterations")]
@@ -353,6 +353,8 @@ pub struct FitToml {
     pub epsilon: Option<f64>,
     /// Adam: clip the gradient to this L2 norm.
     pub clip: Option<f64>,
+    /// Levenberg-Marquardt's first damping (default 1e-2).
+    pub damping: Option<f64>,
     /// CMA-ES population and initial step.
     pub population: Option<usize>,
     pub step: Option<f64>,
