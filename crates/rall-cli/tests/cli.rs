@@ -305,7 +305,8 @@ fn fit_recovers_the_hh_example_conductances_and_writes_its_outputs() {
             q["multiplier"].as_f64().unwrap(),
             q["relative_error_bound"].as_f64().unwrap(),
         );
-        assert!((m / truth - 1.0).abs() <= bound && bound < 0.01, "{q}");
+        // (the fit ends at round-off distance from the truth: 1e-9 of slack)
+        assert!((m / truth - 1.0).abs() <= bound + 1e-9 && bound < 0.01, "{q}");
     }
     for suffix in ["loss", "parameters", "trace"] {
         assert!(dir.join(format!("fit_{suffix}.png")).exists(), "{suffix} plot missing");
