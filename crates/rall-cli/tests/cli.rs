@@ -353,6 +353,18 @@ fn fit_starts_from_a_json_of_multipliers() {
         !out.status.success() && stderr.contains("start.json") && stderr.contains("hh.gkbar"),
         "{stderr}"
     );
+    // A multiplier outside the parameter's bounds is refused.
+    std::fs::write(
+        &start,
+        r#"{"multipliers": {"hh.gnabar": 1e6, "hh.gkbar": 0.95, "hh.gl": 1.1}}"#,
+    )
+    .unwrap();
+    let out = rall(&args(&start).iter().map(String::as_str).collect::<Vec<_>>());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("outside its bounds"),
+        "{stderr}"
+    );
 }
 
 #[test]

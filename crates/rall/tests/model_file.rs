@@ -199,6 +199,19 @@ t_stop = 2.0
     let text = format!("{GOOD}{}", fit.replace("at = \"mid\"", "at = \"midd\""));
     let e = parse(&text).unwrap_err();
     assert_eq!(e.place.unwrap().0, line_of(&text, "midd"), "{e}");
+    // Windows need start <= end and a weight >= 0; Levenberg-Marquardt's damping must be > 0.
+    let text = format!(
+        "{GOOD}{}",
+        fit.replace("t_stop = 2.0", "t_stop = 2.0\nwindows = [[0.0, 1.0, -1.0]]")
+    );
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("weight >= 0"), "{e}");
+    let text = format!(
+        "{GOOD}{}",
+        fit.replace("[fit]\n", "[fit]\noptimizer = \"levenberg-marquardt\"\ndamping = 0.0\n")
+    );
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("damping must be a finite number > 0"), "{e}");
 }
 
 #[test]

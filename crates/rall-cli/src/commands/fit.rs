@@ -35,7 +35,7 @@ pub struct FitArgs {
     #[arg(long, value_name = "FIT.json")]
     pub start: Option<PathBuf>,
     /// Do not optimise: report how well the loss identifies each parameter at the start (`start`) or at
-    /// the `truth` multipliers, and write it to the JSON.
+    /// the `truth` multipliers, and write it to --json (default: OUTPUT's stem + `_identifiability.json`).
     #[arg(long, value_name = "start|truth")]
     pub identify_at: Option<IdentifyAt>,
 }
@@ -59,6 +59,15 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
     if let Some(path) = &args.start {
         let labels: Vec<String> = spec.parameters.iter().map(|p| p.spec.label()).collect();
         for (p, m) in spec.parameters.iter_mut().zip(read_start(path, &labels)?) {
+            if !(p.lower <= m && m <= p.upper) {
+                return Err(format!(
+                    "{}: the multiplier of `{}` is {m}, outside its bounds [{}, {}]",
+                    path.display(),
+                    p.spec.label(),
+                    p.lower,
+                    p.upper
+                ));
+            }
             p.start = m;
         }
     }
@@ -94,8 +103,21 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
         space: spec.space,
         curriculum: spec.curriculum,
     };
-    let json_path = args.json.clone().unwrap_or_else(|| args.output.with_extension("json"));
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     if let Some(point) = args.identify_at {
+        // Its own file, so that a fit's JSON (perhaps the --start file) is never overwritten.
+        let json_path = args.json.clone().unwrap_or_else(|| {
+            let stem = args.output.file_stem().unwrap_or_default().to_string_lossy();
+            args.output.with_file_name(format!("{stem}_identifiability.json"))
+        });
+        if args.start.as_ref() == Some(&json_path) {
+            return Err(format!(
+                "{}: is the --start file; name another with --json",
+                json_path.display()
+            ));
+        }
         let m: Vec<f64> = match point {
             IdentifyAt::Start => spec.parameters.iter().map(|p| p.start).collect(),
             IdentifyAt::Truth => spec
@@ -110,11 +132,9 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
         eprintln!("wrote {}", json_path.display());
         return Ok(());
     }
+    let json_path = args.json.clone().unwrap_or_else(|| args.output.with_extension("json"));
     let iterations = args.iterations.unwrap_or(spec.iterations);
     let cost = problem.cost_of_gradient().map_err(|e| at(&e))?;
-    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
     let mut csv = std::io::BufWriter::new(
         std::fs::File::create(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?,
     );
@@ -173,12 +193,12 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
     // How sharply the loss pins each parameter at the best point (one simulation with every sensitivity).
     let identifiability = problem.identifiability(&result.best_multipliers).map_err(|e| at(&e))?;
     print_identifiability(&identifiability);
-    let best_iteration = result
-        .history
-        .iter()
-        .find(|r| r.multipliers == result.best_multipliers)
-        .map_or(0, |r| r.iteration);
-    let mut json = best_json(&labels, &result.best_multipliers, result.best_loss, best_iteration);
+    let mut json = best_json(
+        &labels,
+        &result.best_multipliers,
+        result.best_loss,
+        result.best_iteration,
+    );
     json["identifiability"] = identifiability_json(&identifiability);
     write_json(&json_path, &json)?;
     if let Some(prefix) = &args.plot {
@@ -253,7 +273,7 @@ fn identifiability_json(id: &Identifiability) -> serde_json::Value {
     serde_json::json!({
         "loss": id.loss,
         "scaled_eigenvalues": id.eigenvalues,
-        "curvature": id.curvature.chunks(id.parameters.len()).collect::<Vec<_>>(),
+        "curvature": id.curvature.chunks(id.parameters.len().max(1)).collect::<Vec<_>>(),
         "loss_for_5_percent": id.loss_for_5_percent(),
         "parameters": parameters,
     })

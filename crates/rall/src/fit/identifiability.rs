@@ -81,7 +81,7 @@ impl Identifiability {
                 multiplier: multipliers[i],
                 rise_alone_5_percent: 0.5 * step * step * curvature[i * n + i],
                 rise_compensated_5_percent: 0.5 * step * step / inverse_diagonal[i],
-                relative_error_bound: if inverse_diagonal[i].is_finite() {
+                relative_error_bound: if inverse_diagonal[i].is_finite() && loss.is_finite() {
                     (2.0 * loss.max(0.0) * inverse_diagonal[i]).sqrt().exp_m1()
                 } else {
                     f64::INFINITY

@@ -189,15 +189,10 @@ impl Residuals {
     pub fn gradient(&self) -> Vec<f64> {
         self.jacobian.iter().map(|c| dot(c, &self.values)).collect()
     }
-
-    /// The Gauss-Newton curvature `JᵀJ` (the loss's Hessian without the residual-weighted second
-    /// derivatives; exact where the residuals vanish), row-major `n × n`.
-    pub fn gauss_newton(&self) -> Vec<f64> {
-        gram(&self.jacobian)
-    }
 }
 
-/// `AᵀA` for the matrix with these columns, row-major `n × n`.
+/// The Gauss-Newton curvature `JᵀJ` of a loss `½|r|²` from the Jacobian's columns (row-major `n × n`): the
+/// Hessian without the residual-weighted second derivatives, exact where the residuals vanish.
 pub fn gram(columns: &[Vec<f64>]) -> Vec<f64> {
     let n = columns.len();
     let mut h = vec![0.0; n * n];

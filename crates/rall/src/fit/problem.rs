@@ -100,7 +100,29 @@ pub struct Record {
 pub struct FitResult {
     pub best_loss: f64,
     pub best_multipliers: Vec<f64>,
+    /// The record (iteration) the best multipliers come from.
+    pub best_iteration: usize,
     pub history: Vec<Record>,
+}
+
+impl FitResult {
+    fn new(start: Vec<f64>) -> Self {
+        Self {
+            best_loss: f64::INFINITY,
+            best_multipliers: start,
+            best_iteration: 0,
+            history: Vec::new(),
+        }
+    }
+
+    /// Keeps `m` if its loss is the lowest so far.
+    fn offer(&mut self, iteration: usize, loss: f64, m: &[f64]) {
+        if loss < self.best_loss {
+            self.best_loss = loss;
+            self.best_multipliers = m.to_vec();
+            self.best_iteration = iteration;
+        }
+    }
 }
 
 impl FitProblem {
@@ -271,7 +293,8 @@ impl FitProblem {
     pub fn identifiability(&self, m: &[f64]) -> Result<Identifiability, String> {
         let e = self.evaluate_in_logs(m, f64::INFINITY, true)?;
         let names: Vec<String> = self.parameters.iter().map(|p| p.spec.label()).collect();
-        Ok(Identifiability::new(&names, m, e.loss, e.curvature.unwrap_or_default()))
+        let curvature = e.curvature.expect("asked for the curvature");
+        Ok(Identifiability::new(&names, m, e.loss, curvature))
     }
 
     /// Wall time of a gradient run divided by that of a plain run, at the start point (all protocols, one thread).
@@ -353,11 +376,7 @@ impl FitProblem {
         let mut m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
         let mut u = self.search_variables(&m);
         let mut adam = Adam::new(settings, n);
-        let mut result = FitResult {
-            best_loss: f64::INFINITY,
-            best_multipliers: m.clone(),
-            history: Vec::new(),
-        };
+        let mut result = FitResult::new(m.clone());
         let start = Instant::now();
         for iteration in 0..iterations {
             let t_stop = self.t_stop_at(iteration);
@@ -370,9 +389,8 @@ impl FitProblem {
                 multipliers: m.clone(),
             };
             // Only losses over the full simulated time compete for the best.
-            if t_stop >= self.full_t_stop() && loss < result.best_loss {
-                result.best_loss = loss;
-                result.best_multipliers = m.clone();
+            if t_stop >= self.full_t_stop() {
+                result.offer(iteration, loss, &m);
             }
             let go_on = observe(&record);
             result.history.push(record);
@@ -408,11 +426,8 @@ impl FitProblem {
         let runs = self.protocols.len();
         let (start, mut simulations) = (Instant::now(), runs);
         let mut pairs: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
-        let mut result = FitResult {
-            best_loss: loss,
-            best_multipliers: to_m(&u),
-            history: Vec::new(),
-        };
+        let mut result = FitResult::new(to_m(&u));
+        result.offer(0, loss, &to_m(&u));
         for iteration in 0..iterations {
             let record = Record {
                 iteration,
@@ -465,10 +480,7 @@ impl FitProblem {
             // No measurable progress left (round-off): stop.
             let stalled = loss - l <= 1e-14 * loss.abs();
             (u, loss, gradient) = (trial, l, g);
-            if loss < result.best_loss {
-                result.best_loss = loss;
-                result.best_multipliers = to_m(&u);
-            }
+            result.offer(iteration + 1, loss, &to_m(&u));
             if stalled {
                 let record = Record {
                     iteration: iteration + 1,
@@ -499,11 +511,7 @@ impl FitProblem {
         let mut m: Vec<f64> = self.parameters.iter().map(|p| p.start).collect();
         let mut u = self.search_variables(&m);
         let mut damping = settings.initial_damping;
-        let mut result = FitResult {
-            best_loss: f64::INFINITY,
-            best_multipliers: m.clone(),
-            history: Vec::new(),
-        };
+        let mut result = FitResult::new(m.clone());
         let (start, mut simulations) = (Instant::now(), 0);
         // The loss, gradient and curvature in the optimiser's variables: dlog m/du scales both.
         let evaluate = |m: &[f64], cap: f64| -> Result<(f64, Vec<f64>, Vec<f64>), String> {
@@ -512,7 +520,7 @@ impl FitProblem {
                 gradient: g,
                 curvature: h,
             } = self.evaluate_in_logs(m, cap, true)?;
-            let h = h.unwrap_or_default();
+            let h = h.expect("asked for the curvature");
             let s = self.chain(m, &m.iter().map(|x| 1.0 / x).collect::<Vec<_>>());
             let g = g.iter().zip(&s).map(|(g, s)| g * s).collect();
             let h = (0..n * n).map(|k| h[k] * s[k / n] * s[k % n]).collect();
@@ -529,9 +537,8 @@ impl FitProblem {
                 loss,
                 multipliers: m.clone(),
             };
-            if cap >= self.full_t_stop() && loss < result.best_loss {
-                result.best_loss = loss;
-                result.best_multipliers = m.clone();
+            if cap >= self.full_t_stop() {
+                result.offer(iteration, loss, &m);
             }
             let go_on = observe(&record);
             result.history.push(record);
@@ -541,7 +548,7 @@ impl FitProblem {
             let mut accepted = false;
             for _ in 0..12 {
                 let Some(step) = damped_step(&gradient, &curvature, damping, settings.max_step) else {
-                    damping *= 4.0;
+                    damping = (damping * 4.0).max(1e-12);
                     continue;
                 };
                 let trial_u: Vec<f64> = u.iter().zip(&step).map(|(x, d)| x + d).collect();
@@ -555,15 +562,24 @@ impl FitProblem {
                     accepted = true;
                     break;
                 }
-                damping *= 4.0;
+                damping = (damping * 4.0).max(1e-12);
             }
             let next_cap = self.t_stop_at(iteration + 1);
-            if !accepted && next_cap == cap {
-                // No damping lowers the loss any more: converged to round-off.
-                break;
+            if !accepted {
+                if next_cap == cap {
+                    // No damping lowers the loss any more: converged to round-off.
+                    break;
+                }
+                // A longer simulation is a new problem: start its damping afresh.
+                damping = settings.initial_damping;
             }
             cap = next_cap;
-            (loss, gradient, curvature) = evaluate(&m, cap)?;
+            if iteration + 1 == iterations {
+                // Only the final record's loss is still needed.
+                loss = self.loss_until(&m, cap)?;
+            } else {
+                (loss, gradient, curvature) = evaluate(&m, cap)?;
+            }
             simulations += runs;
         }
         if let Some(last) = result.history.last().filter(|r| r.multipliers != m) {
@@ -575,9 +591,8 @@ impl FitProblem {
                 loss,
                 multipliers: m.clone(),
             };
-            if cap >= self.full_t_stop() && loss < result.best_loss {
-                result.best_loss = loss;
-                result.best_multipliers = m.clone();
+            if cap >= self.full_t_stop() {
+                result.offer(record.iteration, loss, &m);
             }
             observe(&record);
             result.history.push(record);
@@ -596,11 +611,7 @@ impl FitProblem {
         let to_m = |u: &[f64]| self.multipliers(u);
         let to_u = |m: &[f64]| self.search_variables(m);
         let mut es = Cmaes::new(&to_u(&start_m), settings);
-        let mut result = FitResult {
-            best_loss: f64::INFINITY,
-            best_multipliers: start_m,
-            history: Vec::new(),
-        };
+        let mut result = FitResult::new(start_m);
         let (start, mut simulations) = (Instant::now(), 0);
         for iteration in 0..generations {
             // Candidates outside the bounds are repaired onto them, and the strategy learns from the repaired points.
@@ -613,10 +624,7 @@ impl FitProblem {
             let best = (0..values.len())
                 .min_by(|&a, &b| values[a].total_cmp(&values[b]))
                 .unwrap();
-            if values[best] < result.best_loss {
-                result.best_loss = values[best];
-                result.best_multipliers = to_m(&candidates[best]);
-            }
+            result.offer(iteration, values[best], &to_m(&candidates[best]));
             let record = Record {
                 iteration,
                 simulations,

@@ -298,10 +298,19 @@ impl Context<'_> {
                 epsilon: spec.epsilon.unwrap_or(1e-8),
             }),
             "lbfgs" => Optimizer::Lbfgs(LbfgsSettings::default()),
-            "levenberg-marquardt" => Optimizer::LevenbergMarquardt(LevenbergMarquardtSettings {
-                initial_damping: spec.damping.unwrap_or(1e-2),
-                ..Default::default()
-            }),
+            "levenberg-marquardt" => {
+                let damping = spec.damping.unwrap_or(1e-2);
+                if !(damping > 0.0 && damping.is_finite()) {
+                    return Err(self.error(
+                        Some(f.span()),
+                        &format!("[fit] damping must be a finite number > 0 (got {damping})"),
+                    ));
+                }
+                Optimizer::LevenbergMarquardt(LevenbergMarquardtSettings {
+                    initial_damping: damping,
+                    ..Default::default()
+                })
+            }
             _ => Optimizer::Cmaes(CmaesSettings {
                 population: spec.population,
                 step: spec.step.unwrap_or(0.1),
@@ -493,21 +502,28 @@ impl Context<'_> {
     /// Loss windows `[start, end]` or `[start, end, weight]` [ms].
     fn windows(&self, list: &[Vec<f64>], span: Range<usize>) -> Result<Vec<crate::fit::Window>, ModelError> {
         list.iter()
-            .map(|w| match w.as_slice() {
-                [a, b] => Ok(crate::fit::Window {
-                    start_ms: *a,
-                    end_ms: *b,
-                    weight: 1.0,
-                }),
-                [a, b, c] => Ok(crate::fit::Window {
-                    start_ms: *a,
-                    end_ms: *b,
-                    weight: *c,
-                }),
-                _ => Err(self.error(
-                    Some(span.clone()),
-                    "a window is [start, end] or [start, end, weight] in ms",
-                )),
+            .map(|w| {
+                let (start_ms, end_ms, weight) = match w.as_slice() {
+                    [a, b] => (*a, *b, 1.0),
+                    [a, b, c] => (*a, *b, *c),
+                    _ => {
+                        return Err(self.error(
+                            Some(span.clone()),
+                            "a window is [start, end] or [start, end, weight] in ms",
+                        ));
+                    }
+                };
+                if !(start_ms <= end_ms && weight >= 0.0 && weight.is_finite()) {
+                    return Err(self.error(
+                        Some(span.clone()),
+                        &format!("a window needs start <= end and a finite weight >= 0 (got {w:?})"),
+                    ));
+                }
+                Ok(crate::fit::Window {
+                    start_ms,
+                    end_ms,
+                    weight,
+                })
             })
             .collect()
     }
