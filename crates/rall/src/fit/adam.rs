@@ -7,6 +7,9 @@ pub struct AdamSettings {
     pub beta1: f64,
     pub beta2: f64,
     pub epsilon: f64,
+    /// Adds this fraction of the largest parameter's RMS gradient to ε: parameters whose gradients are far
+    /// smaller than the largest then move in proportion to them instead of at the full rate.
+    pub relative_epsilon: f64,
     /// Scales the gradient to at most this L2 norm before the update (None: no clipping).
     pub clip_norm: Option<f64>,
     /// Learning-rate schedule: the rate is multiplied by this factor after every step (1: constant).
@@ -20,6 +23,7 @@ impl Default for AdamSettings {
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
+            relative_epsilon: 0.0,
             clip_norm: None,
             decay: 1.0,
         }
@@ -60,7 +64,11 @@ impl Adam {
             let g = gradient[i] * scale;
             self.m[i] = s.beta1 * self.m[i] + (1.0 - s.beta1) * g;
             self.v[i] = s.beta2 * self.v[i] + (1.0 - s.beta2) * g * g;
-            x[i] -= rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + s.epsilon);
+        }
+        let largest = self.v.iter().fold(0.0f64, |a, &b| a.max(b)) / c2;
+        let floor = s.epsilon + s.relative_epsilon * largest.sqrt();
+        for i in 0..x.len() {
+            x[i] -= rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + floor);
         }
     }
 }
@@ -84,5 +92,29 @@ mod tests {
             adam.step(&mut x, &g);
         }
         assert!(x[0].abs() < 1e-3 && x[1].abs() < 1e-3, "{x:?}");
+    }
+
+    /// The first step (bias-corrected moments m̂ = g, v̂ = g²) is `lr · g / (|g| + ε + κ max|g|)`: every
+    /// coordinate moves by the full rate without κ, and in proportion to its gradient with it.
+    #[test]
+    fn relative_epsilon_scales_the_steps_of_small_gradients() {
+        let g = [4.0, -0.04];
+        for kappa in [0.0, 0.3] {
+            let mut x = vec![0.0, 0.0];
+            let mut adam = Adam::new(
+                AdamSettings {
+                    learning_rate: 0.1,
+                    epsilon: 0.0,
+                    relative_epsilon: kappa,
+                    ..Default::default()
+                },
+                2,
+            );
+            adam.step(&mut x, &g);
+            for i in 0..2 {
+                let expected = -0.1 * g[i] / (g[i].abs() + kappa * 4.0);
+                assert!((x[i] - expected).abs() < 1e-15, "κ {kappa}: {x:?}");
+            }
+        }
     }
 }

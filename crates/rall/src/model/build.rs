@@ -296,6 +296,7 @@ impl Context<'_> {
                 decay: spec.decay.unwrap_or(1.0),
                 clip_norm: spec.clip,
                 epsilon: spec.epsilon.unwrap_or(1e-8),
+                relative_epsilon: spec.relative_epsilon.unwrap_or(0.0),
             }),
             "lbfgs" => Optimizer::Lbfgs(LbfgsSettings::default()),
             "levenberg-marquardt" => {

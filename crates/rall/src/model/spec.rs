@@ -351,6 +351,8 @@ pub struct FitToml {
     /// Adam's ε (default 1e-8): gradients much smaller than it move their parameter by less than the
     /// learning rate, so parameters the loss hardly sees stay put.
     pub epsilon: Option<f64>,
+    /// Adam: a fraction of the largest RMS gradient added to ε (default 0).
+    pub relative_epsilon: Option<f64>,
     /// Adam: clip the gradient to this L2 norm.
     pub clip: Option<f64>,
     /// Levenberg-Marquardt's first damping (default 1e-2).
