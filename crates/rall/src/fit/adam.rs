@@ -60,15 +60,15 @@ impl Adam {
         self.t += 1;
         let (c1, c2) = (1.0 - s.beta1.powi(self.t as i32), 1.0 - s.beta2.powi(self.t as i32));
         let rate = s.learning_rate * s.decay.powi(self.t as i32 - 1);
-        for i in 0..x.len() {
-            let g = gradient[i] * scale;
-            self.m[i] = s.beta1 * self.m[i] + (1.0 - s.beta1) * g;
-            self.v[i] = s.beta2 * self.v[i] + (1.0 - s.beta2) * g * g;
+        for ((m, v), g) in self.m.iter_mut().zip(&mut self.v).zip(gradient) {
+            let g = g * scale;
+            *m = s.beta1 * *m + (1.0 - s.beta1) * g;
+            *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
         }
         let largest = self.v.iter().fold(0.0f64, |a, &b| a.max(b)) / c2;
         let floor = s.epsilon + s.relative_epsilon * largest.sqrt();
-        for i in 0..x.len() {
-            x[i] -= rate * (self.m[i] / c1) / ((self.v[i] / c2).sqrt() + floor);
+        for ((x, m), v) in x.iter_mut().zip(&self.m).zip(&self.v) {
+            *x -= rate * (m / c1) / ((v / c2).sqrt() + floor);
         }
     }
 }
