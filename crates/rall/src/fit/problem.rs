@@ -95,6 +95,18 @@ pub struct Record {
     pub multipliers: Vec<f64>,
 }
 
+impl Record {
+    fn new(iteration: usize, simulations: usize, start: Instant, loss: f64, multipliers: Vec<f64>) -> Self {
+        Self {
+            iteration,
+            simulations,
+            seconds: start.elapsed().as_secs_f64(),
+            loss,
+            multipliers,
+        }
+    }
+}
+
 /// A finished (or interrupted) fit.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FitResult {
@@ -113,6 +125,17 @@ impl FitResult {
             best_iteration: 0,
             history: Vec::new(),
         }
+    }
+
+    /// Adds a record to the history (its point competing for the best when `competes`) and shows it to
+    /// `observe`; false when `observe` asks to stop.
+    fn push(&mut self, record: Record, competes: bool, observe: &mut impl FnMut(&Record) -> bool) -> bool {
+        if competes {
+            self.offer(record.iteration, record.loss, &record.multipliers);
+        }
+        let go_on = observe(&record);
+        self.history.push(record);
+        go_on
     }
 
     /// Keeps `m` if its loss is the lowest so far.
@@ -381,19 +404,15 @@ impl FitProblem {
         for iteration in 0..iterations {
             let t_stop = self.t_stop_at(iteration);
             let (loss, gradient) = self.loss_and_gradient_until(&m, t_stop)?;
-            let record = Record {
+            let record = Record::new(
                 iteration,
-                simulations: (iteration + 1) * self.protocols.len(),
-                seconds: start.elapsed().as_secs_f64(),
+                (iteration + 1) * self.protocols.len(),
+                start,
                 loss,
-                multipliers: m.clone(),
-            };
+                m.clone(),
+            );
             // Only losses over the full simulated time compete for the best.
-            if t_stop >= self.full_t_stop() {
-                result.offer(iteration, loss, &m);
-            }
-            let go_on = observe(&record);
-            result.history.push(record);
+            let go_on = result.push(record, t_stop >= self.full_t_stop(), &mut observe);
             if !go_on || !loss.is_finite() {
                 break;
             }
@@ -429,15 +448,11 @@ impl FitProblem {
         let mut result = FitResult::new(to_m(&u));
         result.offer(0, loss, &to_m(&u));
         for iteration in 0..iterations {
-            let record = Record {
-                iteration,
-                simulations,
-                seconds: start.elapsed().as_secs_f64(),
-                loss,
-                multipliers: to_m(&u),
-            };
-            let go_on = observe(&record);
-            result.history.push(record);
+            let go_on = result.push(
+                Record::new(iteration, simulations, start, loss, to_m(&u)),
+                false,
+                &mut observe,
+            );
             if !go_on || gradient.iter().all(|g| g.abs() < settings.gradient_tolerance) {
                 break;
             }
@@ -482,15 +497,8 @@ impl FitProblem {
             (u, loss, gradient) = (trial, l, g);
             result.offer(iteration + 1, loss, &to_m(&u));
             if stalled {
-                let record = Record {
-                    iteration: iteration + 1,
-                    simulations,
-                    seconds: start.elapsed().as_secs_f64(),
-                    loss,
-                    multipliers: to_m(&u),
-                };
-                observe(&record);
-                result.history.push(record);
+                let record = Record::new(iteration + 1, simulations, start, loss, to_m(&u));
+                result.push(record, false, &mut observe);
                 break;
             }
         }
@@ -530,18 +538,8 @@ impl FitProblem {
         let (mut loss, mut gradient, mut curvature) = evaluate(&m, cap)?;
         simulations += runs;
         for iteration in 0..iterations {
-            let record = Record {
-                iteration,
-                simulations,
-                seconds: start.elapsed().as_secs_f64(),
-                loss,
-                multipliers: m.clone(),
-            };
-            if cap >= self.full_t_stop() {
-                result.offer(iteration, loss, &m);
-            }
-            let go_on = observe(&record);
-            result.history.push(record);
+            let record = Record::new(iteration, simulations, start, loss, m.clone());
+            let go_on = result.push(record, cap >= self.full_t_stop(), &mut observe);
             if !go_on || !loss.is_finite() || gradient.iter().all(|g| g.abs() < settings.gradient_tolerance) {
                 break;
             }
@@ -584,18 +582,8 @@ impl FitProblem {
         }
         if let Some(last) = result.history.last().filter(|r| r.multipliers != m) {
             // The final accepted step has not been recorded yet.
-            let record = Record {
-                iteration: last.iteration + 1,
-                simulations,
-                seconds: start.elapsed().as_secs_f64(),
-                loss,
-                multipliers: m.clone(),
-            };
-            if cap >= self.full_t_stop() {
-                result.offer(record.iteration, loss, &m);
-            }
-            observe(&record);
-            result.history.push(record);
+            let record = Record::new(last.iteration + 1, simulations, start, loss, m.clone());
+            result.push(record, cap >= self.full_t_stop(), &mut observe);
         }
         Ok(result)
     }
@@ -625,16 +613,14 @@ impl FitProblem {
                 .min_by(|&a, &b| values[a].total_cmp(&values[b]))
                 .unwrap();
             result.offer(iteration, values[best], &to_m(&candidates[best]));
-            let record = Record {
+            let record = Record::new(
                 iteration,
                 simulations,
-                seconds: start.elapsed().as_secs_f64(),
-                loss: result.best_loss,
-                multipliers: result.best_multipliers.clone(),
-            };
-            let go_on = observe(&record);
-            result.history.push(record);
-            if !go_on {
+                start,
+                result.best_loss,
+                result.best_multipliers.clone(),
+            );
+            if !result.push(record, false, &mut observe) {
                 break;
             }
             es.tell(&candidates, &values);
