@@ -325,8 +325,9 @@ fn fit_starts_from_a_json_of_multipliers() {
         r#"{"loss": 1.0, "multipliers": {"hh.gnabar": 1.06, "hh.gkbar": 0.95, "hh.gl": 1.1}}"#,
     )
     .unwrap();
-    let args = |start: &PathBuf| {
-        let s: Vec<String> = [
+    // The same command each time; the start file's contents change.
+    let fit_from_start = || {
+        rall(&[
             "fit",
             model.to_str().unwrap(),
             "-o",
@@ -334,20 +335,17 @@ fn fit_starts_from_a_json_of_multipliers() {
             "-q",
             "--iterations",
             "1",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(["--start".to_string(), start.to_str().unwrap().to_string()])
-        .collect();
-        s
+            "--start",
+            start.to_str().unwrap(),
+        ])
     };
-    let out = rall(&args(&start).iter().map(String::as_str).collect::<Vec<_>>());
+    let out = fit_from_start();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, rows) = read_csv(&csv);
     assert_eq!(&rows[0][4..], &[1.06, 0.95, 1.1]);
     assert!(rows[0][3] < 1e-20, "loss at the truth {}", rows[0][3]);
     std::fs::write(&start, r#"{"multipliers": {"hh.gnabar": 1.06, "hh.gl": 1.1}}"#).unwrap();
-    let out = rall(&args(&start).iter().map(String::as_str).collect::<Vec<_>>());
+    let out = fit_from_start();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && stderr.contains("start.json") && stderr.contains("hh.gkbar"),
@@ -359,7 +357,7 @@ fn fit_starts_from_a_json_of_multipliers() {
         r#"{"multipliers": {"hh.gnabar": 1e6, "hh.gkbar": 0.95, "hh.gl": 1.1}}"#,
     )
     .unwrap();
-    let out = rall(&args(&start).iter().map(String::as_str).collect::<Vec<_>>());
+    let out = fit_from_start();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && stderr.contains("outside its bounds"),
