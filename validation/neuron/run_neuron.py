@@ -193,6 +193,26 @@ def build_synapses(cell, sections, used_mechs):
     return out
 
 
+def set_initial_concentrations(cell, sections):
+    """Concentrations set on every section that has the ion also become NEURON's initial ones.
+
+    Where a mechanism WRITEs an ion's concentration, finitialize resets cai and cao of that ion to the
+    globals cai0_ca_ion and cao0_ca_ion, so values set on the segments alone would be lost. rall's
+    setting is the value the run starts from, so a value uniform over the cell is also given to the
+    global. Values that differ between sections are kept on the segments only.
+    """
+    for ion in {i for sd in cell["sections"] for i in sd.get("ions", {})} | set(cell.get("ions", {})):
+        for key, suffix in (("ci", "i0"), ("co", "o0")):
+            values = set()
+            for sd, sec in zip(cell["sections"], sections):
+                if not h.ismembrane(f"{ion}_ion", sec=sec):
+                    continue
+                value = sd.get("ions", {}).get(ion, {}).get(key, cell.get("ions", {}).get(ion, {}).get(key))
+                values.add(value)
+            if len(values) == 1 and None not in values:
+                setattr(h, f"{ion}{suffix}_{ion}_ion", values.pop())
+
+
 def instantiate(cell):
     """Sections, synapses (with their NetCons and events), ion settings and IClamps of one cell.
 
@@ -216,6 +236,7 @@ def instantiate(cell):
     # Per-section values (rall's ion settings on a region) override the cell-wide ones.
     for sd, sec in zip(cell["sections"], sections):
         set_ions(sd.get("ions", {}), [sec])
+    set_initial_concentrations(cell, sections)
 
     synapses = build_synapses(cell, sections, used_mechs)
 

@@ -10,6 +10,11 @@ use rall::mechanism::Catalogue;
 use rall::sensitivity::{ParameterSpec, Transform};
 
 fn problem(space: Space) -> (FitProblem, Vec<f64>) {
+    problem_with_truth(space, vec![1.06, 0.95, 1.1])
+}
+
+/// The hh ball-and-stick's gNa, gK and gL multipliers, fitted from 1 to a synthetic target made at `truth`.
+fn problem_with_truth(space: Space, truth: Vec<f64>) -> (FitProblem, Vec<f64>) {
     let cell = rall::zoo::hh_tree(1, 0.2);
     let cells = vec![(String::new(), cell)];
     let options = RunOptions {
@@ -27,7 +32,6 @@ fn problem(space: Space) -> (FitProblem, Vec<f64>) {
             upper: 5.0,
         })
         .collect();
-    let truth = vec![1.06, 0.95, 1.1];
     let catalogue = Catalogue::default();
     let target = synthetic_target(&cells, &catalogue, &options, &parameters, &truth).unwrap();
     (
@@ -95,19 +99,24 @@ fn protocols_add_their_weighted_losses_and_gradients() {
     assert_matches_central_differences(&p, m, &gradient);
 }
 
-/// The exact gradient at `m` against central differences of the loss (step 1e-4, 1e-3 relative).
+/// The exact gradient at `m` against Richardson-extrapolated central differences of the loss (steps 1e-3
+/// and 2e-3, whose truncation error is O(h⁴); their difference from steps 5e-4 and 1e-3 bounds it).
 fn assert_matches_central_differences(p: &FitProblem, m: [f64; 3], gradient: &[f64]) {
     for i in 0..3 {
-        let h = 1e-4;
-        let (mut up, mut down) = (m, m);
-        up[i] += h;
-        down[i] -= h;
-        let fd = (p.loss(&up).unwrap() - p.loss(&down).unwrap()) / (2.0 * h);
-        assert!(
-            (gradient[i] - fd).abs() < 1e-3 * fd.abs().max(1e-3),
-            "parameter {i}: {} vs {fd}",
-            gradient[i]
-        );
+        let central = |h: f64| {
+            let (mut up, mut down) = (m, m);
+            up[i] += h;
+            down[i] -= h;
+            (p.loss(&up).unwrap() - p.loss(&down).unwrap()) / (2.0 * h)
+        };
+        let richardson = |h: f64| (4.0 * central(h) - central(2.0 * h)) / 3.0;
+        let (fd, coarser) = (richardson(5e-4), richardson(1e-3));
+        let (relative, uncertainty) = ((gradient[i] - fd).abs() / fd.abs(), (fd - coarser).abs() / fd.abs());
+        println!("dL/dm[{i}] {:.10e} vs FD {fd:.10e}: relative {relative:.1e} (FD uncertainty {uncertainty:.1e})", gradient[i]);
+        // Measured: 2.1e-6 relative at most, with an FD uncertainty of 3.1e-5 (the loss's round-off over
+        // steps of 5e-4 in the multiplier); limit 1e-4, and the differences must be certain to 1e-4 for it.
+        assert!(uncertainty < 1e-4, "FD uncertainty {uncertainty:.1e}");
+        assert!(relative < 1e-4, "parameter {i}: {} vs {fd} (relative {relative:.1e})", gradient[i]);
     }
 }
 
@@ -132,29 +141,42 @@ fn the_fit_gradient_equals_finite_differences_of_the_loss() {
 
 /// Prints a fit's course and checks every recovered multiplier against the truth.
 fn assert_recovers(name: &str, result: &rall::fit::FitResult, truth: &[f64], tolerance: f64) {
+    let worst = largest_error(&result.best_multipliers, truth);
     println!(
-        "{name}: loss {:.3e} -> {:.3e} in {} iterations ({} simulations); multipliers {:?} (truth {truth:?})",
+        "{name}: loss {:.3e} -> {:.3e} in {} iterations ({} simulations); multipliers {:?} (truth {truth:?}), largest relative error {worst:.1e}",
         result.history[0].loss,
         result.best_loss,
         result.history.len(),
         result.history.last().unwrap().simulations,
         result.best_multipliers
     );
-    for (m, t) in result.best_multipliers.iter().zip(truth) {
-        assert!((m / t - 1.0).abs() < tolerance, "{name}: recovered {m}, truth {t}");
-    }
+    assert!(
+        worst < tolerance,
+        "{name}: recovered {:?}, truth {truth:?} (error {worst:.1e}, limit {tolerance:.0e})",
+        result.best_multipliers
+    );
+}
+
+/// The largest relative error of recovered multipliers (NaN if any is NaN).
+fn largest_error(recovered: &[f64], truth: &[f64]) -> f64 {
+    recovered
+        .iter()
+        .zip(truth)
+        .map(|(m, t)| (m / t - 1.0).abs())
+        .fold(0.0, |w: f64, e| if w.is_nan() || e.is_nan() { f64::NAN } else { w.max(e) })
 }
 
 #[test]
-fn lbfgs_recovers_three_hh_conductances_to_one_percent() {
+fn lbfgs_recovers_three_hh_conductances_to_round_off() {
     let (p, truth) = problem(Space::Log);
     let result = p.lbfgs(LbfgsSettings::default(), 100, |_| true).unwrap();
-    assert_recovers("L-BFGS", &result, &truth, 0.01);
+    // Measured: 1.0e-12 (loss 6e-23, the simulation's round-off); limit 100x.
+    assert_recovers("L-BFGS", &result, &truth, 1e-10);
 }
 
 /// Levenberg-Marquardt uses the Gauss-Newton curvature from the same sensitivities: in multiplier space
 /// (where the curvature must be rescaled from log-multipliers) and in log space it recovers the three
-/// conductances to 1e-6 in fewer than 25 iterations (L-BFGS takes 33 to its 1e-12).
+/// conductances to round-off (1e-12) in 15-16 iterations (L-BFGS takes 33).
 #[test]
 fn levenberg_marquardt_recovers_three_hh_conductances_in_a_few_iterations() {
     for space in [Space::Multiplier, Space::Log] {
@@ -162,31 +184,129 @@ fn levenberg_marquardt_recovers_three_hh_conductances_in_a_few_iterations() {
         let result = p
             .levenberg_marquardt(LevenbergMarquardtSettings::default(), 40, |_| true)
             .unwrap();
-        assert_recovers(&format!("Levenberg-Marquardt ({space:?})"), &result, &truth, 1e-6);
-        assert!(result.history.len() < 25, "{} iterations", result.history.len());
+        // Measured: 3.0e-13 and 1.3e-12 in 15 and 16 iterations; limit 77x.
+        assert_recovers(&format!("Levenberg-Marquardt ({space:?})"), &result, &truth, 1e-10);
+        assert!(result.history.len() <= 20, "{} iterations", result.history.len());
     }
 }
 
+/// Adam from a start 12-20% away from the truth (log space, learning rate 0.02). (From 20-30% away the
+/// hh cell's spike times make the loss non-convex: Adam, like any local method, then ends elsewhere.)
 #[test]
-fn adam_descends_by_orders_of_magnitude() {
-    let (p, truth) = problem(Space::Log);
+fn adam_recovers_conductances_from_a_distant_start() {
+    let (p, truth) = problem_with_truth(Space::Log, vec![1.12, 0.88, 1.2]);
     let settings = AdamSettings {
-        learning_rate: 0.01,
+        learning_rate: 0.02,
         ..Default::default()
     };
     let result = p.adam(settings, 400, |_| true).unwrap();
     let first = result.history[0].loss;
+    let worst = largest_error(&result.best_multipliers, &truth);
     println!(
-        "Adam: loss {first:.3e} -> {:.3e} in {} iterations; multipliers {:?} (truth {truth:?})",
+        "Adam: loss {first:.3e} -> {:.3e} in {} iterations; multipliers {:?} (truth {truth:?}), largest relative error {worst:.1e}",
         result.best_loss,
         result.history.len(),
         result.best_multipliers
     );
-    // Adam walks the ill-conditioned valley slowly: 1e4 below the start, within 5% of the truth.
+    // Measured: loss 762 -> 0.0030 (3.9e-6 of the start), largest error 7.0e-3; limits 26x and 10x.
     assert!(result.best_loss < 1e-4 * first, "{} vs {first}", result.best_loss);
-    for (m, t) in result.best_multipliers.iter().zip(&truth) {
-        assert!((m / t - 1.0).abs() < 0.05, "recovered {m}, truth {t}");
+    assert!(worst < 0.07, "error {worst}");
+}
+
+/// The same seed gives the same search, generation by generation; another seed another one.
+#[test]
+fn cmaes_is_reproducible_by_seed() {
+    let (p, _) = problem(Space::Log);
+    let run = |seed: u64| {
+        p.cmaes(
+            CmaesSettings {
+                population: Some(6),
+                step: 0.1,
+                seed,
+            },
+            5,
+            |_| true,
+        )
+        .unwrap()
+        .history
+        .into_iter()
+        .map(|r| (r.loss, r.multipliers))
+        .collect::<Vec<_>>()
+    };
+    let (a, b, c) = (run(7), run(7), run(8));
+    assert_eq!(a.len(), 5);
+    assert_eq!(a, b, "same seed, different search");
+    assert_ne!(a, c, "another seed, same search");
+}
+
+/// A curriculum over simulated time: the first iteration's loss is that of the 10 ms simulation (checked
+/// against a problem that simulates 10 ms outright), and the fit still ends at the truth.
+#[test]
+fn a_curriculum_starts_short_and_still_recovers_the_conductances() {
+    let (mut p, truth) = problem(Space::Log);
+    p.curriculum = Some((10.0, 8));
+    let result = p
+        .levenberg_marquardt(LevenbergMarquardtSettings::default(), 40, |_| true)
+        .unwrap();
+    let (short, _) = problem(Space::Log);
+    let short = FitProblem {
+        options: RunOptions {
+            t_stop_ms: 10.0,
+            ..short.options
+        },
+        ..short
+    };
+    let expected = short.loss(&[1.0, 1.0, 1.0]).unwrap();
+    let first = result.history[0].loss;
+    println!("curriculum: first loss {first:.6e} (10 ms problem: {expected:.6e})");
+    assert!((first - expected).abs() <= 1e-12 * expected, "{first} vs {expected}");
+    // Measured: 1e-12 like the fit without a curriculum; limit 100x.
+    assert_recovers("Levenberg-Marquardt with a curriculum", &result, &truth, 1e-10);
+}
+
+/// Loss windows: `½ Σ_windows w · mean over the window's samples of (v - target)²`, recomputed here from a
+/// plain simulation and the target, and its gradient against central differences.
+#[test]
+fn windowed_losses_weigh_their_samples_as_documented() {
+    let (mut p, _) = problem(Space::Multiplier);
+    let windows = [
+        rall::fit::Window {
+            start_ms: 5.0,
+            end_ms: 15.0,
+            weight: 2.0,
+        },
+        rall::fit::Window {
+            start_ms: 20.0,
+            end_ms: 32.5,
+            weight: 0.5,
+        },
+    ];
+    p.protocols[0].windows = windows.to_vec();
+    let m = [1.05, 0.95, 1.1];
+    let (loss, gradient) = p.loss_and_gradient(&m).unwrap();
+    let traces = p.simulate_protocol(&p.protocols[0], &m, false, f64::INFINITY).unwrap();
+    let target = &p.protocols[0].target;
+    // Every probe the target names counts; the mean is over the window's sample times.
+    assert_eq!(target.names.len(), 3);
+    let mut expected = 0.0;
+    for w in &windows {
+        let samples: Vec<usize> = (0..traces.time_ms.len())
+            .filter(|&k| traces.time_ms[k] >= w.start_ms && traces.time_ms[k] <= w.end_ms)
+            .collect();
+        assert!(samples.len() > 10);
+        let mut sum = 0.0;
+        for (column, name) in target.names.iter().enumerate() {
+            let v = traces.column(name).unwrap();
+            sum += samples
+                .iter()
+                .map(|&k| (v[k] - target.at(column, traces.time_ms[k]).unwrap()).powi(2))
+                .sum::<f64>();
+        }
+        expected += 0.5 * w.weight * sum / samples.len() as f64;
     }
+    println!("windowed loss {loss:.12e}, recomputed {expected:.12e}");
+    assert!((loss - expected).abs() <= 1e-12 * expected, "{loss} vs {expected}");
+    assert_matches_central_differences(&p, m, &gradient);
 }
 
 #[test]
@@ -208,9 +328,9 @@ fn cmaes_finds_the_same_conductances_without_gradients() {
         "CMA-ES: loss {:.3e} after {} simulations; multipliers {:?}",
         result.best_loss, last.simulations, result.best_multipliers
     );
-    for (m, t) in result.best_multipliers.iter().zip(&truth) {
-        assert!((m / t - 1.0).abs() < 0.01, "recovered {m}, truth {t}");
-    }
+    println!("CMA-ES: largest relative error {:.1e}", largest_error(&result.best_multipliers, &truth));
+    // Measured: 5.9e-4 after 720 simulations (it stops at loss 1e-8 or 60 generations); limit 17x.
+    assert!(largest_error(&result.best_multipliers, &truth) < 1e-2);
 }
 
 #[test]
@@ -223,9 +343,8 @@ fn lbfgs_in_sigmoid_space_stays_inside_the_bounds_and_recovers_the_conductances(
             .zip(&p.parameters)
             .all(|(m, q)| *m >= q.lower && *m <= q.upper)
     }));
-    for (m, t) in result.best_multipliers.iter().zip(&truth) {
-        assert!((m / t - 1.0).abs() < 0.01, "recovered {m}, truth {t}");
-    }
+    // Measured: 1.3e-12; limit 77x.
+    assert_recovers("L-BFGS (sigmoid)", &result, &truth, 1e-10);
 }
 
 /// At the truth the residuals vanish, so the Gauss-Newton curvature that `identifiability` builds from the
@@ -262,7 +381,8 @@ fn the_curvature_at_the_truth_equals_differences_of_the_exact_gradient() {
 }
 
 /// Near the truth the quadratic model `L ≈ ½ δᵀ H δ` (δ: log-offsets from the truth) holds, so the error bound
-/// that `identifiability` derives from the loss reached contains the true error of every conductance.
+/// that `identifiability` derives from the loss reached contains the true error of every conductance, and
+/// the point the bound describes (the worst direction at the loss reached) is simulated to check it.
 #[test]
 fn the_identifiability_bound_contains_the_true_error_near_the_minimum() {
     let (p, truth) = problem(Space::Log);
@@ -278,13 +398,41 @@ fn the_identifiability_bound_contains_the_true_error_near_the_minimum() {
         "loss {} vs quadratic model {quadratic}",
         id.loss
     );
+    // H⁻¹ by cofactors (independently of the library's solver).
+    let h = |i: usize, j: usize| id.curvature[i * 3 + j];
+    let cofactor = |i: usize, j: usize| {
+        let (r, c) = ([(i + 1) % 3, (i + 2) % 3], [(j + 1) % 3, (j + 2) % 3]);
+        h(r[0], c[0]) * h(r[1], c[1]) - h(r[0], c[1]) * h(r[1], c[0])
+    };
+    let det: f64 = (0..3).map(|j| h(0, j) * cofactor(0, j)).sum();
+    let inverse = |i: usize, j: usize| cofactor(j, i) / det;
     for (i, q) in id.parameters.iter().enumerate() {
         let error = (m[i] / truth[i] - 1.0).abs();
+        // The bound is attained: along δ = √(2L) H⁻¹eᵢ / √(H⁻¹ᵢᵢ) from the truth the quadratic model's loss is
+        // L and parameter i is off by exactly the bound, so the simulated loss there must be L too.
+        let scale = (2.0 * id.loss).sqrt() / inverse(i, i).sqrt();
+        let extreme: Vec<f64> = (0..3).map(|j| truth[j] * (scale * inverse(j, i)).exp()).collect();
+        let (attained, loss_there) = (extreme[i] / truth[i] - 1.0, p.loss(&extreme).unwrap());
+        println!(
+            "{}: error {error:.2e}, bound {:.4e}; the point at the bound is off by {attained:.4e}, its loss {loss_there:.4e} (loss reached {:.4e})",
+            q.name, q.relative_error_bound, id.loss
+        );
+        assert!(error <= q.relative_error_bound, "{}: error {error}, bound {}", q.name, q.relative_error_bound);
         assert!(
-            error <= q.relative_error_bound && q.relative_error_bound < 0.2,
-            "{}: error {error}, bound {}",
+            (attained / q.relative_error_bound - 1.0).abs() < 1e-9,
+            "{}: {attained} vs {}",
             q.name,
             q.relative_error_bound
         );
+        // The bound does not understate the error: at it the simulated loss is at least the loss reached.
+        // It is conservative: beyond the quadratic model the loss rises faster (measured: 1.37, 1.15 and 2.7
+        // times the loss reached, for bounds of 8.7%, 5.2% and 19%); a bound twice too large would show 4x.
+        assert!(
+            loss_there >= 0.999 * id.loss && loss_there < 3.0 * id.loss,
+            "{}: the loss at the bound is {loss_there}, not {}",
+            q.name,
+            id.loss
+        );
     }
 }
+

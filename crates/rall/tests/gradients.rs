@@ -24,97 +24,164 @@ fn target(t: f64) -> f64 {
     -60.0 + 5.0 * (t / 7.0).sin()
 }
 
+/// A central-difference reference for one parameter: Richardson-extrapolated central differences
+/// `(4 D(h) - D(2h)) / 3` at each relative step of `STEPS`; the step whose estimate of the loss gradient
+/// agrees best with the next larger step's gives the reference, and that disagreement is its uncertainty
+/// (round-off dominates small steps, truncation large ones).
+struct Reference {
+    step: f64,
+    trace: Vec<f64>,
+    gradient: f64,
+    trace_uncertainty: f64,
+    gradient_uncertainty: f64,
+}
+
+fn reference(cell: &Cell, catalogue: &Catalogue, options: &RunOptions, spec: &ParameterSpec, probe: &str) -> Reference {
+    let difference = |step: f64| {
+        let run = |factor: f64| simulate(&perturbed(cell, catalogue, spec, factor).unwrap(), catalogue, options, &[]);
+        let (plus, minus) = (run(1.0 + step), run(1.0 - step));
+        let (vp, vm) = (plus.column(probe).unwrap(), minus.column(probe).unwrap());
+        let trace: Vec<f64> = vp.iter().zip(vm).map(|(a, b)| (a - b) / (2.0 * step)).collect();
+        (trace, (loss(vp, &plus.time_ms) - loss(vm, &minus.time_ms)) / (2.0 * step))
+    };
+    let richardson = |h: f64| {
+        let ((t1, g1), (t2, g2)) = (difference(h), difference(2.0 * h));
+        let trace: Vec<f64> = t1.iter().zip(&t2).map(|(a, b)| (4.0 * a - b) / 3.0).collect();
+        (trace, (4.0 * g1 - g2) / 3.0)
+    };
+    let estimates: Vec<(Vec<f64>, f64)> = STEPS.into_iter().map(richardson).collect();
+    let disagreement = |k: usize| (estimates[k].1 - estimates[k + 1].1).abs();
+    let k = (0..STEPS.len() - 1)
+        .min_by(|&a, &b| disagreement(a).total_cmp(&disagreement(b)))
+        .unwrap();
+    let trace_uncertainty = max_or_nan(estimates[k].0.iter().zip(&estimates[k + 1].0).map(|(a, b)| (a - b).abs()));
+    Reference {
+        step: STEPS[k],
+        trace: estimates[k].0.clone(),
+        gradient: estimates[k].1,
+        trace_uncertainty,
+        gradient_uncertainty: disagreement(k),
+    }
+}
+
+/// How closely each kind of check must agree, relative to the reference (the loss gradient) or to the
+/// trace sensitivity's largest magnitude (traces).
+#[derive(Clone, Copy)]
+struct Limits {
+    /// |exact - FD| / |FD| of the loss gradient.
+    gradient: f64,
+    /// The trace sensitivity away from spikes (outside 1 ms before to 4 ms after each upward crossing of
+    /// -20 mV), and through them.
+    away_from_spikes: f64,
+    through_spikes: f64,
+    /// The most the finite differences' own uncertainty may be, relative to the same scales: a reference
+    /// less certain than this cannot check anything, and fails.
+    reference_uncertainty: f64,
+}
+
 /// Checks every parameter's trace sensitivities and loss gradient against central differences.
-/// The step is chosen per parameter, as usual for finite differences: Richardson-extrapolated central
-/// differences at relative steps 1e-5 to 1e-2 are compared with their neighbours, and the most
-/// consistent pair gives the reference and its uncertainty (round-off dominates small steps,
-/// truncation large ones). The exact value must agree to 1e-6 relative, or within that uncertainty
-/// (which matters only for gradients near the simulation's round-off floor, such as the inferior
-/// olive's soma Kdr conductance, which barely opens below threshold).
-fn check(name: &str, cell: &Cell, catalogue: &Catalogue, options: &RunOptions, specs: &[ParameterSpec], probe: &str) {
+fn check(
+    name: &str,
+    cell: &Cell,
+    catalogue: &Catalogue,
+    options: &RunOptions,
+    specs: &[ParameterSpec],
+    probe: &str,
+    limits: Limits,
+) {
     let exact = simulate(cell, catalogue, options, specs);
     let v = exact.column(probe).unwrap();
+    let t = &exact.time_ms;
+    let spikes = crossings(t, v, -20.0);
+    let near_spike = |time: f64| spikes.iter().any(|&s| time > s - 1.0 && time < s + 4.0);
     for spec in specs {
-        let difference = |step: f64| {
-            let plus = simulate(
-                &perturbed(cell, catalogue, spec, 1.0 + step).unwrap(),
-                catalogue,
-                options,
-                &[],
-            );
-            let minus = simulate(
-                &perturbed(cell, catalogue, spec, 1.0 - step).unwrap(),
-                catalogue,
-                options,
-                &[],
-            );
-            let (vp, vm) = (plus.column(probe).unwrap(), minus.column(probe).unwrap());
-            let trace: Vec<f64> = vp.iter().zip(vm).map(|(a, b)| (a - b) / (2.0 * step)).collect();
-            (
-                trace,
-                (loss(vp, &plus.time_ms) - loss(vm, &minus.time_ms)) / (2.0 * step),
-            )
-        };
-        let richardson = |h: f64| {
-            let ((t1, g1), (t2, g2)) = (difference(h), difference(2.0 * h));
-            let trace: Vec<f64> = t1.iter().zip(&t2).map(|(a, b)| (4.0 * a - b) / 3.0).collect();
-            (trace, (4.0 * g1 - g2) / 3.0)
-        };
-        let estimates: Vec<(Vec<f64>, f64)> = STEPS.into_iter().map(richardson).collect();
-        let pair = (0..STEPS.len() - 1).min_by(|&a, &b| {
-            let d = |k: usize| (estimates[k].1 - estimates[k + 1].1).abs();
-            d(a).total_cmp(&d(b))
-        });
-        let k = pair.unwrap();
-        let (fd, fd_gradient) = (&estimates[k + 1].0, estimates[k + 1].1);
-        let gradient_uncertainty = (estimates[k].1 - fd_gradient).abs();
-        let trace_uncertainty = estimates[k]
-            .0
-            .iter()
-            .zip(fd)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+        let r = reference(cell, catalogue, options, spec, probe);
         let tangent = exact.tangent(probe, &spec.label()).unwrap();
-        let scale = fd.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        let worst = tangent.iter().zip(fd).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let scale = max_or_nan(r.trace.iter().map(|x| x.abs()));
+        let error = |near: bool| {
+            max_or_nan(
+                tangent
+                    .iter()
+                    .zip(&r.trace)
+                    .zip(t)
+                    .filter(|(_, time)| near_spike(**time) == near)
+                    .map(|((a, b), _)| (a - b).abs()),
+            ) / scale
+        };
+        let (away, through) = (error(false), error(true));
         // The loss gradient: dL/dθ = mean((v - target) dv/dθ).
-        let gradient = v
-            .iter()
-            .zip(&exact.time_ms)
-            .zip(tangent)
-            .map(|((v, t), d)| (v - target(*t)) * d)
-            .sum::<f64>()
-            / v.len() as f64;
-        let off = (gradient - fd_gradient).abs();
-        let relative = off / fd_gradient.abs().max(1e-300);
+        let gradient = v.iter().zip(t).zip(tangent).map(|((v, t), d)| (v - target(*t)) * d).sum::<f64>() / v.len() as f64;
+        let relative = (gradient - r.gradient).abs() / r.gradient.abs();
+        let (gradient_uncertainty, trace_uncertainty) =
+            (r.gradient_uncertainty / r.gradient.abs(), r.trace_uncertainty / scale);
         println!(
-            "{name} d{probe}/d{}: trace max |exact - FD| {worst:.2e} (of max {scale:.3e}); dL/dθ {gradient:.9e} vs FD {fd_gradient:.9e} (relative {relative:.1e}; FD step {:.0e}, its uncertainty {:.1e} relative)",
+            "{name} d{probe}/d{}: dL/dθ {gradient:.9e} vs FD {:.9e}: relative {relative:.1e} (FD step {:.0e}, uncertainty {gradient_uncertainty:.1e}); trace (max {scale:.3e}) relative error {away:.1e} away from {} spikes, {through:.1e} through them (FD uncertainty {trace_uncertainty:.1e})",
             spec.label(),
-            STEPS[k + 1],
-            gradient_uncertainty / fd_gradient.abs().max(1e-300)
+            r.gradient,
+            r.step,
+            spikes.len()
+        );
+        let label = spec.label();
+        assert!(
+            gradient_uncertainty <= limits.reference_uncertainty && trace_uncertainty <= limits.reference_uncertainty,
+            "{name} {label}: the finite differences are too uncertain to check against ({gradient_uncertainty:.1e} of the gradient, {trace_uncertainty:.1e} of the trace; cap {:.0e})",
+            limits.reference_uncertainty
         );
         assert!(
-            worst <= 1e-5 * scale + 1e-9 || worst <= trace_uncertainty,
-            "{name} {}: trace sensitivity off by {worst} (scale {scale}, FD uncertainty {trace_uncertainty})",
-            spec.label()
+            relative <= limits.gradient,
+            "{name} {label}: gradient {gradient} vs FD {} (relative {relative:.1e}, limit {:.0e})",
+            r.gradient,
+            limits.gradient
         );
-        // What the differences' trace uncertainty alone allows in the loss gradient.
-        let floor = trace_uncertainty
-            * v.iter()
-                .zip(&exact.time_ms)
-                .map(|(v, t)| (v - target(*t)).abs())
-                .sum::<f64>()
-            / v.len() as f64;
         assert!(
-            relative < 1e-6 || off < 1e-9 || off <= 3.0 * gradient_uncertainty || off <= floor,
-            "{name} {}: gradient {gradient} vs {fd_gradient} (FD uncertainty {gradient_uncertainty})",
-            spec.label()
+            away <= limits.away_from_spikes,
+            "{name} {label}: trace sensitivity off by {away:.1e} of its scale away from spikes (limit {:.0e})",
+            limits.away_from_spikes
+        );
+        assert!(
+            spikes.is_empty() || through <= limits.through_spikes,
+            "{name} {label}: trace sensitivity off by {through:.1e} of its scale through spikes (limit {:.0e})",
+            limits.through_spikes
         );
     }
 }
 
+/// Upward crossings of `threshold` [mV], linearly interpolated [ms].
+fn crossings(t: &[f64], v: &[f64], threshold: f64) -> Vec<f64> {
+    (1..v.len())
+        .filter(|&k| v[k - 1] < threshold && v[k] >= threshold)
+        .map(|k| t[k - 1] + (t[k] - t[k - 1]) * (threshold - v[k - 1]) / (v[k] - v[k - 1]))
+        .collect()
+}
+
+fn max_or_nan(values: impl IntoIterator<Item = f64>) -> f64 {
+    values
+        .into_iter()
+        .fold(0.0, |m: f64, x| if m.is_nan() || x.is_nan() { f64::NAN } else { m.max(x) })
+}
+
 /// Relative steps tried for each parameter.
-const STEPS: [f64; 4] = [1e-5, 1e-4, 1e-3, 1e-2];
+const STEPS: [f64; 5] = [1e-5, 1e-4, 1e-3, 1e-2, 5e-2];
+
+/// The passive cable (Crank-Nicolson too). Measured: gradients 7.0e-10 relative, traces 4.8e-10 of their
+/// scale, FD uncertainty 8.7e-10 at most; limits 71x, 62x, cap 11x. (The cable's tip passes -20 mV, so
+/// "through spikes" is the same check here.)
+const PASSIVE: Limits = Limits {
+    gradient: 5e-8,
+    away_from_spikes: 3e-8,
+    through_spikes: 3e-8,
+    reference_uncertainty: 1e-8,
+};
+
+/// The KINETIC channel, calcium shell and synapse. Measured: gradients 4.1e-7 relative, traces 3.9e-8 of
+/// their scale away from spikes and 2.3e-7 through them, FD uncertainty 3.0e-7 at most; limits 49x, 51x,
+/// 43x, cap 7x.
+const KINETIC: Limits = Limits {
+    gradient: 2e-5,
+    away_from_spikes: 2e-6,
+    through_spikes: 1e-5,
+    reference_uncertainty: 2e-6,
+};
 
 fn multiplier(name: &str, region: Option<&str>) -> ParameterSpec {
     ParameterSpec::new(name, region, Transform::Multiplier)
@@ -138,7 +205,7 @@ fn passive_cable_gradients_match_finite_differences_for_leak_cm_and_ra() {
         ..Default::default()
     };
     for probe in ["x0", "x1"] {
-        check("passive cable", &cell, &Catalogue::default(), &options, &specs, probe);
+        check("passive cable", &cell, &Catalogue::default(), &options, &specs, probe, PASSIVE);
     }
     let cn = RunOptions {
         integrator: rall::engine::Integrator::CrankNicolson,
@@ -151,6 +218,7 @@ fn passive_cable_gradients_match_finite_differences_for_leak_cm_and_ra() {
         &cn,
         &specs,
         "x1",
+        PASSIVE,
     );
 }
 
@@ -176,6 +244,14 @@ fn hh_ball_and_stick_gradients_match_finite_differences_through_several_spikes()
         &options,
         &specs,
         "soma",
+        // Measured: gradients 4.3e-8 relative, traces 1.4e-9 of their scale away from spikes and 4.2e-8
+        // through them, FD uncertainty 1.2e-7 at most; limits 70x, 71x, 71x, cap 8x.
+        Limits {
+            gradient: 3e-6,
+            away_from_spikes: 1e-7,
+            through_spikes: 3e-6,
+            reference_uncertainty: 1e-6,
+        },
     );
 }
 
@@ -194,9 +270,21 @@ fn hh_tree_gradients_match_finite_differences_on_soma_and_dendrites() {
         sample_interval_ms: 0.1,
         ..Default::default()
     };
-    check("hh tree", &cell, &Catalogue::default(), &options, &specs, "dend_tip");
+    // Measured: gradients 1.2e-7 relative, traces 8.4e-10 of their scale away from spikes and 4.2e-8
+    // through them, FD uncertainty 1.3e-7 at most; limits 42x, 60x, 71x, cap 8x.
+    let limits = Limits {
+        gradient: 5e-6,
+        away_from_spikes: 5e-8,
+        through_spikes: 3e-6,
+        reference_uncertainty: 1e-6,
+    };
+    check("hh tree", &cell, &Catalogue::default(), &options, &specs, "dend_tip", limits);
 }
 
+/// All twelve conductances of the inferior-olive cell. In the subthreshold oscillation the soma's
+/// delayed rectifier g_Kdr_s barely opens (dV/dg ~ 4e-6 mV, at the level of the simulation's round-off
+/// divided by the step, so the differences cannot resolve it: their uncertainty is 3% of the trace); it is
+/// checked in a second run where a 0.5 nA step makes the soma fire and opens it.
 #[test]
 fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances() {
     let catalogue = Catalogue::default();
@@ -206,15 +294,40 @@ fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances
     )
     .unwrap();
     let cell = &model.cells[0].1;
-    let conductances = rall::zoo::IO_CONDUCTANCES;
-    let specs: Vec<ParameterSpec> = conductances.iter().map(|(n, r)| multiplier(n, Some(r))).collect();
+    let specs: Vec<ParameterSpec> = rall::zoo::IO_CONDUCTANCES
+        .iter()
+        .map(|(n, r)| multiplier(n, Some(r)))
+        .collect();
+    let (kdr, others): (Vec<ParameterSpec>, Vec<ParameterSpec>) =
+        specs.into_iter().partition(|s| s.label().starts_with("io_soma.g_Kdr_s"));
     let options = RunOptions {
         t_stop_ms: 300.0,
         dt_ms: 0.025,
         sample_interval_ms: 1.0,
         ..Default::default()
     };
-    check("inferior olive", cell, &catalogue, &options, &specs, "soma");
+    // Measured: gradients 1.2e-6 relative, traces 1.7e-6 of their scale, FD uncertainty 1.6e-6 at most;
+    // limits 25x, 29x, cap 6x.
+    let limits = Limits {
+        gradient: 3e-5,
+        away_from_spikes: 5e-5,
+        through_spikes: 5e-5,
+        reference_uncertainty: 1e-5,
+    };
+    check("inferior olive", cell, &catalogue, &options, &others, "soma", limits);
+    let mut firing = cell.clone();
+    firing.place_current_clamp("(location 0 0.5)", 50.0, 200.0, 0.5).unwrap();
+    let mut specs = kdr;
+    specs.push(multiplier("io_soma.g_Na_s", Some("soma")));
+    // Measured: gradients 3.7e-6 relative (g_Kdr_s; g_Na_s 1.2e-8), traces 4.4e-6 of their scale away from
+    // the spike and 6.4e-7 through it, FD uncertainty 5.2e-6; limits 27x, 23x, 47x, cap 4x.
+    let limits = Limits {
+        gradient: 1e-4,
+        away_from_spikes: 1e-4,
+        through_spikes: 3e-5,
+        reference_uncertainty: 2e-5,
+    };
+    check("inferior olive, firing", &firing, &catalogue, &options, &specs, "soma", limits);
 }
 
 #[test]
@@ -260,6 +373,7 @@ fn kinetic_scheme_calcium_and_synapse_gradients_match_finite_differences() {
         &options,
         &specs,
         "soma",
+        KINETIC,
     );
     check(
         "kinetic + calcium + synapse",
@@ -268,5 +382,6 @@ fn kinetic_scheme_calcium_and_synapse_gradients_match_finite_differences() {
         &options,
         &specs,
         "dend_tip",
+        KINETIC,
     );
 }

@@ -1,12 +1,12 @@
 //! Networks against NEURON: the ring of 10 ball-and-stick cells of NEURON's ring tutorial, and 50 hh cells
 //! with random fixed in-degree connections driven by Poisson inputs, exported with identical geometry and
 //! wiring (`rall::export::neuron_network_json`) and run by `validation/neuron/run_network.py`; spike counts
-//! per cell must be identical and spike times within 0.1 ms over 1 s.
-//! Needs NEURON in `.venv/` (see `neuron_agreement.rs`).
+//! per cell must be identical and spike times agree to within 65x of the 1.5e-9 ms measured over 1 s.
+//! The NEURON comparisons are `#[ignore]`d for a plain `cargo test` (see `neuron_agreement.rs`).
 
 mod common;
 
-use common::{python, repo_path};
+use common::{max_or_nan, python, repo_path};
 use rall::export::neuron_network_json;
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model};
@@ -49,7 +49,7 @@ fn rall_spikes(model: &Model, options: &RunOptions) -> Vec<Spike> {
 
 /// Compares per-cell spike trains; returns (spikes of the cells, largest time difference [ms]).
 fn compare(rall: &[Spike], neuron: &[(f64, usize)], cells: usize) -> (usize, f64) {
-    let mut worst: f64 = 0.0;
+    let mut differences = Vec::new();
     let mut total = 0;
     for gid in 0..cells {
         let a: Vec<f64> = rall.iter().filter(|s| s.gid == gid).map(|s| s.t_ms).collect();
@@ -61,17 +61,16 @@ fn compare(rall: &[Spike], neuron: &[(f64, usize)], cells: usize) -> (usize, f64
             a.len(),
             b.len()
         );
-        for (x, y) in a.iter().zip(&b) {
-            worst = worst.max((x - y).abs());
-        }
+        differences.extend(a.iter().zip(&b).map(|(x, y)| (x - y).abs()));
         total += a.len();
     }
-    (total, worst)
+    (total, max_or_nan(differences))
 }
 
 #[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn the_ring_network_spikes_as_in_neuron() {
-    let Some(python) = python() else { return };
+    let python = python();
     let model = load_model(&repo_path("examples/ring.toml"), &Catalogue::default()).unwrap();
     let options = model.options;
     let rall = rall_spikes(&model, &options);
@@ -82,12 +81,14 @@ fn the_ring_network_spikes_as_in_neuron() {
         count >= 100,
         "the wave should travel round the ring many times ({count} spikes)"
     );
-    assert!(worst < 0.1, "{worst} ms");
+    // Measured: 1.5e-9 ms (NEURON 9.0.2); limit 65x.
+    assert!(worst < 1e-7, "{worst} ms");
 }
 
 #[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn a_random_network_with_poisson_input_spikes_as_in_neuron() {
-    let Some(python) = python() else { return };
+    let python = python();
     let model = load_model(&repo_path("examples/random_network.toml"), &Catalogue::default()).unwrap();
     let options = model.options;
     let rall = rall_spikes(&model, &options);
@@ -95,7 +96,8 @@ fn a_random_network_with_poisson_input_spikes_as_in_neuron() {
     let (count, worst) = compare(&rall, &neuron, 50);
     eprintln!("random network: {count} spikes, largest time difference {worst:.2e} ms");
     assert!(count >= 200, "{count} spikes");
-    assert!(worst < 0.1, "{worst} ms");
+    // Measured: 1.5e-9 ms (NEURON 9.0.2); limit 65x.
+    assert!(worst < 1e-7, "{worst} ms");
 }
 
 /// Event delivery at the edges: an input arriving exactly at a step boundary and exactly at a half step,
@@ -181,13 +183,11 @@ fn edges_model() -> Model {
 }
 
 #[test]
-fn events_at_step_edges_simultaneous_zero_and_long_delays_match_neuron() {
+fn events_at_step_edges_simultaneous_zero_and_long_delays_arrive_when_they_should() {
     let model = edges_model();
     let options = model.options;
     let rall = rall_spikes(&model, &options);
-    let spikes_of =
-        |spikes: &[Spike], gid: usize| -> Vec<f64> { spikes.iter().filter(|s| s.gid == gid).map(|s| s.t_ms).collect() };
-    let cell_spikes = |gid: usize| spikes_of(&rall, gid);
+    let cell_spikes = |gid: usize| -> Vec<f64> { rall.iter().filter(|s| s.gid == gid).map(|s| s.t_ms).collect() };
     // Every cell spikes exactly once; the zero-delay and the long-delay targets follow cell 0.
     for gid in 0..5 {
         assert_eq!(cell_spikes(gid).len(), 1, "cell {gid}: {:?}", cell_spikes(gid));
@@ -195,6 +195,10 @@ fn events_at_step_edges_simultaneous_zero_and_long_delays_match_neuron() {
     let t0 = cell_spikes(0)[0];
     assert!(cell_spikes(3)[0] > t0 && cell_spikes(3)[0] < t0 + 5.0);
     assert!(cell_spikes(4)[0] > t0 + 900.0 && cell_spikes(4)[0] < t0 + 905.0);
+    // An event exactly half a step after a grid point belongs to the step starting at that point (rall's
+    // rule: events with t <= t_n + dt/2 are delivered at t_n, on an exact time grid), so cell 1, whose input
+    // arrives at 10.0125 ms, spikes exactly when cell 0 does, whose input arrives at 10 ms.
+    assert_eq!(cell_spikes(1), cell_spikes(0));
     // One of the pair alone stays below threshold.
     let mut single = model.clone();
     single
@@ -204,17 +208,24 @@ fn events_at_step_edges_simultaneous_zero_and_long_delays_match_neuron() {
         .connections
         .retain(|c| !(c.target == 2 && c.source == 8));
     assert!(rall_spikes(&single, &options).iter().all(|s| s.gid != 2));
-    let Some(python) = python() else { return };
-    let neuron = neuron_spikes(&python, &model, &options, "edges");
-    // An event exactly half a step after a grid point belongs to the step starting at that point (rall's
-    // rule: events with t <= t_n + dt/2 are delivered at t_n, on an exact time grid); in NEURON, whose time
-    // accumulates round-off, such a tie goes either way, so cell 1 is compared with cell 0 instead.
-    assert_eq!(cell_spikes(1), cell_spikes(0));
+}
+
+#[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn events_at_step_edges_simultaneous_zero_and_long_delays_match_neuron() {
+    let model = edges_model();
+    let options = model.options;
+    let rall = rall_spikes(&model, &options);
+    let neuron = neuron_spikes(&python(), &model, &options, "edges");
+    // In NEURON, whose time accumulates round-off, the half-step tie of cell 1 goes either way, so that
+    // cell is checked against rall's own rule above, not here.
     let neuron: Vec<(f64, usize)> = neuron.into_iter().filter(|s| s.1 != 1).collect();
     let rall: Vec<Spike> = rall.into_iter().filter(|s| s.gid != 1).collect();
     let (count, worst) = compare(&rall, &neuron, 5);
     eprintln!("event edges: {count} spikes, largest time difference {worst:.2e} ms");
-    assert!(worst < 1e-6, "{worst} ms");
+    assert_eq!(count, 4);
+    // Measured: 1.2e-9 ms (NEURON 9.0.2); limit 80x.
+    assert!(worst < 1e-7, "{worst} ms");
 }
 
 #[test]
@@ -244,7 +255,7 @@ fn simultaneous_events_add_like_one_event_of_their_summed_weight() {
         traces.column("cells[2].v").unwrap().to_vec()
     };
     let (pair, double) = (v(&model), v(&one));
-    let worst = pair.iter().zip(&double).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    let worst = max_or_nan(pair.iter().zip(&double).map(|(a, b)| (a - b).abs()).collect::<Vec<_>>());
     assert!(worst < 1e-10, "{worst} mV");
     assert!(pair.iter().any(|&x| x > 0.0), "the pair makes a spike");
 }

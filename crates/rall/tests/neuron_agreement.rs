@@ -1,122 +1,35 @@
 //! Agreement with NEURON: the same cells (exported with identical geometry and
 //! discretisation) simulated by NEURON through `validation/neuron/run_neuron.py`
-//! and by rall; spike times and voltages are compared.
+//! and by rall; spike times, voltages, oscillation phase and amplitude, synaptic
+//! conductances and concentrations are compared, each at a tolerance 10-100x what
+//! rall achieves (the measured value is written beside each assertion).
 //!
 //! Needs NEURON (`pip install neuron`) in `.venv/` (made by `.ci/run`) or
-//! `RALL_PYTHON`. Without it the tests say so and pass, unless
-//! `RALL_REQUIRE_NEURON=1` (set by `.ci/run`), where they fail.
+//! `RALL_PYTHON`: the tests are `#[ignore]`d for a plain `cargo test` and run by
+//! `.ci/run` with `--include-ignored`.
 
 mod common;
 
-use common::{python, repo_path};
-use rall::export::neuron_json;
+use common::neuron::{Agreement, Csv, agreement, peaks, run_cell, worst_agreement};
+use common::{max_or_nan, python, repo_path};
+use rall::engine::Integrator;
 use rall::mechanism::Catalogue;
 use rall::model::load_model;
 use rall::zoo::hh_tree;
 use rall::{Cell, RunOptions, Simulation, Traces};
-use std::path::PathBuf;
-use std::process::Command;
 
-/// Runs a cell in NEURON and returns the CSV columns (t, probes...).
-fn run_neuron(
-    python: &PathBuf,
-    cell: &Cell,
-    options: &RunOptions,
-    mod_dir: Option<PathBuf>,
-    tag: &str,
-) -> (Vec<String>, Vec<Vec<f64>>, f64) {
-    let json = neuron_json(cell, options, &Catalogue::default(), mod_dir.as_deref()).unwrap();
-    let dir = std::env::temp_dir().join(format!("rall-neuron-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (json_path, csv_path) = (dir.join("cell.json"), dir.join("out.csv"));
-    std::fs::write(&json_path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    let out = Command::new(python)
-        .arg(repo_path("validation/neuron/run_neuron.py"))
-        .arg(&json_path)
-        .arg(&csv_path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "run_neuron.py failed:\n{stderr}");
-    let seconds = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("neuron_run_seconds="))
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(f64::NAN);
-    let text = std::fs::read_to_string(&csv_path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    let mut columns = vec![Vec::new(); header.len()];
-    for line in lines {
-        for (c, x) in line.split(',').enumerate() {
-            columns[c].push(x.parse::<f64>().unwrap());
-        }
-    }
-    (header, columns, seconds)
+fn run_rall(cell: &Cell, catalogue: &Catalogue, options: &RunOptions) -> Traces {
+    let mut sim = Simulation::single(cell, catalogue).unwrap();
+    sim.run(options, |_| {}).unwrap()
 }
 
-/// Upward crossings of -20 mV, linearly interpolated [ms].
-fn spike_times(t: &[f64], v: &[f64]) -> Vec<f64> {
-    let mut spikes = Vec::new();
-    for k in 1..v.len() {
-        if v[k - 1] < -20.0 && v[k] >= -20.0 {
-            spikes.push(t[k - 1] + (t[k] - t[k - 1]) * (-20.0 - v[k - 1]) / (v[k] - v[k - 1]));
-        }
-    }
-    spikes
-}
-
-/// Compares every probe; returns (max spike-time difference, max RMS difference).
-fn compare(
-    name: &str,
-    traces: &Traces,
-    neuron: &(Vec<String>, Vec<Vec<f64>>, f64),
-    rall_seconds: f64,
-) -> (f64, f64, usize) {
-    let (header, columns, neuron_seconds) = neuron;
-    assert_eq!(columns[0].len(), traces.time_ms.len(), "{name}: sample counts differ");
-    let (mut worst_spike, mut worst_rms, mut spikes) = (0.0f64, 0.0f64, 0);
-    for (probe, ours) in traces.names.iter().zip(&traces.values) {
-        let c = header
-            .iter()
-            .position(|h| h == probe)
-            .unwrap_or_else(|| panic!("{name}: NEURON has no column {probe}"));
-        let theirs = &columns[c];
-        let rms = (ours.iter().zip(theirs).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / ours.len() as f64).sqrt();
-        let max = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        let (s_ours, s_theirs) = (spike_times(&traces.time_ms, ours), spike_times(&columns[0], theirs));
-        assert_eq!(
-            s_ours.len(),
-            s_theirs.len(),
-            "{name} {probe}: {} spikes in rall, {} in NEURON",
-            s_ours.len(),
-            s_theirs.len()
-        );
-        let dt = s_ours
-            .iter()
-            .zip(&s_theirs)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        println!(
-            "{name} {probe}: {} spikes, max spike-time difference {dt:.2e} ms, RMS {rms:.2e} mV, max {max:.2e} mV",
-            s_ours.len()
-        );
-        worst_spike = worst_spike.max(dt);
-        worst_rms = worst_rms.max(rms);
-        spikes += s_ours.len();
-    }
-    println!(
-        "{name}: rall {rall_seconds:.3} s, NEURON {neuron_seconds:.3} s (run loops; ratio {:.2})",
-        rall_seconds / neuron_seconds
-    );
-    (worst_spike, worst_rms, spikes)
-}
-
-fn run_rall(cell: &Cell, options: &RunOptions) -> (Traces, f64) {
-    let mut sim = Simulation::single(cell, &Catalogue::default()).unwrap();
-    let start = std::time::Instant::now();
-    let traces = sim.run(options, |_| {}).unwrap();
-    (traces, start.elapsed().as_secs_f64())
+/// rall and NEURON on the same cell and options; every probe compared.
+fn both(cell: &Cell, options: &RunOptions, tag: &str) -> (Traces, Csv, Agreement) {
+    let catalogue = Catalogue::default();
+    let traces = run_rall(cell, &catalogue, options);
+    let neuron = run_cell(&python(), cell, options, &catalogue, None, tag);
+    let worst = worst_agreement(&traces, &neuron);
+    (traces, neuron, worst)
 }
 
 fn one_second() -> RunOptions {
@@ -129,62 +42,90 @@ fn one_second() -> RunOptions {
 }
 
 #[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn hh_ball_and_stick_spikes_like_neuron() {
-    let Some(python) = python() else { return };
-    let cell = hh_tree(1, 0.2);
-    let options = one_second();
-    let (traces, seconds) = run_rall(&cell, &options);
-    let neuron = run_neuron(&python, &cell, &options, None, "ball");
-    let (spike, rms, spikes) = compare("hh ball-and-stick", &traces, &neuron, seconds);
-    assert!(spikes > 20, "the cell should fire repetitively");
-    assert!(
-        spike < 0.05 && rms < 0.5,
-        "spike-time difference {spike} ms, RMS {rms} mV"
-    );
+    let (_, _, a) = both(&hh_tree(1, 0.2), &one_second(), "ball");
+    assert!(a.spikes > 20, "the cell should fire repetitively ({} spikes)", a.spikes);
+    // Measured (NEURON 9.0.2): spike times 2.5e-10 ms, voltages 6.4e-8 mV at most; limits 40x and 78x.
+    assert!(a.spike_time_ms < 1e-8, "spike-time difference {} ms", a.spike_time_ms);
+    assert!(a.max < 5e-6, "largest voltage difference {} mV", a.max);
 }
 
 #[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn hh_soma_with_ten_dendrites_spikes_like_neuron() {
-    let Some(python) = python() else { return };
-    let cell = hh_tree(10, 1.0);
-    let options = one_second();
-    let (traces, seconds) = run_rall(&cell, &options);
-    let neuron = run_neuron(&python, &cell, &options, None, "tree");
-    let (spike, rms, spikes) = compare("hh soma + 10 dendrites", &traces, &neuron, seconds);
-    assert!(spikes > 20, "the cell should fire repetitively");
-    assert!(
-        spike < 0.05 && rms < 0.5,
-        "spike-time difference {spike} ms, RMS {rms} mV"
-    );
+    let (_, _, a) = both(&hh_tree(10, 1.0), &one_second(), "tree");
+    assert!(a.spikes > 20, "the cell should fire repetitively ({} spikes)", a.spikes);
+    // Measured: spike times 1.0e-10 ms, voltages 2.6e-8 mV at most; limits 100x and 77x.
+    assert!(a.spike_time_ms < 1e-8, "spike-time difference {} ms", a.spike_time_ms);
+    assert!(a.max < 2e-6, "largest voltage difference {} mV", a.max);
 }
 
+/// Crank-Nicolson (NEURON's `secondorder = 2`) with active channels: the hh tree for 1 s.
 #[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn hh_tree_with_crank_nicolson_spikes_like_neuron_with_secondorder_2() {
+    let options = RunOptions {
+        integrator: Integrator::CrankNicolson,
+        ..one_second()
+    };
+    let (traces, _, a) = both(&hh_tree(10, 1.0), &options, "tree-cn");
+    assert!(a.spikes > 20, "the cell should fire repetitively ({} spikes)", a.spikes);
+    // The scheme must differ from backward Euler, or this test would not test it.
+    let euler = run_rall(&hh_tree(10, 1.0), &Catalogue::default(), &one_second());
+    let moved = max_or_nan(traces.values[0].iter().zip(&euler.values[0]).map(|(a, b)| (a - b).abs()));
+    assert!(moved > 1.0, "Crank-Nicolson and backward Euler differ by only {moved} mV");
+    // Measured: spike times 2.1e-11 ms, voltages 5.8e-9 mV at most; limits 48x and 86x.
+    assert!(a.spike_time_ms < 1e-9, "spike-time difference {} ms", a.spike_time_ms);
+    assert!(a.max < 5e-7, "largest voltage difference {} mV", a.max);
+}
+
+/// The inferior-olive cell oscillates below threshold (no spikes to compare), so besides the voltages the
+/// oscillation's phase (the times of its peaks) and amplitude (peak-to-trough) are compared cycle by cycle.
+#[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
-    let Some(python) = python() else { return };
     let model = load_model(&repo_path("examples/io_c4a.toml"), &Catalogue::default()).unwrap();
     let cell = &model.cells[0].1;
     let options = RunOptions {
         sample_interval_ms: 0.025,
         ..model.options
     };
-    let (traces, seconds) = run_rall(cell, &options);
-    let neuron = run_neuron(&python, cell, &options, Some(repo_path("mechanisms")), "io");
-    let (spike, rms, _) = compare("inferior olive on C4A", &traces, &neuron, seconds);
-    assert!(
-        spike < 0.05 && rms < 0.5,
-        "spike-time difference {spike} ms, RMS {rms} mV"
+    let traces = run_rall(cell, &Catalogue::default(), &options);
+    let neuron = run_cell(&python(), cell, &options, &Catalogue::default(), Some(&repo_path("mechanisms")), "io");
+    let a = worst_agreement(&traces, &neuron);
+    // Measured: voltages 1.7e-7 mV at most; limit 58x.
+    assert!(a.max < 1e-5, "largest voltage difference {} mV", a.max);
+    let t = &traces.time_ms;
+    let (ours, theirs) = (traces.column("soma").unwrap(), neuron.column("soma"));
+    let late = |v: &[f64]| -> Vec<(f64, f64)> { peaks(t, v).into_iter().filter(|p| p.0 > 200.0).collect() };
+    let (p_ours, p_theirs) = (late(ours), late(theirs));
+    assert!(p_ours.len() >= 4, "{} oscillation peaks after 200 ms", p_ours.len());
+    assert_eq!(p_ours.len(), p_theirs.len(), "peaks: rall {p_ours:?}, NEURON {p_theirs:?}");
+    let phase = max_or_nan(p_ours.iter().zip(&p_theirs).map(|(a, b)| (a.0 - b.0).abs()));
+    let amplitude = |v: &[f64]| {
+        let tail = &v[v.len() / 2..];
+        tail.iter().copied().fold(f64::NEG_INFINITY, f64::max) - tail.iter().copied().fold(f64::INFINITY, f64::min)
+    };
+    let (swing, swing_neuron) = (amplitude(ours), amplitude(theirs));
+    let period = (p_ours.last().unwrap().0 - p_ours[0].0) / (p_ours.len() - 1) as f64;
+    println!(
+        "inferior olive: {} peaks, period {period:.2} ms, largest peak-time difference {phase:.2e} ms, peak-to-peak {swing:.4} mV (NEURON {:+.2e} mV)",
+        p_ours.len(),
+        swing_neuron - swing
     );
-    // The soma oscillates below threshold: check that there is something to agree on.
-    let soma = traces.column("soma").unwrap();
-    let late = &soma[soma.len() / 2..];
-    let swing =
-        late.iter().copied().fold(f64::NEG_INFINITY, f64::max) - late.iter().copied().fold(f64::INFINITY, f64::min);
-    assert!(swing > 3.0, "peak-to-peak {swing} mV in the second half");
+    assert!(swing > 3.0, "peak-to-peak {swing} mV in the second half: nothing to agree on");
+    // Measured: peak times 7.3e-7 ms, peak-to-peak 2.1e-7 mV apart; limits 69x and 48x.
+    assert!(phase < 5e-5, "peak times differ by {phase} ms");
+    assert!((swing - swing_neuron).abs() < 1e-5, "peak-to-peak {swing} vs {swing_neuron} mV");
 }
 
+/// ExpSyn and Exp2Syn driven by input events, on the grid and off it (an event is delivered at the start
+/// of the step whose start is nearest, ties going to the earlier step, in both simulators): voltages in
+/// mV, conductances in µS, each against NEURON in its own unit.
 #[test]
-fn synapses_with_scheduled_events_match_neuron() {
-    let Some(python) = python() else { return };
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn synapses_with_events_on_and_off_the_step_grid_match_neuron() {
     let mut cell = hh_tree(1, 0.0);
     cell.place_synapse(
         "(location 1 0.5)",
@@ -194,11 +135,13 @@ fn synapses_with_scheduled_events_match_neuron() {
         0.01,
     )
     .unwrap();
+    // Off the grid of dt = 0.025 ms: 200.0101 and 250.0062 go to the step starting before them,
+    // 400.0138 and 450.0237 to the one after.
     cell.place_synapse(
         "(location 0 0.5)",
         "Exp2Syn",
         &[("tau1", 0.5), ("tau2", 5.0)],
-        &[200.0, 400.0, 400.01],
+        &[200.0101, 250.0062, 400.0138, 450.0237],
         0.005,
     )
     .unwrap();
@@ -208,24 +151,30 @@ fn synapses_with_scheduled_events_match_neuron() {
         t_stop_ms: 500.0,
         ..one_second()
     };
-    let (traces, seconds) = run_rall(&cell, &options);
-    let neuron = run_neuron(&python, &cell, &options, None, "synapses");
-    let (spike, rms, spikes) = compare("synapses with events", &traces, &neuron, seconds);
-    assert!(
-        spikes >= 2,
-        "the synaptic input should make the cell fire ({spikes} spikes)"
-    );
-    assert!(
-        spike < 0.05 && rms < 0.5,
-        "spike-time difference {spike} ms, RMS {rms} mV"
-    );
+    let traces = run_rall(&cell, &Catalogue::default(), &options);
+    let neuron = run_cell(&python(), &cell, &options, &Catalogue::default(), None, "synapses");
+    let (soma, dend) = (agreement("soma", &traces, &neuron), agreement("dend_tip", &traces, &neuron));
+    let (g1, g2) = (agreement("g_exp", &traces, &neuron), agreement("g_exp2", &traces, &neuron));
+    assert!(soma.spikes >= 2, "the synaptic input should make the cell fire ({} spikes)", soma.spikes);
+    // Measured: spike times 4.0e-13 ms, voltages 8.5e-11 mV; limits 50x and 59x.
+    for v in [soma, dend] {
+        assert!(v.spike_time_ms < 2e-11 && v.max < 5e-9, "{v:?}");
+    }
+    // Measured: the conductances (peaks 1.8e-2 and 5e-3 µS) agree to 6.9e-18 µS (round-off); limit 72x.
+    let peak = |name: &str| max_or_nan(traces.column(name).unwrap().iter().map(|g| g.abs()));
+    println!("g_exp peaks at {:.3e} µS, g_exp2 at {:.3e} µS", peak("g_exp"), peak("g_exp2"));
+    assert!(peak("g_exp") > 5e-3 && peak("g_exp2") > 1e-3);
+    assert!(g1.max < 5e-16 && g2.max < 5e-16, "conductances differ by {g1:?}, {g2:?} µS");
 }
 
+/// NEURON's own demo calcium channel (cachan1.mod, GHK, reads cai and cao) with and without a calcium shell
+/// that writes cai (tests/fixtures/cadecay.mod), so that NEURON's ion bookkeeping is compared: the shell with
+/// the default concentrations and with cao set (4 mM, twice the default: a larger GHK influx); the channel
+/// alone with cai and cao set (a fixed concentration the channel only reads).
 #[test]
-fn calcium_written_by_a_mechanism_matches_neuron() {
-    let Some(python) = python() else { return };
-    // NEURON's own calcium channel (its demo cachan1.mod, GHK-like, reads cai and cao)
-    // and our calcium shell (tests/fixtures/cadecay.mod, writes cai) in one folder for both simulators.
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn calcium_written_by_a_mechanism_and_set_concentrations_match_neuron() {
+    let python = python();
     let share = repo_path(".venv/lib")
         .read_dir()
         .unwrap()
@@ -236,68 +185,73 @@ fn calcium_written_by_a_mechanism_matches_neuron() {
     let dir = std::env::temp_dir().join(format!("rall-calcium-mods-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(share.join("nrn/demo/release/cachan1.mod"), dir.join("cachan1.mod")).unwrap();
-    std::fs::copy(
-        repo_path("crates/rall/tests/fixtures/cadecay.mod"),
-        dir.join("cadecay.mod"),
-    )
-    .unwrap();
+    std::fs::copy(repo_path("crates/rall/tests/fixtures/cadecay.mod"), dir.join("cadecay.mod")).unwrap();
     let mut catalogue = Catalogue::default();
     catalogue.add_file(&dir.join("cachan1.mod")).unwrap();
     catalogue.add_file(&dir.join("cadecay.mod")).unwrap();
 
-    let mut cell = hh_tree(0, 0.3);
-    cell.paint("(all)", "cachan1", &[("imax", 0.002)]).unwrap();
-    cell.paint("(all)", "cadecay", &[("tau", 50.0)]).unwrap();
-    cell.probe_variable("cai", "(location 0 0.5)", "cadecay.cai").unwrap();
+    let mut channel = hh_tree(0, 0.3);
+    channel.paint("(all)", "cachan1", &[("imax", 0.002)]).unwrap();
+    channel.probe_variable("ica", "(location 0 0.5)", "cachan1.ica").unwrap();
+    let mut shell = channel.clone();
+    shell.paint("(all)", "cadecay", &[("tau", 50.0)]).unwrap();
+    shell.probe_variable("cai", "(location 0 0.5)", "cadecay.cai").unwrap();
+    let with_concentrations = |cell: &Cell, ci: Option<f64>, co: f64| {
+        let mut cell = cell.clone();
+        cell.decor.ions.push(rall::cell::IonSetting {
+            species: "ca".into(),
+            region: cell.region("(all)").unwrap(),
+            e_mv: None,
+            ci_mm: ci,
+            co_mm: Some(co),
+            valence: None,
+        });
+        cell
+    };
     let options = RunOptions {
         t_stop_ms: 300.0,
         celsius: 16.0,
         ..one_second()
     };
-    let mut sim = Simulation::single(&cell, &catalogue).unwrap();
-    let start = std::time::Instant::now();
-    let traces = sim.run(&options, |_| {}).unwrap();
-    let seconds = start.elapsed().as_secs_f64();
-    let json = neuron_json(&cell, &options, &catalogue, Some(&dir)).unwrap();
-    let (json_path, csv_path) = (dir.join("cell.json"), dir.join("out.csv"));
-    std::fs::write(&json_path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    let out = Command::new(&python)
-        .arg(repo_path("validation/neuron/run_neuron.py"))
-        .arg(&json_path)
-        .arg(&csv_path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = std::fs::read_to_string(&csv_path).unwrap();
-    let header: Vec<String> = text.lines().next().unwrap().split(',').map(String::from).collect();
-    let mut columns = vec![Vec::new(); header.len()];
-    for line in text.lines().skip(1) {
-        for (c, x) in line.split(',').enumerate() {
-            columns[c].push(x.parse::<f64>().unwrap());
+    let cases = [
+        ("shell", shell.clone()),
+        ("shell, cao 4 mM", with_concentrations(&shell, None, 4.0)),
+        ("channel, cai 1e-3 mM, cao 4 mM", with_concentrations(&channel, Some(1e-3), 4.0)),
+    ];
+    let mut peak_currents = Vec::new();
+    for (k, (tag, cell)) in cases.iter().enumerate() {
+        let traces = run_rall(cell, &catalogue, &options);
+        let neuron = run_cell(&python, cell, &options, &catalogue, Some(&dir), &format!("calcium-{k}"));
+        let v = agreement("soma", &traces, &neuron);
+        // From the first step on: at t = 0 NEURON reports the current finitialize computed, rall reports 0
+        // (its currents are first evaluated in the first step).
+        let (ours, theirs) = (traces.column("ica").unwrap(), neuron.column("ica"));
+        let ica = max_or_nan(ours.iter().zip(theirs).skip(1).map(|(a, b)| (a - b).abs()));
+        let peak_ica = max_or_nan(traces.column("ica").unwrap().iter().map(|i| i.abs()));
+        println!("calcium ({tag}): peak |ica| {peak_ica:.3e} mA/cm²");
+        assert!(v.spikes >= 3, "{tag}: {} spikes", v.spikes);
+        println!("calcium ({tag}): ica differs by {ica:.2e} mA/cm² at most");
+        // Measured: spike times 5.9e-9 ms, voltages 1.4e-6 mV, ica 8.7e-9 of its peak; limits 51x, 73x, 57x.
+        assert!(v.spike_time_ms < 3e-7 && v.max < 1e-4, "{tag}: {v:?}");
+        assert!(ica < 5e-7 * peak_ica, "{tag}: ica differs by {ica} mA/cm²");
+        if traces.names.iter().any(|n| n == "cai") {
+            let ca = agreement("cai", &traces, &neuron);
+            let peak = max_or_nan(traces.column("cai").unwrap().iter().copied());
+            assert!(peak > 1e-4, "{tag}: calcium should accumulate (peak {peak})");
+            // Measured: 2.7e-13 mM, 3.3e-10 of its peak of 8.1e-4 mM; limit 60x.
+            assert!(ca.max < 2e-8 * peak, "{tag}: cai differs by {} mM", ca.max);
         }
+        peak_currents.push(peak_ica);
     }
-    let (spike, rms, spikes) = compare(
-        "calcium shell",
-        &traces,
-        &(header.clone(), columns.clone(), f64::NAN),
-        seconds,
-    );
-    assert!(
-        spikes >= 3 && spike < 0.05 && rms < 0.5,
-        "{spikes} spikes, spike-time difference {spike} ms, RMS {rms}"
-    );
-    let ours = traces.column("cai").unwrap();
-    let theirs = &columns[header.iter().position(|h| h == "cai").unwrap()];
-    let peak = ours.iter().copied().fold(0.0, f64::max);
-    let worst = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-    println!("calcium shell: cai rises from 5e-5 to {peak:.3e} mM; max difference from NEURON {worst:.2e} mM");
-    assert!(peak > 1e-4, "calcium should accumulate (peak {peak})");
-    assert!(worst < 1e-6 * peak, "cai differs by {worst} mM");
+    // The settings took effect: each changes the peak calcium current (by 4.3% and 3.7%).
+    for k in 1..3 {
+        assert!((peak_currents[k] / peak_currents[0] - 1.0).abs() > 0.02, "{peak_currents:?}");
+    }
 }
 
 #[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn ion_reversal_potentials_set_on_a_region_match_neuron() {
-    let Some(python) = python() else { return };
     let mut cell = hh_tree(1, 0.2);
     cell.set_ion_reversal("soma", "na", 60.0).unwrap();
     cell.set_ion_reversal("dend", "k", -85.0).unwrap();
@@ -305,21 +259,11 @@ fn ion_reversal_potentials_set_on_a_region_match_neuron() {
         t_stop_ms: 300.0,
         ..one_second()
     };
-    let (traces, seconds) = run_rall(&cell, &options);
-    let neuron = run_neuron(&python, &cell, &options, None, "ions");
-    let (spike, rms, spikes) = compare("regional ena/ek", &traces, &neuron, seconds);
-    let (baseline, _) = run_rall(&hh_tree(1, 0.2), &options);
-    let moved = traces.values[0]
-        .iter()
-        .zip(&baseline.values[0])
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    assert!(
-        moved > 1.0,
-        "the settings should change the trace (max change {moved} mV)"
-    );
-    assert!(
-        spikes > 3 && spike < 0.05 && rms < 0.5,
-        "{spikes} spikes, spike-time difference {spike} ms, RMS {rms}"
-    );
+    let (traces, _, a) = both(&cell, &options, "ions");
+    let baseline = run_rall(&hh_tree(1, 0.2), &Catalogue::default(), &options);
+    let moved = max_or_nan(traces.values[0].iter().zip(&baseline.values[0]).map(|(a, b)| (a - b).abs()));
+    assert!(moved > 1.0, "the settings should change the trace (max change {moved} mV)");
+    assert!(a.spikes > 3, "{} spikes", a.spikes);
+    // Measured: spike times 6.8e-11 ms, voltages 2.0e-8 mV; limits 73x and 50x.
+    assert!(a.spike_time_ms < 5e-9 && a.max < 1e-6, "{a:?}");
 }

@@ -1,6 +1,8 @@
 //! Shared test helpers: reference traces in, analytic cable solutions and error measures out.
 #![allow(dead_code)]
 
+pub mod neuron;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -64,9 +66,17 @@ pub fn sealed_cable_step_mv(x: f64, l: f64, t_over_tau: f64, r_inf_mohm: f64, i_
     r_inf_mohm * i_na * v
 }
 
-/// The Python with NEURON: `RALL_PYTHON` or `.venv/bin/python`. Without it the caller skips, unless
-/// `RALL_REQUIRE_NEURON` is set (as `.ci/run` does), where this panics.
-pub fn python() -> Option<PathBuf> {
+/// The largest of `values`, or NaN if any of them is NaN (`f64::max` would drop it), so that a NaN
+/// difference fails every `<` check made on the result.
+pub fn max_or_nan(values: impl IntoIterator<Item = f64>) -> f64 {
+    values
+        .into_iter()
+        .fold(0.0, |m: f64, x| if m.is_nan() || x.is_nan() { f64::NAN } else { m.max(x) })
+}
+
+/// The Python with NEURON: `RALL_PYTHON` or `.venv/bin/python`. The comparison tests are `#[ignore]`d
+/// for a plain `cargo test` (`.ci/run` runs them with `--include-ignored`); one that is asked to run without NEURON fails here, saying why.
+pub fn python() -> PathBuf {
     let candidate = std::env::var_os("RALL_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_path(".venv/bin/python"));
@@ -74,15 +84,10 @@ pub fn python() -> Option<PathBuf> {
         .args(["-c", "import neuron"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(candidate);
-    }
-    if std::env::var_os("RALL_REQUIRE_NEURON").is_some() {
-        panic!(
-            "NEURON is required (RALL_REQUIRE_NEURON is set) but `{} -c 'import neuron'` failed",
-            candidate.display()
-        );
-    }
-    eprintln!("skipped: NEURON is not installed (run .ci/run, or pip install neuron into .venv)");
-    None
+    assert!(
+        ok,
+        "this comparison needs NEURON, but `{} -c 'import neuron'` failed (run `bash .ci/run` once to make .venv)",
+        candidate.display()
+    );
+    candidate
 }
