@@ -422,3 +422,101 @@ fn run_writes_the_spikes_of_a_network_and_plot_draws_csv_columns() {
         "{stderr}"
     );
 }
+
+/// Exit codes as scripts rely on them: 0 success, 1 a user error (bad model, file, option value), 2 a usage
+/// error (clap's), never 101 (a panic).
+#[test]
+fn exit_codes_are_0_for_success_1_for_user_errors_and_2_for_usage() {
+    let dir = tempdir("exit-codes");
+    let code = |args: &[&str]| {
+        let out = rall(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (out.status.code(), stderr)
+    };
+    let hh = repo("mechanisms/hh.mod");
+    assert_eq!(code(&["check", "-q", hh.to_str().unwrap()]).0, Some(0));
+    let (empty, garbage_swc, bad_mod) = (dir.join("empty.toml"), dir.join("garbage.toml"), dir.join("bad.mod"));
+    std::fs::write(&empty, "").unwrap();
+    std::fs::write(dir.join("garbage.swc"), "1 1 0 0 0 x -1\n").unwrap();
+    std::fs::write(&garbage_swc, "[morphology]\nswc = \"garbage.swc\"\n").unwrap();
+    std::fs::write(&bad_mod, "NEURON { SUFFIX bad }\nBREAKPOINT { x = }\n").unwrap();
+    let out = dir.join("out.csv");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec!["run", "no-such-model.toml", "-o", out],
+        vec!["run", empty.to_str().unwrap(), "-o", out],
+        vec!["run", garbage_swc.to_str().unwrap(), "-o", out],
+        vec!["check", bad_mod.to_str().unwrap()],
+        vec!["inspect", "no-such-model.toml"],
+        vec![
+            "grad",
+            repo("examples/hh_tree.toml").to_str().unwrap(),
+            "-o",
+            out,
+            "--param",
+            "nothing",
+        ],
+    ] {
+        let (c, stderr) = code(&args);
+        assert_eq!(c, Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("error"), "{args:?}: {stderr}");
+    }
+    for args in [vec!["run"], vec!["frobnicate"], vec!["run", "x.toml", "--no-such-flag"]] {
+        assert_eq!(code(&args).0, Some(2), "{args:?}");
+    }
+}
+
+/// `rall run` on a model with `[homeostasis]` estimates the loop gain first and warns when α exceeds the
+/// linear stability limit (the example's α = 1e-6 /ms is far above its 3.3e-10 /ms, with the clip on), and
+/// says nothing when α is below it; `--skip-stability-check` skips the estimate.
+#[test]
+fn the_homeostasis_stability_warning_appears_when_alpha_exceeds_the_limit() {
+    let dir = tempdir("stability");
+    let run = |model: &PathBuf, extra: &[&str]| {
+        let csv = dir.join("h.csv");
+        let mut args = vec![
+            "run",
+            model.to_str().unwrap(),
+            "-o",
+            csv.to_str().unwrap(),
+            "--t-stop",
+            "100",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let out = rall(&args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let example = repo("examples/homeostasis.toml");
+    let stderr = run(&example, &[]);
+    let limit: f64 = stderr
+        .split("α < λ(λ + 1/τ_f)/G = ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no stability limit in:\n{stderr}"));
+    println!("{stderr}");
+    assert!(
+        stderr.contains("warning: α = 1.000e-6 /ms exceeds the linear stability limit"),
+        "{stderr}"
+    );
+    assert!(limit > 1e-11 && limit < 1e-8, "limit {limit}");
+    // The same model with α a tenth of the limit: no warning.
+    let text = std::fs::read_to_string(&example).unwrap();
+    let slow = dir.join("slow.toml");
+    let replaced = text.replace("learning_rate = 1e-6", &format!("learning_rate = {:e}", limit / 10.0));
+    assert_ne!(
+        replaced, text,
+        "examples/homeostasis.toml no longer sets `learning_rate = 1e-6`"
+    );
+    std::fs::write(&slow, replaced).unwrap();
+    let stderr = run(&slow, &[]);
+    assert!(
+        stderr.contains("linear stability needs") && !stderr.contains("warning"),
+        "{stderr}"
+    );
+    let stderr = run(&example, &["--skip-stability-check"]);
+    assert!(!stderr.contains("loop gain"), "{stderr}");
+}

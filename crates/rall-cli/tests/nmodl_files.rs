@@ -85,10 +85,10 @@ impl Csv {
 /// The largest difference of two columns, NaN if any difference is NaN.
 fn largest_difference(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, |m: f64, d| if m.is_nan() || d.is_nan() { f64::NAN } else { m.max(d) })
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(
+        0.0,
+        |m: f64, d| if m.is_nan() || d.is_nan() { f64::NAN } else { m.max(d) },
+    )
 }
 
 fn mod_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -273,7 +273,9 @@ variable = "Exp2Syn.g"
         largest_difference(ours.column("soma"), neuron.column("soma")),
         largest_difference(ours.column("g2"), neuron.column("g2")),
     );
-    println!("NEURON's expsyn.mod + exp2syn.mod in rall vs in NEURON: peak {peak:.3} mV, max difference {v:.2e} mV, g {g:.2e} µS");
+    println!(
+        "NEURON's expsyn.mod + exp2syn.mod in rall vs in NEURON: peak {peak:.3} mV, max difference {v:.2e} mV, g {g:.2e} µS"
+    );
     // Measured (NEURON 9.0.2): 7.7e-10 mV and 5.2e-18 µS (conductance peak 3e-3 µS); limits 65x and 96x.
     assert!(v < 5e-8 && g < 5e-16, "max difference {v} mV, {g} µS");
 }

@@ -112,11 +112,18 @@ fn assert_matches_central_differences(p: &FitProblem, m: [f64; 3], gradient: &[f
         let richardson = |h: f64| (4.0 * central(h) - central(2.0 * h)) / 3.0;
         let (fd, coarser) = (richardson(5e-4), richardson(1e-3));
         let (relative, uncertainty) = ((gradient[i] - fd).abs() / fd.abs(), (fd - coarser).abs() / fd.abs());
-        println!("dL/dm[{i}] {:.10e} vs FD {fd:.10e}: relative {relative:.1e} (FD uncertainty {uncertainty:.1e})", gradient[i]);
+        println!(
+            "dL/dm[{i}] {:.10e} vs FD {fd:.10e}: relative {relative:.1e} (FD uncertainty {uncertainty:.1e})",
+            gradient[i]
+        );
         // Measured: 2.1e-6 relative at most, with an FD uncertainty of 3.1e-5 (the loss's round-off over
         // steps of 5e-4 in the multiplier); limit 1e-4, and the differences must be certain to 1e-4 for it.
         assert!(uncertainty < 1e-4, "FD uncertainty {uncertainty:.1e}");
-        assert!(relative < 1e-4, "parameter {i}: {} vs {fd} (relative {relative:.1e})", gradient[i]);
+        assert!(
+            relative < 1e-4,
+            "parameter {i}: {} vs {fd} (relative {relative:.1e})",
+            gradient[i]
+        );
     }
 }
 
@@ -163,7 +170,10 @@ fn largest_error(recovered: &[f64], truth: &[f64]) -> f64 {
         .iter()
         .zip(truth)
         .map(|(m, t)| (m / t - 1.0).abs())
-        .fold(0.0, |w: f64, e| if w.is_nan() || e.is_nan() { f64::NAN } else { w.max(e) })
+        .fold(
+            0.0,
+            |w: f64, e| if w.is_nan() || e.is_nan() { f64::NAN } else { w.max(e) },
+        )
 }
 
 #[test]
@@ -328,7 +338,10 @@ fn cmaes_finds_the_same_conductances_without_gradients() {
         "CMA-ES: loss {:.3e} after {} simulations; multipliers {:?}",
         result.best_loss, last.simulations, result.best_multipliers
     );
-    println!("CMA-ES: largest relative error {:.1e}", largest_error(&result.best_multipliers, &truth));
+    println!(
+        "CMA-ES: largest relative error {:.1e}",
+        largest_error(&result.best_multipliers, &truth)
+    );
     // Measured: 5.9e-4 after 720 simulations (it stops at loss 1e-8 or 60 generations); limit 17x.
     assert!(largest_error(&result.best_multipliers, &truth) < 1e-2);
 }
@@ -417,7 +430,12 @@ fn the_identifiability_bound_contains_the_true_error_near_the_minimum() {
             "{}: error {error:.2e}, bound {:.4e}; the point at the bound is off by {attained:.4e}, its loss {loss_there:.4e} (loss reached {:.4e})",
             q.name, q.relative_error_bound, id.loss
         );
-        assert!(error <= q.relative_error_bound, "{}: error {error}, bound {}", q.name, q.relative_error_bound);
+        assert!(
+            error <= q.relative_error_bound,
+            "{}: error {error}, bound {}",
+            q.name,
+            q.relative_error_bound
+        );
         assert!(
             (attained / q.relative_error_bound - 1.0).abs() < 1e-9,
             "{}: {attained} vs {}",
@@ -435,4 +453,3 @@ fn the_identifiability_bound_contains_the_true_error_near_the_minimum() {
         );
     }
 }
-

@@ -38,11 +38,21 @@ struct Reference {
 
 fn reference(cell: &Cell, catalogue: &Catalogue, options: &RunOptions, spec: &ParameterSpec, probe: &str) -> Reference {
     let difference = |step: f64| {
-        let run = |factor: f64| simulate(&perturbed(cell, catalogue, spec, factor).unwrap(), catalogue, options, &[]);
+        let run = |factor: f64| {
+            simulate(
+                &perturbed(cell, catalogue, spec, factor).unwrap(),
+                catalogue,
+                options,
+                &[],
+            )
+        };
         let (plus, minus) = (run(1.0 + step), run(1.0 - step));
         let (vp, vm) = (plus.column(probe).unwrap(), minus.column(probe).unwrap());
         let trace: Vec<f64> = vp.iter().zip(vm).map(|(a, b)| (a - b) / (2.0 * step)).collect();
-        (trace, (loss(vp, &plus.time_ms) - loss(vm, &minus.time_ms)) / (2.0 * step))
+        (
+            trace,
+            (loss(vp, &plus.time_ms) - loss(vm, &minus.time_ms)) / (2.0 * step),
+        )
     };
     let richardson = |h: f64| {
         let ((t1, g1), (t2, g2)) = (difference(h), difference(2.0 * h));
@@ -54,7 +64,13 @@ fn reference(cell: &Cell, catalogue: &Catalogue, options: &RunOptions, spec: &Pa
     let k = (0..STEPS.len() - 1)
         .min_by(|&a, &b| disagreement(a).total_cmp(&disagreement(b)))
         .unwrap();
-    let trace_uncertainty = max_or_nan(estimates[k].0.iter().zip(&estimates[k + 1].0).map(|(a, b)| (a - b).abs()));
+    let trace_uncertainty = max_or_nan(
+        estimates[k]
+            .0
+            .iter()
+            .zip(&estimates[k + 1].0)
+            .map(|(a, b)| (a - b).abs()),
+    );
     Reference {
         step: STEPS[k],
         trace: estimates[k].0.clone(),
@@ -110,7 +126,13 @@ fn check(
         };
         let (away, through) = (error(false), error(true));
         // The loss gradient: dL/dθ = mean((v - target) dv/dθ).
-        let gradient = v.iter().zip(t).zip(tangent).map(|((v, t), d)| (v - target(*t)) * d).sum::<f64>() / v.len() as f64;
+        let gradient = v
+            .iter()
+            .zip(t)
+            .zip(tangent)
+            .map(|((v, t), d)| (v - target(*t)) * d)
+            .sum::<f64>()
+            / v.len() as f64;
         let relative = (gradient - r.gradient).abs() / r.gradient.abs();
         let (gradient_uncertainty, trace_uncertainty) =
             (r.gradient_uncertainty / r.gradient.abs(), r.trace_uncertainty / scale);
@@ -155,9 +177,10 @@ fn crossings(t: &[f64], v: &[f64], threshold: f64) -> Vec<f64> {
 }
 
 fn max_or_nan(values: impl IntoIterator<Item = f64>) -> f64 {
-    values
-        .into_iter()
-        .fold(0.0, |m: f64, x| if m.is_nan() || x.is_nan() { f64::NAN } else { m.max(x) })
+    values.into_iter().fold(
+        0.0,
+        |m: f64, x| if m.is_nan() || x.is_nan() { f64::NAN } else { m.max(x) },
+    )
 }
 
 /// Relative steps tried for each parameter.
@@ -205,7 +228,15 @@ fn passive_cable_gradients_match_finite_differences_for_leak_cm_and_ra() {
         ..Default::default()
     };
     for probe in ["x0", "x1"] {
-        check("passive cable", &cell, &Catalogue::default(), &options, &specs, probe, PASSIVE);
+        check(
+            "passive cable",
+            &cell,
+            &Catalogue::default(),
+            &options,
+            &specs,
+            probe,
+            PASSIVE,
+        );
     }
     let cn = RunOptions {
         integrator: rall::engine::Integrator::CrankNicolson,
@@ -278,7 +309,15 @@ fn hh_tree_gradients_match_finite_differences_on_soma_and_dendrites() {
         through_spikes: 3e-6,
         reference_uncertainty: 1e-6,
     };
-    check("hh tree", &cell, &Catalogue::default(), &options, &specs, "dend_tip", limits);
+    check(
+        "hh tree",
+        &cell,
+        &Catalogue::default(),
+        &options,
+        &specs,
+        "dend_tip",
+        limits,
+    );
 }
 
 /// All twelve conductances of the inferior-olive cell. In the subthreshold oscillation the soma's
@@ -298,8 +337,9 @@ fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances
         .iter()
         .map(|(n, r)| multiplier(n, Some(r)))
         .collect();
-    let (kdr, others): (Vec<ParameterSpec>, Vec<ParameterSpec>) =
-        specs.into_iter().partition(|s| s.label().starts_with("io_soma.g_Kdr_s"));
+    let (kdr, others): (Vec<ParameterSpec>, Vec<ParameterSpec>) = specs
+        .into_iter()
+        .partition(|s| s.label().starts_with("io_soma.g_Kdr_s"));
     let options = RunOptions {
         t_stop_ms: 300.0,
         dt_ms: 0.025,
@@ -316,7 +356,9 @@ fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances
     };
     check("inferior olive", cell, &catalogue, &options, &others, "soma", limits);
     let mut firing = cell.clone();
-    firing.place_current_clamp("(location 0 0.5)", 50.0, 200.0, 0.5).unwrap();
+    firing
+        .place_current_clamp("(location 0 0.5)", 50.0, 200.0, 0.5)
+        .unwrap();
     let mut specs = kdr;
     specs.push(multiplier("io_soma.g_Na_s", Some("soma")));
     // Measured: gradients 3.7e-6 relative (g_Kdr_s; g_Na_s 1.2e-8), traces 4.4e-6 of their scale away from
@@ -327,7 +369,15 @@ fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances
         through_spikes: 3e-5,
         reference_uncertainty: 2e-5,
     };
-    check("inferior olive, firing", &firing, &catalogue, &options, &specs, "soma", limits);
+    check(
+        "inferior olive, firing",
+        &firing,
+        &catalogue,
+        &options,
+        &specs,
+        "soma",
+        limits,
+    );
 }
 
 #[test]

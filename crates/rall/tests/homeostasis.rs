@@ -142,7 +142,12 @@ fn sensitivities_through_the_noise_equal_finite_differences_on_the_same_path() {
             let scale = exact.iter().fold(1e-9f64, |s, x| s.max(x.abs()));
             for k in 0..exact.len() {
                 let fd = (u[k] - d[k]) / (2.0 * h);
-                worst = worst.max((fd - exact[k]).abs() / scale);
+                let d = (fd - exact[k]).abs() / scale;
+                worst = if d.is_nan() || worst.is_nan() {
+                    f64::NAN
+                } else {
+                    worst.max(d)
+                };
             }
             eprintln!(
                 "d{probe}/d{}: largest relative difference to FD {worst:.2e}",
@@ -237,8 +242,7 @@ fn the_loop_gain_probe_reads_the_rate_the_spikes_give_and_finds_negative_feedbac
     let k = 1;
     assert!(g.direction_sensitivity[k] < 0.0 && g.rate_response[k] < 0.0);
     assert!(g.gain > 0.0);
-    let expected = spec.forgetting_per_ms * (spec.forgetting_per_ms + 1.0 / 10_000.0) / g.gain;
-    assert!((g.alpha_limit / expected - 1.0).abs() < 1e-12);
+    // (The limit λ(λ + 1/τ_f)/G is a definition; `cli.rs` checks that `rall run` warns by it.)
 }
 
 /// The CI-sized version of the 2000 s experiment (validation/homeostasis/run_targets.sh): α three times

@@ -73,8 +73,16 @@ fn hh_tree_with_crank_nicolson_spikes_like_neuron_with_secondorder_2() {
     assert!(a.spikes > 20, "the cell should fire repetitively ({} spikes)", a.spikes);
     // The scheme must differ from backward Euler, or this test would not test it.
     let euler = run_rall(&hh_tree(10, 1.0), &Catalogue::default(), &one_second());
-    let moved = max_or_nan(traces.values[0].iter().zip(&euler.values[0]).map(|(a, b)| (a - b).abs()));
-    assert!(moved > 1.0, "Crank-Nicolson and backward Euler differ by only {moved} mV");
+    let moved = max_or_nan(
+        traces.values[0]
+            .iter()
+            .zip(&euler.values[0])
+            .map(|(a, b)| (a - b).abs()),
+    );
+    assert!(
+        moved > 1.0,
+        "Crank-Nicolson and backward Euler differ by only {moved} mV"
+    );
     // Measured: spike times 2.1e-11 ms, voltages 5.8e-9 mV at most; limits 48x and 86x.
     assert!(a.spike_time_ms < 1e-9, "spike-time difference {} ms", a.spike_time_ms);
     assert!(a.max < 5e-7, "largest voltage difference {} mV", a.max);
@@ -92,7 +100,14 @@ fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
         ..model.options
     };
     let traces = run_rall(cell, &Catalogue::default(), &options);
-    let neuron = run_cell(&python(), cell, &options, &Catalogue::default(), Some(&repo_path("mechanisms")), "io");
+    let neuron = run_cell(
+        &python(),
+        cell,
+        &options,
+        &Catalogue::default(),
+        Some(&repo_path("mechanisms")),
+        "io",
+    );
     let a = worst_agreement(&traces, &neuron);
     // Measured: voltages 1.7e-7 mV at most; limit 58x.
     assert!(a.max < 1e-5, "largest voltage difference {} mV", a.max);
@@ -101,7 +116,11 @@ fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
     let late = |v: &[f64]| -> Vec<(f64, f64)> { peaks(t, v).into_iter().filter(|p| p.0 > 200.0).collect() };
     let (p_ours, p_theirs) = (late(ours), late(theirs));
     assert!(p_ours.len() >= 4, "{} oscillation peaks after 200 ms", p_ours.len());
-    assert_eq!(p_ours.len(), p_theirs.len(), "peaks: rall {p_ours:?}, NEURON {p_theirs:?}");
+    assert_eq!(
+        p_ours.len(),
+        p_theirs.len(),
+        "peaks: rall {p_ours:?}, NEURON {p_theirs:?}"
+    );
     let phase = max_or_nan(p_ours.iter().zip(&p_theirs).map(|(a, b)| (a.0 - b.0).abs()));
     let amplitude = |v: &[f64]| {
         let tail = &v[v.len() / 2..];
@@ -114,10 +133,16 @@ fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
         p_ours.len(),
         swing_neuron - swing
     );
-    assert!(swing > 3.0, "peak-to-peak {swing} mV in the second half: nothing to agree on");
+    assert!(
+        swing > 3.0,
+        "peak-to-peak {swing} mV in the second half: nothing to agree on"
+    );
     // Measured: peak times 7.3e-7 ms, peak-to-peak 2.1e-7 mV apart; limits 69x and 48x.
     assert!(phase < 5e-5, "peak times differ by {phase} ms");
-    assert!((swing - swing_neuron).abs() < 1e-5, "peak-to-peak {swing} vs {swing_neuron} mV");
+    assert!(
+        (swing - swing_neuron).abs() < 1e-5,
+        "peak-to-peak {swing} vs {swing_neuron} mV"
+    );
 }
 
 /// ExpSyn and Exp2Syn driven by input events, on the grid and off it (an event is delivered at the start
@@ -153,18 +178,35 @@ fn synapses_with_events_on_and_off_the_step_grid_match_neuron() {
     };
     let traces = run_rall(&cell, &Catalogue::default(), &options);
     let neuron = run_cell(&python(), &cell, &options, &Catalogue::default(), None, "synapses");
-    let (soma, dend) = (agreement("soma", &traces, &neuron), agreement("dend_tip", &traces, &neuron));
-    let (g1, g2) = (agreement("g_exp", &traces, &neuron), agreement("g_exp2", &traces, &neuron));
-    assert!(soma.spikes >= 2, "the synaptic input should make the cell fire ({} spikes)", soma.spikes);
+    let (soma, dend) = (
+        agreement("soma", &traces, &neuron),
+        agreement("dend_tip", &traces, &neuron),
+    );
+    let (g1, g2) = (
+        agreement("g_exp", &traces, &neuron),
+        agreement("g_exp2", &traces, &neuron),
+    );
+    assert!(
+        soma.spikes >= 2,
+        "the synaptic input should make the cell fire ({} spikes)",
+        soma.spikes
+    );
     // Measured: spike times 4.0e-13 ms, voltages 8.5e-11 mV; limits 50x and 59x.
     for v in [soma, dend] {
         assert!(v.spike_time_ms < 2e-11 && v.max < 5e-9, "{v:?}");
     }
     // Measured: the conductances (peaks 1.8e-2 and 5e-3 µS) agree to 6.9e-18 µS (round-off); limit 72x.
     let peak = |name: &str| max_or_nan(traces.column(name).unwrap().iter().map(|g| g.abs()));
-    println!("g_exp peaks at {:.3e} µS, g_exp2 at {:.3e} µS", peak("g_exp"), peak("g_exp2"));
+    println!(
+        "g_exp peaks at {:.3e} µS, g_exp2 at {:.3e} µS",
+        peak("g_exp"),
+        peak("g_exp2")
+    );
     assert!(peak("g_exp") > 5e-3 && peak("g_exp2") > 1e-3);
-    assert!(g1.max < 5e-16 && g2.max < 5e-16, "conductances differ by {g1:?}, {g2:?} µS");
+    assert!(
+        g1.max < 5e-16 && g2.max < 5e-16,
+        "conductances differ by {g1:?}, {g2:?} µS"
+    );
 }
 
 /// NEURON's own demo calcium channel (cachan1.mod, GHK, reads cai and cao) with and without a calcium shell
@@ -185,14 +227,20 @@ fn calcium_written_by_a_mechanism_and_set_concentrations_match_neuron() {
     let dir = std::env::temp_dir().join(format!("rall-calcium-mods-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(share.join("nrn/demo/release/cachan1.mod"), dir.join("cachan1.mod")).unwrap();
-    std::fs::copy(repo_path("crates/rall/tests/fixtures/cadecay.mod"), dir.join("cadecay.mod")).unwrap();
+    std::fs::copy(
+        repo_path("crates/rall/tests/fixtures/cadecay.mod"),
+        dir.join("cadecay.mod"),
+    )
+    .unwrap();
     let mut catalogue = Catalogue::default();
     catalogue.add_file(&dir.join("cachan1.mod")).unwrap();
     catalogue.add_file(&dir.join("cadecay.mod")).unwrap();
 
     let mut channel = hh_tree(0, 0.3);
     channel.paint("(all)", "cachan1", &[("imax", 0.002)]).unwrap();
-    channel.probe_variable("ica", "(location 0 0.5)", "cachan1.ica").unwrap();
+    channel
+        .probe_variable("ica", "(location 0 0.5)", "cachan1.ica")
+        .unwrap();
     let mut shell = channel.clone();
     shell.paint("(all)", "cadecay", &[("tau", 50.0)]).unwrap();
     shell.probe_variable("cai", "(location 0 0.5)", "cadecay.cai").unwrap();
@@ -216,7 +264,10 @@ fn calcium_written_by_a_mechanism_and_set_concentrations_match_neuron() {
     let cases = [
         ("shell", shell.clone()),
         ("shell, cao 4 mM", with_concentrations(&shell, None, 4.0)),
-        ("channel, cai 1e-3 mM, cao 4 mM", with_concentrations(&channel, Some(1e-3), 4.0)),
+        (
+            "channel, cai 1e-3 mM, cao 4 mM",
+            with_concentrations(&channel, Some(1e-3), 4.0),
+        ),
     ];
     let mut peak_currents = Vec::new();
     for (k, (tag, cell)) in cases.iter().enumerate() {
@@ -245,7 +296,10 @@ fn calcium_written_by_a_mechanism_and_set_concentrations_match_neuron() {
     }
     // The settings took effect: each changes the peak calcium current (by 4.3% and 3.7%).
     for k in 1..3 {
-        assert!((peak_currents[k] / peak_currents[0] - 1.0).abs() > 0.02, "{peak_currents:?}");
+        assert!(
+            (peak_currents[k] / peak_currents[0] - 1.0).abs() > 0.02,
+            "{peak_currents:?}"
+        );
     }
 }
 
@@ -261,8 +315,16 @@ fn ion_reversal_potentials_set_on_a_region_match_neuron() {
     };
     let (traces, _, a) = both(&cell, &options, "ions");
     let baseline = run_rall(&hh_tree(1, 0.2), &Catalogue::default(), &options);
-    let moved = max_or_nan(traces.values[0].iter().zip(&baseline.values[0]).map(|(a, b)| (a - b).abs()));
-    assert!(moved > 1.0, "the settings should change the trace (max change {moved} mV)");
+    let moved = max_or_nan(
+        traces.values[0]
+            .iter()
+            .zip(&baseline.values[0])
+            .map(|(a, b)| (a - b).abs()),
+    );
+    assert!(
+        moved > 1.0,
+        "the settings should change the trace (max change {moved} mV)"
+    );
     assert!(a.spikes > 3, "{} spikes", a.spikes);
     // Measured: spike times 6.8e-11 ms, voltages 2.0e-8 mV; limits 73x and 50x.
     assert!(a.spike_time_ms < 5e-9 && a.max < 1e-6, "{a:?}");

@@ -35,7 +35,11 @@ pub fn relative_errors(reference: &[f64], actual: &[f64]) -> (f64, f64) {
     for (r, a) in reference.iter().zip(actual) {
         let d = (r - a).abs();
         sum += d * d;
-        max = max.max(d);
+        max = if d.is_nan() || max.is_nan() {
+            f64::NAN
+        } else {
+            max.max(d)
+        };
     }
     ((sum / reference.len() as f64).sqrt() / range, max / range)
 }
@@ -69,9 +73,10 @@ pub fn sealed_cable_step_mv(x: f64, l: f64, t_over_tau: f64, r_inf_mohm: f64, i_
 /// The largest of `values`, or NaN if any of them is NaN (`f64::max` would drop it), so that a NaN
 /// difference fails every `<` check made on the result.
 pub fn max_or_nan(values: impl IntoIterator<Item = f64>) -> f64 {
-    values
-        .into_iter()
-        .fold(0.0, |m: f64, x| if m.is_nan() || x.is_nan() { f64::NAN } else { m.max(x) })
+    values.into_iter().fold(
+        0.0,
+        |m: f64, x| if m.is_nan() || x.is_nan() { f64::NAN } else { m.max(x) },
+    )
 }
 
 /// The Python with NEURON: `RALL_PYTHON` or `.venv/bin/python`. The comparison tests are `#[ignore]`d
