@@ -5,6 +5,12 @@
 //! The tests that need NEURON's wheel are `#[ignore]`d for a plain `cargo test`;
 //! `.ci/run` (which installs it into `.venv`) runs them with `--include-ignored`.
 
+// The comparison helpers of the library's tests (the NEURON runner, CSV columns, NaN-aware maxima).
+#[path = "../../rall/tests/common/mod.rs"]
+mod common;
+
+use common::neuron::{Csv, run_json};
+use common::{max_or_nan, python};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -46,49 +52,13 @@ fn rall_and_neuron(tag: &str, model_text: &str) -> (Csv, Csv) {
     assert!(out.status.success(), "{tag}: {}", String::from_utf8_lossy(&out.stderr));
     let model = rall::model::load_model(&toml, &rall::mechanism::Catalogue::default()).unwrap();
     let json = rall::export::neuron_json(&model.cells[0].1, &model.options, &model.catalogue, None).unwrap();
-    let (json_path, neuron_csv) = (dir.join("cell.json"), dir.join("neuron.csv"));
-    std::fs::write(&json_path, serde_json::to_string(&json).unwrap()).unwrap();
-    let out = Command::new(repo(".venv/bin/python"))
-        .arg(repo("validation/neuron/run_neuron.py"))
-        .arg(&json_path)
-        .arg(&neuron_csv)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{tag}: {}", String::from_utf8_lossy(&out.stderr));
-    (Csv::read(&csv), Csv::read(&neuron_csv))
-}
-
-struct Csv {
-    header: Vec<String>,
-    columns: Vec<Vec<f64>>,
-}
-
-impl Csv {
-    fn read(path: &Path) -> Self {
-        let text = std::fs::read_to_string(path).unwrap();
-        let mut lines = text.lines();
-        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-        let mut columns = vec![Vec::new(); header.len()];
-        for line in lines {
-            for (c, x) in line.split(',').enumerate() {
-                columns[c].push(x.parse::<f64>().unwrap());
-            }
-        }
-        Self { header, columns }
-    }
-
-    fn column(&self, name: &str) -> &[f64] {
-        &self.columns[self.header.iter().position(|h| h == name).unwrap()]
-    }
+    (Csv::read(&csv), run_json(&python(), &json, tag))
 }
 
 /// The largest difference of two columns, NaN if any difference is NaN.
 fn largest_difference(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(
-        0.0,
-        |m: f64, d| if m.is_nan() || d.is_nan() { f64::NAN } else { m.max(d) },
-    )
+    max_or_nan(a.iter().zip(b).map(|(x, y)| (x - y).abs()))
 }
 
 fn mod_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -6,40 +6,20 @@
 
 mod common;
 
+use common::neuron::run_script;
 use common::{max_or_nan, python, repo_path};
 use rall::export::neuron_network_json;
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model};
 use rall::network::Spike;
 use rall::{RunOptions, Simulation};
-use std::process::Command;
 
 fn neuron_spikes(python: &std::path::Path, model: &Model, options: &RunOptions, tag: &str) -> Vec<(f64, usize)> {
     let network = model.network.as_ref().unwrap();
     let json = neuron_network_json(network, options, &model.catalogue, None).unwrap();
-    let dir = std::env::temp_dir().join(format!("rall-network-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (json_path, csv_path) = (dir.join("network.json"), dir.join("spikes.csv"));
-    std::fs::write(&json_path, serde_json::to_string(&json).unwrap()).unwrap();
-    let out = Command::new(python)
-        .arg(repo_path("validation/neuron/run_network.py"))
-        .arg(&json_path)
-        .arg(&csv_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "run_network.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(&csv_path).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|l| {
-            let (t, g) = l.split_once(',').unwrap();
-            (t.parse().unwrap(), g.parse().unwrap())
-        })
-        .collect()
+    let csv = run_script(python, "run_network.py", &json, &format!("network-{tag}"));
+    let (t, gid) = (csv.column("t"), csv.column("gid"));
+    t.iter().zip(gid).map(|(t, g)| (*t, *g as usize)).collect()
 }
 
 fn rall_spikes(model: &Model, options: &RunOptions) -> Vec<Spike> {

@@ -37,24 +37,30 @@ impl Csv {
     }
 }
 
-/// Runs `json` (a runner description, possibly edited by the caller) through `run_neuron.py`.
-pub fn run_json(python: &Path, json: &serde_json::Value, tag: &str) -> Csv {
+/// Writes `json` to a scratch folder named by `tag`, runs `script` (a runner in `validation/neuron/`) on
+/// it, and reads the CSV the runner writes.
+pub fn run_script(python: &Path, script: &str, json: &serde_json::Value, tag: &str) -> Csv {
     let dir = std::env::temp_dir().join(format!("rall-neuron-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (json_path, csv_path) = (dir.join("cell.json"), dir.join("out.csv"));
+    let (json_path, csv_path) = (dir.join("in.json"), dir.join("out.csv"));
     std::fs::write(&json_path, serde_json::to_string_pretty(json).unwrap()).unwrap();
     let out = Command::new(python)
-        .arg(repo_path("validation/neuron/run_neuron.py"))
+        .arg(repo_path(&format!("validation/neuron/{script}")))
         .arg(&json_path)
         .arg(&csv_path)
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "run_neuron.py failed:\n{}",
+        "{script} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     Csv::read(&csv_path)
+}
+
+/// Runs `json` (a cell description, possibly edited by the caller) through `run_neuron.py`.
+pub fn run_json(python: &Path, json: &serde_json::Value, tag: &str) -> Csv {
+    run_script(python, "run_neuron.py", json, tag)
 }
 
 /// Exports `cell` and runs it in NEURON (`mod_dir`: a folder of `.mod` files NEURON compiles).
