@@ -253,8 +253,16 @@ fn the_gradient_diffusion_example_shows_the_sensitivity_travelling_down_the_axon
         .iter()
         .zip(plus.iter().zip(&minus))
         .map(|(e, (p, m))| (e - (p - m) / (2.0 * h)).abs())
-        .fold(0.0, f64::max);
-    assert!(worst < 1e-3 * scale, "dV/dw off by {worst} of {scale}");
+        .fold(
+            0.0,
+            |w: f64, d| if w.is_nan() || d.is_nan() { f64::NAN } else { w.max(d) },
+        );
+    println!(
+        "dV/dw at the far end: largest difference from central differences {:.1e} of its scale {scale:.3e}",
+        worst / scale
+    );
+    // Measured: 9.4e-8 of the scale (central differences with step 1e-4 through the spikes); limit 53x.
+    assert!(worst < 5e-6 * scale, "dV/dw off by {worst} of {scale}");
     assert!(std::fs::metadata(&png).unwrap().len() > 20_000);
 }
 
