@@ -33,13 +33,21 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         random_draws: 0,
     };
 
-    // INITIAL: states start at 0 unless the block sets them.
+    // INITIAL: states start at 0 unless the block sets them, except states that are concentrations the
+    // mechanism WRITEs (`cai` declared as a STATE): as in NEURON, those start from the ion's value (its
+    // initial concentration, loaded into the state's slot before INITIAL runs).
     let mut env = Env::default();
     for (i, s) in slots.iter().enumerate() {
         if s.kind == SlotKind::State {
-            let zero = lw.graph.constant(0.0);
-            env.set(&s.name, zero);
-            let _ = i;
+            let written_concentration = info.ions.iter().any(|u| {
+                u.write.contains(&s.name) && (s.name == format!("{}i", u.ion) || s.name == format!("{}o", u.ion))
+            });
+            let start = if written_concentration {
+                lw.graph.input(i as SlotId)
+            } else {
+                lw.graph.constant(0.0)
+            };
+            env.set(&s.name, start);
         }
     }
     let mut solve: Option<(&str, Option<&str>)> = None;

@@ -174,10 +174,14 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
     for name in neuron.range.iter().chain(&neuron.global) {
         if table.get(&name.text).is_none() {
             let hint = did_you_mean(&name.text, table.names());
+            // nocmodl accepts this (and makes nothing of it), so it is a warning: the name stays unknown.
             diagnostics.push(
-                Diagnostic::error(
+                Diagnostic::warning(
                     name.span,
-                    format!("RANGE/GLOBAL names `{}`, which is not declared", name.text),
+                    format!(
+                        "RANGE/GLOBAL names `{}`, which is not declared; the name is ignored",
+                        name.text
+                    ),
                 )
                 .with_note(hint),
             );
@@ -510,7 +514,11 @@ impl Checker<'_> {
             SymbolKind::Parameter if !matches!(ctx, Context::Initial | Context::NetReceive) => {
                 Some("a PARAMETER (parameters may only be changed in INITIAL or NET_RECEIVE)".to_string())
             }
-            SymbolKind::Builtin if target.text != "celsius" => Some(format!("the built-in `{}`", target.text)),
+            // `v` is the mechanism's own copy of the membrane voltage (as in nocmodl): an assignment changes it
+            // for the rest of the block being evaluated, never the membrane's voltage.
+            SymbolKind::Builtin if !matches!(target.text.as_str(), "celsius" | "v") => {
+                Some(format!("the built-in `{}`", target.text))
+            }
             SymbolKind::Ion { write: false, .. } => {
                 Some("an ion variable that the mechanism only READs (add it to WRITE)".to_string())
             }

@@ -70,7 +70,8 @@ pub fn sealed_cable_step_mv(x: f64, l: f64, t_over_tau: f64, r_inf_mohm: f64, i_
     r_inf_mohm * i_na * v
 }
 
-/// The largest of `values`, or NaN if any of them is NaN (`f64::max` would drop it), so that a NaN
+/// The largest of `values` (non-negative ones: differences, magnitudes; the fold starts at 0), or NaN if
+/// any of them is NaN (`f64::max` would drop it), so that a NaN
 /// difference fails every `<` check made on the result.
 pub fn max_or_nan(values: impl IntoIterator<Item = f64>) -> f64 {
     values.into_iter().fold(
