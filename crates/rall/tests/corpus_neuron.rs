@@ -30,9 +30,12 @@ fn l5pc_mechanisms() -> PathBuf {
     corpus.join("bluepyopt-1.14.26/examples/l5pc/mechanisms")
 }
 
+/// A mechanism and the parameters painted with it.
+type Painted<'a> = (&'a str, &'a [(&'a str, f64)]);
+
 /// One compartment (20 µm × 20 µm) with a leak, the given mechanisms and parameters, a step current, and a
 /// probe of the voltage and of every state of every mechanism.
-fn compartment(catalogue: &Catalogue, mechanisms: &[(&str, &[(&str, f64)])]) -> Cell {
+fn compartment(catalogue: &Catalogue, mechanisms: &[Painted]) -> Cell {
     let mut b = MorphologyBuilder::new();
     b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
     let mut cell = Cell::new(b.finish().unwrap());
@@ -83,7 +86,7 @@ fn the_l5pc_mechanisms_run_in_rall_as_in_neuron() {
         catalogue.add_file(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     }
     let calcium: &[(&str, f64)] = &[("gCa_HVAbar", 0.001)];
-    let cases: Vec<Vec<(&str, &[(&str, f64)])>> = vec![
+    let cases: Vec<Vec<Painted>> = vec![
         vec![("NaTs2_t", &[("gNaTs2_tbar", 0.5)])],
         vec![("NaTa_t", &[("gNaTa_tbar", 0.5)])],
         vec![("Nap_Et2", &[("gNap_Et2bar", 0.005)])],
