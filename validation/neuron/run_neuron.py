@@ -193,24 +193,38 @@ def build_synapses(cell, sections, used_mechs):
     return out
 
 
-def set_initial_concentrations(cell, sections):
-    """Concentrations set on every section that has the ion also become NEURON's initial ones.
+# Initial concentrations given to NEURON's globals so far, over every cell of the run: {global name: value}.
+INITIAL_CONCENTRATIONS = {}
 
-    Where a mechanism WRITEs an ion's concentration, finitialize resets cai and cao of that ion to the
-    globals cai0_ca_ion and cao0_ca_ion, so values set on the segments alone would be lost. rall's
-    setting is the value the run starts from, so a value uniform over the cell is also given to the
-    global. Values that differ between sections are kept on the segments only.
+
+def set_initial_concentrations(cell, sections):
+    """Concentrations set on sections where a mechanism WRITEs them also become NEURON's initial ones.
+
+    Where a mechanism WRITEs an ion's concentration (the ion style's cinit flag), finitialize resets that
+    ion's cai and cao to the globals cai0_ca_ion and cao0_ca_ion, which would undo values set on the
+    segments. rall's setting is the value the run starts from, so such a value goes to the global, which
+    is one for the whole process: every written section of every cell must then ask for the same value,
+    or the run stops with an error (NEURON cannot start those sections from different values). Where no
+    mechanism writes the ion, the segment values stay as they are set.
     """
-    for ion in {i for sd in cell["sections"] for i in sd.get("ions", {})} | set(cell.get("ions", {})):
+    ions = {i for sd in cell["sections"] for i in sd.get("ions", {})} | set(cell.get("ions", {}))
+    for ion in sorted(ions):
         for key, suffix in (("ci", "i0"), ("co", "o0")):
-            values = set()
-            for sd, sec in zip(cell["sections"], sections):
+            name = f"{ion}{suffix}_{ion}_ion"
+            for i, (sd, sec) in enumerate(zip(cell["sections"], sections)):
                 if not h.ismembrane(f"{ion}_ion", sec=sec):
                     continue
+                written = (int(h.ion_style(f"{ion}_ion", sec=sec)) >> 6) & 1
                 value = sd.get("ions", {}).get(ion, {}).get(key, cell.get("ions", {}).get(ion, {}).get(key))
-                values.add(value)
-            if len(values) == 1 and None not in values:
-                setattr(h, f"{ion}{suffix}_{ion}_ion", values.pop())
+                if not written:
+                    continue
+                wanted = getattr(h, name) if value is None else value
+                if INITIAL_CONCENTRATIONS.setdefault(name, wanted) != wanted:
+                    raise SystemExit(
+                        f"run_neuron.py: section {i} ({sd.get('name')}) starts {ion} {key} at {wanted} mM, another "
+                        f"written section at {INITIAL_CONCENTRATIONS[name]} mM: NEURON initialises written "
+                        f"concentrations from the one global {name}")
+                setattr(h, name, wanted)
 
 
 def instantiate(cell):

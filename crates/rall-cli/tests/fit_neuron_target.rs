@@ -2,6 +2,10 @@
 //! conductances (`validation/jaxley/hh_tree_neuron_json.py` + `validation/neuron/run_neuron.py`), and
 //! `rall fit` recovers the changes from NEURON's soma trace.
 
+// The comparison helpers of the library's tests (the Python with NEURON).
+#[path = "../../rall/tests/common/mod.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -12,14 +16,7 @@ fn repo(path: &str) -> PathBuf {
 #[test]
 #[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn rall_fit_recovers_conductances_from_a_neuron_trace() {
-    let python = repo(".venv/bin/python");
-    assert!(
-        Command::new(&python)
-            .args(["-c", "import neuron"])
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "this test needs NEURON in .venv (run `bash .ci/run` once to make it)"
-    );
+    let python = common::python();
     let dir = std::env::temp_dir().join(format!("rall-fit-neuron-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (json, target) = (dir.join("tree.json"), dir.join("target.csv"));

@@ -22,22 +22,9 @@ fn rall(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_rall")).args(args).output().unwrap()
 }
 
-/// NEURON's `share/` folder inside the venv made by `.ci/run`.
+/// NEURON's `share/` folder in the installation the comparisons use (`.venv`, or `RALL_PYTHON`).
 fn neuron_share() -> PathBuf {
-    let lib = repo(".venv/lib");
-    std::fs::read_dir(&lib)
-        .ok()
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("site-packages/neuron/.data/share"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| {
-            panic!(
-                "this test needs NEURON's wheel, but {} has no neuron package (run `bash .ci/run` once to make .venv)",
-                lib.display()
-            )
-        })
+    common::neuron::neuron_share(&python())
 }
 
 /// Runs `model_text` (which names NEURON's own `.mod` files) with `rall run`, and the same model in NEURON

@@ -50,9 +50,12 @@ fn single_compartment_steps_follow_the_exact_be_and_cn_recurrences() {
             Integrator::CrankNicolson => ((a - 0.5 * g_us) / (a + 0.5 * g_us), 1.0 / (a + 0.5 * g_us)),
         };
         let mut u = 0.0;
+        let mut worst: f64 = 0.0;
         for (k, v) in traces.column("v").unwrap().iter().enumerate() {
             // Round-off only: eliminating the two end junctions, whose links are ~200x
-            // stiffer than C/dt, costs a few digits over the 400 steps.
+            // stiffer than C/dt, costs a few digits over the 400 steps. Measured: 1.2e-11 (backward
+            // Euler), 1.8e-12 (Crank-Nicolson); limit 83x.
+            worst = worst.max(((*v - (e + u)) / (e + u)).abs());
             assert_relative_eq!(*v, e + u, max_relative = 1e-9);
             let t_mid = (k as f64 + 0.5) * dt;
             let i = if t_mid >= delay && t_mid < delay + duration {
@@ -62,6 +65,7 @@ fn single_compartment_steps_follow_the_exact_be_and_cn_recurrences() {
             };
             u = factor * u + gain * i;
         }
+        println!("{integrator:?}: the closed-form recurrence to {worst:.1e} relative");
     }
 }
 
@@ -146,4 +150,42 @@ fn a_blow_up_stops_the_run_and_names_the_cv_and_time() {
     assert!(text.contains("the membrane current became -inf"), "{text}");
     assert!(text.starts_with("the membrane current"), "{text}");
     assert!(matches!(source, rall::engine::EngineError::NonFinite { .. }));
+}
+
+/// A calcium shell that empties itself at t = 0 makes eca infinite: the error names the reversal potential
+/// and the concentrations behind it, not only the CV.
+#[test]
+fn a_non_finite_current_from_a_concentration_names_the_ion() {
+    let dir = std::env::temp_dir().join(format!("rall-empty-shell-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("empty_shell.mod");
+    std::fs::write(
+        &file,
+        "NEURON { SUFFIX empty_shell USEION ca READ ica WRITE cai }
+STATE { cai (mM) }
+ASSIGNED { ica (mA/cm2) }
+INITIAL { cai = 0 }
+BREAKPOINT { SOLVE states METHOD cnexp }
+DERIVATIVE states { cai' = -ica }
+",
+    )
+    .unwrap();
+    let mut catalogue = Catalogue::default();
+    catalogue.add_file(&file).unwrap();
+    catalogue
+        .add_file(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cahigh.mod"))
+        .unwrap();
+    let mut cell = rc_cell(1e-4, -65.0);
+    cell.paint("(all)", "cahigh", &[("gbar", 0.001)]).unwrap();
+    cell.paint("(all)", "empty_shell", &[]).unwrap();
+    let err = Simulation::single(&cell, &catalogue)
+        .unwrap()
+        .run(&RunOptions::default(), |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("t = 0.0000 ms"), "{err}");
+    assert!(
+        err.contains("because eca = inf mV there (Nernst from cai = 0e0 mM, cao = 2e0 mM"),
+        "{err}"
+    );
 }

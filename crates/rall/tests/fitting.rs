@@ -86,6 +86,10 @@ fn protocols_add_their_weighted_losses_and_gradients() {
         };
         sum += protocol.weight * alone.loss(&m).unwrap();
     }
+    println!(
+        "two protocols: {:.1e} relative to the sum of each alone",
+        (total - sum).abs() / sum
+    );
     assert!((total - sum).abs() < 1e-12 * sum, "{total} vs {sum}");
     // The second protocol adds something (its step is different and it is weighted 2).
     let first_alone = p.protocols[0].clone();
@@ -268,9 +272,12 @@ fn a_curriculum_starts_short_and_still_recovers_the_conductances() {
     };
     let expected = short.loss(&[1.0, 1.0, 1.0]).unwrap();
     let first = result.history[0].loss;
-    println!("curriculum: first loss {first:.6e} (10 ms problem: {expected:.6e})");
+    println!(
+        "curriculum: first loss {first:.6e} (10 ms problem: {expected:.6e}, {:.1e} relative)",
+        (first - expected).abs() / expected
+    );
     assert!((first - expected).abs() <= 1e-12 * expected, "{first} vs {expected}");
-    // Measured: 1e-12 like the fit without a curriculum; limit 100x.
+    // Measured: 1.4e-12, like the fit without a curriculum; limit 71x.
     assert_recovers("Levenberg-Marquardt with a curriculum", &result, &truth, 1e-10);
 }
 
@@ -314,7 +321,10 @@ fn windowed_losses_weigh_their_samples_as_documented() {
         }
         expected += 0.5 * w.weight * sum / samples.len() as f64;
     }
-    println!("windowed loss {loss:.12e}, recomputed {expected:.12e}");
+    println!(
+        "windowed loss {loss:.12e}, recomputed {expected:.12e} ({:.1e} relative)",
+        (loss - expected).abs() / expected
+    );
     assert!((loss - expected).abs() <= 1e-12 * expected, "{loss} vs {expected}");
     assert_matches_central_differences(&p, m, &gradient);
 }
@@ -381,8 +391,14 @@ fn the_curvature_at_the_truth_equals_differences_of_the_exact_gradient() {
             // d/d(log m_j) of dL/d(log m_i) = m_i dL/dm_i.
             let fd = (up[i] * g_up[i] - down[i] * g_down[i]) / (2.0 * h);
             let gn = id.curvature[i * 3 + j];
+            println!(
+                "H[{i}][{j}]: Gauss-Newton {gn:.10e}, differences {fd:.10e} ({:.1e} of the largest entry)",
+                (gn - fd).abs() / largest
+            );
+            // Measured: 2.6e-5 of the largest entry at most (the differences' truncation, step 1e-4 in
+            // log-multipliers); limit 12x.
             assert!(
-                (gn - fd).abs() < 1e-4 * largest,
+                (gn - fd).abs() < 3e-4 * largest,
                 "H[{i}][{j}]: Gauss-Newton {gn} vs differences {fd}"
             );
         }
@@ -444,9 +460,9 @@ fn the_identifiability_bound_contains_the_true_error_near_the_minimum() {
         );
         // The bound does not understate the error: at it the simulated loss is at least the loss reached.
         // It is conservative: beyond the quadratic model the loss rises faster (measured: 1.37, 1.15 and 2.7
-        // times the loss reached, for bounds of 8.7%, 5.2% and 19%); a bound twice too large would show 4x.
+        // times the loss reached, for bounds of 8.7%, 5.2% and 19%); a bound twice too large would give at least 4x (the quadratic rise).
         assert!(
-            loss_there >= 0.999 * id.loss && loss_there < 3.0 * id.loss,
+            loss_there >= 0.999 * id.loss && loss_there < 4.0 * id.loss,
             "{}: the loss at the bound is {loss_there}, not {}",
             q.name,
             id.loss

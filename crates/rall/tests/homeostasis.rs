@@ -154,7 +154,8 @@ fn sensitivities_through_the_noise_equal_finite_differences_on_the_same_path() {
                 "d{probe}/d{}: largest relative difference to FD {worst:.2e}",
                 spec.label()
             );
-            assert!(worst < 1e-4, "d{probe}/d{}: relative error {worst}", spec.label());
+            // Measured: 2.2e-5 at most (central differences with step 1e-6 on the same noise path); limit 45x.
+            assert!(worst < 1e-3, "d{probe}/d{}: relative error {worst}", spec.label());
         }
     }
 }
@@ -179,6 +180,7 @@ fn the_controller_follows_the_recipe_step_by_step() {
     let (mut g, mut mult) = ([0.0f64; 3], [1.0f64; 3]);
     let decay = (-lambda * dt).exp();
     let mut clipped_steps = 0;
+    let (mut worst_g, mut worst_m): (f64, f64) = (0.0, 0.0);
     for k in 1..rate.len() {
         // The sampled sensor and ∂g/∂m are those the controller used after step k.
         for i in 0..3 {
@@ -195,6 +197,8 @@ fn the_controller_follows_the_recipe_step_by_step() {
                 col(&format!("homeostasis.G[{label}]"))[k],
                 col(&format!("homeostasis.m[{label}]"))[k],
             );
+            worst_g = worst_g.max((gk - g[i]).abs() / g[i].abs().max(1.0));
+            worst_m = worst_m.max((mk - mult[i]).abs());
             assert!(
                 (gk - g[i]).abs() <= 1e-9 * g[i].abs().max(1.0),
                 "G {label} at step {k}: {gk} vs {}",
@@ -207,6 +211,7 @@ fn the_controller_follows_the_recipe_step_by_step() {
             );
         }
     }
+    println!("controller: G to {worst_g:.1e} relative, m to {worst_m:.1e}");
     assert!(
         clipped_steps > rate.len() / 2,
         "the clip should be active most of the time"
@@ -244,7 +249,10 @@ fn the_loop_gain_probe_reads_the_rate_the_spikes_give_and_finds_negative_feedbac
     let k = 1;
     assert!(g.direction_sensitivity[k] < 0.0 && g.rate_response[k] < 0.0);
     assert!(g.gain > 0.0);
-    // (The limit λ(λ + 1/τ_f)/G is a definition; `cli.rs` checks that `rall run` warns by it.)
+    // The limit is λ(λ + 1/τ_f)/G of the measured gain, as docs/homeostasis.md derives it (a check of the
+    // formula's implementation; `above_the_stability_limit_...` checks the limit against the dynamics).
+    let expected = spec.forgetting_per_ms * (spec.forgetting_per_ms + 1.0 / 10_000.0) / g.gain;
+    assert!((g.alpha_limit / expected - 1.0).abs() < 1e-12);
 }
 
 /// The CI-sized version of the 2000 s experiment (validation/homeostasis/run_targets.sh): α three times

@@ -183,13 +183,15 @@ fn rallpack3_hh_axon_matches_neurons_solution() {
     let traces = run(&rall::zoo::rallpack_cable("hh", &hh), 0.001);
     for (probe, reference_file) in [("x0", "ref_axon.0.neuron"), ("x1", "ref_axon.x.neuron")] {
         let (_, published) = read_reference(reference_file);
-        // Measured: RMS 5.7e-4 / 2.5e-5 and max 6.3e-4 / 3.6e-4 of the range (x0 / x1); limits 1.7x-40x and 8x-14x.
+        // Measured: RMS 5.7e-4 / 2.5e-5 and max 6.3e-4 / 3.6e-4 of the range (x0 / x1); limits 11x / 40x and
+        // 11x / 14x.
+        let (rms_limit, max_limit) = if probe == "x0" { (6e-3, 7e-3) } else { (1e-3, 5e-3) };
         check(
             &format!("rallpack 3 {probe} vs {reference_file}"),
             &published,
             traces.column(probe).unwrap(),
-            1e-3,
-            5e-3,
+            rms_limit,
+            max_limit,
         );
     }
 }
@@ -241,12 +243,15 @@ fn rallpack1_sensitivities_to_rm_and_ra_match_the_derivatives_of_the_analytic_so
                 })
                 .collect();
             let ours = traces.tangent(probe, &spec.label()).unwrap();
+            // Measured: dV/dg RMS 1.7e-5 and max 2.8e-5 of the range, dV/dRa RMS 8.6e-5 and max 8.9e-4 (its
+            // discretisation error near the clamp); limits 36x-59x and 10x-12x.
+            let (rms_limit, max_limit) = if name == "g" { (1e-3, 1e-3) } else { (1e-3, 9e-3) };
             check(
                 &format!("d{probe}/d{} vs the analytic derivative", spec.label()),
                 &reference[1..],
                 &ours[1..],
-                1e-3,
-                5e-3,
+                rms_limit,
+                max_limit,
             );
         }
     }

@@ -24,6 +24,7 @@ fn c4a_reads_into_the_sections_import3d_makes() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let neuron: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let sections = neuron["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 72, "Import3d made {} sections of C4A", sections.len());
     let m = load_swc(&swc).unwrap();
     // rall's branch points: the first segment's proximal end, then every distal end, as [x, y, z, diameter].
     let points = |b: usize| -> Vec<[f64; 4]> {
@@ -57,6 +58,14 @@ fn c4a_reads_into_the_sections_import3d_makes() {
             found[0]
         })
         .collect();
+    let mut distinct = matched.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        matched.len(),
+        "two NEURON sections matched one rall branch"
+    );
     // Import3d drops one-point sections: C4A's axon is a single sample (id 3843) on the soma's root point,
     // which rall keeps as a 4 µm stub of tag 2. Every other branch is one of NEURON's sections.
     let unmatched: Vec<usize> = (0..m.branches.len()).filter(|b| !matched.contains(b)).collect();

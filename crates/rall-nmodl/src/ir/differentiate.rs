@@ -204,6 +204,7 @@ mod tests {
         let dfdy = d.derivative(&mut g, f, 1);
         let d2fdxdy = d.derivative(&mut g, dfdx, 1);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut worst: f64 = 0.0;
         for _ in 0..200 {
             let p = [rng.random_range(-2.0..2.0), rng.random_range(0.3..2.5)];
             let h = 1e-6;
@@ -216,12 +217,13 @@ mod tests {
                 (g.evaluate(dfdy, &p), fd_y),
                 (g.evaluate(d2fdxdy, &p), fd_xy),
             ] {
-                assert!(
-                    (exact - fd).abs() <= 1e-5 * (1.0 + fd.abs()),
-                    "{exact} vs {fd} at {p:?}"
-                );
+                let error = (exact - fd).abs() / (1.0 + fd.abs());
+                worst = if error.is_nan() { f64::NAN } else { worst.max(error) };
+                // Measured: 7.6e-9 at most (the differences' own error, step 1e-6); limit 66x.
+                assert!(error <= 5e-7, "{exact} vs {fd} at {p:?}");
             }
         }
+        println!("symbolic derivatives vs central differences: {worst:.1e} at most");
     }
 
     #[test]

@@ -50,13 +50,15 @@ pub enum Integrator {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EngineError {
     #[error(
-        "{quantity} became {value} at {place} at t = {t_ms:.4} ms; the simulation stopped (try a smaller dt, or check the parameters)"
+        "{quantity} became {value} at {place} at t = {t_ms:.4} ms{cause}; the simulation stopped (try a smaller dt, or check the parameters)"
     )]
     NonFinite {
         quantity: String,
         value: f64,
         place: String,
         t_ms: f64,
+        /// What made it non-finite where that is known (`", because ..."`), else empty.
+        cause: String,
     },
     #[error("at t = {t_ms} ms: {source}")]
     Solve { t_ms: f64, source: SolveError },
@@ -556,7 +558,30 @@ impl CellIntegrator {
             value: values[cv],
             place: self.geometry.describe(cv),
             t_ms: self.t_ms,
+            cause: self.cause_of_non_finite_current(cv),
         })
+    }
+
+    /// Why the membrane current at `cv` is not finite, where the cell's state says: a reversal potential
+    /// (from the concentrations), or a mechanism's state.
+    fn cause_of_non_finite_current(&self, cv: usize) -> String {
+        for s in &self.ions.species {
+            let e = s.e_mv[cv];
+            if !e.is_finite() {
+                return format!(
+                    ", because e{} = {e} mV there (Nernst from {}i = {:e} mM, {}o = {:e} mM: a concentration a mechanism WRITEs must not reach 0)",
+                    s.name, s.name, s.ci_mm[cv], s.name, s.co_mm[cv]
+                );
+            }
+        }
+        for m in &self.mechanisms {
+            if let Err((state, at)) = m.check_finite()
+                && at == cv
+            {
+                return format!(", because state `{state}` of `{}` is not finite there", m.name());
+            }
+        }
+        String::new()
     }
 
     fn check_finite(&self) -> Result<(), EngineError> {
@@ -567,6 +592,7 @@ impl CellIntegrator {
                 value: self.v_mv[cv],
                 place: self.geometry.describe(cv),
                 t_ms: self.t_ms,
+                cause: String::new(),
             });
         }
         for m in &self.mechanisms {
@@ -576,6 +602,7 @@ impl CellIntegrator {
                     value: f64::NAN,
                     place: self.geometry.describe(cv),
                     t_ms: self.t_ms,
+                    cause: String::new(),
                 });
             }
         }

@@ -160,3 +160,17 @@ pub fn peaks(t: &[f64], v: &[f64]) -> Vec<(f64, f64)> {
     }
     out
 }
+
+/// NEURON's `share/` folder (its `.mod` files and demos) in the installation `python` imports.
+pub fn neuron_share(python: &Path) -> std::path::PathBuf {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import neuron, os; print(os.path.join(os.path.dirname(neuron.__file__), '.data', 'share'))",
+        ])
+        .output()
+        .unwrap();
+    let share = std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert!(share.is_dir(), "NEURON's share folder {} is missing", share.display());
+    share
+}
