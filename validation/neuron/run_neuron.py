@@ -150,7 +150,12 @@ def build(cell):
             if not 0 <= parent < i:
                 raise SystemExit(f"run_neuron.py: section {i}: parent {parent} must come before it")
             sec.connect(sections[parent](sd.get("parent_x", 1.0)), 0)
-        sec.nseg = int(sd.get("nseg", 1))
+        rule = cell.get("nseg_rule")
+        if rule is not None and "nseg" not in sd:
+            # NEURON's own arithmetic on NEURON's own L (from the 3D points): nseg = 1 + 2 int(L / length).
+            sec.nseg = 1 + 2 * int(sec.L / float(rule["odd_per_length"]))
+        else:
+            sec.nseg = int(sd.get("nseg", 1))
         sec.Ra = sd.get("Ra", 35.4)
         sec.cm = sd.get("cm", 1.0)
         for mech in sd.get("mechanisms", []):

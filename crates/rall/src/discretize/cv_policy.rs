@@ -14,6 +14,9 @@ pub enum CvPolicy {
     /// NEURON's d_lambda rule: an odd number of CVs so that each is at most
     /// `d_lambda` of the AC length constant at `frequency_hz`.
     DLambda { d_lambda: f64, frequency_hz: f64 },
+    /// BluePyOpt's and many NEURON models' rule `nseg = 1 + 2 * int(L / length)`: an odd number of CVs,
+    /// one more pair for every whole `length` [µm] of the branch.
+    OddPerLength(f64),
 }
 
 impl Default for CvPolicy {
@@ -36,6 +39,7 @@ impl CvPolicy {
             CvPolicy::FixedPerBranch(n) => uniform(n.max(1)),
             CvPolicy::MaxExtent(extent) => uniform(((length / extent).ceil() as usize).max(1)),
             CvPolicy::PerSegment => morphology.segment_boundaries(branch),
+            CvPolicy::OddPerLength(per) => uniform(1 + 2 * (length / per).floor() as usize),
             CvPolicy::DLambda { d_lambda, frequency_hz } => {
                 let (ra, cm) = ra_cm(0.5);
                 let lambda = lambda_f_um(morphology, branch, frequency_hz, ra, cm);

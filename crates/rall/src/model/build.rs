@@ -855,12 +855,23 @@ impl Context<'_> {
                     .ok_or_else(|| need("max_extent > 0 (µm)"))?,
             ),
             "per-segment" => CvPolicy::PerSegment,
+            "odd-per-length" => CvPolicy::OddPerLength(
+                spec.length
+                    .filter(|l| *l > 0.0)
+                    .ok_or_else(|| need("length > 0 (µm)"))?,
+            ),
             "d-lambda" => CvPolicy::DLambda {
                 d_lambda: spec.d_lambda.unwrap_or(0.1),
                 frequency_hz: spec.frequency.unwrap_or(100.0),
             },
             other => {
-                let known = ["fixed-per-branch", "max-extent", "per-segment", "d-lambda"];
+                let known = [
+                    "fixed-per-branch",
+                    "max-extent",
+                    "per-segment",
+                    "d-lambda",
+                    "odd-per-length",
+                ];
                 let hint = crate::suggest::did_you_mean(other, known);
                 return Err(self.error(
                     Some(spec.policy.span()),

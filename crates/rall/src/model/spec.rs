@@ -227,6 +227,8 @@ pub struct DiscretizationSpec {
     pub d_lambda: Option<f64>,
     /// [Hz]
     pub frequency: Option<f64>,
+    /// [µm], for `odd-per-length`.
+    pub length: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
