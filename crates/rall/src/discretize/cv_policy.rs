@@ -94,4 +94,16 @@ mod tests {
         assert_eq!(CvPolicy::MaxExtent(20.0).boundaries(&m, 0, |_| (100.0, 1.0)).len(), 4);
         assert_eq!(CvPolicy::MaxExtent(45.0).boundaries(&m, 0, |_| (100.0, 1.0)).len(), 2);
     }
+
+    #[test]
+    fn odd_per_length_adds_a_pair_of_cvs_for_every_whole_length() {
+        // nseg = 1 + 2 int(L / 40): 1 below 40 µm, 3 from 40 µm, 5 from 80 µm.
+        for (length, cvs) in [(39.9, 1), (40.0, 3), (79.9, 3), (80.0, 5), (201.0, 11)] {
+            let mut b = MorphologyBuilder::new();
+            b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), length, 0.5, 3).unwrap();
+            let m = b.finish().unwrap();
+            let boundaries = CvPolicy::OddPerLength(40.0).boundaries(&m, 0, |_| (100.0, 1.0));
+            assert_eq!(boundaries.len(), cvs + 1, "{length} µm");
+        }
+    }
 }
