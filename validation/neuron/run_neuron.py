@@ -13,6 +13,7 @@ time-stepping loop alone is printed to stderr as `neuron_run_seconds=...`.
 import glob
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -165,7 +166,30 @@ def build(cell):
             for p, v in mech.get("params", {}).items():
                 set_param(sec, name, p, v)
         sections.append(sec)
+    # Scaled parameters, once every section is connected (distances need the whole tree).
+    for sd, sec in zip(cell["sections"], sections):
+        for mech in sd.get("mechanisms", []):
+            if "scale" in mech:
+                apply_scale(sec, mech, sections)
     return sections, used_mechs
+
+
+SCALE_FUNCTIONS = {
+    "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "min": min, "max": max, "pow": pow,
+    "_if": lambda c, a, b: a if c else b, "math": math,
+}
+
+
+def apply_scale(sec, mech, sections):
+    """value * expression(distance) on every segment, with NEURON's own h.distance from the origin."""
+    origin = mech["scale_origin"]
+    origin_seg = sections[origin["section"]](origin["x"])
+    for p, spec in mech["scale"].items():
+        code = re.sub(r"\bif\s*\(", "_if(", spec["expression"]).replace("^", "**")
+        for seg in sec:
+            d = h.distance(origin_seg, seg)
+            factor = eval(code, {"__builtins__": {}}, dict(SCALE_FUNCTIONS, distance=d))
+            setattr(seg, f"{p}_{mech['name']}", spec["value"] * float(factor))
 
 
 def build_synapses(cell, sections, used_mechs):

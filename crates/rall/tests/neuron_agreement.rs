@@ -372,3 +372,38 @@ fn the_odd_per_length_rule_gives_neurons_cvs_on_c4a() {
     // alone gives 0.24 mV.)
     assert!(a.max < 5e-5, "largest voltage difference {} mV", a.max);
 }
+
+/// Scaled paints: gNa falling and gK rising with the path distance from the soma's centre over the hh tree;
+/// NEURON evaluates the same expressions itself at its own `h.distance` of every segment.
+#[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn conductances_that_vary_with_distance_match_neuron() {
+    let mut cell = hh_tree(10, 1.0);
+    let paint = &mut cell.decor.paints[0];
+    paint.scale = vec![
+        (
+            "gnabar".into(),
+            rall::cell::ScaleExpr::parse("exp(-distance / 400)").unwrap(),
+        ),
+        (
+            "gkbar".into(),
+            rall::cell::ScaleExpr::parse("1 + (distance > 100) * 0.5").unwrap(),
+        ),
+    ];
+    paint.scale_origin = Some(rall::labels::Location { branch: 0, pos: 0.5 });
+    let (traces, _, a) = both(&cell, &one_second(), "scaled");
+    let (plain, _, _) = both(&hh_tree(10, 1.0), &one_second(), "unscaled");
+    let moved = max_or_nan(
+        traces.values[1]
+            .iter()
+            .zip(&plain.values[1])
+            .map(|(a, b)| (a - b).abs()),
+    );
+    assert!(
+        moved > 10.0,
+        "the profiles should change the dendrite's trace (by {moved} mV)"
+    );
+    assert!(a.spikes > 20, "{} spikes", a.spikes);
+    // Measured: spike times 1.5e-10 ms, voltages 2.5e-8 mV (70 spikes; 76 without the profiles); limits 67x, 80x.
+    assert!(a.spike_time_ms < 1e-8 && a.max < 2e-6, "{a:?}");
+}

@@ -115,6 +115,16 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                 mechanisms.last_mut().unwrap()
             }
         };
+        let scaled: Vec<(usize, &super::ScaleExpr)> = paint
+            .scale
+            .iter()
+            .map(|(name, e)| {
+                catalogue
+                    .parameter_index(&paint.mechanism, name)
+                    .map(|k| (k, e))
+                    .map_err(CellError::Mechanism)
+            })
+            .collect::<Result<_, _>>()?;
         for cv in (0..geometry.len()).filter(|&cv| geometry.kind[cv] == CvKind::Membrane) {
             let (branch, (p0, p1)) = (geometry.branch[cv], geometry.extent[cv]);
             let area: f64 = paint
@@ -125,9 +135,20 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                 .map(|c| m.lateral_area_um2(branch, c.prox.max(p0), c.dist.min(p1)))
                 .sum();
             if area > 0.0 {
+                let mut here = values.clone();
+                if !scaled.is_empty() {
+                    let centre = (branch, 0.5 * (p0 + p1));
+                    let distance = match paint.scale_origin {
+                        Some(o) => super::path_between_um(m, (o.branch, o.pos), centre),
+                        None => super::path_from_root_um(m, centre.0, centre.1),
+                    };
+                    for &(k, e) in &scaled {
+                        here[k] *= e.at(distance);
+                    }
+                }
                 layout.cv.push(cv);
                 layout.area_um2.push(area);
-                layout.parameters.push(values.clone());
+                layout.parameters.push(here);
             }
         }
     }

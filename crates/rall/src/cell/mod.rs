@@ -5,10 +5,12 @@
 //! mechanism instances per CV, stimuli and probes resolved to CV indices.
 
 mod lower;
+mod scale;
 mod summary;
 
 pub(crate) use lower::resolve_variable;
 pub use lower::{CellLayout, EventLayout, ProbeLayout, StimulusLayout, lower_cell};
+pub use scale::{ScaleError, ScaleExpr, path_between_um, path_from_root_um};
 pub use summary::{RegionSummary, summarise_regions};
 
 use crate::discretize::{CableProperties, CvPolicy};
@@ -21,6 +23,10 @@ pub struct MechanismPaint {
     pub region: Region,
     pub mechanism: String,
     pub parameters: Vec<(String, f64)>,
+    /// Parameters that vary along the cell: each CV gets the painted value times the expression at the path
+    /// distance from `scale_origin` (the root when `None`) to its centre.
+    pub scale: Vec<(String, ScaleExpr)>,
+    pub scale_origin: Option<crate::labels::Location>,
 }
 
 /// A current clamp (NEURON's IClamp) at every location of a locset.
@@ -131,6 +137,10 @@ pub enum CellError {
     OverlappingPaint { mechanism: String },
     #[error("`{what}` selects no location on this morphology")]
     EmptyLocset { what: String },
+    #[error("`{what}` selects {count} locations; one is needed here")]
+    NotOneLocation { what: String, count: usize },
+    #[error("in the scale expression `{text}`: {source}")]
+    Scale { text: String, source: ScaleError },
 }
 
 impl Cell {
@@ -174,8 +184,54 @@ impl Cell {
             region,
             mechanism: mechanism.into(),
             parameters,
+            scale: Vec::new(),
+            scale_origin: None,
         });
         Ok(self)
+    }
+
+    /// Paints a density mechanism whose parameters `scale` vary along the cell: at each CV, the painted value
+    /// (or the default) times the expression (see [`ScaleExpr`]) at the path distance from `origin` (a locset
+    /// of one location; the root when `None`).
+    pub fn paint_scaled(
+        &mut self,
+        region: &str,
+        mechanism: &str,
+        parameters: &[(&str, f64)],
+        scale: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Result<&mut Self, CellError> {
+        let scale = scale
+            .iter()
+            .map(|(name, text)| {
+                ScaleExpr::parse(text)
+                    .map(|e| (name.to_string(), e))
+                    .map_err(|source| CellError::Scale {
+                        text: text.to_string(),
+                        source,
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let scale_origin = match origin {
+            Some(text) => Some(self.one_location(text)?),
+            None => None,
+        };
+        self.paint(region, mechanism, parameters)?;
+        let paint = self.decor.paints.last_mut().expect("just painted");
+        (paint.scale, paint.scale_origin) = (scale, scale_origin);
+        Ok(self)
+    }
+
+    /// The single location of a locset, or an error.
+    pub fn one_location(&self, text: &str) -> Result<crate::labels::Location, CellError> {
+        let l = self.locset(text)?;
+        match l.locations.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(CellError::NotOneLocation {
+                what: text.into(),
+                count: l.locations.len(),
+            }),
+        }
     }
 
     /// Sets the specific capacitance [µF/cm²] on a region.

@@ -100,7 +100,8 @@ mod tests {
         // nseg = 1 + 2 int(L / 40): 1 below 40 µm, 3 from 40 µm, 5 from 80 µm.
         for (length, cvs) in [(39.9, 1), (40.0, 3), (79.9, 3), (80.0, 5), (201.0, 11)] {
             let mut b = MorphologyBuilder::new();
-            b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), length, 0.5, 3).unwrap();
+            b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), length, 0.5, 3)
+                .unwrap();
             let m = b.finish().unwrap();
             let boundaries = CvPolicy::OddPerLength(40.0).boundaries(&m, 0, |_| (100.0, 1.0));
             assert_eq!(boundaries.len(), cvs + 1, "{length} µm");

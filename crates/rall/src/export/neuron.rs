@@ -77,7 +77,30 @@ pub fn neuron_json(
             }
             let params: serde_json::Map<String, Value> =
                 paint.parameters.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-            mechanisms.push(json!({"name": paint.mechanism, "params": params}));
+            let mut entry = json!({"name": paint.mechanism, "params": params});
+            if !paint.scale.is_empty() {
+                // The runner evaluates the expressions itself, at NEURON's own distances from the origin.
+                let defaults = catalogue.parameters(&paint.mechanism).map_err(CellError::Mechanism)?;
+                let scale: serde_json::Map<String, Value> = paint
+                    .scale
+                    .iter()
+                    .map(|(k, e)| {
+                        let base = paint
+                            .parameters
+                            .iter()
+                            .find(|(n, _)| n == k)
+                            .map(|(_, v)| *v)
+                            .or_else(|| defaults.iter().find(|p| &p.name == k).map(|p| p.default));
+                        (k.clone(), json!({"expression": e.text, "value": base}))
+                    })
+                    .collect();
+                entry["scale"] = Value::Object(scale);
+                entry["scale_origin"] = match paint.scale_origin {
+                    Some(o) => json!({"section": o.branch, "x": o.pos}),
+                    None => json!({"section": 0, "x": 0.0}),
+                };
+            }
+            mechanisms.push(entry);
         }
         let mut ions = serde_json::Map::new();
         for setting in &cell.decor.ions {

@@ -662,10 +662,34 @@ impl Context<'_> {
             let region = cell
                 .region(m.region.get_ref())
                 .map_err(|e| self.cell_error(m.region.span(), e))?;
+            let mut scale = Vec::new();
+            for (key, text) in &m.scale {
+                self.catalogue
+                    .parameter_index(m.name.get_ref(), key.get_ref())
+                    .map_err(|e| self.error(Some(key.span()), &e))?;
+                let expr = crate::cell::ScaleExpr::parse(text.get_ref()).map_err(|e| {
+                    // Point at the character inside the string (after its opening quote).
+                    let at = text.span().start + e.column;
+                    self.error(
+                        Some(at..at + 1),
+                        &format!("in the scale expression `{}`: {}", text.get_ref(), e.message),
+                    )
+                })?;
+                scale.push((key.get_ref().clone(), expr));
+            }
+            let scale_origin = match &m.distance_from {
+                Some(o) => Some(
+                    cell.one_location(o.get_ref())
+                        .map_err(|e| self.cell_error(o.span(), e))?,
+                ),
+                None => None,
+            };
             let paint = MechanismPaint {
                 region,
                 mechanism: m.name.get_ref().clone(),
                 parameters,
+                scale,
+                scale_origin,
             };
             let clash = cell
                 .decor

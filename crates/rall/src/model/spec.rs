@@ -260,6 +260,11 @@ pub struct MechanismSpec {
     pub region: Spanned<String>,
     #[serde(default)]
     pub parameters: BTreeMap<Spanned<String>, f64>,
+    /// Parameters that vary along the cell: name = expression of `distance` (µm), multiplying the value.
+    #[serde(default)]
+    pub scale: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// A locset label or expression of one location that `distance` is measured from (default: the root).
+    pub distance_from: Option<Spanned<String>>,
 }
 
 fn everywhere() -> Spanned<String> {
