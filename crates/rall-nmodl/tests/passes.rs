@@ -316,3 +316,45 @@ DERIVATIVE states { cai' = -ica - (cai - 1e-4) / 80  x' = -x }
     let values = inputs(&m, &[("x", 3.0)]);
     assert_eq!(output(&m, &m.initial.outputs, "x", &values), 0.0);
 }
+
+/// A TABLE clause spread over several lines (as in many published files) is the same clause: the file is
+/// accepted and its kernels equal those of the one-line form; a current declared as `(milliamp/cm2)` is in
+/// mA/cm2, while `(uA/cm2)` is not.
+#[test]
+fn tables_over_several_lines_and_unit_spellings_are_read_as_nocmodl_reads_them() {
+    let file = |table: &str, unit: &str| {
+        format!(
+            "NEURON {{ SUFFIX t NONSPECIFIC_CURRENT i RANGE g }}
+PARAMETER {{ g = 0.001 (mho/cm2) }}
+ASSIGNED {{ v (mV) i ({unit}) minf celsius (degC) }}
+STATE {{ m }}
+BREAKPOINT {{ SOLVE states METHOD cnexp i = g*m*(v + 70) }}
+INITIAL {{ rates(v) m = minf }}
+DERIVATIVE states {{ rates(v) m' = (minf - m)/1 }}
+PROCEDURE rates(v (mV)) {{
+    {table}
+    minf = 1/(1 + exp(-(v + 40)/5))
+}}
+"
+        )
+    };
+    let one_line = ir(&file("TABLE minf DEPEND celsius FROM -100 TO 100 WITH 200", "mA/cm2"));
+    let several = ir(&file(
+        "TABLE minf\n    DEPEND celsius\n    FROM -100 TO 100\n    WITH 200",
+        "milliamp/cm2",
+    ));
+    let x = inputs(&one_line, &[("v", -37.0), ("m", 0.3), ("dt", 0.025)]);
+    for v in [-80.0, -37.0, 12.0] {
+        let x = inputs(&one_line, &[("v", v), ("m", 0.3), ("dt", 0.025)]);
+        assert_eq!(
+            one_line.graph.evaluate(one_line.total_current, &x),
+            several.graph.evaluate(several.total_current, &x)
+        );
+    }
+    assert_eq!(
+        output(&one_line, &one_line.initial.outputs, "minf", &x),
+        output(&several, &several.initial.outputs, "minf", &x)
+    );
+    let e = errors(&file("TABLE minf FROM -100 TO 100 WITH 200", "uA/cm2"));
+    assert!(e.iter().any(|x| x.contains("declared in (uA/cm2)")), "{e:?}");
+}

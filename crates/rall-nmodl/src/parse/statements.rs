@@ -95,9 +95,21 @@ impl Parser<'_> {
             }
             "TABLE" => {
                 self.bump();
-                // TABLE names DEPEND names FROM lo TO hi WITH n: accepted; rall evaluates exactly.
-                while !self.peek().line_start && !matches!(self.peek().kind, TokenKind::Eof | TokenKind::Punct("}")) {
+                // TABLE names DEPEND names FROM lo TO hi WITH n, on one line or several: accepted; rall
+                // evaluates exactly. The clause ends after the number that follows WITH.
+                let mut after_with = false;
+                while !matches!(self.peek().kind, TokenKind::Eof | TokenKind::Punct("}")) {
+                    let keyword = |k: &str| matches!(&self.peek().kind, TokenKind::Ident(w) if w == k);
+                    // A new line continues the clause only with one of its keywords.
+                    if self.peek().line_start && !["DEPEND", "FROM", "TO", "WITH"].iter().any(|k| keyword(k)) {
+                        break;
+                    }
+                    let word = keyword("WITH");
                     self.bump();
+                    if after_with {
+                        break;
+                    }
+                    after_with = word;
                 }
                 Ok(Some(Statement::Table { span: t.span }))
             }

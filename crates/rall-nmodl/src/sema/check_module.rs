@@ -265,8 +265,13 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
                 format!("the current `{}` is never assigned in BREAKPOINT", s.name),
             ));
         }
+        // Compared by meaning (`milliamp/cm2` is `mA/cm2`), or by spelling where a name is unknown.
+        let same = |unit: &str| match (super::units::parse_unit(unit), super::units::parse_unit(current_unit)) {
+            (Some(a), Some(b)) => a.same_as(&b),
+            _ => unit.replace(' ', "") == current_unit,
+        };
         if let Some(unit) = &s.unit
-            && unit.replace(' ', "") != current_unit
+            && !same(unit)
         {
             diagnostics.push(Diagnostic::error(
                 s.span,

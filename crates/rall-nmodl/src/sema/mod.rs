@@ -3,6 +3,7 @@
 
 mod check_module;
 mod symbols;
+pub mod units;
 
 pub use check_module::check_module;
 pub use symbols::{IonUse, MechanismInfo, Symbol, SymbolKind, SymbolTable};
