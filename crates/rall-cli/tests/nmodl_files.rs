@@ -269,7 +269,7 @@ fn the_published_models_mod_files_are_accepted_or_rejected_with_a_located_diagno
     // rejected files use POINTER, WATCH, net_send or ARTIFICIAL_CELL (the event side, not yet supported).
     assert_eq!(
         counts,
-        vec![(20, 22), (8, 32)],
+        vec![(20, 22), (9, 32)],
         "(accepted, files) for BluePyOpt and PyNN"
     );
 }

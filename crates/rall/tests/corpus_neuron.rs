@@ -1,5 +1,6 @@
 //! Real published NMODL, unchanged, against NEURON: the 12 mechanisms of BluePyOpt 1.14.26's L5PC example
-//! (Hay et al. 2011), fetched into a cache outside the repository by `validation/corpus/fetch.sh`. Each
+//! (Hay et al. 2011) and PyNN 0.13.0's ExpISyn, fetched into a cache outside the repository by
+//! `validation/corpus/fetch.sh`. Each L5PC mechanism
 //! runs in one compartment (with a leak, a 20 pA step from 20 to 100 ms and a -20 pA one from 120 to 180 ms,
 //! 34 °C, ions at their defaults;
 //! CaDynamics_E2 and SK_E2 with Ca_HVA to give them calcium) in rall and in NEURON (the same files
@@ -16,7 +17,8 @@ use rall::{Cell, RunOptions, Simulation};
 use rall_nmodl::ir::SlotKind;
 use std::path::PathBuf;
 
-fn l5pc_mechanisms() -> PathBuf {
+/// The corpus folder (fetched on first use by `validation/corpus/fetch.sh`).
+fn corpus() -> PathBuf {
     let out = std::process::Command::new("bash")
         .arg(repo_path("validation/corpus/fetch.sh"))
         .output()
@@ -26,8 +28,11 @@ fn l5pc_mechanisms() -> PathBuf {
         "fetch.sh: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let corpus = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    corpus.join("bluepyopt-1.14.26/examples/l5pc/mechanisms")
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn l5pc_mechanisms() -> PathBuf {
+    corpus().join("bluepyopt-1.14.26/examples/l5pc/mechanisms")
 }
 
 /// A mechanism and the parameters painted with it.
@@ -158,4 +163,59 @@ fn the_l5pc_mechanisms_run_in_rall_as_in_neuron() {
         worst_v < 1e-5 && worst_state < 1e-7,
         "voltage {worst_v} mV, states {worst_state}"
     );
+}
+
+/// PyNN 0.13.0's ExpISyn (a current-based synapse whose NONSPECIFIC_CURRENT `i` is itself a STATE, stepped
+/// by NET_RECEIVE) on a passive compartment, driven by events on and off the step grid, against NEURON
+/// running the same file.
+#[test]
+#[ignore = "needs NEURON in .venv and the corpus: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn pynns_current_based_synapse_runs_as_in_neuron() {
+    let file = corpus().join("pynn-0.13.0/pyNN/neuron/nmodl/expisyn.mod");
+    // NEURON compiles a folder: this file alone (a fixed folder, so its build is cached).
+    let dir = std::env::temp_dir().join("rall-corpus-expisyn");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&file, dir.join("expisyn.mod")).unwrap();
+    let mut catalogue = Catalogue::default();
+    catalogue.add_file(&dir.join("expisyn.mod")).unwrap();
+    let mut b = MorphologyBuilder::new();
+    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
+    let mut cell = Cell::new(b.finish().unwrap());
+    cell.policy = rall::discretize::CvPolicy::FixedPerBranch(1);
+    cell.decor.cable.v_init_mv = -70.0;
+    cell.paint("(all)", "pas", &[("g", 1e-4), ("e", -70.0)]).unwrap();
+    cell.place_synapse(
+        "(location 0 0.5)",
+        "ExpISyn",
+        &[("tau", 2.0)],
+        &[10.0, 30.0131, 31.0, 60.0237],
+        0.01,
+    )
+    .unwrap();
+    cell.probe_voltage("v", "(location 0 0.5)").unwrap();
+    cell.probe_variable("i", "(location 0 0.5)", "ExpISyn.i").unwrap();
+    let options = RunOptions {
+        t_stop_ms: 100.0,
+        dt_ms: 0.025,
+        sample_interval_ms: 0.025,
+        ..Default::default()
+    };
+    let traces = Simulation::single(&cell, &catalogue)
+        .unwrap()
+        .run(&options, |_| {})
+        .unwrap();
+    let neuron = run_cell(&python(), &cell, &options, &catalogue, Some(&dir), "expisyn");
+    let (v, i) = (agreement("v", &traces, &neuron), agreement("i", &traces, &neuron));
+    let (lo, hi) = traces
+        .column("v")
+        .unwrap()
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+    println!(
+        "ExpISyn: v from {lo:.3} to {hi:.3} mV; within {:.1e} mV, i within {:.1e} nA",
+        v.max, i.max
+    );
+    assert!(hi - lo > 1.0, "the events should move the voltage ({lo} to {hi} mV)");
+    // Measured: v 1.3e-9 mV, i 8.7e-18 nA (round-off); limits 77x and 57x.
+    assert!(v.max < 1e-7 && i.max < 5e-16, "v {v:?}, i {i:?}");
 }

@@ -91,6 +91,9 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         match &s.kind {
             SlotKind::Current { electrode: false } => total = lw.graph.add(total, node),
             SlotKind::Current { electrode: true } => total = lw.graph.sub(total, node),
+            // A current declared as a STATE contributes its present value.
+            SlotKind::State if info.nonspecific_currents.contains(&s.name) => total = lw.graph.add(total, node),
+            SlotKind::State if info.electrode_currents.contains(&s.name) => total = lw.graph.sub(total, node),
             SlotKind::Ion { ion, write: true } if s.name == format!("i{ion}") => {
                 total = lw.graph.add(total, node);
                 let dv = d.derivative(&mut lw.graph, node, 0);

@@ -40,6 +40,17 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
             let builtin_redeclared =
                 previous.kind == SymbolKind::Builtin && matches!(kind, SymbolKind::Assigned | SymbolKind::Parameter);
             let ion_state = matches!(previous.kind, SymbolKind::Ion { .. }) && kind == SymbolKind::State;
+            // A current that is itself a STATE (PyNN's ExpISyn: `i' = -i/tau`): a state whose value is the
+            // current (MechanismInfo's current lists still name it).
+            let current_state = matches!(previous.kind, SymbolKind::Current { .. }) && kind == SymbolKind::State;
+            if current_state {
+                let s = table.symbols.get_mut(&name.text).unwrap();
+                s.kind = SymbolKind::State;
+                if let Some(d) = d {
+                    s.unit = d.unit.clone().or(s.unit.take());
+                }
+                return;
+            }
             if let (SymbolKind::Ion { .. }, SymbolKind::Ion { write: true, .. }) = (&previous.kind, &kind) {
                 // Listed under both READ and WRITE.
                 table.symbols.get_mut(&name.text).unwrap().kind = kind;
