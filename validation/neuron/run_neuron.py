@@ -212,10 +212,12 @@ def build_synapses(cell, sections, used_mechs):
             if not hasattr(syn, p):
                 raise SystemExit(f"run_neuron.py: synapse {k}: unknown parameter '{p}' of '{name}'")
             setattr(syn, p, v)
-        nc = h.NetCon(None, syn)
-        nc.delay = 0.0
-        nc.weight[0] = float(sd.get("weight", 0.0))
         events = [float(te) for te in sd.get("events", [])]
+        nc = None
+        if events:  # a clamp (SEClamp) has no NET_RECEIVE and takes no NetCon
+            nc = h.NetCon(None, syn)
+            nc.delay = 0.0
+            nc.weight[0] = float(sd.get("weight", 0.0))
         if any(te < 0 for te in events):
             raise SystemExit(f"run_neuron.py: synapse {k}: negative event time")
         out.append((syn, nc, events))

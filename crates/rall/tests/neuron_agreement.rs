@@ -407,3 +407,49 @@ fn conductances_that_vary_with_distance_match_neuron() {
     // Measured: spike times 1.5e-10 ms, voltages 2.5e-8 mV (70 spikes; 76 without the profiles); limits 67x, 80x.
     assert!(a.spike_time_ms < 1e-8 && a.max < 2e-6, "{a:?}");
 }
+
+/// NEURON's single-electrode voltage clamp, its own svclmp.mod from the wheel (a PROCEDURE solved after the
+/// voltage update, `at_time`, an ELECTRODE_CURRENT): an hh soma stepped from -65 to -20 mV and back; the
+/// clamp current in nA and the soma voltage against NEURON's SEClamp.
+#[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn neurons_voltage_clamp_runs_as_in_neuron() {
+    let python = python();
+    let mut catalogue = Catalogue::default();
+    catalogue
+        .add_file(&neuron_share(&python).join("modfile/svclmp.mod"))
+        .unwrap();
+    let mut cell = hh_tree(0, 0.0);
+    let steps = [
+        ("dur1", 10.0),
+        ("amp1", -65.0),
+        ("dur2", 20.0),
+        ("amp2", -20.0),
+        ("dur3", 10.0),
+        ("amp3", -65.0),
+        ("rs", 0.01),
+    ];
+    cell.place_synapse("(location 0 0.5)", "SEClamp", &steps, &[], 0.0)
+        .unwrap();
+    cell.probe_variable("i", "(location 0 0.5)", "SEClamp.i").unwrap();
+    let options = RunOptions {
+        t_stop_ms: 50.0,
+        ..one_second()
+    };
+    let traces = run_rall(&cell, &catalogue, &options);
+    let neuron = run_cell(&python, &cell, &options, &catalogue, None, "seclamp");
+    let (v, i) = (agreement("soma", &traces, &neuron), agreement("i", &traces, &neuron));
+    let peak = max_or_nan(traces.column("i").unwrap().iter().map(|x| x.abs()));
+    let clamped = traces.column("soma").unwrap()[(25.0 / 0.025) as usize];
+    println!(
+        "SEClamp: soma at {clamped:.4} mV during the -20 mV step, peak |i| {peak:.3} nA; v within {:.1e} mV, i within {:.1e} nA",
+        v.max, i.max
+    );
+    assert!(
+        (clamped + 20.0).abs() < 0.5,
+        "the clamp should hold the soma near -20 mV ({clamped})"
+    );
+    assert!(peak > 1.0, "the clamp should pass current (peak {peak} nA)");
+    // Measured: v 1.6e-10 mV, i 1.6e-8 nA (of a 22.9 nA peak); limits 62x each.
+    assert!(v.max < 1e-8 && i.max < 1e-6, "v {v:?}, i {i:?}");
+}

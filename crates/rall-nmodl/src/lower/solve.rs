@@ -1,5 +1,6 @@
-//! SOLVE lowering: a DERIVATIVE or KINETIC block and its METHOD in, an [`Advance`] out
-//! (cnexp's exact exponential update, forward Euler, or the implicit system with its symbolic Jacobian).
+//! SOLVE lowering: a DERIVATIVE, KINETIC or PROCEDURE block and its METHOD in, an [`Advance`] out
+//! (cnexp's exact exponential update, forward Euler, the implicit system with its symbolic Jacobian, or the
+//! procedure's assignments after the voltage update).
 
 use super::statements::{Env, Lowerer};
 use crate::ast::{Body, Statement};
@@ -11,6 +12,18 @@ impl Lowerer<'_> {
     pub(super) fn advance(&mut self, block: &str, method: Option<&str>, notes: &mut Vec<String>) -> Advance {
         if let Some(r) = self.module.kinetics.iter().find(|r| r.name.text == block) {
             return self.kinetic(&r.body);
+        }
+        if let Some(r) = self.module.procedures.iter().find(|r| r.name.text == block) {
+            // The procedure runs after the voltage update; what it assigns is kept.
+            let mut env = Env::default();
+            let call = Statement::Call {
+                name: r.name.clone(),
+                args: Vec::new(),
+            };
+            self.statement(&call, &mut env);
+            return Advance::Explicit(self.outputs(&env, |k| {
+                matches!(k, SlotKind::State | SlotKind::Assigned | SlotKind::Current { .. })
+            }));
         }
         let Some(r) = self.module.derivatives.iter().find(|r| r.name.text == block) else {
             return Advance::None;

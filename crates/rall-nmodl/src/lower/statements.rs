@@ -224,6 +224,9 @@ impl Lowerer<'_> {
             "min" => g.call2(Func::Min, args[0], args[1]),
             "max" => g.call2(Func::Max, args[0], args[1]),
             "atan2" => g.call2(Func::Atan2, args[0], args[1]),
+            // A discontinuity notice for variable-step integrators: nothing to do at a fixed step (NEURON's
+            // fixed step ignores it too), and its value is 0.
+            "at_time" => g.constant(0.0),
             "normrand" => {
                 // mean + sd · ξ, ξ a fresh standard normal sample per instance and step (a random slot).
                 let xi = g.input(self.slots.len() as SlotId + self.random_draws);

@@ -409,7 +409,7 @@ impl Checker<'_> {
                 self.call(name, args.len(), true, scope, diagnostics);
                 // A procedure may assign module variables (e.g. rates() sets minf, mtau).
                 if let Some(p) = self.module.procedures.iter().find(|p| p.name.text == name.text) {
-                    collect_assignments(&p.body, assigned);
+                    collect_assignments(&p.body, &self.module.procedures, assigned);
                 }
             }
             Statement::Solve {
@@ -427,11 +427,9 @@ impl Checker<'_> {
                     ));
                 }
                 match self.table.get(&block.text).map(|s| &s.kind) {
-                    Some(SymbolKind::Derivative) | Some(SymbolKind::Kinetic) => {}
-                    Some(SymbolKind::Procedure { .. }) => diagnostics.push(Diagnostic::error(
-                        block.span,
-                        format!("SOLVE of the PROCEDURE `{}` is not supported by rall", block.text),
-                    )),
+                    // A PROCEDURE solved in BREAKPOINT (`SOLVE icur METHOD after_cvode`, NEURON's SEClamp) runs
+                    // in the state update, after the voltage has advanced.
+                    Some(SymbolKind::Derivative) | Some(SymbolKind::Kinetic) | Some(SymbolKind::Procedure { .. }) => {}
                     _ => {
                         let blocks = self
                             .module
@@ -451,8 +449,14 @@ impl Checker<'_> {
                         );
                     }
                 }
+                let procedure = matches!(
+                    self.table.get(&block.text).map(|s| &s.kind),
+                    Some(SymbolKind::Procedure { .. })
+                );
                 match method.as_ref().map(|m| m.text.as_str()) {
                     None | Some("cnexp" | "derivimplicit" | "sparse" | "euler") => {}
+                    // NEURON's method for a PROCEDURE run after the voltage update (SEClamp's icur).
+                    Some("after_cvode") if procedure => {}
                     Some(other) => {
                         let m = method.as_ref().unwrap();
                         diagnostics.push(
@@ -576,7 +580,6 @@ impl Checker<'_> {
                 "net_send",
                 "net_event",
                 "net_move",
-                "at_time",
                 "nrn_random_play",
                 "state_discontinuity",
             ]
@@ -698,16 +701,31 @@ fn collect_calls(body: &Body, out: &mut BTreeSet<String>) {
     }
 }
 
-fn collect_assignments(body: &Body, out: &mut BTreeSet<String>) {
+/// Names a body assigns, through the procedures it calls (each procedure followed once).
+fn collect_assignments(body: &Body, procedures: &[crate::ast::Routine], out: &mut BTreeSet<String>) {
+    collect_assignments_seen(body, procedures, out, &mut BTreeSet::new());
+}
+
+fn collect_assignments_seen(
+    body: &Body,
+    procedures: &[crate::ast::Routine],
+    out: &mut BTreeSet<String>,
+    seen: &mut BTreeSet<String>,
+) {
     for s in &body.statements {
         match s {
             Statement::Assign { target, .. } => {
                 out.insert(target.text.clone());
             }
             Statement::If { then, otherwise, .. } => {
-                collect_assignments(then, out);
+                collect_assignments_seen(then, procedures, out, seen);
                 if let Some(o) = otherwise {
-                    collect_assignments(o, out);
+                    collect_assignments_seen(o, procedures, out, seen);
+                }
+            }
+            Statement::Call { name, .. } if seen.insert(name.text.clone()) => {
+                if let Some(p) = procedures.iter().find(|p| p.name.text == name.text) {
+                    collect_assignments_seen(&p.body, procedures, out, seen);
                 }
             }
             _ => {}

@@ -87,7 +87,7 @@ impl SymbolTable {
 pub const BUILTINS: [&str; 6] = ["v", "t", "dt", "celsius", "diam", "area"];
 
 /// Functions every mechanism can call, with their arity.
-pub const BUILTIN_FUNCTIONS: [(&str, usize); 18] = [
+pub const BUILTIN_FUNCTIONS: [(&str, usize); 19] = [
     ("exp", 1),
     ("log", 1),
     ("log10", 1),
@@ -106,4 +106,5 @@ pub const BUILTIN_FUNCTIONS: [(&str, usize); 18] = [
     ("expm1", 1),
     ("floor", 1),
     ("ceil", 1),
+    ("at_time", 1),
 ];
