@@ -292,6 +292,15 @@ def instantiate(cell):
         stim.dur = c.get("dur", 0.0)
         stim.amp = c.get("amp", 0.0)
         clamps.append(stim)
+        if "waveform" in c:
+            # [[t, nA], ...] played into amp with linear interpolation. Vector.play extrapolates beyond its
+            # points, so a point far before the first and one far after the last hold the end values.
+            points = c["waveform"]
+            points = [[min(points[0][0], 0.0) - 1.0, points[0][1]]] + points + [[points[-1][0] + 1e9, points[-1][1]]]
+            tvec = h.Vector([p[0] for p in points])
+            ivec = h.Vector([p[1] for p in points])
+            ivec.play(stim._ref_amp, tvec, 1)
+            clamps.extend([tvec, ivec])
     return sections, synapses, clamps, used_mechs
 
 

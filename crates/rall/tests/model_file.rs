@@ -250,3 +250,36 @@ fn network_mistakes_name_their_line() {
     let (e, _) = broken("delay = 5.0 ", "delay = -5.0 ");
     assert!(e.message.contains("delay >= 0"), "{e}");
 }
+
+/// A stimulus with a waveform, inline or from a CSV file (relative to the model file): the same clamp, the
+/// amplitude defaulting to 1 and the duration to the whole run; bad waveforms are located.
+#[test]
+fn stimulus_waveforms_come_inline_or_from_a_file_and_bad_ones_are_located() {
+    let dir = std::env::temp_dir().join(format!("rall-waveform-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ramp.csv"), "t,nA\n0,0\n10,0.2\n20,0\n").unwrap();
+    let model = |stimulus: &str| {
+        format!(
+            "[simulation]\nt_stop = 30.0\n[morphology]\ncylinder = [{{ length = 20.0, diameter = 20.0, tag = 1 }}]\n[[mechanism]]\nname = \"pas\"\n[[stimulus]]\nat = \"(location 0 0.5)\"\n{stimulus}\n"
+        )
+    };
+    let parse_in = |text: &str| parse_model(text, "w.toml", &dir, &Catalogue::default());
+    let clamp = |text: &str| {
+        parse_in(text)
+            .map(|m| m.cells[0].1.decor.clamps[0].clone())
+            .map_err(|e| e.to_string())
+    };
+    let inline = clamp(&model("waveform = [[0, 0], [10, 0.2], [20, 0]]")).unwrap();
+    let file = clamp(&model("waveform_file = \"ramp.csv\"")).unwrap();
+    assert_eq!(inline, file);
+    assert_eq!((inline.amplitude_na, inline.duration_ms), (1.0, f64::INFINITY));
+    let w = inline.waveform.unwrap();
+    assert_eq!((w.at(5.0), w.at(15.0), w.at(25.0), w.at(-1.0)), (0.1, 0.1, 0.0, 0.0));
+    let e = clamp(&model("waveform = [[0, 0], [10, 0.2], [5, 0]]")).unwrap_err();
+    assert!(e.starts_with("w.toml:9:") && e.contains("increasing times"), "{e}");
+    std::fs::write(dir.join("bad.csv"), "t,nA\n0,0\n10,x\n").unwrap();
+    let e = clamp(&model("waveform_file = \"bad.csv\"")).unwrap_err();
+    assert!(e.contains("bad.csv:3: expected `t,value`"), "{e}");
+    let e = clamp(&model("delay = 1.0")).unwrap_err();
+    assert!(e.contains("needs `duration` and `amplitude`"), "{e}");
+}

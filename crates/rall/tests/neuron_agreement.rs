@@ -453,3 +453,32 @@ fn neurons_voltage_clamp_runs_as_in_neuron() {
     // Measured: v 1.6e-10 mV, i 1.6e-8 nA (of a 22.9 nA peak); limits 62x each.
     assert!(v.max < 1e-8 && i.max < 1e-6, "v {v:?}, i {i:?}");
 }
+
+/// A current clamp with a waveform (a ramp up, a plateau, a triangle; played in NEURON by `Vector.play` with
+/// interpolation into IClamp.amp) on the hh ball-and-stick.
+#[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn a_current_clamp_with_a_waveform_matches_neurons_played_vector() {
+    let mut cell = hh_tree(1, 0.0);
+    let clamp = &mut cell.decor.clamps[0];
+    clamp.amplitude_na = 0.3;
+    clamp.waveform = Some(rall::cell::Waveform {
+        points: vec![
+            (0.0, 0.0),
+            (20.0, 0.0),
+            (120.0, 1.0),
+            (200.0, 1.0),
+            (230.0, 0.2),
+            (260.0, 1.2),
+            (300.0, 0.0),
+        ],
+    });
+    let options = RunOptions {
+        t_stop_ms: 350.0,
+        ..one_second()
+    };
+    let (_, _, a) = both(&cell, &options, "waveform");
+    assert!(a.spikes >= 3, "{} spikes", a.spikes);
+    // Measured: spike times 2.6e-10 ms, voltages 6.5e-8 mV (12 spikes); limits 39x and 76x.
+    assert!(a.spike_time_ms < 1e-8 && a.max < 5e-6, "{a:?}");
+}

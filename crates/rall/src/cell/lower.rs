@@ -11,6 +11,19 @@ pub struct StimulusLayout {
     pub delay_ms: f64,
     pub duration_ms: f64,
     pub amplitude_na: f64,
+    /// The time course the amplitude is multiplied by (a step when `None`).
+    pub waveform: Option<super::Waveform>,
+}
+
+impl StimulusLayout {
+    /// The factor the amplitude is multiplied by at `t_ms`: 0 outside the clamp's interval, the waveform's
+    /// value (1 for a step) inside.
+    pub fn shape_at(&self, t_ms: f64) -> f64 {
+        if !(t_ms >= self.delay_ms && t_ms < self.delay_ms + self.duration_ms) {
+            return 0.0;
+        }
+        self.waveform.as_ref().map_or(1.0, |w| w.at(t_ms))
+    }
 }
 
 /// An input event for one instance of a point-process mechanism.
@@ -223,6 +236,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                 delay_ms: c.delay_ms,
                 duration_ms: c.duration_ms,
                 amplitude_na: c.amplitude_na,
+                waveform: c.waveform.clone(),
             })
         })
         .collect();

@@ -39,6 +39,31 @@ pub struct CurrentClamp {
     pub duration_ms: f64,
     /// Positive depolarises [nA].
     pub amplitude_na: f64,
+    /// A waveform the amplitude is multiplied by: `(t [ms], value)` points, linear in between, holding the
+    /// first and last values outside them (NEURON's `Vector.play` with interpolation); `None`: a step.
+    pub waveform: Option<Waveform>,
+}
+
+/// A piecewise-linear time course: times [ms] (increasing) and values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waveform {
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Waveform {
+    /// The value at `t_ms`: linear between points, the first or last value outside them.
+    pub fn at(&self, t_ms: f64) -> f64 {
+        let p = &self.points;
+        let k = p.partition_point(|(t, _)| *t <= t_ms);
+        if k == 0 {
+            return p[0].1;
+        }
+        if k == p.len() {
+            return p[p.len() - 1].1;
+        }
+        let ((t0, v0), (t1, v1)) = (p[k - 1], p[k]);
+        v0 + (v1 - v0) * (t_ms - t0) / (t1 - t0)
+    }
 }
 
 /// A probe at every location of a locset: the membrane potential, or a mechanism's variable.
@@ -261,6 +286,7 @@ impl Cell {
             delay_ms,
             duration_ms,
             amplitude_na,
+            waveform: None,
         });
         Ok(self)
     }

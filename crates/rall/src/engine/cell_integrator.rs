@@ -485,10 +485,11 @@ impl CellIntegrator {
     /// Injected currents count as negative membrane current; stimuli are evaluated at mid-step, as NEURON does.
     fn add_stimulus_currents(&mut self, t_mid_ms: f64) {
         for (k, s) in self.stimuli.iter().enumerate() {
-            if t_mid_ms >= s.delay_ms && t_mid_ms < s.delay_ms + s.duration_ms {
-                self.current_na[s.cv] -= s.amplitude_na;
+            let shape = s.shape_at(t_mid_ms);
+            if shape != 0.0 {
+                self.current_na[s.cv] -= s.amplitude_na * shape;
                 if let Some(t) = &mut self.tangents {
-                    t.add_stimulus(k, s.cv);
+                    t.add_stimulus(k, s.cv, shape);
                 }
             }
         }

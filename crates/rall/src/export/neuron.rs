@@ -136,7 +136,18 @@ pub fn neuron_json(
     let mut iclamps = Vec::new();
     for c in &cell.decor.clamps {
         for l in &c.locset.locations {
-            iclamps.push(json!({"section": l.branch, "x": l.pos, "delay": c.delay_ms, "dur": c.duration_ms, "amp": c.amplitude_na}));
+            // JSON has no infinity: a clamp for the whole run lasts 1e9 ms.
+            let mut clamp = json!({"section": l.branch, "x": l.pos, "delay": c.delay_ms, "dur": c.duration_ms.min(1e9), "amp": c.amplitude_na});
+            if let Some(w) = &c.waveform {
+                // NEURON plays amp × waveform into IClamp.amp with interpolation (Vector.play, continuous).
+                clamp["waveform"] = json!(
+                    w.points
+                        .iter()
+                        .map(|(t, v)| [*t, c.amplitude_na * v])
+                        .collect::<Vec<_>>()
+                );
+            }
+            iclamps.push(clamp);
         }
     }
     // Synapses, numbered per mechanism in placement order as the layout numbers instances.

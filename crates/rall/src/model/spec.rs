@@ -278,10 +278,14 @@ pub struct StimulusSpec {
     /// [ms]
     #[serde(default)]
     pub delay: f64,
-    /// [ms]
-    pub duration: f64,
-    /// [nA]
-    pub amplitude: f64,
+    /// [ms]; with a waveform, the default is the whole run.
+    pub duration: Option<f64>,
+    /// [nA]; with a waveform, the default is 1 (the waveform's values in nA).
+    pub amplitude: Option<f64>,
+    /// `[[t (ms), value], ...]`, increasing times: the time course the amplitude is multiplied by.
+    pub waveform: Option<Spanned<Vec<[f64; 2]>>>,
+    /// A CSV of `t,value` rows (a header line allowed), relative to the model file: the same, from a file.
+    pub waveform_file: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

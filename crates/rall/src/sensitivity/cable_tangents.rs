@@ -78,11 +78,12 @@ impl CableTangents {
         self.g_dot.fill(0.0);
     }
 
-    /// A stimulus of the layout is on: its amplitude tangents enter as (negative) membrane current.
-    pub fn add_stimulus(&mut self, stimulus: usize, cv: usize) {
+    /// A stimulus of the layout is on with its waveform at `shape` (1 for a step): its amplitude tangents enter
+    /// as (negative) membrane current.
+    pub fn add_stimulus(&mut self, stimulus: usize, cv: usize, shape: f64) {
         for &(lane, s, d) in &self.setup.stimulus {
             if s == stimulus {
-                self.i_dot[lane * self.cvs + cv] -= d;
+                self.i_dot[lane * self.cvs + cv] -= d * shape;
             }
         }
     }
