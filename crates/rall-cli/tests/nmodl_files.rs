@@ -93,29 +93,7 @@ fn every_mod_file_in_neurons_wheel_is_accepted_or_rejected_with_a_located_diagno
         files.len(),
         share.display()
     );
-    let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
-    for f in &files {
-        let path = f.display().to_string();
-        let out = rall(&["check", "-q", &path]);
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(!stderr.contains("panicked"), "{path}: {stderr}");
-        let name = f.file_name().unwrap().to_string_lossy().to_string();
-        if out.status.success() {
-            accepted.push(name);
-        } else {
-            // The first line of a rejection names file, line and column, then shows the line with a caret.
-            let first = stderr.lines().next().unwrap_or_default();
-            let located = first.starts_with(&format!("{path}:")) && first.contains(": error: ");
-            assert!(
-                located && stderr.contains('^'),
-                "{path}: rejection without a located diagnostic:\n{stderr}"
-            );
-            rejected.push(format!(
-                "{name} ({})",
-                first.split(": error: ").nth(1).unwrap_or_default()
-            ));
-        }
-    }
+    let (accepted, rejected) = check_all(&files);
     println!(
         "NEURON's .mod files: {} accepted, {} rejected",
         accepted.len(),
@@ -243,16 +221,7 @@ variable = "Exp2Syn.g"
 #[test]
 #[ignore = "needs the corpus (validation/corpus/fetch.sh, run by `bash .ci/run`), then `cargo test -- --include-ignored`"]
 fn the_published_models_mod_files_are_accepted_or_rejected_with_a_located_diagnostic() {
-    let out = Command::new("bash")
-        .arg(repo("validation/corpus/fetch.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fetch.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let corpus = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let corpus = common::corpus();
     let mut counts = Vec::new();
     for package in ["bluepyopt-1.14.26", "pynn-0.13.0"] {
         let mut files = Vec::new();

@@ -10,26 +10,12 @@
 mod common;
 
 use common::neuron::{agreement, run_cell};
-use common::{max_or_nan, python, repo_path};
+use common::{corpus, max_or_nan, python};
 use rall::mechanism::Catalogue;
 use rall::morphology::{MorphologyBuilder, Point3};
 use rall::{Cell, RunOptions, Simulation};
 use rall_nmodl::ir::SlotKind;
 use std::path::PathBuf;
-
-/// The corpus folder (fetched on first use by `validation/corpus/fetch.sh`).
-fn corpus() -> PathBuf {
-    let out = std::process::Command::new("bash")
-        .arg(repo_path("validation/corpus/fetch.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fetch.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
 
 fn l5pc_mechanisms() -> PathBuf {
     corpus().join("bluepyopt-1.14.26/examples/l5pc/mechanisms")

@@ -97,3 +97,18 @@ pub fn python() -> PathBuf {
     );
     candidate
 }
+
+/// The folder of third-party model files, fetched on first use by `validation/corpus/fetch.sh` into a cache
+/// outside the repository.
+pub fn corpus() -> PathBuf {
+    let out = Command::new("bash")
+        .arg(repo_path("validation/corpus/fetch.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fetch.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
