@@ -21,18 +21,24 @@ fn l5pc_mechanisms() -> PathBuf {
     corpus().join("bluepyopt-1.14.26/examples/l5pc/mechanisms")
 }
 
-/// A mechanism and the parameters painted with it.
-type Painted<'a> = (&'a str, &'a [(&'a str, f64)]);
-
-/// One compartment (20 µm × 20 µm) with a leak, the given mechanisms and parameters, a step current, and a
-/// probe of the voltage and of every state of every mechanism.
-fn compartment(catalogue: &Catalogue, mechanisms: &[Painted]) -> Cell {
+/// One CV (20 µm × 20 µm) at -70 mV with a leak to -70 mV.
+fn leaky_compartment() -> Cell {
     let mut b = MorphologyBuilder::new();
     b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
     let mut cell = Cell::new(b.finish().unwrap());
     cell.policy = rall::discretize::CvPolicy::FixedPerBranch(1);
     cell.decor.cable.v_init_mv = -70.0;
     cell.paint("(all)", "pas", &[("g", 1e-4), ("e", -70.0)]).unwrap();
+    cell
+}
+
+/// A mechanism and the parameters painted with it.
+type Painted<'a> = (&'a str, &'a [(&'a str, f64)]);
+
+/// One compartment (20 µm × 20 µm) with a leak, the given mechanisms and parameters, a step current, and a
+/// probe of the voltage and of every state of every mechanism.
+fn compartment(catalogue: &Catalogue, mechanisms: &[Painted]) -> Cell {
+    let mut cell = leaky_compartment();
     cell.place_current_clamp("(location 0 0.5)", 20.0, 80.0, 0.02).unwrap();
     cell.place_current_clamp("(location 0 0.5)", 120.0, 60.0, -0.02)
         .unwrap();
@@ -164,12 +170,7 @@ fn pynns_current_based_synapse_runs_as_in_neuron() {
     std::fs::copy(&file, dir.join("expisyn.mod")).unwrap();
     let mut catalogue = Catalogue::default();
     catalogue.add_file(&dir.join("expisyn.mod")).unwrap();
-    let mut b = MorphologyBuilder::new();
-    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
-    let mut cell = Cell::new(b.finish().unwrap());
-    cell.policy = rall::discretize::CvPolicy::FixedPerBranch(1);
-    cell.decor.cable.v_init_mv = -70.0;
-    cell.paint("(all)", "pas", &[("g", 1e-4), ("e", -70.0)]).unwrap();
+    let mut cell = leaky_compartment();
     cell.place_synapse(
         "(location 0 0.5)",
         "ExpISyn",

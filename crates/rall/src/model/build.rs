@@ -1,7 +1,7 @@
 //! Model building: parsed model-file tables in, checked [`Cell`]s and [`RunOptions`] out, every error located in the file.
 
 use super::spec::{CellSpec, DiscretizationSpec, MorphologySpec, MultiCellFile, SimulationSpec};
-use crate::cell::{Cell, CellError, CurrentClamp, MechanismPaint, Probe};
+use crate::cell::{Cell, CellError, MechanismPaint, Probe};
 use crate::discretize::CvPolicy;
 use crate::engine::Integrator;
 use crate::labels::LabelError;
@@ -263,7 +263,7 @@ impl Context<'_> {
         err
     }
 
-    fn cell_error(&self, span: Range<usize>, e: CellError) -> ModelError {
+    pub(super) fn cell_error(&self, span: Range<usize>, e: CellError) -> ModelError {
         match e {
             CellError::Label { source, .. } => self.label_error(span, &source),
             other => self.error(Some(span), &other.to_string()),
@@ -601,83 +601,6 @@ impl Context<'_> {
             integrator,
             celsius: spec.celsius,
         })
-    }
-
-    fn clamp(&self, cell: &Cell, s: &super::spec::StimulusSpec) -> Result<CurrentClamp, ModelError> {
-        let locset = cell
-            .locset(s.at.get_ref())
-            .map_err(|e| self.cell_error(s.at.span(), e))?;
-        let waveform = self.waveform(s)?;
-        let (duration, amplitude) = match (&waveform, s.duration, s.amplitude) {
-            (_, Some(d), Some(a)) => (d, a),
-            (Some(_), d, a) => (d.unwrap_or(f64::INFINITY), a.unwrap_or(1.0)),
-            (None, _, _) => {
-                return Err(self.error(
-                    Some(s.at.span()),
-                    "a stimulus needs `duration` and `amplitude` (or a `waveform`/`waveform_file`)",
-                ));
-            }
-        };
-        if !(duration >= 0.0 && s.delay.is_finite() && amplitude.is_finite()) {
-            return Err(self.error(
-                Some(s.at.span()),
-                "a stimulus needs a finite delay and amplitude and a non-negative duration",
-            ));
-        }
-        Ok(CurrentClamp {
-            locset,
-            delay_ms: s.delay,
-            duration_ms: duration,
-            amplitude_na: amplitude,
-            waveform,
-        })
-    }
-
-    /// A stimulus's waveform from `waveform` points or a `waveform_file` CSV: finite, increasing times.
-    fn waveform(&self, s: &super::spec::StimulusSpec) -> Result<Option<crate::cell::Waveform>, ModelError> {
-        let (points, span, file): (Vec<(f64, f64)>, _, Option<String>) = match (&s.waveform, &s.waveform_file) {
-            (None, None) => return Ok(None),
-            (Some(_), Some(f)) => {
-                return Err(self.error(Some(f.span()), "give `waveform` or `waveform_file`, not both"));
-            }
-            (Some(w), None) => (w.get_ref().iter().map(|p| (p[0], p[1])).collect(), w.span(), None),
-            (None, Some(f)) => {
-                let path = self.base.join(f.get_ref());
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| self.error(Some(f.span()), &format!("{}: cannot read: {e}", path.display())))?;
-                let mut points = Vec::new();
-                for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-                    let parsed = match fields.as_slice() {
-                        [t, v] => t.parse::<f64>().ok().zip(v.parse::<f64>().ok()),
-                        _ => None,
-                    };
-                    match parsed {
-                        Some(p) => points.push(p),
-                        None if i == 0 => {} // a header
-                        None => {
-                            return Err(self.error(
-                                Some(f.span()),
-                                &format!(
-                                    "{}:{}: expected `t,value` (two numbers), found `{line}`",
-                                    path.display(),
-                                    i + 1
-                                ),
-                            ));
-                        }
-                    }
-                }
-                (points, f.span(), Some(path.display().to_string()))
-            }
-        };
-        let what = file.map_or("the waveform".to_string(), |f| format!("the waveform in {f}"));
-        if points.is_empty() {
-            return Err(self.error(Some(span), &format!("{what} has no points")));
-        }
-        if points.iter().any(|(t, v)| !t.is_finite() || !v.is_finite()) || points.windows(2).any(|w| w[1].0 <= w[0].0) {
-            return Err(self.error(Some(span), &format!("{what} needs finite values at increasing times")));
-        }
-        Ok(Some(crate::cell::Waveform { points }))
     }
 
     fn cell(&self, spec: &CellSpec) -> Result<Cell, ModelError> {

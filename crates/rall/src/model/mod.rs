@@ -6,5 +6,6 @@
 mod build;
 mod network;
 mod spec;
+mod stimulus;
 
 pub use build::{FitSpec, Model, ModelError, Optimizer, load_model, parse_model};
