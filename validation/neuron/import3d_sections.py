@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Read an SWC file with NEURON's own reader (Import3d) and write its sections as JSON.
+"""Read an SWC or Neurolucida ASC file with NEURON's own reader (Import3d) and write its sections as JSON.
 
-Usage: import3d_sections.py CELL.swc OUT.json
+Usage: import3d_sections.py CELL.swc|CELL.asc OUT.json
 
 For every section Import3d instantiates: its name, its 3D points [x, y, z, diam] as NEURON stores them,
 the index of its parent section (null for the root), the position on the parent it connects to, and its
@@ -16,10 +16,10 @@ from neuron import h
 
 def main():
     if len(sys.argv) != 3:
-        raise SystemExit("usage: import3d_sections.py CELL.swc OUT.json")
+        raise SystemExit("usage: import3d_sections.py CELL.swc|CELL.asc OUT.json")
     h.load_file("stdlib.hoc")
     h.load_file("import3d.hoc")
-    reader = h.Import3d_SWC_read()
+    reader = h.Import3d_Neurolucida3() if sys.argv[1].lower().endswith(".asc") else h.Import3d_SWC_read()
     reader.quiet = 1
     reader.input(sys.argv[1])
     h.Import3d_GUI(reader, 0).instantiate(None)
@@ -35,6 +35,7 @@ def main():
             "parent": None if parent is None else index[parent.sec.name()],
             "parent_x": None if parent is None else parent.x,
             "area": sum(seg.area() for seg in sec),
+            "length": sec.L,
         })
     with open(sys.argv[2], "w") as f:
         json.dump({"sections": out}, f)

@@ -6,7 +6,7 @@
 //! (and `^` for `**`), comparisons `< <= > >= == !=` giving 1 or 0 (for step profiles), parentheses, and the
 //! functions `exp`, `log`, `sqrt`, `abs`, `min`, `max`, `pow`, `if(condition, then, else)`.
 
-use crate::morphology::{BranchId, Morphology};
+pub use crate::morphology::{path_between_um, path_from_root_um};
 
 /// A parsed scale expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,41 +271,6 @@ impl Parser {
             None => Err(self.error("expected a number, `distance`, a function or `(`, found the end".into())),
         }
     }
-}
-
-/// Path distance [µm] along the tree from the root point to `pos` on `branch`.
-pub fn path_from_root_um(m: &Morphology, branch: BranchId, pos: f64) -> f64 {
-    let mut total = pos * m.branches[branch].length_um();
-    let mut b = branch;
-    while let Some(a) = m.branches[b].attachment {
-        total += a.pos * m.branches[a.parent].length_um();
-        b = a.parent;
-    }
-    total
-}
-
-/// Path distance [µm] along the tree between two points: up from each to their nearest common point.
-pub fn path_between_um(m: &Morphology, a: (BranchId, f64), b: (BranchId, f64)) -> f64 {
-    // The branches from each point up to the root, with the position the path leaves each at.
-    let chain = |(mut branch, mut pos): (BranchId, f64)| {
-        let mut out = vec![(branch, pos)];
-        while let Some(at) = m.branches[branch].attachment {
-            (branch, pos) = (at.parent, at.pos);
-            out.push((branch, pos));
-        }
-        out
-    };
-    let (ca, cb) = (chain(a), chain(b));
-    for &(branch, pa) in &ca {
-        if let Some(&(_, pb)) = cb.iter().find(|(x, _)| *x == branch) {
-            // Both paths pass through `branch`: the shared part of the tree is below the nearer position.
-            let meet = (branch, pa.min(pb));
-            return path_from_root_um(m, a.0, a.1) + path_from_root_um(m, b.0, b.1)
-                - 2.0 * path_from_root_um(m, meet.0, meet.1);
-        }
-    }
-    // Different root branches: they meet at the root point.
-    path_from_root_um(m, a.0, a.1) + path_from_root_um(m, b.0, b.1)
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Model building: parsed model-file tables in, checked [`Cell`]s and [`RunOptions`] out, every error located in the file.
 
-use super::spec::{CellSpec, DiscretizationSpec, MorphologySpec, MultiCellFile, SimulationSpec};
+use super::spec::{CellSpec, DiscretizationSpec, MultiCellFile, SimulationSpec};
 use crate::cell::{Cell, CellError, MechanismPaint, Probe};
 use crate::discretize::CvPolicy;
 use crate::engine::Integrator;
 use crate::labels::LabelError;
 use crate::mechanism::Catalogue;
-use crate::morphology::{Attachment, MorphologyBuilder, Point3, load_swc};
 use crate::simulation::RunOptions;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -792,57 +791,6 @@ impl Context<'_> {
             });
         }
         Ok(cell)
-    }
-
-    fn morphology(&self, spec: &Spanned<MorphologySpec>) -> Result<crate::morphology::Morphology, ModelError> {
-        let m = spec.get_ref();
-        match (&m.swc, m.cylinder.is_empty()) {
-            (Some(swc), true) => {
-                let path = self.base.join(swc.get_ref());
-                load_swc(&path).map_err(|e| self.error(Some(swc.span()), &e.to_string()))
-            }
-            (None, false) => {
-                let mut builder = MorphologyBuilder::new();
-                // Cylinders run along x; a child starts where it attaches on its parent.
-                let mut starts: Vec<(Point3, f64)> = Vec::new();
-                for (i, c) in m.cylinder.iter().enumerate() {
-                    let spec = c.get_ref();
-                    let (attachment, start) = match spec.parent {
-                        None if i == 0 => (None, Point3::new(0.0, 0.0, 0.0)),
-                        None => {
-                            return Err(self.error(Some(c.span()), "every cylinder after the first needs a `parent`"));
-                        }
-                        Some(p) if p < i => {
-                            let (s, len) = starts[p];
-                            (
-                                Some(Attachment {
-                                    parent: p,
-                                    pos: spec.at,
-                                }),
-                                Point3::new(s.x + spec.at * len, s.y, s.z),
-                            )
-                        }
-                        Some(p) => {
-                            return Err(self.error(
-                                Some(c.span()),
-                                &format!("parent {p} must be an earlier cylinder (0 to {})", i.max(1) - 1),
-                            ));
-                        }
-                    };
-                    builder
-                        .add_cylinder(attachment, start, spec.length, 0.5 * spec.diameter, spec.tag)
-                        .map_err(|e| self.error(Some(c.span()), &e.to_string()))?;
-                    starts.push((start, spec.length));
-                }
-                builder
-                    .finish()
-                    .map_err(|e| self.error(Some(spec.span()), &e.to_string()))
-            }
-            _ => Err(self.error(
-                Some(spec.span()),
-                "[morphology] needs either `swc = \"file.swc\"` or a list of [[morphology.cylinder]]",
-            )),
-        }
     }
 
     fn policy(&self, d: &Spanned<DiscretizationSpec>) -> Result<CvPolicy, ModelError> {

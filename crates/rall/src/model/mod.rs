@@ -4,6 +4,7 @@
 //! its top level, or several under `[[cell]]`, plus a `[simulation]` table.
 
 mod build;
+mod morphology;
 mod network;
 mod spec;
 mod stimulus;

@@ -186,11 +186,25 @@ pub struct CellSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MorphologySpec {
-    /// Path of an SWC file, relative to the model file.
+    /// Path of an SWC or Neurolucida ASC file (by its extension), relative to the model file.
+    pub file: Option<Spanned<String>>,
+    /// The older spelling of `file` for SWC files.
     pub swc: Option<Spanned<String>>,
+    /// BluePyOpt's axon replacement: the axon becomes a stub of two cylinders at the soma's end.
+    pub replace_axon: Option<Spanned<AxonStubSpec>>,
     /// Hand-built cylinders, in order; parents come first.
     #[serde(default)]
     pub cylinder: Vec<Spanned<CylinderSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxonStubSpec {
+    /// Total stub length [µm] (BluePyOpt's `axon_stub_length`, default 60).
+    pub length: Option<f64>,
+    /// [µm]: the original axon's sections are read as `1 + 2 int(L / nseg_frequency)` segments when their
+    /// diameters are taken (default 40).
+    pub nseg_frequency: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

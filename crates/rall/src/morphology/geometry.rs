@@ -1,4 +1,5 @@
-//! Frustum geometry: intervals of a branch in, lateral areas [µm²] and axial resistances [MΩ] out.
+//! Frustum geometry: intervals of a branch in, lateral areas [µm²], axial resistances [MΩ] and path
+//! distances [µm] out.
 
 use super::tree::{BranchId, Morphology, Point3};
 
@@ -110,4 +111,39 @@ impl Morphology {
         let (s0, s1) = (b.cumulative_um[k], b.cumulative_um[k + 1]);
         (b.segments.start + k, ((x - s0) / (s1 - s0)).clamp(0.0, 1.0))
     }
+}
+
+/// Path distance [µm] along the tree from the root point to `pos` on `branch`.
+pub fn path_from_root_um(m: &Morphology, branch: BranchId, pos: f64) -> f64 {
+    let mut total = pos * m.branches[branch].length_um();
+    let mut b = branch;
+    while let Some(a) = m.branches[b].attachment {
+        total += a.pos * m.branches[a.parent].length_um();
+        b = a.parent;
+    }
+    total
+}
+
+/// Path distance [µm] along the tree between two points: up from each to their nearest common point.
+pub fn path_between_um(m: &Morphology, a: (BranchId, f64), b: (BranchId, f64)) -> f64 {
+    // The branches from each point up to the root, with the position the path leaves each at.
+    let chain = |(mut branch, mut pos): (BranchId, f64)| {
+        let mut out = vec![(branch, pos)];
+        while let Some(at) = m.branches[branch].attachment {
+            (branch, pos) = (at.parent, at.pos);
+            out.push((branch, pos));
+        }
+        out
+    };
+    let (ca, cb) = (chain(a), chain(b));
+    for &(branch, pa) in &ca {
+        if let Some(&(_, pb)) = cb.iter().find(|(x, _)| *x == branch) {
+            // Both paths pass through `branch`: the shared part of the tree is below the nearer position.
+            let meet = (branch, pa.min(pb));
+            return path_from_root_um(m, a.0, a.1) + path_from_root_um(m, b.0, b.1)
+                - 2.0 * path_from_root_um(m, meet.0, meet.1);
+        }
+    }
+    // Different root branches: they meet at the root point.
+    path_from_root_um(m, a.0, a.1) + path_from_root_um(m, b.0, b.1)
 }
