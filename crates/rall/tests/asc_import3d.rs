@@ -5,32 +5,12 @@
 
 mod common;
 
+use common::neuron::neuron_section_names;
 use common::{corpus, max_or_nan, python, repo_path};
-use rall::morphology::{Morphology, load_asc};
+use rall::morphology::load_asc;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
-
-/// NEURON's name of each rall branch: Import3d creates `soma`, `axon`, `dend`, `apic` (tags 1-4) and
-/// numbers the sections of each tag in the order it read them, which is rall's branch order.
-fn neuron_names(m: &Morphology) -> Vec<String> {
-    let mut count = std::collections::HashMap::new();
-    (0..m.branches.len())
-        .map(|b| {
-            let tag = m.segments[m.branches[b].segments.start].tag;
-            let base = match tag {
-                1 => "soma".to_string(),
-                2 => "axon".into(),
-                3 => "dend".into(),
-                4 => "apic".into(),
-                t => format!("dend_{t}"),
-            };
-            let k = count.entry(tag).or_insert(0);
-            *k += 1;
-            format!("{base}[{}]", *k - 1)
-        })
-        .collect()
-}
 
 struct Agreement {
     sections: usize,
@@ -57,7 +37,7 @@ fn compare(asc: &Path) -> Agreement {
     let neuron: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let sections = neuron["sections"].as_array().unwrap();
     let m = load_asc(asc).unwrap();
-    let names = neuron_names(&m);
+    let names = neuron_section_names(&m);
     let branch_of = |name: &str| names.iter().position(|n| n == name);
     assert_eq!(
         sections.len(),

@@ -99,6 +99,9 @@ const REGION_HEADS: &[&str] = &[
     "distal-interval",
     "proximal-interval",
 ];
+/// `(uniform R FIRST LAST SEED)` draws locations `0..=LAST`: LAST stays below this.
+pub const MAX_UNIFORM_DRAWS: u64 = 1_000_000;
+
 const LOCSET_HEADS: &[&str] = &["root", "terminal", "location", "locset", "uniform", "on-branches"];
 
 /// Parses a label: an s-expression or a bare name.
@@ -247,7 +250,10 @@ impl Parser<'_> {
             }
             "tag" => {
                 self.arity(expr, args, 1..=1, "`(tag N)`")?;
-                RegionExpr::Tag(self.int(&args[0], "an SWC tag")? as i32)
+                let tag = self.int(&args[0], "an SWC tag")?;
+                RegionExpr::Tag(
+                    i32::try_from(tag).map_err(|_| self.err(&args[0], "an SWC tag must fit in 32 bits".to_string()))?,
+                )
             }
             "branch" => {
                 self.arity(expr, args, 1..=1, "`(branch N)`")?;
@@ -346,6 +352,12 @@ impl Parser<'_> {
                 );
                 if first > last {
                     return Err(self.err(expr, "`uniform` needs FIRST <= LAST"));
+                }
+                if last >= MAX_UNIFORM_DRAWS {
+                    return Err(self.err(
+                        &args[2],
+                        format!("`uniform` draws at most {MAX_UNIFORM_DRAWS} locations: LAST must be below that"),
+                    ));
                 }
                 let region = Box::new(self.region(&args[0])?);
                 LocsetExpr::Uniform {

@@ -142,7 +142,14 @@ pub fn parse_swc(text: &str, file: &str) -> Result<Vec<SwcSample>, SwcError> {
         };
         let sample = SwcSample {
             id: int(0)?,
-            tag: int(1)? as i32,
+            tag: i32::try_from(int(1)?).map_err(|_| SwcError::BadNumber {
+                file: file.into(),
+                line,
+                column: 2,
+                name: NAMES[1],
+                expected: "an integer that fits in 32 bits",
+                text: fields[1].into(),
+            })?,
             point: Point3::new(real(2)?, real(3)?, real(4)?),
             radius_um: real(5)?,
             parent: int(6)?,

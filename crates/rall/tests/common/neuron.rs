@@ -174,3 +174,24 @@ pub fn neuron_share(python: &Path) -> std::path::PathBuf {
     assert!(share.is_dir(), "NEURON's share folder {} is missing", share.display());
     share
 }
+
+/// NEURON's name of each rall branch: Import3d creates `soma`, `axon`, `dend`, `apic` (tags 1-4) and
+/// numbers the sections of each tag in the order it read them, which is rall's branch order.
+pub fn neuron_section_names(m: &rall::morphology::Morphology) -> Vec<String> {
+    let mut count = std::collections::HashMap::new();
+    (0..m.branches.len())
+        .map(|b| {
+            let tag = m.segments[m.branches[b].segments.start].tag;
+            let base = match tag {
+                1 => "soma".to_string(),
+                2 => "axon".into(),
+                3 => "dend".into(),
+                4 => "apic".into(),
+                t => format!("dend_{t}"),
+            };
+            let k = count.entry(tag).or_insert(0);
+            *k += 1;
+            format!("{base}[{}]", *k - 1)
+        })
+        .collect()
+}
