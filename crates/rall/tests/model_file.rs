@@ -137,7 +137,7 @@ fn bad_values_and_missing_files_are_reported() {
         "[morphology]\n[[morphology.cylinder]]",
         "[morphology]\nswc = \"nowhere.swc\"\n[[morphology.cylinder]]",
     );
-    assert!(e.message.contains("either `swc"), "{e}");
+    assert!(e.message.contains("either `file"), "{e}");
     let text = GOOD.replace("[morphology]\n", "[morphology]\nswc = \"nowhere.swc\"\n").replace("[[morphology.cylinder]]\nlength = 20.0\ndiameter = 20.0\ntag = 1\n[[morphology.cylinder]]\nparent = 0\nlength = 200.0\ndiameter = 2.0\n", "");
     let e = parse(&text).unwrap_err();
     assert!(e.message.contains("nowhere.swc: cannot read"), "{e}");

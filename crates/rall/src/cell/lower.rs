@@ -166,6 +166,13 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         }
     }
 
+    // Painted mechanisms advance in NEURON's order, whatever the order of the paints.
+    mechanisms.sort_by(|a, b| {
+        catalogue
+            .neuron_order(&a.mechanism)
+            .cmp(&catalogue.neuron_order(&b.mechanism))
+    });
+
     let mut events = Vec::new();
     let mut synapse_targets = Vec::new();
     for (source, synapse) in cell.decor.synapses.iter().enumerate() {

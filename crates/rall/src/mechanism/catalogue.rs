@@ -65,12 +65,15 @@ pub struct ParameterInfo {
 #[derive(Clone, Debug)]
 pub struct Catalogue {
     mechanisms: Vec<Arc<Compiled>>,
+    /// The file name of each mechanism added from a user's file, by mechanism name.
+    user_files: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Catalogue {
     fn default() -> Self {
         Self {
             mechanisms: built_in().to_vec(),
+            user_files: Default::default(),
         }
     }
 }
@@ -86,6 +89,11 @@ impl Catalogue {
         let compiled = compile(&display, &text)
             .map_err(|(source, d)| CatalogueError::Diagnostics(rall_nmodl::diagnostics::render_all(&d, &source)))?;
         let name = compiled.info.name.clone();
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.user_files.insert(name.clone(), file_name);
         if let Some(i) = self.mechanisms.iter().position(|m| m.info.name == name) {
             if built_in().iter().any(|b| Arc::ptr_eq(b, &self.mechanisms[i])) {
                 // A user's file may replace a built-in mechanism of the same name.
@@ -96,6 +104,17 @@ impl Catalogue {
         }
         self.mechanisms.push(Arc::new(compiled));
         Ok(name)
+    }
+
+    /// Where NEURON runs a mechanism among the others in each step: its built-in mechanisms first, then
+    /// the user's in the byte order of their file names (the order `nrnivmodl` registers them). States
+    /// advance in this order, so a mechanism reading a concentration another one writes (SK_E2 reading
+    /// CaDynamics_E2's `cai`) sees the value NEURON's would.
+    pub fn neuron_order(&self, name: &str) -> (u8, &str) {
+        match self.user_files.get(name) {
+            Some(file) => (1, file.as_str()),
+            None => (0, ""),
+        }
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
