@@ -6,11 +6,10 @@
 mod common;
 
 use common::neuron::neuron_section_names;
-use common::{corpus, max_or_nan, python, repo_path};
+use common::{corpus, max_or_nan, python, run_tool};
 use rall::morphology::load_asc;
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 struct Agreement {
     sections: usize,
@@ -27,13 +26,11 @@ fn compare(asc: &Path) -> Agreement {
         std::process::id(),
         asc.file_stem().unwrap().to_string_lossy()
     ));
-    let out = Command::new(python())
-        .arg(repo_path("validation/neuron/import3d_sections.py"))
-        .arg(asc)
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_tool(
+        &python(),
+        "validation/neuron/import3d_sections.py",
+        &[asc.as_os_str(), json.as_os_str()],
+    );
     let neuron: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let sections = neuron["sections"].as_array().unwrap();
     let m = load_asc(asc).unwrap();

@@ -7,32 +7,26 @@
 mod common;
 
 use common::neuron::{crossings, neuron_section_names, run_cell};
-use common::{corpus, max_or_nan, python, repo_path};
+use common::{corpus, max_or_nan, python, repo_path, run_tool};
 use rall::discretize::CvPolicy;
 use rall::morphology::{AxonStub, load_asc};
 use serde_json::Value;
-use std::process::Command;
+use std::path::Path;
 
 #[test]
 #[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn l5pc_morphology_with_the_axon_replaced_is_bluepyopts() {
     let l5pc = corpus().join("bluepyopt-1.14.26/examples/l5pc");
-    let install = Command::new("bash")
-        .arg(repo_path("validation/neuron/install_bluepyopt.sh"))
-        .output()
-        .unwrap();
-    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
+    run_tool(Path::new("bash"), "validation/neuron/install_bluepyopt.sh", &[]);
     let json = std::env::temp_dir().join(format!("rall-l5pc-sections-{}.json", std::process::id()));
     let out_dir = std::env::temp_dir().join(format!("rall-l5pc-{}", std::process::id()));
-    let out = Command::new(python())
-        .arg(repo_path("validation/neuron/l5pc_bluepyopt.py"))
-        .arg(&l5pc)
-        .arg(&out_dir)
-        .arg("--sections")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let args = [
+        l5pc.as_os_str(),
+        out_dir.as_os_str(),
+        "--sections".as_ref(),
+        json.as_os_str(),
+    ];
+    run_tool(&python(), "validation/neuron/l5pc_bluepyopt.py", &args);
     let neuron: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let sections = neuron["sections"].as_array().unwrap();
 
@@ -95,25 +89,11 @@ fn l5pc_morphology_with_the_axon_replaced_is_bluepyopts() {
 #[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn l5pc_model_file_is_bluepyopts_cell_in_neuron() {
     let l5pc = corpus().join("bluepyopt-1.14.26/examples/l5pc");
-    let link = Command::new("bash")
-        .arg(repo_path("examples/l5pc/fetch.sh"))
-        .output()
-        .unwrap();
-    assert!(link.status.success(), "{}", String::from_utf8_lossy(&link.stderr));
-    let install = Command::new("bash")
-        .arg(repo_path("validation/neuron/install_bluepyopt.sh"))
-        .output()
-        .unwrap();
-    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
+    run_tool(Path::new("bash"), "examples/l5pc/fetch.sh", &[]);
+    run_tool(Path::new("bash"), "validation/neuron/install_bluepyopt.sh", &[]);
     let out_dir = std::env::temp_dir().join(format!("rall-l5pc-step3-{}", std::process::id()));
-    let out = Command::new(python())
-        .arg(repo_path("validation/neuron/l5pc_bluepyopt.py"))
-        .arg(&l5pc)
-        .arg(&out_dir)
-        .arg("Step3")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let args = [l5pc.as_os_str(), out_dir.as_os_str(), "Step3".as_ref()];
+    run_tool(&python(), "validation/neuron/l5pc_bluepyopt.py", &args);
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(out_dir.join("Step3.json")).unwrap()).unwrap();
     let theirs: Vec<f64> = reference["recordings"]["soma"]["spike_times"]
         .as_array()

@@ -5,23 +5,20 @@
 
 mod common;
 
-use common::{max_or_nan, python, repo_path};
+use common::{max_or_nan, python, repo_path, run_tool};
 use rall::morphology::load_swc;
 use serde_json::Value;
-use std::process::Command;
 
 #[test]
 #[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn c4a_reads_into_the_sections_import3d_makes() {
     let swc = repo_path("examples/data/C4A.swc");
     let json = std::env::temp_dir().join(format!("rall-import3d-{}.json", std::process::id()));
-    let out = Command::new(python())
-        .arg(repo_path("validation/neuron/import3d_sections.py"))
-        .arg(&swc)
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_tool(
+        &python(),
+        "validation/neuron/import3d_sections.py",
+        &[swc.as_os_str(), json.as_os_str()],
+    );
     let neuron: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let sections = neuron["sections"].as_array().unwrap();
     assert_eq!(sections.len(), 72, "Import3d made {} sections of C4A", sections.len());

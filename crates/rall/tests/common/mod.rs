@@ -112,3 +112,18 @@ pub fn corpus() -> PathBuf {
     );
     PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
+
+/// Runs `program` (`python()` or `bash`) on a script of the repository with arguments; panics with its
+/// stderr if it fails.
+pub fn run_tool(program: &std::path::Path, script: &str, args: &[&std::ffi::OsStr]) {
+    let out = Command::new(program)
+        .arg(repo_path(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{script}: {e}"));
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
