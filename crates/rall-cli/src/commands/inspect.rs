@@ -92,7 +92,7 @@ fn print_branches(m: &rall::morphology::Morphology) {
         let parent = branch
             .attachment
             .map_or("root".to_string(), |a| format!("{} at {}", a.parent, a.pos));
-        let tag = m.segments[branch.segments.start].tag;
+        let tag = m.branch_tag(b);
         println!(
             "  {b:>6} {parent:>14} {tag:>4} {:>9.1} {:>12.1} {:>8}",
             branch.length_um(),

@@ -1,5 +1,4 @@
-//! Morphology edits users rely on: a morphology in, an edited copy out (BluePyOpt's axon replacement,
-//! deleting the subtrees of a tag).
+//! Morphology edits users rely on: a morphology in, an edited copy out (BluePyOpt's axon replacement).
 
 use super::tree::{Attachment, BranchId, Morphology, MorphologyBuilder, MorphologyError, Point3};
 
@@ -53,14 +52,8 @@ impl Morphology {
         }
     }
 
-    /// A copy without the branches for which `drop` holds nor any of their descendants.
-    pub fn without_subtrees(&self, drop: impl Fn(BranchId) -> bool) -> Result<Morphology, MorphologyError> {
-        let mut builder = MorphologyBuilder::new();
-        self.copy_into(&mut builder, &drop)?;
-        builder.finish()
-    }
-
-    /// Copies the branches that survive `drop` into `builder`; returns each original branch's new id.
+    /// Copies the branches that survive `drop` (and whose parents survive) into `builder`; returns each
+    /// original branch's new id.
     fn copy_into(
         &self,
         builder: &mut MorphologyBuilder,

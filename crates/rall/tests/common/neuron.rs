@@ -181,7 +181,7 @@ pub fn neuron_section_names(m: &rall::morphology::Morphology) -> Vec<String> {
     let mut count = std::collections::HashMap::new();
     (0..m.branches.len())
         .map(|b| {
-            let tag = m.segments[m.branches[b].segments.start].tag;
+            let tag = m.branch_tag(b);
             let base = match tag {
                 1 => "soma".to_string(),
                 2 => "axon".into(),
