@@ -42,6 +42,7 @@ the ion globals (nai0_na_ion, cai0_ca_ion, ...).
 
 import argparse
 import ast
+import fcntl
 import glob
 import hashlib
 import json
@@ -74,6 +75,15 @@ def compile_mechanisms(mod_dir):
     root = os.environ.get("RALL_NRNIVMODL_CACHE",
                           os.path.join(os.path.expanduser("~"), ".cache", "rall", "nrnivmodl"))
     build = os.path.join(root, "l5pc-bluepyopt")
+    os.makedirs(root, exist_ok=True)
+    # Tests run in parallel: one process at a time checks and (re)builds the cache folder.
+    with open(os.path.join(root, "l5pc-bluepyopt.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build_locked(build, mods, key)
+
+
+def build_locked(build, mods, key):
+    """The body of compile_mechanisms, run under its lock."""
     stamp = os.path.join(build, "sources.sha256")
     libs = glob.glob(os.path.join(build, "*", "libnrnmech.so"))
     if len(libs) == 1 and os.path.exists(stamp) and open(stamp).read().strip() == key:

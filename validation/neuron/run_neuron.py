@@ -10,6 +10,7 @@ same arc lengths and frusta as the description. The run is fixed-step
 time-stepping loop alone is printed to stderr as `neuron_run_seconds=...`.
 """
 
+import fcntl
 import glob
 import hashlib
 import json
@@ -90,6 +91,16 @@ def load_mod_dir(mod_dir):
     key = hashlib.sha1(mod_dir.encode()).hexdigest()[:16]
     build = os.path.join(cache_root, key)
     os.makedirs(build, exist_ok=True)
+    # Tests run in parallel: one process at a time checks and (re)builds a cache folder.
+    with open(build + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        libs = build_locked(build, mod_dir, mods)
+    if not h.nrn_load_dll(libs[0]):
+        raise SystemExit(f"run_neuron.py: could not load {libs[0]}")
+
+
+def build_locked(build, mod_dir, mods):
+    """Builds (or finds up to date) the cache folder's libnrnmech.so; returns it as a one-element list."""
     libs = glob.glob(os.path.join(build, "*", "libnrnmech.so"))
     manifest = os.path.join(build, "manifest.txt")
     wanted = "\n".join(os.path.basename(p) for p in mods) + "\n"
@@ -118,8 +129,7 @@ def load_mod_dir(mod_dir):
         libs = glob.glob(os.path.join(build, "*", "libnrnmech.so"))
     if len(libs) != 1:
         raise SystemExit(f"run_neuron.py: no single libnrnmech.so under {build}")
-    if not h.nrn_load_dll(libs[0]):
-        raise SystemExit(f"run_neuron.py: could not load {libs[0]}")
+    return libs
 
 
 def set_param(sec, mech, param, value):
