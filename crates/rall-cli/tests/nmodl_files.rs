@@ -106,6 +106,7 @@ fn every_mod_file_in_neurons_wheel_is_accepted_or_rejected_with_a_located_diagno
     for must in ["hh.mod", "passive.mod", "expsyn.mod", "exp2syn.mod"] {
         assert!(accepted.iter().any(|a| a == must), "{must} must be accepted");
     }
+    assert_rejections_are_known(&files, &accepted, &rejected);
     // The README's figure for NEURON 9.0.2's wheel (the version `.ci/run` installs).
     assert_eq!(
         (files.len(), accepted.len(), rejected.len()),
@@ -232,15 +233,64 @@ fn the_published_models_mod_files_are_accepted_or_rejected_with_a_located_diagno
         for r in &rejected {
             println!("  rejected: {r}");
         }
+        assert_rejections_are_known(&files, &accepted, &rejected);
         counts.push((accepted.len(), files.len()));
     }
-    // What rall reads today: BluePyOpt's StochKv files use POINTER/VERBATIM random streams; most of PyNN's
-    // rejected files use POINTER, WATCH, net_send or ARTIFICIAL_CELL (the event side, not yet supported).
+    // What rall reads today: BluePyOpt's StochKv files and 8 of PyNN's use VERBATIM (embedded C); the other
+    // 8 of PyNN's rejections are listed in NOT_YET.
     assert_eq!(
         counts,
-        vec![(20, 22), (9, 32)],
+        vec![(20, 22), (16, 32)],
         "(accepted, files) for BluePyOpt and PyNN"
     );
+}
+
+/// Files nocmodl compiles that rall does not accept yet, with a phrase of the first diagnostic `rall check`
+/// prints for each. A ratchet: a listed file that is now accepted, or rejected for another reason, fails.
+const NOT_YET: [(&str, &str); 13] = [
+    ("alphasyn.mod", "array variables"),
+    ("alphaisyn.mod", "array variables"),
+    ("cabpump.mod", "array variables"),
+    ("capmpr.mod", "STEADYSTATE"),
+    ("invlfire.mod", "ARTIFICIAL_CELL"),
+    ("gammastim.mod", "`while` statements"),
+    ("poisson_stim_refractory.mod", "ARTIFICIAL_CELL"),
+    ("tsodyksmarkram.mod", "POINTER"),
+    ("stdwa_guetig.mod", "POINTER"),
+    ("stdwa_softlimits.mod", "POINTER"),
+    ("stdwa_songabbott.mod", "POINTER"),
+    ("stdwa_symm.mod", "POINTER"),
+    ("stdwa_vogels2011.mod", "POINTER"),
+];
+
+/// Every rejection (`name (first error)`, from [`check_all`]) is for VERBATIM or listed in [`NOT_YET`] with
+/// its reason, and no listed file among `files` is accepted.
+fn assert_rejections_are_known(files: &[PathBuf], accepted: &[String], rejected: &[String]) {
+    let mut problems = Vec::new();
+    for r in rejected {
+        let (name, message) = r.split_once(' ').unwrap_or((r, ""));
+        match NOT_YET.iter().find(|(n, _)| *n == name) {
+            Some((_, reason)) if !message.contains(reason) => {
+                problems.push(format!("{r}: expected a diagnostic naming {reason}"))
+            }
+            Some(_) => {}
+            None if message.contains("VERBATIM") => {}
+            None => problems.push(format!("{r}: not listed in NOT_YET")),
+        }
+    }
+    for a in accepted {
+        if NOT_YET.iter().any(|(n, _)| n == a) {
+            problems.push(format!("{a} is accepted now: take it off NOT_YET"));
+        }
+    }
+    let verbatim = rejected.iter().filter(|r| r.contains("VERBATIM")).count();
+    println!(
+        "{} files: {} accepted, {verbatim} rejected for VERBATIM, {} not yet supported",
+        files.len(),
+        accepted.len(),
+        rejected.len() - verbatim
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
 }
 
 /// `rall check` on each file: the accepted names, and the rejected ones with their first diagnostic (each
@@ -259,8 +309,15 @@ fn check_all(files: &[PathBuf]) -> (Vec<String>, Vec<String>) {
             let first = stderr.lines().find(|l| l.contains(": error: ")).unwrap_or_default();
             let located = first.starts_with(&format!("{path}:")) && stderr.contains('^');
             assert!(located, "{path}: rejection without a located diagnostic:\n{stderr}");
+            // Files with embedded C are marked: their first error is often the declaration that goes with
+            // it (BBCOREPOINTER, RANDOM).
+            let verbatim = if stderr.contains("VERBATIM blocks") {
+                " [uses VERBATIM]"
+            } else {
+                ""
+            };
             rejected.push(format!(
-                "{name} ({})",
+                "{name} ({}){verbatim}",
                 first.split(": error: ").nth(1).unwrap_or_default()
             ));
         }

@@ -24,6 +24,8 @@ pub struct Module {
     pub procedures: Vec<Routine>,
     pub functions: Vec<Routine>,
     pub net_receive: Option<Routine>,
+    /// NET_RECEIVE's own INITIAL block: run for each event stream (NEURON: each NetCon) at initialisation.
+    pub net_receive_initial: Option<Body>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -134,6 +136,14 @@ pub enum Statement {
     },
     /// UNITSON / UNITSOFF: accepted, no effect.
     UnitsToggle,
+    /// `WATCH (condition) flag, ...` in NET_RECEIVE: each condition sends a self-event with its flag when it
+    /// becomes true.
+    Watch {
+        conditions: Vec<(Expr, Expr)>,
+        span: Span,
+    },
+    /// An `INITIAL { ... }` inside NET_RECEIVE (moved to [`Module::net_receive_initial`] by the parser).
+    NestedInitial(Body),
 }
 
 #[derive(Clone, Debug, PartialEq)]

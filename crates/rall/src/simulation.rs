@@ -253,9 +253,18 @@ impl Simulation {
         let mut per_cell: Vec<Vec<f64>> = vec![Vec::with_capacity(samples * 4); self.cells.len()];
         // Controller columns (sensor, multipliers, running gradients) of the cells that have one.
         let mut control: Vec<Vec<f64>> = vec![Vec::new(); self.cells.len()];
-        for ((cell, out), ctl) in self.cells.iter_mut().zip(&mut per_cell).zip(&mut control) {
+        for (((cell, out), ctl), name) in self
+            .cells
+            .iter_mut()
+            .zip(&mut per_cell)
+            .zip(&mut control)
+            .zip(&self.names)
+        {
             cell.set_celsius(celsius);
-            cell.initialise();
+            cell.initialise().map_err(|source| SimulationError::Engine {
+                cell: name.clone(),
+                source,
+            })?;
             cell.sample_probes(out);
             cell.sample_probe_tangents(out);
             if let Some(c) = cell.controller() {

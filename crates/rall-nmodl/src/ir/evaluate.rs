@@ -234,6 +234,11 @@ impl Tape {
     }
 
     /// Column of output `k` after [`Tape::execute`].
+    /// The number of outputs.
+    pub fn outputs_len(&self) -> usize {
+        self.outputs.len()
+    }
+
     pub fn output<'s>(&self, k: usize, width: usize, scratch: &'s TapeScratch) -> &'s [f64] {
         let o = self.outputs[k] as usize;
         &scratch.registers[o * width..(o + 1) * width]

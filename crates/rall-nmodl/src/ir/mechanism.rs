@@ -37,6 +37,8 @@ pub enum SlotKind {
     EventArgument,
     /// A standard normal sample, drawn afresh for every instance at every step (one slot per `normrand` call).
     Random,
+    /// NET_RECEIVE's `flag`: 0 for an input event, the flag given to `net_send` or WATCH for a self-event.
+    EventFlag,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -71,6 +73,48 @@ pub enum Advance {
     },
 }
 
+/// What an event-side statement does when its guard (the conditions of the IF branches around it) is non-zero.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EventActionKind {
+    /// `net_send(delay, flag)`: a self-event to this instance after `delay` [ms].
+    Send { delay: NodeId, flag: NodeId },
+    /// `net_event(t)`: an output spike at `time` [ms] (the point process as a spike source).
+    Spike { time: NodeId },
+    /// `WATCH (a > b) flag`: from now on (until the next WATCH of this instance replaces it), a self-event with
+    /// `flag` whenever `value` (`a - b`, or `b - a` for `<`) becomes positive.
+    Watch { value: NodeId, flag: NodeId },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EventAction {
+    pub guard: NodeId,
+    pub kind: EventActionKind,
+}
+
+/// NET_RECEIVE: its kernel (which may set states, assigned and parameters, the event's further arguments,
+/// and the membrane voltage `v`), its own INITIAL kernel, and its event actions in statement order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetReceive {
+    pub kernel: Kernel,
+    /// Run per event stream at initialisation (sets the stream's arguments after the weight).
+    pub initial: Option<Kernel>,
+    pub actions: Vec<EventAction>,
+}
+
+impl NetReceive {
+    /// Whether events do more than update the mechanism's own variables from the weight: self-events,
+    /// spikes, watches, voltage assignments or per-stream arguments.
+    pub fn has_event_side(&self, slots: &[Slot]) -> bool {
+        !self.actions.is_empty()
+            || self.initial.is_some()
+            || self
+                .kernel
+                .outputs
+                .iter()
+                .any(|(s, _)| matches!(slots[*s as usize].kind, SlotKind::Voltage | SlotKind::EventArgument))
+    }
+}
+
 /// The lowered, differentiable form of one `.mod` file.
 #[derive(Clone, Debug)]
 pub struct MechanismIr {
@@ -88,7 +132,9 @@ pub struct MechanismIr {
     /// Per ion: the ion current node and its ∂/∂v.
     pub ion_currents: Vec<(String, NodeId, NodeId)>,
     pub advance: Advance,
-    pub net_receive: Option<Kernel>,
+    pub net_receive: Option<NetReceive>,
+    /// `net_send` calls of INITIAL (self-events scheduled at initialisation).
+    pub initial_actions: Vec<EventAction>,
     /// Warnings from lowering (e.g. a cnexp block that is not linear, solved implicitly).
     pub notes: Vec<String>,
 }

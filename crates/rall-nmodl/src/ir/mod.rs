@@ -8,4 +8,4 @@ mod mechanism;
 pub use differentiate::Differentiator;
 pub use evaluate::{Tape, TapeScratch};
 pub use graph::{Func, Graph, Node, NodeId};
-pub use mechanism::{Advance, Kernel, MechanismIr, Slot, SlotId, SlotKind};
+pub use mechanism::{Advance, EventAction, EventActionKind, Kernel, MechanismIr, NetReceive, Slot, SlotId, SlotKind};

@@ -6,7 +6,7 @@ mod statements;
 
 use crate::ast::{Body, MechanismKind, Module, Statement};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Advance, Differentiator, Graph, Kernel, MechanismIr, NodeId, Slot, SlotId, SlotKind};
+use crate::ir::{Advance, Differentiator, Graph, Kernel, MechanismIr, NetReceive, NodeId, Slot, SlotId, SlotKind};
 use crate::sema::{MechanismInfo, SymbolKind, SymbolTable};
 use statements::{Env, Lowerer};
 use std::collections::HashMap;
@@ -31,6 +31,8 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         constants: &constants,
         diagnostics: Vec::new(),
         random_draws: 0,
+        guard: None,
+        actions: Vec::new(),
     };
 
     // INITIAL: states start at 0 unless the block sets them, except states that are concentrations the
@@ -57,6 +59,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
     let initial = lw.outputs(&env, |k| {
         !matches!(k, SlotKind::Voltage | SlotKind::Time | SlotKind::Dt)
     });
+    let initial_actions = std::mem::take(&mut lw.actions);
 
     // BREAKPOINT: everything but SOLVE, which names the state update.
     let mut env = Env::default();
@@ -77,6 +80,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         };
         lw.body(&without_solve, &mut env);
     }
+    lw.no_actions_outside_events(module.breakpoint.as_ref().map(|b| b.span));
     let current = lw.outputs(&env, |k| {
         matches!(
             k,
@@ -109,12 +113,29 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         None => Advance::None,
         Some((name, method)) => lw.advance(name, method, &mut notes),
     };
+    lw.no_actions_outside_events(module.breakpoint.as_ref().map(|b| b.span));
+    // NET_RECEIVE may set the membrane voltage (`v = c`, as in NEURON, where it writes the node's voltage) and
+    // the event's further arguments (per-stream state, kept between events of the same stream).
+    let event_outputs = |k: &SlotKind| {
+        matches!(
+            k,
+            SlotKind::State | SlotKind::Assigned | SlotKind::Parameter | SlotKind::EventArgument | SlotKind::Voltage
+        )
+    };
     let net_receive = module.net_receive.as_ref().map(|r| {
+        let initial = module.net_receive_initial.as_ref().map(|b| {
+            let mut env = Env::default();
+            lw.body(b, &mut env);
+            lw.outputs(&env, event_outputs)
+        });
+        lw.no_actions_outside_events(module.net_receive_initial.as_ref().map(|b| b.span));
         let mut env = Env::default();
         lw.body(&r.body, &mut env);
-        lw.outputs(&env, |k| {
-            matches!(k, SlotKind::State | SlotKind::Assigned | SlotKind::Parameter)
-        })
+        NetReceive {
+            kernel: lw.outputs(&env, event_outputs),
+            initial,
+            actions: std::mem::take(&mut lw.actions),
+        }
     });
     if !lw.diagnostics.is_empty() {
         return Err(lw.diagnostics);
@@ -141,6 +162,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         ion_currents,
         advance,
         net_receive,
+        initial_actions,
         notes,
     })
 }
@@ -204,11 +226,24 @@ fn build_slots(module: &Module, table: &SymbolTable) -> Vec<Slot> {
         for p in &r.params {
             push(&p.text, SlotKind::EventArgument, &mut slots);
         }
+        push("flag", SlotKind::EventFlag, &mut slots);
     }
     slots
 }
 
 impl Lowerer<'_> {
+    /// `net_send`/`net_event` reached outside INITIAL and NET_RECEIVE (through a PROCEDURE): an error.
+    fn no_actions_outside_events(&mut self, span: Option<crate::source::Span>) {
+        if !self.actions.is_empty() {
+            self.actions.clear();
+            self.diagnostics.push(Diagnostic::error(
+                span.unwrap_or_default(),
+                "net_send, net_event and WATCH act only from INITIAL (net_send) and NET_RECEIVE; this block \
+                 reaches one through a PROCEDURE",
+            ));
+        }
+    }
+
     /// Kernel outputs: every slot of the wanted kinds that the environment assigned.
     fn outputs(&self, env: &Env, wanted: impl Fn(&SlotKind) -> bool) -> Kernel {
         let mut outputs: Vec<(SlotId, NodeId)> = Vec::new();

@@ -2,7 +2,7 @@
 
 use crate::ast::{BinaryOp, Body, Expr, Module, Routine, Statement, UnaryOp};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Func, Graph, NodeId, Slot, SlotId};
+use crate::ir::{EventAction, EventActionKind, Func, Graph, NodeId, Slot, SlotId};
 use std::collections::{HashMap, HashSet};
 
 /// The values assigned so far in a kernel; unassigned names read their slot.
@@ -36,6 +36,10 @@ pub(crate) struct Lowerer<'a> {
     pub diagnostics: Vec<Diagnostic>,
     /// `normrand` calls lowered so far: call `k` reads the random slot `slots.len() + k`.
     pub random_draws: u32,
+    /// The conditions of the IF branches being lowered, as one node (1 outside any IF).
+    pub guard: Option<NodeId>,
+    /// Event actions (`net_send`, `net_event`, WATCH) lowered since the caller last took them.
+    pub actions: Vec<EventAction>,
 }
 
 impl Lowerer<'_> {
@@ -64,12 +68,17 @@ impl Lowerer<'_> {
                 otherwise,
             } => {
                 let c = self.expr(condition, env);
+                let outer = self.guard;
+                let not_c = self.graph.not(c);
                 let mut then_env = env.clone();
+                self.guard = Some(outer.map_or(c, |g| self.graph.and(g, c)));
                 self.body(then, &mut then_env);
                 let mut else_env = env.clone();
                 if let Some(o) = otherwise {
+                    self.guard = Some(outer.map_or(not_c, |g| self.graph.and(g, not_c)));
                     self.body(o, &mut else_env);
                 }
+                self.guard = outer;
                 let names: HashSet<&String> = then_env.values.keys().chain(else_env.values.keys()).collect();
                 let mut merged = Vec::new();
                 for name in names {
@@ -84,6 +93,40 @@ impl Lowerer<'_> {
                     env.set(&name, node);
                 }
             }
+            Statement::Call { name, args } if name.text == "state_discontinuity" => {
+                // Sets the variable at the event (NEURON's fixed step: an assignment).
+                if let Some(crate::ast::Expr::Name(target)) = args.first() {
+                    let value = self.expr(&args[1], env);
+                    env.set(&target.text, value);
+                }
+            }
+            Statement::Call { name, args } if matches!(name.text.as_str(), "net_send" | "net_event") => {
+                let values: Vec<NodeId> = args.iter().map(|a| self.expr(a, env)).collect();
+                let kind = if name.text == "net_send" {
+                    EventActionKind::Send {
+                        delay: values[0],
+                        flag: values[1],
+                    }
+                } else {
+                    EventActionKind::Spike { time: values[0] }
+                };
+                self.push_action(kind);
+            }
+            Statement::Watch { conditions, .. } => {
+                for (condition, flag) in conditions {
+                    // The watched value is positive when the condition holds: `a - b` for `a > b`.
+                    let crate::ast::Expr::Binary(op, a, b, _) = condition else {
+                        continue;
+                    };
+                    let (a, b) = (self.expr(a, env), self.expr(b, env));
+                    let value = match op {
+                        BinaryOp::Lt | BinaryOp::Le => self.graph.sub(b, a),
+                        _ => self.graph.sub(a, b),
+                    };
+                    let flag = self.expr(flag, env);
+                    self.push_action(EventActionKind::Watch { value, flag });
+                }
+            }
             Statement::Call { name, args } => {
                 let args: Vec<NodeId> = args.iter().map(|a| self.expr(a, env)).collect();
                 if let Some(p) = self.module.procedures.iter().find(|p| p.name.text == name.text) {
@@ -93,6 +136,11 @@ impl Lowerer<'_> {
             // SOLVE, TABLE, units and kinetic statements are handled by their blocks' lowering.
             _ => {}
         }
+    }
+
+    fn push_action(&mut self, kind: EventActionKind) {
+        let guard = self.guard.unwrap_or_else(|| self.graph.constant(1.0));
+        self.actions.push(EventAction { guard, kind });
     }
 
     /// Inlines a PROCEDURE or FUNCTION: arguments and locals are scoped to

@@ -345,7 +345,21 @@ impl Parser<'_> {
             }
             "NET_RECEIVE" => {
                 let params = self.parameter_list()?;
-                let body = self.body()?;
+                let mut body = self.body()?;
+                // Its own INITIAL block (per event stream) is kept apart from the event's statements.
+                let mut statements = Vec::new();
+                for s in std::mem::take(&mut body.statements) {
+                    match s {
+                        Statement::NestedInitial(b) if self.module.net_receive_initial.is_none() => {
+                            self.module.net_receive_initial = Some(b);
+                        }
+                        Statement::NestedInitial(b) => {
+                            return Err(Diagnostic::error(b.span, "a second INITIAL block in NET_RECEIVE"));
+                        }
+                        other => statements.push(other),
+                    }
+                }
+                body.statements = statements;
                 let name = Name {
                     text: "NET_RECEIVE".into(),
                     span,

@@ -144,7 +144,34 @@ impl Parser<'_> {
                     span: t.span,
                 }))
             }
-            w @ ("WHILE" | "FOR" | "FROM" | "MUTEXLOCK" | "MUTEXUNLOCK" | "WATCH" | "LAG" | "SENS" | "LINEAR"
+            "WATCH" => {
+                self.bump();
+                let mut conditions = Vec::new();
+                loop {
+                    self.expect_punct("(")?;
+                    let condition = self.expression()?;
+                    self.expect_punct(")")?;
+                    let flag = self.expression()?;
+                    conditions.push((condition, flag));
+                    if !self.eat_punct(",") {
+                        break;
+                    }
+                }
+                Ok(Some(Statement::Watch {
+                    conditions,
+                    span: t.span,
+                }))
+            }
+            "INITIAL"
+                if matches!(
+                    self.tokens.get(self.at + 1).map(|t| &t.kind),
+                    Some(TokenKind::Punct("{"))
+                ) =>
+            {
+                self.bump();
+                Ok(Some(Statement::NestedInitial(self.body()?)))
+            }
+            w @ ("WHILE" | "while" | "FOR" | "FROM" | "MUTEXLOCK" | "MUTEXUNLOCK" | "LAG" | "SENS" | "LINEAR"
             | "NONLINEAR" | "PROTECT" | "FOR_NETCONS") => Err(Diagnostic::error(
                 t.span,
                 format!("`{w}` statements are not supported by rall"),

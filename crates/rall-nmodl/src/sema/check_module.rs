@@ -5,6 +5,9 @@ use crate::ast::*;
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Calls that schedule or emit events, or set a state at an event, with their arities.
+pub(crate) const EVENT_CALLS: [(&str, usize); 3] = [("net_send", 2), ("net_event", 1), ("state_discontinuity", 2)];
+
 /// Where a body sits, which decides what it may assign.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Context {
@@ -245,10 +248,22 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         checker.body(&r.body, Context::Routine, &mut scope, diagnostics, &mut BTreeSet::new());
     }
     if let Some(r) = &module.net_receive {
+        // `flag` is the event's flag: 0 for an input event, the `net_send` or WATCH flag for a self-event.
+        let mut scope = Scope::with(&r.params);
+        scope.locals.insert("flag".into());
+        if let Some(initial) = &module.net_receive_initial {
+            checker.body(
+                initial,
+                Context::NetReceive,
+                &mut scope.clone(),
+                diagnostics,
+                &mut BTreeSet::new(),
+            );
+        }
         checker.body(
             &r.body,
             Context::NetReceive,
-            &mut Scope::with(&r.params),
+            &mut scope,
             diagnostics,
             &mut BTreeSet::new(),
         );
@@ -270,10 +285,16 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         if !is_current {
             continue;
         }
-        if module.breakpoint.is_some() && !assigned_in_breakpoint.contains(&s.name) {
+        // A current that is a STATE changes through its own equations (and events).
+        if !assigned_in_breakpoint.contains(&s.name) && s.kind != SymbolKind::State {
+            let place = if module.breakpoint.is_some() {
+                "in BREAKPOINT"
+            } else {
+                "(the mechanism has no BREAKPOINT block)"
+            };
             diagnostics.push(Diagnostic::error(
                 s.span,
-                format!("the current `{}` is never assigned in BREAKPOINT", s.name),
+                format!("the current `{}` is never assigned {place}", s.name),
             ));
         }
         // Compared by meaning (`milliamp/cm2` is `mA/cm2`), or by spelling where a name is unknown.
@@ -293,9 +314,6 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
                 ),
             ));
         }
-    }
-    if module.breakpoint.is_none() && neuron.kind != MechanismKind::ArtificialCell {
-        diagnostics.push(Diagnostic::error(neuron.span, "the mechanism has no BREAKPOINT block"));
     }
 
     let info = MechanismInfo {
@@ -402,6 +420,41 @@ impl Checker<'_> {
                     self.body(o, ctx, &mut scope.clone(), diagnostics, assigned);
                 }
             }
+            Statement::Call { name, args } if EVENT_CALLS.iter().any(|(n, _)| *n == name.text) => {
+                for a in args {
+                    self.expr(a, scope, diagnostics);
+                }
+                self.event_call(name, args, ctx, scope, diagnostics);
+                if name.text == "state_discontinuity"
+                    && let Some(Expr::Name(target)) = args.first()
+                {
+                    assigned.insert(target.text.clone());
+                }
+            }
+            Statement::Watch { conditions, span } => {
+                if ctx != Context::NetReceive {
+                    diagnostics.push(Diagnostic::error(*span, "WATCH belongs in NET_RECEIVE"));
+                }
+                for (condition, flag) in conditions {
+                    self.expr(condition, scope, diagnostics);
+                    self.expr(flag, scope, diagnostics);
+                    if !matches!(
+                        condition,
+                        Expr::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge, ..)
+                    ) {
+                        diagnostics.push(Diagnostic::error(
+                            condition.span(),
+                            "a WATCH condition compares two values with <, <=, > or >=",
+                        ));
+                    }
+                }
+            }
+            Statement::NestedInitial(b) => {
+                diagnostics.push(Diagnostic::error(
+                    b.span,
+                    "an INITIAL block inside another block belongs only in NET_RECEIVE",
+                ));
+            }
             Statement::Call { name, args } => {
                 for a in args {
                     self.expr(a, scope, diagnostics);
@@ -504,6 +557,43 @@ impl Checker<'_> {
         }
     }
 
+    /// `net_send(delay, flag)`, `net_event(t)` and `state_discontinuity(x, value)`, each where NEURON allows it.
+    fn event_call(&self, name: &Name, args: &[Expr], ctx: Context, scope: &Scope, diagnostics: &mut Vec<Diagnostic>) {
+        let (_, arity) = EVENT_CALLS.iter().find(|(n, _)| *n == name.text).unwrap();
+        if args.len() != *arity {
+            diagnostics.push(Diagnostic::error(
+                name.span,
+                format!("`{}` takes {arity} argument(s), given {}", name.text, args.len()),
+            ));
+            return;
+        }
+        let allowed = match name.text.as_str() {
+            "net_send" => matches!(ctx, Context::Initial | Context::NetReceive | Context::Routine),
+            "net_event" => matches!(ctx, Context::NetReceive | Context::Routine),
+            _ => true,
+        };
+        if !allowed {
+            let place = if name.text == "net_send" {
+                "INITIAL or NET_RECEIVE"
+            } else {
+                "NET_RECEIVE"
+            };
+            diagnostics.push(Diagnostic::error(
+                name.span,
+                format!("`{}` belongs in {place}", name.text),
+            ));
+        }
+        if name.text == "state_discontinuity" {
+            match &args[0] {
+                Expr::Name(target) => self.assignment(target, ctx, scope, diagnostics),
+                other => diagnostics.push(Diagnostic::error(
+                    other.span(),
+                    "state_discontinuity's first argument is the variable it sets",
+                )),
+            }
+        }
+    }
+
     fn state_name(&self, n: &Name, diagnostics: &mut Vec<Diagnostic>) {
         if self.table.get(&n.text).map(|s| &s.kind) != Some(&SymbolKind::State) {
             let states = self.table.of_kind(|k| *k == SymbolKind::State).map(|s| s.name.as_str());
@@ -576,15 +666,7 @@ impl Checker<'_> {
                 format!("`{}` takes {a} argument(s), given {arity}", name.text),
             )),
             Some(_) => {}
-            None if [
-                "net_send",
-                "net_event",
-                "net_move",
-                "nrn_random_play",
-                "state_discontinuity",
-            ]
-            .contains(&name.text.as_str()) =>
-            {
+            None if ["net_move", "nrn_random_play", "state_discontinuity"].contains(&name.text.as_str()) => {
                 diagnostics.push(Diagnostic::error(
                     name.span,
                     format!("`{}` is not supported by rall yet", name.text),

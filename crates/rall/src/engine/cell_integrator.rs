@@ -4,7 +4,7 @@ use super::hines::{HinesMatrix, SolveError};
 use crate::cell::{CellLayout, EventLayout, StimulusLayout};
 use crate::control::{Homeostasis, HomeostasisController};
 use crate::discretize::CvGeometry;
-use crate::mechanism::{Catalogue, IonPool, Mechanism, StepContext};
+use crate::mechanism::{Catalogue, EventDelivery, EventEffects, IonPool, Mechanism, StepContext};
 use crate::sensitivity::{CableTangents, SensitivitySetup};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -15,7 +15,14 @@ struct PendingEvent {
     t_ms: f64,
     order: u64,
     event: EventLayout,
+    /// 0 for an input event, the flag of a self-event.
+    flag: f64,
+    /// The event stream whose arguments NET_RECEIVE sees ([`NO_STREAM`]: zeros).
+    stream: usize,
 }
+
+/// The stream of a self-event sent from INITIAL or by a WATCH.
+const NO_STREAM: usize = usize::MAX;
 
 impl PartialEq for PendingEvent {
     fn eq(&self, other: &Self) -> bool {
@@ -85,6 +92,13 @@ pub struct CellIntegrator {
     /// Events not yet delivered, earliest first (ties in the order they were queued).
     pending: BinaryHeap<Reverse<PendingEvent>>,
     queued: u64,
+    /// Per event stream (a synapse placement's events, or a network connection, to one instance): the
+    /// NET_RECEIVE arguments, the weight first. Indexed through `stream_index` by (origin, mechanism, instance).
+    stream_arguments: Vec<Vec<f64>>,
+    stream_index: std::collections::HashMap<(usize, usize, usize), usize>,
+    /// Spikes of point processes (`net_event`): `(mechanism, instance, t [ms])` since the last
+    /// [`CellIntegrator::take_event_spikes`].
+    event_spikes: Vec<(usize, usize, f64)>,
     /// `(mechanism, instance)` targets of each synapse placement.
     synapse_targets: Vec<Vec<(usize, usize)>>,
     /// Spike detectors `(cv, threshold [mV])`, whether each is below threshold (armed), and the spikes
@@ -186,19 +200,25 @@ impl CellIntegrator {
             tangents: None,
             placements: layout.synapse_targets.len(),
             controller: None,
+            stream_arguments: Vec::new(),
+            stream_index: Default::default(),
+            event_spikes: Vec::new(),
         };
-        integrator.initialise();
+        integrator.initialise()?;
         Ok(integrator)
     }
 
     /// Resets time to 0, every voltage to `v_init`, ions to their defaults, and mechanism states to their initial values.
-    pub fn initialise(&mut self) {
+    pub fn initialise(&mut self) -> Result<(), EngineError> {
         self.t_ms = 0.0;
         (self.grid_origin, self.grid_steps, self.grid_dt) = (0.0, 0, f64::NAN);
         self.pending.clear();
         self.queued = 0;
+        self.stream_arguments.clear();
+        self.stream_index.clear();
+        self.event_spikes.clear();
         for e in std::mem::take(&mut self.events) {
-            self.queue(e.clone());
+            self.queue(e.clone(), 0.0, NO_STREAM);
             self.events.push(e);
         }
         self.v_mv.fill(self.v_init_mv);
@@ -224,6 +244,57 @@ impl CellIntegrator {
         if let Some(t) = &mut self.tangents {
             t.v_dot.fill(0.0);
         }
+        // As NEURON's finitialize: each stream's NET_RECEIVE INITIAL, INITIAL's self-events, then every event
+        // due at t = 0.
+        for k in 0..self.events.len() {
+            let e = &self.events[k];
+            self.stream(e.source, e.mechanism, e.instance);
+        }
+        for m in 0..self.mechanisms.len() {
+            let mut effects = EventEffects::default();
+            self.mechanisms[m].take_initial_events(&mut effects);
+            self.apply_effects(m, NO_STREAM, effects);
+        }
+        self.deliver_events_until(0.0)
+    }
+
+    /// The index of the event stream from `origin` to one instance, set up (NET_RECEIVE's INITIAL at the
+    /// present time) when first seen.
+    fn stream(&mut self, origin: usize, mechanism: usize, instance: usize) -> usize {
+        if let Some(&k) = self.stream_index.get(&(origin, mechanism, instance)) {
+            return k;
+        }
+        let mut arguments = vec![0.0];
+        self.mechanisms[mechanism].initialise_event_stream(instance, 0.0, &mut arguments);
+        self.stream_arguments.push(arguments);
+        let k = self.stream_arguments.len() - 1;
+        self.stream_index.insert((origin, mechanism, instance), k);
+        k
+    }
+
+    /// Queues the self-events, voltages and spikes an event (or INITIAL) of mechanism `m` asked for.
+    fn apply_effects(&mut self, m: usize, stream: usize, effects: EventEffects) {
+        for (cv, v) in effects.voltages {
+            self.v_mv[cv] = v;
+        }
+        for (instance, t_ms, flag) in effects.sends {
+            let event = EventLayout {
+                mechanism: m,
+                instance,
+                t_ms,
+                weight: 0.0,
+                source: usize::MAX,
+            };
+            self.queue(event, flag, stream);
+        }
+        for (instance, t_ms) in effects.spikes {
+            self.event_spikes.push((m, instance, t_ms));
+        }
+    }
+
+    /// The spikes of point processes (`net_event`) `(mechanism, instance, t [ms])` since the last call.
+    pub fn take_event_spikes(&mut self) -> Vec<(usize, usize, f64)> {
+        std::mem::take(&mut self.event_spikes)
     }
 
     /// Starts co-simulating the sensitivities described by `setup` (see [`crate::sensitivity`]);
@@ -333,7 +404,16 @@ impl CellIntegrator {
             dt_ms,
             celsius: self.celsius,
         };
-        self.deliver_events(dt_ms)?;
+        // NEURON's fixed step: events due by now, then watched conditions, then events due by mid-step.
+        self.deliver_events_until(self.t_ms)?;
+        for m in 0..self.mechanisms.len() {
+            let mut effects = EventEffects::default();
+            self.mechanisms[m].check_watches(self.t_ms, &self.v_mv, &mut effects);
+            if effects != EventEffects::default() {
+                self.apply_effects(m, NO_STREAM, effects);
+            }
+        }
+        self.deliver_events_until(self.t_ms + 0.5 * dt_ms * (1.0 + 1e-9))?;
         self.ions.begin_step(self.celsius);
         self.accumulate_membrane_currents(&ctx);
         self.add_stimulus_currents(self.t_ms + 0.5 * dt_ms);
@@ -373,11 +453,13 @@ impl CellIntegrator {
         self.check_finite()
     }
 
-    fn queue(&mut self, event: EventLayout) {
+    fn queue(&mut self, event: EventLayout, flag: f64, stream: usize) {
         self.pending.push(Reverse(PendingEvent {
             t_ms: event.t_ms,
             order: self.queued,
             event,
+            flag,
+            stream,
         }));
         self.queued += 1;
     }
@@ -393,13 +475,17 @@ impl CellIntegrator {
         };
         for k in 0..targets.len() {
             let (mechanism, instance) = self.synapse_targets[placement][k];
-            self.queue(EventLayout {
-                mechanism,
-                instance,
-                t_ms,
-                weight,
-                source: usize::MAX,
-            });
+            self.queue(
+                EventLayout {
+                    mechanism,
+                    instance,
+                    t_ms,
+                    weight,
+                    source: usize::MAX,
+                },
+                0.0,
+                NO_STREAM,
+            );
         }
         Ok(())
     }
@@ -436,16 +522,50 @@ impl CellIntegrator {
         std::mem::take(&mut self.spikes)
     }
 
-    /// Events due by mid-step are delivered at the start of the step, as NEURON's fixed step does.
-    fn deliver_events(&mut self, dt_ms: f64) -> Result<(), EngineError> {
-        let due = self.t_ms + 0.5 * dt_ms * (1.0 + 1e-9);
+    /// Delivers every event due by `due` [ms], in time order (ties in the order they were queued), with what
+    /// each asks for applied before the next.
+    fn deliver_events_until(&mut self, due: f64) -> Result<(), EngineError> {
         while self.pending.peek().is_some_and(|Reverse(p)| p.t_ms <= due) {
-            let Reverse(PendingEvent { event: e, .. }) = self.pending.pop().unwrap();
-            let (m, instance, t, weight) = (e.mechanism, e.instance, e.t_ms, e.weight);
+            let Reverse(PendingEvent {
+                event: e, flag, stream, ..
+            }) = self.pending.pop().unwrap();
+            let (m, instance, t) = (e.mechanism, e.instance, e.t_ms);
+            // Input events belong to their stream (for a network event without a connection: the synapse's);
+            // self-events see the stream of the event that sent them.
+            let stream = if flag == 0.0 && stream == NO_STREAM {
+                self.stream(e.source, m, instance)
+            } else {
+                stream
+            };
+            let mut arguments = match self.stream_arguments.get(stream) {
+                Some(a) => a.clone(),
+                None => {
+                    let mut a = vec![0.0];
+                    self.mechanisms[m].initialise_event_stream(instance, t, &mut a);
+                    a.fill(0.0);
+                    a
+                }
+            };
+            if flag == 0.0 {
+                arguments[0] = e.weight;
+            }
             let weight_tangent = self.tangents.as_ref().map_or(&[][..], |ts| ts.weight_tangent(e.source));
+            let mut effects = EventEffects::default();
+            let delivery = EventDelivery {
+                instance,
+                t_ms: t,
+                flag,
+                arguments: &mut arguments,
+                weight_tangent,
+                v_mv: &self.v_mv,
+            };
             self.mechanisms[m]
-                .deliver_event(instance, t, weight, weight_tangent)
+                .deliver_event(delivery, &mut effects)
                 .map_err(|e| EngineError::Mechanism(format!("event at t = {t} ms: {e}")))?;
+            if let Some(a) = self.stream_arguments.get_mut(stream) {
+                *a = arguments;
+            }
+            self.apply_effects(m, stream, effects);
         }
         Ok(())
     }

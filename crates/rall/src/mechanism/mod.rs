@@ -9,6 +9,7 @@
 mod catalogue;
 mod ions;
 mod nmodl;
+mod nmodl_events;
 mod nmodl_tangents;
 mod tangents;
 
@@ -42,6 +43,33 @@ pub struct StepContext {
     pub celsius: f64,
 }
 
+/// An event as one instance receives it.
+#[derive(Debug)]
+pub struct EventDelivery<'a> {
+    pub instance: usize,
+    /// Delivery time [ms] (NET_RECEIVE's `t`).
+    pub t_ms: f64,
+    /// 0 for an input event, the flag of a self-event.
+    pub flag: f64,
+    /// The weight, then the stream's further NET_RECEIVE arguments, which NET_RECEIVE may change.
+    pub arguments: &'a mut [f64],
+    /// The weight's tangent per lane (empty without sensitivities).
+    pub weight_tangent: &'a [f64],
+    /// The membrane potential of every CV of the cell [mV].
+    pub v_mv: &'a [f64],
+}
+
+/// What delivering events or initialising asks of the cell.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventEffects {
+    /// Self-events `(instance, delivery time [ms], flag)`.
+    pub sends: Vec<(usize, f64, f64)>,
+    /// Output spikes `(instance, t [ms])` (`net_event`).
+    pub spikes: Vec<(usize, f64)>,
+    /// Membrane potentials set by NET_RECEIVE `(CV, v [mV])`.
+    pub voltages: Vec<(CvIndex, f64)>,
+}
+
 /// A mechanism instance over many CVs, its data in structure-of-arrays form.
 pub trait Mechanism: Send + Sync {
     fn name(&self) -> &str;
@@ -66,19 +94,23 @@ pub trait Mechanism: Send + Sync {
     /// Advances states over the step given the voltages at its end.
     fn advance_states(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) -> Result<(), String>;
 
-    /// Delivers an input event with `weight` (and its tangent per lane) to one instance (NMODL's NET_RECEIVE).
-    fn deliver_event(
-        &mut self,
-        _instance: usize,
-        _t_ms: f64,
-        _weight: f64,
-        _weight_tangent: &[f64],
-    ) -> Result<(), String> {
+    /// Delivers an event to one instance (NMODL's NET_RECEIVE); what it asks of the cell goes into `effects`.
+    fn deliver_event(&mut self, _event: EventDelivery<'_>, _effects: &mut EventEffects) -> Result<(), String> {
         Err(format!(
             "`{}` has no NET_RECEIVE block and cannot receive events",
             self.name()
         ))
     }
+
+    /// Sets up one stream of events to `instance` (NEURON: one NetCon): `arguments` (the weight first) gets
+    /// NET_RECEIVE's further arguments, as its INITIAL block sets them at `t_ms`.
+    fn initialise_event_stream(&mut self, _instance: usize, _t_ms: f64, _arguments: &mut Vec<f64>) {}
+
+    /// After [`Mechanism::initialise`]: the self-events INITIAL scheduled.
+    fn take_initial_events(&mut self, _effects: &mut EventEffects) {}
+
+    /// At the start of a step at `t_ms`: self-events of WATCH conditions that became true.
+    fn check_watches(&mut self, _t_ms: f64, _v_mv: &[f64], _effects: &mut EventEffects) {}
 
     /// Starts co-simulating tangents for `lanes` parameters; `seeds` say which of this
     /// mechanism's parameters each lane differentiates.

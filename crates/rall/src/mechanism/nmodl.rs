@@ -1,8 +1,9 @@
 //! NMODL mechanisms at run time: a compiled [`MechanismIr`] and a layout in, kernels evaluated over all instances at once (one column per slot).
 
 use super::ions::{IonPool, IonVariable};
+use super::nmodl_events::{EventSide, action_nodes};
 use super::tangents::{JacobianKernel, ParameterSeed};
-use super::{Mechanism, MechanismLayout, StepContext};
+use super::{EventDelivery, EventEffects, Mechanism, MechanismLayout, StepContext};
 use crate::discretize::CvIndex;
 use rall_nmodl::ast::MechanismKind;
 use rall_nmodl::ir::{Advance, Graph, MechanismIr, NodeId, SlotId, SlotKind, Tape, TapeScratch};
@@ -11,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
 /// Compiles kernel outputs; `t`, `dt` and `celsius` (slots 1 to 3) are the same for every instance.
-fn tape_for(graph: &Graph, outputs: &[NodeId]) -> Tape {
+pub(super) fn tape_for(graph: &Graph, outputs: &[NodeId]) -> Tape {
     Tape::with_uniform_inputs(graph, outputs, |slot| (1..=3).contains(&slot))
 }
 
@@ -50,7 +51,7 @@ impl KernelNodes {
             init: nodes(&ir.initial),
             current,
             advance,
-            net_receive: ir.net_receive.as_ref().map(nodes).unwrap_or_default(),
+            net_receive: ir.net_receive.as_ref().map(|r| nodes(&r.kernel)).unwrap_or_default(),
         }
     }
 }
@@ -88,6 +89,8 @@ pub struct NmodlMechanism {
     pub(super) advance_tape: Option<Tape>,
     /// NET_RECEIVE's tape and argument slots (the weight first).
     pub(super) net_receive: Option<(Tape, Vec<SlotId>)>,
+    /// Self-events, watches and NET_RECEIVE's INITIAL.
+    pub(super) events: EventSide,
     /// One scratch per kernel (INITIAL, BREAKPOINT, state update, NET_RECEIVE), so each keeps its constants.
     pub(super) scratches: [TapeScratch; 4],
     pub(super) newton_old: Vec<f64>,
@@ -140,8 +143,12 @@ impl NmodlMechanism {
                 .slots_where(|k| *k == SlotKind::EventArgument)
                 .map(|(i, _)| i)
                 .collect();
-            (tape_for(&ir.graph, &nodes.net_receive), arguments)
+            // The kernel's outputs, then each action's guard and values.
+            let mut outputs = nodes.net_receive.clone();
+            outputs.extend(action_nodes(&ir).0);
+            (tape_for(&ir.graph, &outputs), arguments)
         });
+        let events = EventSide::new(&ir, n);
         let current_scale = if density {
             layout.area_um2.iter().map(|a| 1e-2 * a).collect()
         } else {
@@ -162,6 +169,7 @@ impl NmodlMechanism {
             current_tape: tape_for(&ir.graph, &nodes.current),
             advance_tape: (!nodes.advance.is_empty()).then(|| tape_for(&ir.graph, &nodes.advance)),
             net_receive,
+            events,
             ir,
             cv: layout.cv.clone(),
             current_scale,
@@ -192,7 +200,12 @@ impl NmodlMechanism {
             Advance::Explicit(k) => slots(k),
             Advance::Implicit { states, .. } => states.clone(),
         };
-        self.net_slots = self.ir.net_receive.as_ref().map(slots).unwrap_or_default();
+        self.net_slots = self
+            .ir
+            .net_receive
+            .as_ref()
+            .map(|r| slots(&r.kernel))
+            .unwrap_or_default();
         self.random_slots = self
             .ir
             .slots_where(|k| *k == SlotKind::Random)
@@ -473,6 +486,7 @@ impl Mechanism for NmodlMechanism {
         self.random = ChaCha8Rng::seed_from_u64(self.random_seed);
         self.draw_random();
         self.run(Which::Init);
+        self.initial_events(ctx.t_ms);
         if self.tangents.is_some() {
             self.initial_tangents(ions);
         }
@@ -539,20 +553,18 @@ impl Mechanism for NmodlMechanism {
         Ok(())
     }
 
-    fn deliver_event(&mut self, instance: usize, t_ms: f64, weight: f64, weight_tangent: &[f64]) -> Result<(), String> {
+    fn deliver_event(&mut self, event: EventDelivery<'_>, effects: &mut EventEffects) -> Result<(), String> {
         let Some((tape, arguments)) = self.net_receive.take() else {
             return Err(format!(
                 "`{}` has no NET_RECEIVE block and cannot receive events",
                 self.ir.info.name
             ));
         };
-        for (k, slot) in arguments.iter().enumerate() {
-            self.columns[*slot as usize][instance] = if k == 0 { weight } else { 0.0 };
-        }
-        self.columns[1][instance] = t_ms;
+        let instance = event.instance;
+        self.load_event(&event, &arguments);
         let outputs = std::mem::take(&mut self.net_slots);
         if self.tangents.is_some() {
-            self.event_tangents(instance, &arguments, weight_tangent, &outputs);
+            self.event_tangents(instance, &arguments, event.weight_tangent, &outputs);
         } else {
             let columns = &self.columns;
             tape.execute(
@@ -563,10 +575,23 @@ impl Mechanism for NmodlMechanism {
             for (k, slot) in outputs.iter().enumerate() {
                 self.columns[*slot as usize][instance] = tape.output(k, 1, &self.scratches[3])[0];
             }
+            self.event_outcome(&tape, &outputs, &arguments, event, effects);
         }
         self.net_slots = outputs;
         self.net_receive = Some((tape, arguments));
         Ok(())
+    }
+
+    fn initialise_event_stream(&mut self, instance: usize, t_ms: f64, arguments: &mut Vec<f64>) {
+        NmodlMechanism::initialise_event_stream(self, instance, t_ms, arguments);
+    }
+
+    fn take_initial_events(&mut self, effects: &mut EventEffects) {
+        self.take_initial_sends(effects);
+    }
+
+    fn check_watches(&mut self, t_ms: f64, v_mv: &[f64], effects: &mut EventEffects) {
+        NmodlMechanism::check_watches(self, t_ms, v_mv, effects);
     }
 
     fn check_finite(&self) -> Result<(), (String, CvIndex)> {

@@ -11,6 +11,13 @@ impl NmodlMechanism {
     /// Extends every kernel with its Jacobian and seeds the parameters' tangents.
     pub(super) fn build_tangents(&mut self, lanes: usize, seeds: &[ParameterSeed]) -> Result<(), String> {
         let ir = &self.ir;
+        if !ir.initial_actions.is_empty() || ir.net_receive.as_ref().is_some_and(|r| r.has_event_side(&ir.slots)) {
+            return Err(format!(
+                "`{}`: sensitivities through self-events (net_send, WATCH), net_event, voltage assignments or \
+                 per-stream NET_RECEIVE arguments are not supported yet",
+                ir.info.name
+            ));
+        }
         let n = self.width();
         let mut carries: Vec<bool> = ir
             .slots
