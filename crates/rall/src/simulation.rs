@@ -404,8 +404,8 @@ impl Simulation {
         let mut deliveries = vec![Vec::new(); self.cells.len()];
         w.router.route(spikes, &mut deliveries);
         for ((cell, name), events) in self.cells.iter_mut().zip(&self.names).zip(deliveries) {
-            for (synapse, t_ms, weight) in events {
-                cell.push_event(synapse, t_ms, weight)
+            for (synapse, t_ms, weight, connection) in events {
+                cell.push_connection_event(synapse, connection, t_ms, weight)
                     .map_err(|source| SimulationError::Engine {
                         cell: name.clone(),
                         source,

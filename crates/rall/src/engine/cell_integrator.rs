@@ -465,8 +465,30 @@ impl CellIntegrator {
     }
 
     /// Queues an event of `weight` for synapse placement `placement` (every instance of it) at `t_ms`.
-    /// The event carries no weight tangent.
+    /// The event carries no weight tangent; all such events to one instance form one event stream.
     pub fn push_event(&mut self, placement: usize, t_ms: f64, weight: f64) -> Result<(), EngineError> {
+        self.push_event_from(placement, None, t_ms, weight)
+    }
+
+    /// As [`CellIntegrator::push_event`], for network connection `connection`: each connection is its own
+    /// event stream (NEURON: its NetCon), with its own NET_RECEIVE arguments.
+    pub fn push_connection_event(
+        &mut self,
+        placement: usize,
+        connection: usize,
+        t_ms: f64,
+        weight: f64,
+    ) -> Result<(), EngineError> {
+        self.push_event_from(placement, Some(connection), t_ms, weight)
+    }
+
+    fn push_event_from(
+        &mut self,
+        placement: usize,
+        connection: Option<usize>,
+        t_ms: f64,
+        weight: f64,
+    ) -> Result<(), EngineError> {
         let Some(targets) = self.synapse_targets.get(placement) else {
             return Err(EngineError::Mechanism(format!(
                 "an event for synapse {placement}, but the cell has {} synapse placements",
@@ -475,6 +497,8 @@ impl CellIntegrator {
         };
         for k in 0..targets.len() {
             let (mechanism, instance) = self.synapse_targets[placement][k];
+            // Connection streams are keyed apart from the decor's placements (origins below `placements`).
+            let stream = connection.map_or(NO_STREAM, |c| self.stream(self.placements + c, mechanism, instance));
             self.queue(
                 EventLayout {
                     mechanism,
@@ -484,7 +508,7 @@ impl CellIntegrator {
                     source: usize::MAX,
                 },
                 0.0,
-                NO_STREAM,
+                stream,
             );
         }
         Ok(())
@@ -539,12 +563,7 @@ impl CellIntegrator {
             };
             let mut arguments = match self.stream_arguments.get(stream) {
                 Some(a) => a.clone(),
-                None => {
-                    let mut a = vec![0.0];
-                    self.mechanisms[m].initialise_event_stream(instance, t, &mut a);
-                    a.fill(0.0);
-                    a
-                }
+                None => vec![0.0; self.mechanisms[m].event_argument_count()],
             };
             if flag == 0.0 {
                 arguments[0] = e.weight;

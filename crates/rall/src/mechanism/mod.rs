@@ -106,6 +106,11 @@ pub trait Mechanism: Send + Sync {
     /// NET_RECEIVE's further arguments, as its INITIAL block sets them at `t_ms`.
     fn initialise_event_stream(&mut self, _instance: usize, _t_ms: f64, _arguments: &mut Vec<f64>) {}
 
+    /// The number of NET_RECEIVE arguments (the weight and those kept per stream).
+    fn event_argument_count(&self) -> usize {
+        1
+    }
+
     /// After [`Mechanism::initialise`]: the self-events INITIAL scheduled.
     fn take_initial_events(&mut self, _effects: &mut EventEffects) {}
 

@@ -586,6 +586,10 @@ impl Mechanism for NmodlMechanism {
         NmodlMechanism::initialise_event_stream(self, instance, t_ms, arguments);
     }
 
+    fn event_argument_count(&self) -> usize {
+        self.net_receive.as_ref().map_or(1, |(_, a)| a.len().max(1))
+    }
+
     fn take_initial_events(&mut self, effects: &mut EventEffects) {
         self.take_initial_sends(effects);
     }

@@ -14,13 +14,14 @@ pub struct Spike {
     pub detector: usize,
 }
 
-/// An event for a target cell: `(synapse placement, arrival time [ms], weight)`.
-pub type Delivery = (usize, f64, f64);
+/// An event for a target cell: `(synapse placement, arrival time [ms], weight, connection index)`.
+pub type Delivery = (usize, f64, f64, usize);
 
 /// Connections indexed by source gid.
 #[derive(Clone, Debug, Default)]
 pub struct SpikeRouter {
-    outgoing: Vec<Vec<Connection>>,
+    /// Per source gid: its connections with their index in the network's list.
+    outgoing: Vec<Vec<(usize, Connection)>>,
     /// Smallest delay of a connection from a cell [ms] (infinite without any): the longest safe epoch.
     pub min_cell_delay_ms: f64,
 }
@@ -29,8 +30,8 @@ impl SpikeRouter {
     pub fn new(connections: &[Connection], gids: usize, cells: usize) -> Self {
         let mut outgoing = vec![Vec::new(); gids];
         let mut min_cell_delay_ms = f64::INFINITY;
-        for c in connections {
-            outgoing[c.source].push(*c);
+        for (k, c) in connections.iter().enumerate() {
+            outgoing[c.source].push((k, *c));
             if c.source < cells {
                 min_cell_delay_ms = min_cell_delay_ms.min(c.delay_ms);
             }
@@ -45,8 +46,8 @@ impl SpikeRouter {
     pub fn route(&self, spikes: &mut [Spike], deliveries: &mut [Vec<Delivery>]) {
         spikes.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms).then(a.gid.cmp(&b.gid)));
         for s in spikes.iter() {
-            for c in self.outgoing[s.gid].iter().filter(|c| c.detector == s.detector) {
-                deliveries[c.target].push((c.synapse, s.t_ms + c.delay_ms, c.weight));
+            for (k, c) in self.outgoing[s.gid].iter().filter(|(_, c)| c.detector == s.detector) {
+                deliveries[c.target].push((c.synapse, s.t_ms + c.delay_ms, c.weight, *k));
             }
         }
     }
