@@ -354,10 +354,14 @@ def main():
         vec = h.Vector()
         seg = sections[p["section"]](p.get("x", 0.5))
         # "variable": a range variable of the segment (e.g. "cai", "m_hh"); the voltage by default.
-        ref = f"_ref_{p.get('variable', 'v')}"
+        # An array element is written `name[k]_mechanism` (rall's element name): `seg._ref_name_mechanism[k]`.
+        variable = p.get('variable', 'v')
+        element = re.fullmatch(r"(\w+)\[(\d+)\](_\w+)", variable)
+        ref = f"_ref_{element.group(1)}{element.group(3)}" if element else f"_ref_{variable}"
         if not hasattr(seg, ref):
             raise SystemExit(f"run_neuron.py: probe '{p['name']}': the segment has no variable '{p.get('variable')}'")
-        vec.record(getattr(seg, ref))
+        pointer = getattr(seg, ref)
+        vec.record(pointer[int(element.group(2))] if element else pointer)
         recs.append(vec)
 
     syn_probes = cell.get("synapse_probes", [])

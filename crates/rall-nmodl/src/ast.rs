@@ -6,6 +6,18 @@ use crate::source::Span;
 pub struct Name {
     pub text: String,
     pub span: Span,
+    /// `x[index]` as written; [`crate::parse`] unrolls every index into a name `x[k]` before sema sees it.
+    pub index: Option<Box<Expr>>,
+}
+
+impl Name {
+    pub fn new(text: impl Into<String>, span: Span) -> Self {
+        Self {
+            text: text.into(),
+            span,
+            index: None,
+        }
+    }
 }
 
 /// A whole file.
@@ -63,6 +75,8 @@ pub struct VarDecl {
     pub value: Option<f64>,
     pub unit: Option<String>,
     pub bounds: Option<(f64, f64)>,
+    /// `x[size]`: an array of `size` values (a number or a DEFINE name); unrolled into `x[0]`, `x[1]`, ...
+    pub size: Option<Expr>,
 }
 
 /// A named block with arguments: PROCEDURE, FUNCTION, DERIVATIVE, KINETIC, NET_RECEIVE.
@@ -129,9 +143,20 @@ pub enum Statement {
         right: Expr,
         span: Span,
     },
+    /// `COMPARTMENT volume {states}`, or `COMPARTMENT i, volume {arrays}`: one volume per element.
     Compartment {
+        index: Option<Name>,
         volume: Expr,
         states: Vec<Name>,
+        span: Span,
+    },
+    /// `FROM i = a TO b [BY c] { ... }`, unrolled by the parser (its bounds are constants).
+    From {
+        variable: Name,
+        from: Expr,
+        to: Expr,
+        by: Option<Expr>,
+        body: Body,
         span: Span,
     },
     /// UNITSON / UNITSOFF: accepted, no effect.

@@ -71,8 +71,16 @@ fn unsupported_constructs_are_named_with_their_line() {
     assert!(e.iter().any(|x| x.contains("t.mod:7:1: error: VERBATIM")), "{e:?}");
     let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e POINTER p"));
     assert!(e.iter().any(|x| x.contains("POINTER is not supported")), "{e:?}");
-    let e = errors(&LEAK.replace("ASSIGNED { v (mV) i (mA/cm2) }", "ASSIGNED { v (mV) i (mA/cm2) x[3] }"));
-    assert!(e.iter().any(|x| x.contains("array variables")), "{e:?}");
+    // Arrays are unrolled: an index known only at run time is named.
+    let e = errors(
+        &LEAK
+            .replace("ASSIGNED { v (mV) i (mA/cm2) }", "ASSIGNED { v (mV) i (mA/cm2) x[3] }")
+            .replace("i = g*(v - e)", "i = g*(v - e) + x[g]"),
+    );
+    assert!(
+        e.iter().any(|x| x.contains("the index of `x` must be a constant")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -185,6 +193,7 @@ KINETIC kin {
         states,
         rates,
         jacobian,
+        ..
     } = &m.advance
     else {
         panic!("KINETIC must be implicit")
@@ -357,4 +366,91 @@ PROCEDURE rates(v (mV)) {{
     );
     let e = errors(&file("TABLE minf FROM -100 TO 100 WITH 200", "uA/cm2"));
     assert!(e.iter().any(|x| x.contains("declared in (uA/cm2)")), "{e:?}");
+}
+
+/// Hostile nesting (each once crashed the front end by overflowing the stack) is a located error: 10,000
+/// parentheses, 30,000 unary minuses, 30,000 nested IFs, a 30,000-term sum. Run in a test thread (2 MB of
+/// stack), and the limit still leaves room for every real file.
+#[test]
+fn nesting_beyond_the_limit_is_a_located_error_not_a_crash() {
+    let with = |expr: &str| LEAK.replace("i = g*(v - e)", &format!("i = g*(v - e) + {expr}"));
+    let cases = [
+        format!("{}v{}", "(".repeat(10_000), ")".repeat(10_000)),
+        format!("{}v", "-".repeat(30_000)),
+        vec!["v"; 30_000].join(" + "),
+    ];
+    for expr in &cases {
+        let e = errors(&with(expr));
+        assert!(
+            e.iter()
+                .any(|x| x.contains("t.mod:5:") && x.contains("nests deeper than 200 levels")),
+            "{:?}",
+            &e[..e.len().min(3)]
+        );
+    }
+    let ifs = format!("{}i = 0{}", "if (v > 0) { ".repeat(30_000), " }".repeat(30_000));
+    let e = errors(&LEAK.replace("i = g*(v - e)", &ifs));
+    assert!(
+        e.iter().any(|x| x.contains("nests deeper than 200 levels")),
+        "{:?}",
+        &e[..e.len().min(3)]
+    );
+    // 150 levels of each still compile.
+    let ok = [
+        format!("{}v{}", "(".repeat(150), ")".repeat(150)),
+        format!("{}v", "-".repeat(150)),
+        vec!["v"; 150].join(" + "),
+    ];
+    for expr in &ok {
+        assert!(errors(&with(expr)).is_empty(), "{expr:.40}");
+    }
+}
+
+/// Nested FUNCTION calls are inlined once per distinct call: 16 levels of `f_k(x) = f_{k-1}(x)*f_{k-1}(x) -
+/// f_{k-1}(x)` (3^16 inlinings if each call were inlined anew, which once ran for minutes) lower to a small
+/// graph whose value is the recurrence's.
+#[test]
+fn nested_pure_functions_are_inlined_once_per_distinct_call() {
+    let mut functions = String::from("FUNCTION f0(x) { f0 = x }\n");
+    for k in 1..=16 {
+        let p = k - 1;
+        functions.push_str(&format!("FUNCTION f{k}(x) {{ f{k} = f{p}(x)*f{p}(x) - f{p}(x) }}\n"));
+    }
+    let text = LEAK.replace("i = g*(v - e)", "i = g*(v - e) + f16(g)") + &functions;
+    let m = ir(&text);
+    assert!(m.graph.len() < 200, "{} nodes", m.graph.len());
+    let mut values = vec![0.0; m.slots.len()];
+    let g = 1.5;
+    values[m.slot("g").unwrap() as usize] = g;
+    values[m.slot("v").unwrap() as usize] = -70.0;
+    values[m.slot("e").unwrap() as usize] = -70.0;
+    // The recurrence, directly: y_k = y_{k-1}^2 - y_{k-1} from y_0 = g; i = g (v - e) + y_16 with v = e.
+    let mut y: f64 = g;
+    for _ in 0..16 {
+        y = y * y - y;
+    }
+    let i = m.graph.evaluate(m.total_current, &values);
+    assert!(y.abs() > 1e-6 && (i - y).abs() <= 1e-12 * y.abs(), "{i} vs {y}");
+}
+
+/// SOLVE ... STEADYSTATE is taken for a KINETIC block at the end of INITIAL; elsewhere it is named.
+#[test]
+fn steady_state_solves_outside_their_supported_place_are_named() {
+    let kinetic = "NEURON { SUFFIX k }\nSTATE { a b }\nPARAMETER { kf = 1 kb = 2 }\n\
+                   BREAKPOINT { SOLVE r METHOD sparse }\nKINETIC r { ~ a <-> b (kf, kb) CONSERVE a + b = 1 }\n";
+    let m = ir(&format!("{kinetic}INITIAL {{ a = 1 SOLVE r STEADYSTATE sparse }}\n"));
+    let s = m.steady_state.expect("a steady state");
+    assert_eq!((s.states.len(), s.conserve.len()), (2, 1));
+    let e = errors(&format!("{kinetic}INITIAL {{ SOLVE r STEADYSTATE sparse a = 1 }}\n"));
+    assert!(
+        e.iter().any(|x| x.contains("as INITIAL's last statement only")),
+        "{e:?}"
+    );
+    let derivative = "NEURON { SUFFIX d }\nSTATE { a }\nBREAKPOINT { SOLVE r METHOD cnexp }\n\
+                      DERIVATIVE r { a' = -a }\nINITIAL { SOLVE r STEADYSTATE derivimplicit }\n";
+    let e = errors(derivative);
+    assert!(
+        e.iter().any(|x| x.contains("for KINETIC blocks (sparse) only")),
+        "{e:?}"
+    );
 }

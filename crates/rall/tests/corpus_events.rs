@@ -95,7 +95,8 @@ fn pynns_event_driven_point_processes_run_in_rall_as_in_neuron() {
     // Each case with its limits on the voltage [mV] and on the states (relative to their scale). Where a
     // current is nonlinear in v (Izhikevich's quadratic, AdExp's exponential), NEURON's conductance is a
     // finite difference over 1e-3 mV and rall's the exact derivative, so the traces part by more than
-    // round-off; where it is linear they agree to round-off.
+    // round-off (with NEURON's difference quotient put into rall for a trial: Izhikevich 1.7e-9 mV, AdExpIF
+    // 2.6e-8 mV); where it is linear they agree to round-off.
     let cases: Vec<(&str, Cell, f64, f64)> = vec![
         (
             "Izhikevich (WATCH, net_event, v set by NET_RECEIVE, input events)",

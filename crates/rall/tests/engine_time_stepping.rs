@@ -189,3 +189,60 @@ DERIVATIVE states { cai' = -ica }
         "{err}"
     );
 }
+
+/// INITIAL's `SOLVE ... STEADYSTATE sparse` puts a two-state scheme `a <-> b (kf, kb)` with
+/// `CONSERVE a + b = total` where NEURON's rule puts it, from starting states that do not satisfy the
+/// CONSERVE: one backward-Euler step of 1e9 ms with b's equation replaced by the CONSERVE, so
+/// `a = total·kb/(1e-9 + kf + kb)`, within 1e-9 of the true steady state, which it then approaches.
+#[test]
+fn a_steady_state_initial_solves_the_kinetic_scheme_to_its_closed_form() {
+    let dir = std::env::temp_dir().join(format!("rall-steady-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("twostate.mod");
+    std::fs::write(
+        &file,
+        "NEURON { SUFFIX twostate }\nSTATE { a b }\nPARAMETER { kf = 0.3 (/ms) kb = 0.7 (/ms) total = 5 }\n\
+         INITIAL { a = 0 b = 0 SOLVE scheme STEADYSTATE sparse }\nBREAKPOINT { SOLVE scheme METHOD sparse }\n\
+         KINETIC scheme { ~ a <-> b (kf, kb) CONSERVE a + b = total }\n",
+    )
+    .unwrap();
+    let mut catalogue = rall::mechanism::Catalogue::default();
+    catalogue.add_file(&file).unwrap();
+    let mut b = rall::morphology::MorphologyBuilder::new();
+    b.add_cylinder(None, rall::morphology::Point3::new(0.0, 0.0, 0.0), 10.0, 10.0, 1)
+        .unwrap();
+    let mut cell = rall::Cell::new(b.finish().unwrap());
+    cell.policy = rall::discretize::CvPolicy::FixedPerBranch(1);
+    cell.paint("(all)", "twostate", &[]).unwrap();
+    cell.probe_variable("a", "(location 0 0.5)", "twostate.a").unwrap();
+    cell.probe_variable("b", "(location 0 0.5)", "twostate.b").unwrap();
+    let options = rall::RunOptions {
+        t_stop_ms: 10.0,
+        dt_ms: 0.025,
+        sample_interval_ms: 5.0,
+        ..Default::default()
+    };
+    let traces = rall::Simulation::single(&cell, &catalogue)
+        .unwrap()
+        .run(&options, |_| {})
+        .unwrap();
+    let (a, b) = (traces.column("a").unwrap(), traces.column("b").unwrap());
+    let a0 = 5.0 * 0.7 / (1e-9 + 0.3 + 0.7);
+    println!(
+        "steady state: a {:.2e} from the closed form, a + b {:.2e} from total",
+        (a[0] - a0).abs(),
+        (a[0] + b[0] - 5.0).abs()
+    );
+    // Measured: 4.4e-16 (round-off of 3.5) and 0; limits 2e-14 (45x).
+    assert!(
+        (a[0] - a0).abs() < 2e-14 && (a[0] + b[0] - 5.0).abs() < 2e-14,
+        "a {}, b {}",
+        a[0],
+        b[0]
+    );
+    let a_star = 5.0 * 0.7 / (0.3 + 0.7);
+    for (a, b) in a.iter().zip(b) {
+        assert!((a - a_star).abs() < 4e-9 && (a + b - 5.0).abs() < 2e-14, "a {a}, b {b}");
+    }
+    assert!((a[2] - a_star).abs() < 1e-10, "a relaxes to the steady state: {}", a[2]);
+}

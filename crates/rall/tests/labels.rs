@@ -122,3 +122,28 @@ fn named_labels_resolve_and_bad_names_get_suggestions() {
     let e = d.region(&m, "(branch 9)").unwrap_err();
     assert!(e.message.contains("branch 9 does not exist"), "{e}");
 }
+
+/// Hostile nesting (each once overflowed the stack or took seconds) is an error naming the limit: 100,000
+/// `(`, 30,000 nested `join`s or `complement`s, 30,000 labels each naming the next. 150 levels still work.
+#[test]
+fn nesting_beyond_the_limit_is_an_error_not_a_crash() {
+    let (m, mut d) = (tree(), LabelDictionary::default());
+    let deep = [
+        "(".repeat(100_000),
+        format!("{}(tag 1){}", "(join (tag 2) ".repeat(30_000), ")".repeat(30_000)),
+        format!("{}(tag 1){}", "(complement ".repeat(30_000), ")".repeat(30_000)),
+    ];
+    for text in &deep {
+        let e = d.region(&m, text).unwrap_err().to_string();
+        assert!(e.contains("nests deeper than 200 levels"), "{e:.200}");
+    }
+    let fine = format!("{}(tag 1){}", "(join (tag 2) ".repeat(150), ")".repeat(150));
+    assert_eq!(cables(&d, &m, &fine), vec![(0, 0.0, 1.0), (4, 0.0, 1.0)]);
+    for k in 0..30_000 {
+        d.define(&format!("l{k}"), &format!("(region \"l{}\")", k + 1)).unwrap();
+    }
+    d.define("l30000", "(tag 1)").unwrap();
+    let e = d.region(&m, "l0").unwrap_err().to_string();
+    assert!(e.contains("labels refer to labels more than 200 deep"), "{e}");
+    assert_eq!(cables(&d, &m, "l29900"), vec![(0, 0.0, 1.0)]);
+}

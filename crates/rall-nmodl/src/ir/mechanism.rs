@@ -70,8 +70,25 @@ pub enum Advance {
         states: Vec<SlotId>,
         rates: Vec<NodeId>,
         jacobian: Vec<NodeId>,
+        /// ASSIGNED values the block sets (KINETIC's `ica_pmp = ... f_flux ...`), at the converged states.
+        assigned: Vec<(SlotId, NodeId)>,
     },
 }
+
+/// `SOLVE block STEADYSTATE sparse` at the end of INITIAL: the KINETIC block's backward-Euler system with
+/// dt = 1e9 ms (NEURON's), each CONSERVE statement replacing the equation of the last state it names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SteadyState {
+    pub states: Vec<SlotId>,
+    pub rates: Vec<NodeId>,
+    pub jacobian: Vec<NodeId>,
+    pub assigned: Vec<(SlotId, NodeId)>,
+    /// `(row, g, ∂g/∂states)`: the row's equation becomes `g = 0` (Σ volume · coefficient · state − total).
+    pub conserve: Vec<(usize, NodeId, Vec<NodeId>)>,
+}
+
+/// The time step of a steady-state solve [ms], as NEURON's `_ss_sparse`.
+pub const STEADY_STATE_DT_MS: f64 = 1e9;
 
 /// What an event-side statement does when its guard (the conditions of the IF branches around it) is non-zero.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -135,6 +152,8 @@ pub struct MechanismIr {
     pub net_receive: Option<NetReceive>,
     /// `net_send` calls of INITIAL (self-events scheduled at initialisation).
     pub initial_actions: Vec<EventAction>,
+    /// A steady-state solve ending INITIAL.
+    pub steady_state: Option<SteadyState>,
     /// Warnings from lowering (e.g. a cnexp block that is not linear, solved implicitly).
     pub notes: Vec<String>,
 }

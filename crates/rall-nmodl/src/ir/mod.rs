@@ -8,4 +8,7 @@ mod mechanism;
 pub use differentiate::Differentiator;
 pub use evaluate::{Tape, TapeScratch};
 pub use graph::{Func, Graph, Node, NodeId};
-pub use mechanism::{Advance, EventAction, EventActionKind, Kernel, MechanismIr, NetReceive, Slot, SlotId, SlotKind};
+pub use mechanism::{
+    Advance, EventAction, EventActionKind, Kernel, MechanismIr, NetReceive, STEADY_STATE_DT_MS, Slot, SlotId, SlotKind,
+    SteadyState,
+};

@@ -33,9 +33,11 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         random_draws: 0,
         guard: None,
         actions: Vec::new(),
+        purity: HashMap::new(),
+        inlined: HashMap::new(),
     };
 
-    // INITIAL: states start at 0 unless the block sets them, except states that are concentrations the
+    // INITIAL: states start at 0 (or at their `x0` PARAMETER) unless the block sets them, except states that are concentrations the
     // mechanism WRITEs (`cai` declared as a STATE): as in NEURON, those start from the ion's value (its
     // initial concentration, loaded into the state's slot before INITIAL runs).
     let mut env = Env::default();
@@ -44,8 +46,14 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
             let written_concentration = info.ions.iter().any(|u| {
                 u.write.contains(&s.name) && (s.name == format!("{}i", u.ion) || s.name == format!("{}o", u.ion))
             });
+            // NEURON starts a state `x` at the PARAMETER `x0` where the file declares one (cabpump's pump0).
+            let start_parameter = slot_index
+                .get(&format!("{}0", s.name))
+                .filter(|&&p| slots[p as usize].kind == SlotKind::Parameter);
             let start = if written_concentration {
                 lw.graph.input(i as SlotId)
+            } else if let Some(&p) = start_parameter {
+                lw.graph.input(p)
             } else {
                 lw.graph.constant(0.0)
             };
@@ -53,13 +61,26 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         }
     }
     let mut solve: Option<(&str, Option<&str>)> = None;
+    let mut steady_block = None;
     if let Some(body) = &module.initial {
-        lw.body(body, &mut env);
+        // A closing `SOLVE ... STEADYSTATE` (sema checked it is last) runs after INITIAL's kernel.
+        let mut body = body.clone();
+        if let Some(Statement::Solve {
+            block,
+            steady_state: true,
+            ..
+        }) = body.statements.last()
+        {
+            steady_block = Some(block.text.clone());
+            body.statements.pop();
+        }
+        lw.body(&body, &mut env);
     }
     let initial = lw.outputs(&env, |k| {
         !matches!(k, SlotKind::Voltage | SlotKind::Time | SlotKind::Dt)
     });
     let initial_actions = std::mem::take(&mut lw.actions);
+    let steady_state = steady_block.and_then(|b| lw.steady_state(&b));
 
     // BREAKPOINT: everything but SOLVE, which names the state update.
     let mut env = Env::default();
@@ -163,6 +184,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         advance,
         net_receive,
         initial_actions,
+        steady_state,
         notes,
     })
 }

@@ -3,9 +3,10 @@
 //! procedure's assignments after the voltage update).
 
 use super::statements::{Env, Lowerer};
+use crate::ast::{BinaryOp, Expr};
 use crate::ast::{Body, Statement};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Advance, Differentiator, Func, Kernel, NodeId, SlotId, SlotKind};
+use crate::ir::{Advance, Differentiator, Func, Kernel, NodeId, SlotId, SlotKind, SteadyState};
 use std::collections::HashMap;
 
 impl Lowerer<'_> {
@@ -99,11 +100,16 @@ impl Lowerer<'_> {
         Some(self.explicit_kernel(&env, updated))
     }
 
-    /// State updates plus the assigned values the block computed.
+    /// State updates plus the assigned values and written concentrations (cabpump's `cai = ca[0]`) the block
+    /// computed.
     fn explicit_kernel(&self, env: &Env, updated: Vec<(SlotId, NodeId)>) -> Kernel {
         let mut outputs = updated;
         for (i, s) in self.slots.iter().enumerate() {
-            if s.kind == SlotKind::Assigned
+            let concentration = match &s.kind {
+                SlotKind::Ion { ion, write: true } => s.name == format!("{ion}i") || s.name == format!("{ion}o"),
+                _ => false,
+            };
+            if (s.kind == SlotKind::Assigned || concentration)
                 && !env.is_local(&s.name)
                 && let Some(n) = env.get(&s.name)
             {
@@ -126,10 +132,10 @@ impl Lowerer<'_> {
                 other => self.statement(other, &mut env),
             }
         }
-        self.implicit_system(rates)
+        self.implicit_system(rates, &env)
     }
 
-    fn implicit_system(&mut self, rates: Vec<(SlotId, NodeId)>) -> Advance {
+    fn implicit_system(&mut self, rates: Vec<(SlotId, NodeId)>, env: &Env) -> Advance {
         let mut d = Differentiator::new();
         let states: Vec<SlotId> = rates.iter().map(|(s, _)| *s).collect();
         let mut jacobian = Vec::with_capacity(states.len() * states.len());
@@ -138,16 +144,91 @@ impl Lowerer<'_> {
                 jacobian.push(d.derivative(&mut self.graph, *f, s));
             }
         }
+        let assigned = self
+            .explicit_kernel(env, Vec::new())
+            .outputs
+            .into_iter()
+            .filter(|(s, _)| !states.contains(s))
+            .collect();
         Advance::Implicit {
             states,
             rates: rates.into_iter().map(|(_, f)| f).collect(),
             jacobian,
+            assigned,
         }
     }
 
+    /// The steady state of KINETIC block `block`, its CONSERVE statements as equations (NEURON: each state on
+    /// the left times its COMPARTMENT volume; the last one's equation is replaced).
+    pub(super) fn steady_state(&mut self, block: &str) -> Option<SteadyState> {
+        let r = self.module.kinetics.iter().find(|r| r.name.text == block)?;
+        let (advance, volume, env) = self.kinetic_system(&r.body.clone());
+        let Advance::Implicit {
+            states,
+            rates,
+            jacobian,
+            assigned,
+        } = advance
+        else {
+            return None;
+        };
+        let mut conserve = Vec::new();
+        let mut env = env;
+        for st in &r.body.statements {
+            let Statement::Conserve { left, right, span } = st else {
+                continue;
+            };
+            let mut terms = Vec::new();
+            if !conserved_terms(left, &mut terms) {
+                self.diagnostics.push(Diagnostic::error(
+                    *span,
+                    "CONSERVE's left side must be a sum of states, each optionally times a number",
+                ));
+                continue;
+            }
+            let total = self.expr(right, &mut env);
+            let zero = self.graph.constant(0.0);
+            let mut g = self.graph.sub(zero, total);
+            let mut last = None;
+            for (c, name) in terms {
+                let Some(&slot) = self.slot_index.get(&name) else {
+                    continue;
+                };
+                let Some(row) = states.iter().position(|&s| s == slot) else {
+                    continue;
+                };
+                let k = self.graph.constant(c);
+                let s = self.graph.input(slot);
+                let mut term = self.graph.mul(k, s);
+                if let Some(&v) = volume.get(&slot) {
+                    term = self.graph.mul(term, v);
+                }
+                g = self.graph.add(g, term);
+                last = Some(row);
+            }
+            let Some(row) = last else { continue };
+            let mut d = Differentiator::new();
+            let gradient = states.iter().map(|&s| d.derivative(&mut self.graph, g, s)).collect();
+            conserve.push((row, g, gradient));
+        }
+        Some(SteadyState {
+            states,
+            rates,
+            jacobian,
+            assigned,
+            conserve,
+        })
+    }
+
     /// KINETIC: reactions and fluxes become `d(vol·s)/dt` for each state; CONSERVE is implied by the
-    /// reactions (backward Euler conserves what the reactions conserve) and is not imposed separately.
+    /// reactions (backward Euler conserves what the reactions conserve) and is imposed only in a steady-state
+    /// solve (where the starting states need not satisfy it).
     fn kinetic(&mut self, body: &Body) -> Advance {
+        self.kinetic_system(body).0
+    }
+
+    /// The KINETIC system, the COMPARTMENT volume of each state, and the block's final environment.
+    fn kinetic_system(&mut self, body: &Body) -> (Advance, HashMap<SlotId, NodeId>, Env) {
         let mut env = Env::default();
         let mut rate: HashMap<SlotId, NodeId> = HashMap::new();
         let mut order: Vec<SlotId> = Vec::new();
@@ -245,6 +326,26 @@ impl Lowerer<'_> {
                 (s, volume.get(&s).map_or(r, |&v| self.graph.div(r, v)))
             })
             .collect();
-        self.implicit_system(rates)
+        let system = self.implicit_system(rates, &env);
+        (system, volume, env)
+    }
+}
+
+/// The terms `(coefficient, state)` of a CONSERVE left side such as `pump + 2*pumpca`.
+fn conserved_terms(e: &Expr, out: &mut Vec<(f64, String)>) -> bool {
+    match e {
+        Expr::Binary(BinaryOp::Add, a, b, _) => conserved_terms(a, out) && conserved_terms(b, out),
+        Expr::Name(n) => {
+            out.push((1.0, n.text.clone()));
+            true
+        }
+        Expr::Binary(BinaryOp::Mul, a, b, _) => match (a.as_ref(), b.as_ref()) {
+            (Expr::Number(c, _), Expr::Name(n)) | (Expr::Name(n), Expr::Number(c, _)) => {
+                out.push((*c, n.text.clone()));
+                true
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }

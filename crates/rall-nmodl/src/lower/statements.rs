@@ -27,6 +27,9 @@ impl Env {
     }
 }
 
+/// A pure FUNCTION call: the function, its argument nodes, and every variable's node at the call.
+pub(crate) type CallKey = (String, Vec<NodeId>, Vec<(String, NodeId)>);
+
 pub(crate) struct Lowerer<'a> {
     pub module: &'a Module,
     pub graph: Graph,
@@ -40,6 +43,10 @@ pub(crate) struct Lowerer<'a> {
     pub guard: Option<NodeId>,
     /// Event actions (`net_send`, `net_event`, WATCH) lowered since the caller last took them.
     pub actions: Vec<EventAction>,
+    /// Which FUNCTIONs are pure (see [`Lowerer::is_pure`]), and the result of each pure call so far by
+    /// (function, argument nodes, the variables' nodes at the call).
+    pub purity: HashMap<String, bool>,
+    pub inlined: HashMap<CallKey, NodeId>,
 }
 
 impl Lowerer<'_> {
@@ -133,9 +140,46 @@ impl Lowerer<'_> {
                     self.inline(p, &args, env, false);
                 }
             }
-            // SOLVE, TABLE, units and kinetic statements are handled by their blocks' lowering.
+            Statement::Solve { block, .. } => {
+                // Reached only through a FUNCTION or PROCEDURE (BREAKPOINT's SOLVE is taken out first).
+                self.diagnostics.push(Diagnostic::error(
+                    block.span,
+                    "a SOLVE inside a FUNCTION or PROCEDURE that the mechanism calls is not supported by rall",
+                ));
+            }
+            // TABLE, units and kinetic statements are handled by their blocks' lowering.
             _ => {}
         }
+    }
+
+    /// Whether a FUNCTION assigns only its arguments, locals and result, and calls only such functions and
+    /// deterministic built-ins (no PROCEDURE, `normrand` or event call).
+    fn is_pure(&mut self, function: &str) -> bool {
+        if let Some(&p) = self.purity.get(function) {
+            return p;
+        }
+        self.purity.insert(function.to_string(), false); // recursion is rejected before lowering
+        let Some(f) = self.module.functions.iter().find(|f| f.name.text == function) else {
+            return false;
+        };
+        let mut own: Vec<String> = f.params.iter().map(|p| p.text.clone()).collect();
+        own.push(f.name.text.clone());
+        collect_locals(&f.body, &mut own);
+        let mut calls = Vec::new();
+        let pure = body_is_pure(&f.body, &own, &mut calls)
+            && calls.iter().all(|c| {
+                if self.module.functions.iter().any(|g| g.name.text == *c) {
+                    self.is_pure(c)
+                } else {
+                    !self.module.procedures.iter().any(|p| p.name.text == *c)
+                        && !matches!(
+                            c.as_str(),
+                            "normrand" | "net_send" | "net_event" | "state_discontinuity"
+                        )
+                }
+            });
+        self.purity.insert(function.to_string(), pure);
+        pure
     }
 
     fn push_action(&mut self, kind: EventActionKind) {
@@ -245,7 +289,20 @@ impl Lowerer<'_> {
             Expr::Call(name, args, span) => {
                 let args: Vec<NodeId> = args.iter().map(|a| self.expr(a, env)).collect();
                 if let Some(f) = self.module.functions.iter().find(|f| f.name.text == name.text) {
-                    return self.inline(f, &args, env, true);
+                    // A FUNCTION that sets nothing outside itself gives the same node for the same arguments
+                    // and variables: inlined once (nested calls would otherwise multiply at every level).
+                    if !self.is_pure(&f.name.text) {
+                        return self.inline(f, &args, env, true);
+                    }
+                    let mut seen: Vec<(String, NodeId)> = env.values.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                    seen.sort_unstable();
+                    let key = (f.name.text.clone(), args.clone(), seen);
+                    if let Some(&node) = self.inlined.get(&key) {
+                        return node;
+                    }
+                    let node = self.inline(f, &args, env, true);
+                    self.inlined.insert(key, node);
+                    return node;
                 }
                 self.builtin(&name.text, &args, *span)
             }
@@ -295,6 +352,40 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// Whether `body` assigns only `own` names (collecting the names it calls).
+fn body_is_pure(body: &Body, own: &[String], calls: &mut Vec<String>) -> bool {
+    fn expr(e: &Expr, calls: &mut Vec<String>) {
+        match e {
+            Expr::Call(n, args, _) => {
+                calls.push(n.text.clone());
+                args.iter().for_each(|a| expr(a, calls));
+            }
+            Expr::Unary(_, a, _) => expr(a, calls),
+            Expr::Binary(_, a, b, _) => {
+                expr(a, calls);
+                expr(b, calls);
+            }
+            _ => {}
+        }
+    }
+    body.statements.iter().all(|s| match s {
+        Statement::Local(_) | Statement::Table { .. } | Statement::UnitsToggle => true,
+        Statement::Assign { target, value } => {
+            expr(value, calls);
+            own.contains(&target.text)
+        }
+        Statement::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            expr(condition, calls);
+            body_is_pure(then, own, calls) && otherwise.as_ref().is_none_or(|o| body_is_pure(o, own, calls))
+        }
+        _ => false,
+    })
 }
 
 fn collect_locals(body: &Body, out: &mut Vec<String>) {

@@ -1,6 +1,7 @@
 //! Parser: tokens in, a [`Module`] out, with every syntax error reported (it recovers at the next line or block).
 
 mod statements;
+mod unroll;
 
 use crate::ast::*;
 use crate::diagnostics::{Diagnostic, did_you_mean};
@@ -16,10 +17,13 @@ pub fn parse(source: &SourceFile) -> (Module, Vec<Diagnostic>) {
         at: 0,
         diagnostics: Vec::new(),
         module: Module::default(),
+        depth: 0,
     };
     parser.module_blocks();
     diagnostics.append(&mut parser.diagnostics);
-    (parser.module, diagnostics)
+    let mut module = parser.module;
+    unroll::unroll(&mut module, &mut diagnostics);
+    (module, diagnostics)
 }
 
 pub(crate) type PResult<T> = Result<T, Diagnostic>;
@@ -30,7 +34,13 @@ pub(crate) struct Parser<'a> {
     at: usize,
     diagnostics: Vec<Diagnostic>,
     module: Module,
+    /// How deep the syntax being read is nested (blocks, parentheses, prefix operators, operator chains).
+    depth: usize,
 }
+
+/// The deepest nesting a file may have. Real files stay far below it; deeper input would overflow the
+/// stack of every later pass (each recurses over the syntax tree).
+pub const MAX_DEPTH: usize = 200;
 
 const BLOCKS: &[&str] = &[
     "TITLE",
@@ -120,7 +130,7 @@ impl Parser<'_> {
             TokenKind::Ident(s) => {
                 let text = s.clone();
                 let span = self.bump().span;
-                Ok(Name { text, span })
+                Ok(Name::new(text, span))
             }
             _ => Err(self.expected(what)),
         }
@@ -266,19 +276,19 @@ impl Parser<'_> {
             }
             "LOCAL" => {
                 // File-level LOCAL variables: per-mechanism scratch values, treated as ASSIGNED.
-                for name in self.name_list()? {
-                    if self.is_punct("[") {
-                        return Err(Diagnostic::error(
-                            self.peek().span,
-                            "array variables are not supported by rall",
-                        ));
-                    }
+                loop {
+                    let name = self.name("a name")?;
+                    let size = self.array_size()?;
                     self.module.assigned.push(VarDecl {
                         name,
                         value: None,
                         unit: None,
                         bounds: None,
+                        size,
                     });
+                    if !self.eat_punct(",") {
+                        break;
+                    }
                 }
             }
             "DEFINE" => {
@@ -289,6 +299,7 @@ impl Parser<'_> {
                     value: Some(value),
                     unit: None,
                     bounds: None,
+                    size: None,
                 });
             }
             "INDEPENDENT" => {
@@ -360,10 +371,7 @@ impl Parser<'_> {
                     }
                 }
                 body.statements = statements;
-                let name = Name {
-                    text: "NET_RECEIVE".into(),
-                    span,
-                };
+                let name = Name::new("NET_RECEIVE", span);
                 self.module.net_receive = Some(Routine {
                     span: span.to(body.span),
                     name,
@@ -472,6 +480,7 @@ impl Parser<'_> {
                 value: Some(value),
                 unit: None,
                 bounds: None,
+                size: None,
             });
         }
     }
@@ -480,10 +489,7 @@ impl Parser<'_> {
         self.expect_punct("{")?;
         let mut block = NeuronBlock {
             kind: MechanismKind::Density,
-            name: Name {
-                text: String::new(),
-                span,
-            },
+            name: Name::new("", span),
             ions: Vec::new(),
             nonspecific_currents: Vec::new(),
             electrode_currents: Vec::new(),
@@ -569,6 +575,28 @@ impl Parser<'_> {
         }
     }
 
+    /// `[size]` after a declared name (a number or a DEFINE name), if present.
+    fn array_size(&mut self) -> PResult<Option<Expr>> {
+        if !self.eat_punct("[") {
+            return Ok(None);
+        }
+        let size = self.expression()?;
+        self.expect_punct("]")?;
+        Ok(Some(size))
+    }
+
+    /// A name, with `[index]` if one follows.
+    pub(crate) fn indexed_name(&mut self, what: &str) -> PResult<Name> {
+        let mut name = self.name(what)?;
+        if self.eat_punct("[") {
+            let index = self.expression()?;
+            let close = self.expect_punct("]")?;
+            name.span = name.span.to(close);
+            name.index = Some(Box::new(index));
+        }
+        Ok(name)
+    }
+
     fn name_list(&mut self) -> PResult<Vec<Name>> {
         let mut names = vec![self.name("a name")?];
         while self.eat_punct(",") {
@@ -586,17 +614,13 @@ impl Parser<'_> {
                 return Ok(decls);
             }
             let name = self.name("a variable name")?;
-            if self.is_punct("[") {
-                return Err(Diagnostic::error(
-                    self.peek().span,
-                    format!("array variables (`{}[...]`) are not supported by rall", name.text),
-                ));
-            }
+            let size = self.array_size()?;
             let mut decl = VarDecl {
                 name,
                 value: None,
                 unit: None,
                 bounds: None,
+                size,
             };
             if self.eat_punct("=") {
                 decl.value = Some(self.number("a number after `=`")?);

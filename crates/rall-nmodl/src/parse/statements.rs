@@ -8,6 +8,25 @@ use crate::lex::TokenKind;
 impl Parser<'_> {
     /// `{ statements }`, recovering at the next line after a bad statement.
     pub(crate) fn body(&mut self) -> PResult<Body> {
+        self.nest()?;
+        let body = self.body_unnested();
+        self.depth -= 1;
+        body
+    }
+
+    /// One level deeper, or a located error beyond [`super::MAX_DEPTH`].
+    pub(crate) fn nest(&mut self) -> PResult<()> {
+        if self.depth >= super::MAX_DEPTH {
+            return Err(Diagnostic::error(
+                self.peek().span,
+                format!("the file nests deeper than {} levels here", super::MAX_DEPTH),
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn body_unnested(&mut self) -> PResult<Body> {
         let open = self.expect_punct("{")?;
         let mut statements = Vec::new();
         loop {
@@ -126,12 +145,20 @@ impl Parser<'_> {
             }
             "COMPARTMENT" => {
                 self.bump();
-                let volume = self.expression()?;
-                if self.is_punct(",") {
-                    return Err(Diagnostic::error(
-                        t.span,
-                        "COMPARTMENT with an index (arrays) is not supported by rall",
-                    ));
+                let mut volume = self.expression()?;
+                let mut index = None;
+                if self.eat_punct(",") {
+                    // `COMPARTMENT i, volume {arrays}`: the index variable, then the volume.
+                    match volume {
+                        Expr::Name(n) if n.index.is_none() => index = Some(n),
+                        other => {
+                            return Err(Diagnostic::error(
+                                other.span(),
+                                "expected the index variable of `COMPARTMENT i, volume {...}`",
+                            ));
+                        }
+                    }
+                    volume = self.expression()?;
                 }
                 self.expect_punct("{")?;
                 let mut states = Vec::new();
@@ -139,6 +166,7 @@ impl Parser<'_> {
                     states.push(self.name("a state name")?);
                 }
                 Ok(Some(Statement::Compartment {
+                    index,
                     volume,
                     states,
                     span: t.span,
@@ -171,23 +199,64 @@ impl Parser<'_> {
                 self.bump();
                 Ok(Some(Statement::NestedInitial(self.body()?)))
             }
-            w @ ("WHILE" | "while" | "FOR" | "FROM" | "MUTEXLOCK" | "MUTEXUNLOCK" | "LAG" | "SENS" | "LINEAR"
-            | "NONLINEAR" | "PROTECT" | "FOR_NETCONS") => Err(Diagnostic::error(
+            "printf"
+                if matches!(
+                    self.tokens.get(self.at + 1).map(|t| &t.kind),
+                    Some(TokenKind::Punct("("))
+                ) =>
+            {
+                // C's printf (diagnostic output in NEURON): skipped, it changes nothing.
+                self.bump();
+                let mut depth = 0;
+                loop {
+                    match self.bump().kind {
+                        TokenKind::Punct("(") => depth += 1,
+                        TokenKind::Punct(")") => {
+                            depth -= 1;
+                            if depth == 0 {
+                                return Ok(None);
+                            }
+                        }
+                        TokenKind::Eof => return Err(Diagnostic::error(t.span, "this printf's `(` is never closed")),
+                        _ => {}
+                    }
+                }
+            }
+            "FROM" => {
+                self.bump();
+                let variable = self.name("the loop variable after FROM")?;
+                self.expect_punct("=")?;
+                let from = self.expression()?;
+                if !self.eat_word("TO") {
+                    return Err(self.expected("TO"));
+                }
+                let to = self.expression()?;
+                let by = if self.eat_word("BY") {
+                    Some(self.expression()?)
+                } else {
+                    None
+                };
+                let body = self.body()?;
+                Ok(Some(Statement::From {
+                    span: t.span.to(body.span),
+                    variable,
+                    from,
+                    to,
+                    by,
+                    body,
+                }))
+            }
+            w @ ("WHILE" | "while" | "FOR" | "MUTEXLOCK" | "MUTEXUNLOCK" | "LAG" | "SENS" | "LINEAR" | "NONLINEAR"
+            | "PROTECT" | "FOR_NETCONS") => Err(Diagnostic::error(
                 t.span,
                 format!("`{w}` statements are not supported by rall"),
             )),
             _ => {
-                let name = self.name("a statement")?;
+                let name = self.indexed_name("a statement")?;
                 if self.eat_punct("'") {
                     self.expect_punct("=")?;
                     let value = self.expression()?;
                     return Ok(Some(Statement::Derivative { state: name, value }));
-                }
-                if self.is_punct("[") {
-                    return Err(Diagnostic::error(
-                        self.peek().span,
-                        "array variables are not supported by rall",
-                    ));
                 }
                 if self.eat_punct("=") {
                     let value = self.expression()?;
@@ -281,7 +350,7 @@ impl Parser<'_> {
                 }
                 _ => 1.0,
             };
-            list.push((coefficient, self.name("a state in the reaction")?));
+            list.push((coefficient, self.indexed_name("a state in the reaction")?));
             if !self.eat_punct("+") {
                 return Ok(list);
             }
@@ -326,21 +395,38 @@ impl Parser<'_> {
             return self.unary();
         }
         let mut left = self.binary(level + 1)?;
-        'outer: loop {
+        // Each operator of a chain nests the tree one level deeper.
+        let entered = self.depth;
+        let result = 'outer: loop {
             for (p, op) in LEVELS[level] {
                 if self.is_punct(p) {
+                    if let Err(e) = self.nest() {
+                        break 'outer Err(e);
+                    }
                     self.bump();
-                    let right = self.binary(level + 1)?;
+                    let right = match self.binary(level + 1) {
+                        Ok(r) => r,
+                        Err(e) => break 'outer Err(e),
+                    };
                     let span = left.span().to(right.span());
                     left = Expr::Binary(*op, Box::new(left), Box::new(right), span);
                     continue 'outer;
                 }
             }
-            return Ok(left);
-        }
+            break Ok(left);
+        };
+        self.depth = entered;
+        result
     }
 
     fn unary(&mut self) -> PResult<Expr> {
+        self.nest()?;
+        let e = self.unary_unnested();
+        self.depth -= 1;
+        e
+    }
+
+    fn unary_unnested(&mut self) -> PResult<Expr> {
         let start = self.peek().span;
         if self.eat_punct("-") {
             let e = self.unary()?;
@@ -389,10 +475,8 @@ impl Parser<'_> {
                     return Ok(Expr::Call(name, args, span));
                 }
                 if self.is_punct("[") {
-                    return Err(Diagnostic::error(
-                        self.peek().span,
-                        "array variables are not supported by rall",
-                    ));
+                    self.at -= 1;
+                    return Ok(Expr::Name(self.indexed_name("a name")?));
                 }
                 Ok(Expr::Name(name))
             }

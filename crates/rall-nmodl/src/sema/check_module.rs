@@ -94,10 +94,7 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
     };
     for b in BUILTINS {
         declare(
-            &Name {
-                text: b.into(),
-                span: Default::default(),
-            },
+            &Name::new(b.to_string(), Default::default()),
             SymbolKind::Builtin,
             None,
             diagnostics,
@@ -186,7 +183,8 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         declare(&r.name, SymbolKind::Kinetic, None, diagnostics);
     }
     for name in neuron.range.iter().chain(&neuron.global) {
-        if table.get(&name.text).is_none() {
+        // An array is declared as its elements.
+        if table.get(&name.text).is_none() && table.get(&format!("{}[0]", name.text)).is_none() {
             let hint = did_you_mean(&name.text, table.names());
             // nocmodl accepts this (and makes nothing of it), so it is a warning: the name stays unknown.
             diagnostics.push(
@@ -449,6 +447,8 @@ impl Checker<'_> {
                     }
                 }
             }
+            // Unrolled by the parser.
+            Statement::From { .. } => {}
             Statement::NestedInitial(b) => {
                 diagnostics.push(Diagnostic::error(
                     b.span,
@@ -470,14 +470,34 @@ impl Checker<'_> {
                 method,
                 steady_state,
             } => {
+                if *steady_state && ctx == Context::Routine {
+                    // NEURON's cabpump.mod has `FUNCTION ss() { SOLVE state STEADYSTATE sparse ... }`, called
+                    // from hoc only. Lowering refuses it if a block rall runs calls the routine.
+                    diagnostics.push(Diagnostic::warning(
+                        block.span,
+                        "SOLVE ... STEADYSTATE in a FUNCTION or PROCEDURE: rall does not run it (calling the \
+                         routine from the mechanism's blocks is an error)",
+                    ));
+                    return;
+                }
                 if ctx != Context::Breakpoint && !(ctx == Context::Initial && *steady_state) {
                     diagnostics.push(Diagnostic::error(block.span, "SOLVE belongs in BREAKPOINT"));
                 }
-                if *steady_state {
+                let kinetic = matches!(self.table.get(&block.text).map(|s| &s.kind), Some(SymbolKind::Kinetic));
+                if *steady_state && !kinetic {
                     diagnostics.push(Diagnostic::error(
                         block.span,
-                        "SOLVE ... STEADYSTATE is not supported by rall yet",
+                        "SOLVE ... STEADYSTATE is supported by rall for KINETIC blocks (sparse) only",
                     ));
+                }
+                if *steady_state && ctx == Context::Initial {
+                    let last = self.module.initial.as_ref().and_then(|b| b.statements.last());
+                    if !matches!(last, Some(Statement::Solve { block: b, .. }) if b.span == block.span) {
+                        diagnostics.push(Diagnostic::error(
+                            block.span,
+                            "rall supports SOLVE ... STEADYSTATE as INITIAL's last statement only",
+                        ));
+                    }
                 }
                 match self.table.get(&block.text).map(|s| &s.kind) {
                     // A PROCEDURE solved in BREAKPOINT (`SOLVE icur METHOD after_cvode`, NEURON's SEClamp) runs

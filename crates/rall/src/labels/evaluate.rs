@@ -334,6 +334,12 @@ impl Evaluator<'_> {
                 "label `{name}` refers to itself ({chain} -> {name})"
             )));
         }
+        if self.resolving.borrow().len() >= super::sexpr::MAX_LABEL_DEPTH {
+            return Err(LabelError::whole(format!(
+                "label `{name}`: labels refer to labels more than {} deep",
+                super::sexpr::MAX_LABEL_DEPTH
+            )));
+        }
         let label = self.dictionary.get(name).ok_or_else(|| {
             LabelError::whole(format!(
                 "no label named `{name}`{}",

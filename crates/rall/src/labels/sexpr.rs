@@ -25,6 +25,7 @@ pub fn read(text: &str) -> Result<Sexpr, LabelError> {
         text,
         bytes: text.as_bytes(),
         at: 0,
+        depth: 0,
     };
     let expr = reader.expr()?;
     reader.skip_space();
@@ -34,16 +35,36 @@ pub fn read(text: &str) -> Result<Sexpr, LabelError> {
     Ok(expr)
 }
 
+/// The deepest nesting of parentheses a label may have (Arbor's expressions use a handful).
+pub const MAX_LABEL_DEPTH: usize = 200;
+
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
+    depth: usize,
 }
 
 impl Reader<'_> {
     fn skip_space(&mut self) {
         while self.at < self.bytes.len() && self.bytes[self.at].is_ascii_whitespace() {
             self.at += 1;
+        }
+    }
+
+    /// The items of a list whose `(` (at `start`) was just read, through its `)`.
+    fn list(&mut self, start: usize) -> Result<Sexpr, LabelError> {
+        let mut items = Vec::new();
+        loop {
+            self.skip_space();
+            match self.bytes.get(self.at) {
+                None => return Err(LabelError::at(self.text, start, "this `(` is never closed")),
+                Some(b')') => {
+                    self.at += 1;
+                    return Ok(Sexpr::List(items, start));
+                }
+                Some(_) => items.push(self.expr()?),
+            }
         }
     }
 
@@ -56,22 +77,17 @@ impl Reader<'_> {
                 start,
                 "expected an expression, found the end of the text",
             )),
+            Some(b'(') if self.depth >= MAX_LABEL_DEPTH => Err(LabelError::at(
+                self.text,
+                start,
+                format!("the expression nests deeper than {MAX_LABEL_DEPTH} levels here"),
+            )),
             Some(b'(') => {
                 self.at += 1;
-                let mut items = Vec::new();
-                loop {
-                    self.skip_space();
-                    match self.bytes.get(self.at) {
-                        None => {
-                            return Err(LabelError::at(self.text, start, "this `(` is never closed"));
-                        }
-                        Some(b')') => {
-                            self.at += 1;
-                            return Ok(Sexpr::List(items, start));
-                        }
-                        Some(_) => items.push(self.expr()?),
-                    }
-                }
+                self.depth += 1;
+                let list = self.list(start);
+                self.depth -= 1;
+                list
             }
             Some(b')') => Err(LabelError::at(self.text, start, "unexpected `)`")),
             Some(b'"') => {

@@ -10,6 +10,7 @@ mod catalogue;
 mod ions;
 mod nmodl;
 mod nmodl_events;
+mod nmodl_steady;
 mod nmodl_tangents;
 mod tangents;
 

@@ -2,6 +2,7 @@
 
 use super::ions::{IonPool, IonVariable};
 use super::nmodl_events::{EventSide, action_nodes};
+use super::nmodl_steady::SteadySolve;
 use super::tangents::{JacobianKernel, ParameterSeed};
 use super::{EventDelivery, EventEffects, Mechanism, MechanismLayout, StepContext};
 use crate::discretize::CvIndex;
@@ -23,6 +24,8 @@ pub(super) struct IonLink {
     pub species: usize,
     pub variable: IonVariable,
     pub write: bool,
+    /// Also READ (for a written current: the pool's total is loaded before each kernel).
+    pub read: bool,
 }
 
 /// The nodes of each kernel's outputs, in the order the tapes produce them.
@@ -45,7 +48,17 @@ impl KernelNodes {
         let advance = match &ir.advance {
             Advance::None => Vec::new(),
             Advance::Explicit(k) => nodes(k),
-            Advance::Implicit { rates, jacobian, .. } => rates.iter().chain(jacobian).copied().collect(),
+            Advance::Implicit {
+                rates,
+                jacobian,
+                assigned,
+                ..
+            } => rates
+                .iter()
+                .chain(jacobian)
+                .copied()
+                .chain(assigned.iter().map(|(_, n)| *n))
+                .collect(),
         };
         Self {
             init: nodes(&ir.initial),
@@ -91,6 +104,9 @@ pub struct NmodlMechanism {
     pub(super) net_receive: Option<(Tape, Vec<SlotId>)>,
     /// Self-events, watches and NET_RECEIVE's INITIAL.
     pub(super) events: EventSide,
+    /// INITIAL's closing steady-state solve, and its failure (reported by the first state update).
+    pub(super) steady: Option<SteadySolve>,
+    pub(super) initial_error: Option<String>,
     /// One scratch per kernel (INITIAL, BREAKPOINT, state update, NET_RECEIVE), so each keeps its constants.
     pub(super) scratches: [TapeScratch; 4],
     pub(super) newton_old: Vec<f64>,
@@ -170,6 +186,8 @@ impl NmodlMechanism {
             advance_tape: (!nodes.advance.is_empty()).then(|| tape_for(&ir.graph, &nodes.advance)),
             net_receive,
             events,
+            steady: SteadySolve::new(&ir),
+            initial_error: None,
             ir,
             cv: layout.cv.clone(),
             current_scale,
@@ -238,7 +256,7 @@ impl NmodlMechanism {
         self.columns[2].fill(ctx.dt_ms);
         self.columns[3].fill(ctx.celsius);
         for link in &self.ions {
-            if link.write && link.variable == IonVariable::Current {
+            if link.write && !link.read && link.variable == IonVariable::Current {
                 continue;
             }
             let column = &mut self.columns[link.slot as usize];
@@ -406,11 +424,16 @@ fn ion_links(ir: &MechanismIr, ions: &mut IonPool, cvs: usize) -> Vec<IonLink> {
         if *write && matches!(variable, IonVariable::Inside | IonVariable::Outside) {
             ions.species[species].nernst = true;
         }
+        // A current both READ and WRITTEN (NEURON's cabpump.mod: `-(ica - ica_pmp_last)`) reads the ion's
+        // total so far, as NEURON's ion pointer does: every earlier mechanism's in BREAKPOINT, all of them in
+        // the state update.
+        let read = ir.info.ions.iter().any(|u| u.ion == *ion && u.read.contains(&s.name));
         links.push(IonLink {
             slot: slot as SlotId,
             species,
             variable,
             write: *write,
+            read,
         });
     }
     // States that are ion concentrations (e.g. `cai` declared as a STATE) are written back too.
@@ -429,6 +452,7 @@ fn ion_links(ir: &MechanismIr, ions: &mut IonPool, cvs: usize) -> Vec<IonLink> {
                     species,
                     variable,
                     write: true,
+                    read: true,
                 });
             }
         }
@@ -493,6 +517,7 @@ impl Mechanism for NmodlMechanism {
         let slots = std::mem::take(&mut self.init_slots);
         self.store(Which::Init, &slots);
         self.init_slots = slots;
+        self.initial_error = self.solve_steady_state().err();
         self.write_concentrations(ions);
     }
 
@@ -530,6 +555,9 @@ impl Mechanism for NmodlMechanism {
     }
 
     fn advance_states(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) -> Result<(), String> {
+        if let Some(e) = self.initial_error.take() {
+            return Err(e);
+        }
         self.load_inputs(ctx.t_ms + ctx.dt_ms, ctx, v_mv, ions);
         let slots = std::mem::take(&mut self.advance_slots);
         let ir = Arc::clone(&self.ir);
@@ -540,10 +568,15 @@ impl Mechanism for NmodlMechanism {
                 self.store(Which::Advance, &slots);
                 Ok(())
             }
-            Advance::Implicit { .. } => self.solve_implicit(&slots, ctx.dt_ms).map(|()| {
-                if self.tangents.is_some() {
-                    // The Jacobian at the converged states, for the tangents.
+            Advance::Implicit { assigned, .. } => self.solve_implicit(&slots, ctx.dt_ms).map(|()| {
+                if self.tangents.is_some() || !assigned.is_empty() {
+                    // The Jacobian (for the tangents) and the assigned values at the converged states.
                     self.run(Which::Advance);
+                    let (m, n) = (slots.len(), self.width());
+                    for (j, (slot, _)) in assigned.iter().enumerate() {
+                        let values = self.output(Which::Advance, m + m * m + j).to_vec();
+                        self.columns[*slot as usize][..n].copy_from_slice(&values);
+                    }
                 }
             }),
         };

@@ -11,6 +11,24 @@ impl NmodlMechanism {
     /// Extends every kernel with its Jacobian and seeds the parameters' tangents.
     pub(super) fn build_tangents(&mut self, lanes: usize, seeds: &[ParameterSeed]) -> Result<(), String> {
         let ir = &self.ir;
+        if let Advance::Implicit { assigned, .. } = &ir.advance
+            && let Some((slot, _)) = assigned.iter().find(|(slot, _)| {
+                let nodes = KernelNodes::of(ir);
+                nodes.current.iter().any(|&n| ir.graph.depends_on(n, *slot))
+            })
+        {
+            return Err(format!(
+                "`{}`: sensitivities through `{}`, an ASSIGNED value its implicit (KINETIC or derivimplicit) block \
+                 sets and BREAKPOINT reads, are not supported yet",
+                ir.info.name, ir.slots[*slot as usize].name
+            ));
+        }
+        if ir.steady_state.is_some() {
+            return Err(format!(
+                "`{}`: sensitivities through INITIAL's SOLVE ... STEADYSTATE are not supported yet",
+                ir.info.name
+            ));
+        }
         if !ir.initial_actions.is_empty() || ir.net_receive.as_ref().is_some_and(|r| r.has_event_side(&ir.slots)) {
             return Err(format!(
                 "`{}`: sensitivities through self-events (net_send, WATCH), net_event, voltage assignments or \
@@ -171,7 +189,7 @@ impl NmodlMechanism {
         for link in self
             .ions
             .iter()
-            .filter(|l| !(l.write && l.variable == IonVariable::Current))
+            .filter(|l| !(l.write && !l.read && l.variable == IonVariable::Current))
         {
             let Some(source) = ions.tangent_of(link.species, link.variable) else {
                 continue;
