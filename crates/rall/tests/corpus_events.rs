@@ -7,12 +7,10 @@
 
 mod common;
 
-use common::neuron::{agreement, run_cell};
-use common::{corpus, max_or_nan, python};
+use common::neuron::{agreement, leaky_compartment, probe_states, range, run_both, worst_state_agreement};
+use common::corpus;
 use rall::mechanism::Catalogue;
-use rall::morphology::{MorphologyBuilder, Point3};
-use rall::{Cell, RunOptions, Simulation};
-use rall_nmodl::ir::SlotKind;
+use rall::Cell;
 use std::path::PathBuf;
 
 const FILES: [&str; 6] = [
@@ -50,12 +48,7 @@ type Placed<'a> = (&'a str, &'a [(&'a str, f64)], &'a [f64], f64);
 /// One CV at -70 mV with a leak to -70 mV, a probe of its voltage, and the given point processes (with
 /// their input events and weight) at its centre, each state probed.
 fn compartment(catalogue: &Catalogue, processes: &[Placed], clamp_na: f64) -> Cell {
-    let mut b = MorphologyBuilder::new();
-    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
-    let mut cell = Cell::new(b.finish().unwrap());
-    cell.policy = rall::discretize::CvPolicy::FixedPerBranch(1);
-    cell.decor.cable.v_init_mv = -70.0;
-    cell.paint("(all)", "pas", &[("g", 1e-4), ("e", -70.0)]).unwrap();
+    let mut cell = leaky_compartment();
     if clamp_na != 0.0 {
         cell.place_current_clamp("(location 0 0.5)", 20.0, 150.0, clamp_na)
             .unwrap();
@@ -64,19 +57,7 @@ fn compartment(catalogue: &Catalogue, processes: &[Placed], clamp_na: f64) -> Ce
     for (name, parameters, events, weight) in processes {
         cell.place_synapse("(location 0 0.5)", name, parameters, events, *weight)
             .unwrap();
-        let states: Vec<String> = catalogue
-            .get(name)
-            .unwrap()
-            .ir
-            .slots
-            .iter()
-            .filter(|s| s.kind == SlotKind::State)
-            .map(|s| s.name.clone())
-            .collect();
-        for state in states {
-            let variable = format!("{name}.{state}");
-            cell.probe_variable(&variable, "(location 0 0.5)", &variable).unwrap();
-        }
+        probe_states(&mut cell, catalogue, name, "(location 0 0.5)");
     }
     cell
 }
@@ -138,33 +119,12 @@ fn pynns_event_driven_point_processes_run_in_rall_as_in_neuron() {
             1e-13,
         ),
     ];
-    let options = RunOptions {
-        t_stop_ms: 200.0,
-        dt_ms: 0.025,
-        sample_interval_ms: 0.025,
-        ..Default::default()
-    };
-    let python = python();
     let mut failures = Vec::new();
     for (k, (what, cell, v_limit, state_limit)) in cases.iter().enumerate() {
-        let traces = Simulation::single(cell, &catalogue)
-            .unwrap()
-            .run(&options, |_| {})
-            .unwrap_or_else(|e| panic!("{what}: {e}"));
-        let neuron = run_cell(&python, cell, &options, &catalogue, Some(&dir), &format!("events-{k}"));
+        let (traces, neuron) = run_both(cell, &catalogue, &dir, 200.0, &format!("events-{k}"));
         let v = agreement("v", &traces, &neuron);
-        let mut states = Vec::new();
-        for name in traces.names.iter().filter(|n| *n != "v") {
-            let a = agreement(name, &traces, &neuron);
-            let scale = max_or_nan(traces.column(name).unwrap().iter().map(|x| x.abs())).max(1e-300);
-            states.push(a.max / scale);
-        }
-        let state = max_or_nan(states);
-        let (lo, hi) = traces
-            .column("v")
-            .unwrap()
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+        let state = worst_state_agreement(&traces, &neuron);
+        let (lo, hi) = range(&traces, "v");
         println!(
             "{what}: {} crossings of -20 mV, v from {lo:.2} to {hi:.2} mV; voltage within {:.1e} mV, states \
              within {state:.1e} of their scale",

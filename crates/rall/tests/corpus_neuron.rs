@@ -9,27 +9,14 @@
 
 mod common;
 
-use common::neuron::{agreement, run_cell};
-use common::{corpus, max_or_nan, python};
+use common::neuron::{agreement, leaky_compartment, probe_states, range, run_both, run_cell, worst_state_agreement};
+use common::{corpus, python};
 use rall::mechanism::Catalogue;
-use rall::morphology::{MorphologyBuilder, Point3};
 use rall::{Cell, RunOptions, Simulation};
-use rall_nmodl::ir::SlotKind;
 use std::path::PathBuf;
 
 fn l5pc_mechanisms() -> PathBuf {
     corpus().join("bluepyopt-1.14.26/examples/l5pc/mechanisms")
-}
-
-/// One CV (20 µm × 20 µm) at -70 mV with a leak to -70 mV.
-fn leaky_compartment() -> Cell {
-    let mut b = MorphologyBuilder::new();
-    b.add_cylinder(None, Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1).unwrap();
-    let mut cell = Cell::new(b.finish().unwrap());
-    cell.policy = rall::discretize::CvPolicy::FixedPerBranch(1);
-    cell.decor.cable.v_init_mv = -70.0;
-    cell.paint("(all)", "pas", &[("g", 1e-4), ("e", -70.0)]).unwrap();
-    cell
 }
 
 /// A mechanism and the parameters painted with it.
@@ -45,23 +32,7 @@ fn compartment(catalogue: &Catalogue, mechanisms: &[Painted]) -> Cell {
     cell.probe_voltage("v", "(location 0 0.5)").unwrap();
     for (name, parameters) in mechanisms {
         cell.paint("(all)", name, parameters).unwrap();
-        let states: Vec<String> = catalogue
-            .get(name)
-            .unwrap()
-            .ir
-            .slots
-            .iter()
-            .filter(|s| s.kind == SlotKind::State)
-            .map(|s| s.name.clone())
-            .collect();
-        for state in states {
-            cell.probe_variable(
-                &format!("{name}.{state}"),
-                "(location 0 0.5)",
-                &format!("{name}.{state}"),
-            )
-            .unwrap();
-        }
+        probe_states(&mut cell, catalogue, name, "(location 0 0.5)");
     }
     cell
 }
@@ -128,13 +99,7 @@ fn the_l5pc_mechanisms_run_in_rall_as_in_neuron() {
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
             hi - lo
         };
-        let mut states = Vec::new();
-        for name in traces.names.iter().filter(|n| *n != "v") {
-            let a = agreement(name, &traces, &neuron);
-            let scale = max_or_nan(traces.column(name).unwrap().iter().map(|x| x.abs())).max(1e-300);
-            states.push(a.max / scale);
-        }
-        let state = max_or_nan(states);
+        let state = worst_state_agreement(&traces, &neuron);
         println!(
             "{}: {} spikes, a {swing:.1} mV range; voltage within {:.1e} mV, states within {state:.1e} of their scale",
             names.join(" + "),
@@ -181,23 +146,9 @@ fn pynns_current_based_synapse_runs_as_in_neuron() {
     .unwrap();
     cell.probe_voltage("v", "(location 0 0.5)").unwrap();
     cell.probe_variable("i", "(location 0 0.5)", "ExpISyn.i").unwrap();
-    let options = RunOptions {
-        t_stop_ms: 100.0,
-        dt_ms: 0.025,
-        sample_interval_ms: 0.025,
-        ..Default::default()
-    };
-    let traces = Simulation::single(&cell, &catalogue)
-        .unwrap()
-        .run(&options, |_| {})
-        .unwrap();
-    let neuron = run_cell(&python(), &cell, &options, &catalogue, Some(&dir), "expisyn");
+    let (traces, neuron) = run_both(&cell, &catalogue, &dir, 100.0, "expisyn");
     let (v, i) = (agreement("v", &traces, &neuron), agreement("i", &traces, &neuron));
-    let (lo, hi) = traces
-        .column("v")
-        .unwrap()
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+    let (lo, hi) = range(&traces, "v");
     println!(
         "ExpISyn: v from {lo:.3} to {hi:.3} mV; within {:.1e} mV, i within {:.1e} nA",
         v.max, i.max
@@ -225,30 +176,10 @@ fn calcium_demo_against_neuron(file: &str, case: &[Painted], calcium: &str) -> (
     }
     let mut cell = compartment(&catalogue, case);
     cell.place_current_clamp("(location 0 0.5)", 30.0, 40.0, 0.04).unwrap();
-    let options = RunOptions {
-        t_stop_ms: 200.0,
-        dt_ms: 0.025,
-        sample_interval_ms: 0.025,
-        ..Default::default()
-    };
-    let traces = Simulation::single(&cell, &catalogue)
-        .unwrap()
-        .run(&options, |_| {})
-        .unwrap();
-    let neuron = run_cell(&python(), &cell, &options, &catalogue, Some(&dir), file);
+    let (traces, neuron) = run_both(&cell, &catalogue, &dir, 200.0, file);
     let v = agreement("v", &traces, &neuron);
-    let mut states = Vec::new();
-    for name in traces.names.iter().filter(|n| *n != "v") {
-        let a = agreement(name, &traces, &neuron);
-        let scale = max_or_nan(traces.column(name).unwrap().iter().map(|x| x.abs())).max(1e-300);
-        states.push(a.max / scale);
-    }
-    let state = max_or_nan(states);
-    let (lo, hi) = traces
-        .column(calcium)
-        .unwrap()
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+    let state = worst_state_agreement(&traces, &neuron);
+    let (lo, hi) = range(&traces, calcium);
     println!(
         "{file} + cachan1.mod: {calcium} from {lo:.3e} to {hi:.3e}; voltage within {:.1e} mV, states within \
          {state:.1e} of their scale",

@@ -195,3 +195,68 @@ pub fn neuron_section_names(m: &rall::morphology::Morphology) -> Vec<String> {
         })
         .collect()
 }
+
+/// Probes every STATE of `mechanism` at `at`, named `mechanism.state` (NEURON's runner records the same).
+pub fn probe_states(cell: &mut Cell, catalogue: &Catalogue, mechanism: &str, at: &str) {
+    let states: Vec<String> = catalogue
+        .get(mechanism)
+        .unwrap()
+        .ir
+        .slots
+        .iter()
+        .filter(|s| s.kind == rall_nmodl::ir::SlotKind::State)
+        .map(|s| s.name.clone())
+        .collect();
+    for state in states {
+        let variable = format!("{mechanism}.{state}");
+        cell.probe_variable(&variable, at, &variable).unwrap();
+    }
+}
+
+/// The largest difference of every probe but `v` from NEURON's, relative to the probe's largest magnitude.
+pub fn worst_state_agreement(traces: &Traces, neuron: &Csv) -> f64 {
+    let mut states = Vec::new();
+    for name in traces.names.iter().filter(|n| *n != "v") {
+        let a = agreement(name, traces, neuron);
+        let scale = max_or_nan(traces.column(name).unwrap().iter().map(|x| x.abs())).max(1e-300);
+        states.push(a.max / scale);
+    }
+    max_or_nan(states)
+}
+
+/// The smallest and largest value of a probe.
+pub fn range(traces: &Traces, name: &str) -> (f64, f64) {
+    traces
+        .column(name)
+        .unwrap()
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)))
+}
+
+/// One CV (20 µm × 20 µm) at -70 mV with a leak (pas.g = 1e-4 S/cm²) to -70 mV.
+pub fn leaky_compartment() -> Cell {
+    let mut b = rall::morphology::MorphologyBuilder::new();
+    b.add_cylinder(None, rall::morphology::Point3::new(0.0, 0.0, 0.0), 20.0, 10.0, 1)
+        .unwrap();
+    let mut cell = Cell::new(b.finish().unwrap());
+    cell.policy = rall::discretize::CvPolicy::FixedPerBranch(1);
+    cell.decor.cable.v_init_mv = -70.0;
+    cell.paint("(all)", "pas", &[("g", 1e-4), ("e", -70.0)]).unwrap();
+    cell
+}
+
+/// Runs `cell` for `t_stop_ms` (dt and sampling 0.025 ms) in rall and in NEURON (`mod_dir` compiled).
+pub fn run_both(cell: &Cell, catalogue: &Catalogue, mod_dir: &Path, t_stop_ms: f64, tag: &str) -> (Traces, Csv) {
+    let options = RunOptions {
+        t_stop_ms,
+        dt_ms: 0.025,
+        sample_interval_ms: 0.025,
+        ..Default::default()
+    };
+    let traces = rall::Simulation::single(cell, catalogue)
+        .unwrap()
+        .run(&options, |_| {})
+        .unwrap_or_else(|e| panic!("{tag}: {e}"));
+    let neuron = run_cell(&super::python(), cell, &options, catalogue, Some(mod_dir), tag);
+    (traces, neuron)
+}
