@@ -7,10 +7,10 @@
 
 mod common;
 
-use common::neuron::{agreement, leaky_compartment, probe_states, range, run_both, worst_state_agreement};
 use common::corpus;
-use rall::mechanism::Catalogue;
+use common::neuron::{agreement, leaky_compartment, probe_states, range, run_both, worst_state_agreement};
 use rall::Cell;
+use rall::mechanism::Catalogue;
 use std::path::PathBuf;
 
 const FILES: [&str; 6] = [

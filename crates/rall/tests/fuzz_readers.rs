@@ -182,10 +182,33 @@ fn labels_never_panic_on_mutated_input() {
 
 #[test]
 fn the_nmodl_front_end_never_panics_on_mutated_input() {
-    let seeds: Vec<String> = ["hh.mod", "exp2syn.mod", "io_soma.mod", "ou_drive.mod"]
+    let mut seeds: Vec<String> = ["hh.mod", "exp2syn.mod", "io_soma.mod", "ou_drive.mod"]
         .iter()
         .map(|f| std::fs::read_to_string(repo_path(&format!("mechanisms/{f}"))).unwrap())
         .collect();
+    // The event side, arrays with FROM loops, and a steady-state INITIAL (written for the fuzzer).
+    seeds.push(
+        "NEURON { POINT_PROCESS w NONSPECIFIC_CURRENT i RANGE th }\nPARAMETER { th = -50 (mV) g = 1 (uS) }\n\
+         ASSIGNED { v (mV) i (nA) on }\nINITIAL { on = 0 net_send(0, 1) }\nBREAKPOINT { i = on*g*(v + 60) }\n\
+         NET_RECEIVE (w, n) {\n INITIAL { n = 0 }\n if (flag == 1) { WATCH (v > th) 2 } else if (flag == 2) {\n\
+         net_event(t) on = 1 net_send(2, 3) n = n + 1 } else if (flag == 3) { on = 0 } else { v = v + w }\n}\n"
+            .into(),
+    );
+    seeds.push(
+        "NEURON { SUFFIX sh USEION ca READ cao WRITE cai }\nDEFINE N 4\nPARAMETER { d = 0.6 kf = 1 kb = 2 }\n\
+         STATE { c[N] (mM) p q }\nASSIGNED { vol[N] cao (mM) cai (mM) }\n\
+         INITIAL { FROM i = 0 TO N-1 { vol[i] = i + 1 c[i] = 1e-4 } SOLVE k STEADYSTATE sparse }\n\
+         BREAKPOINT { SOLVE k METHOD sparse }\nKINETIC k {\n COMPARTMENT i, vol[i] {c}\n\
+         FROM i = 0 TO N-2 { ~ c[i] <-> c[i+1] (d, d) }\n ~ c[0] + p <-> q (kf, kb)\n CONSERVE p + q = 1\n\
+         cai = c[0]\n}\n"
+            .into(),
+    );
+    for seed in &seeds[4..] {
+        assert!(
+            rall_nmodl::compile("seed.mod", seed).is_ok(),
+            "a seed must compile: {seed}"
+        );
+    }
     fuzz("nmodl", &seeds, |text| {
         let _ = rall_nmodl::compile("fuzz.mod", text);
     });
