@@ -11,11 +11,11 @@ impl NmodlMechanism {
     /// Extends every kernel with its Jacobian and seeds the parameters' tangents.
     pub(super) fn build_tangents(&mut self, lanes: usize, seeds: &[ParameterSeed]) -> Result<(), String> {
         let ir = &self.ir;
+        let current = KernelNodes::of(ir).current;
         if let Advance::Implicit { assigned, .. } = &ir.advance
-            && let Some((slot, _)) = assigned.iter().find(|(slot, _)| {
-                let nodes = KernelNodes::of(ir);
-                nodes.current.iter().any(|&n| ir.graph.depends_on(n, *slot))
-            })
+            && let Some((slot, _)) = assigned
+                .iter()
+                .find(|(slot, _)| current.iter().any(|&n| ir.graph.depends_on(n, *slot)))
         {
             return Err(format!(
                 "`{}`: sensitivities through `{}`, an ASSIGNED value its implicit (KINETIC or derivimplicit) block \
