@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_neuron import instantiate, load_mod_dir, set_usetable  # noqa: E402
+from run_neuron import bind_pointers, instantiate, load_mod_dir, set_usetable  # noqa: E402
 
 from neuron import h  # noqa: E402
 
@@ -36,11 +36,14 @@ def main():
     keep = []
     built = []
     used = set()
+    instances = []
     for cell in net["cells"]:
         sections, synapses, clamps, used_mechs = instantiate(cell)
         used |= used_mechs
         keep.append((sections, synapses, clamps))
         built.append((cell, sections, [s[0] for s in synapses]))
+        instances.append((sections, synapses, clamps, used_mechs))
+    bind_pointers(net["cells"], instances)
     set_usetable(net["cells"][0] if net["cells"] else {}, used)
 
     def detector_ref(gid, k):

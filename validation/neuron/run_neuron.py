@@ -322,17 +322,71 @@ def set_usetable(cell, used_mechs):
                 setattr(h, f"usetable_{name}", 0)
 
 
+def record_probe(p, sections, recs, prefix):
+    """Records a probe's variable into a new vector (appended to recs); returns the probe with its column name."""
+    vec = h.Vector()
+    seg = sections[p["section"]](p.get("x", 0.5))
+    # "variable": a range variable of the segment (e.g. "cai", "m_hh"); the voltage by default.
+    # An array element is written `name[k]_mechanism` (rall's element name): `seg._ref_name_mechanism[k]`.
+    variable = p.get('variable', 'v')
+    element = re.fullmatch(r"(\w+)\[(\d+)\](_\w+)", variable)
+    ref = f"_ref_{element.group(1)}{element.group(3)}" if element else f"_ref_{variable}"
+    if not hasattr(seg, ref):
+        raise SystemExit(f"run_neuron.py: probe '{p['name']}': the segment has no variable '{p.get('variable')}'")
+    pointer = getattr(seg, ref)
+    vec.record(pointer[int(element.group(2))] if element else pointer)
+    recs.append(vec)
+    return dict(p, name=prefix + p["name"])
+
+
+def record_synapse_probe(p, synapses, recs, prefix):
+    """Records a point process's variable (appended to recs); returns the probe with its column name."""
+    k = p["synapse"]
+    if not 0 <= k < len(synapses):
+        raise SystemExit(f"run_neuron.py: synapse probe '{p['name']}': no synapse {k}")
+    syn = synapses[k][0]
+    ref = f"_ref_{p['variable']}"
+    if not hasattr(syn, ref):
+        raise SystemExit(f"run_neuron.py: synapse probe '{p['name']}': "
+                         f"{syn.hname()} has no variable '{p['variable']}'")
+    vec = h.Vector()
+    vec.record(getattr(syn, ref))
+    recs.append(vec)
+    return dict(p, name=prefix + p["name"])
+
+
+def bind_pointers(cells, built):
+    """h.setpointer for every synapse's "pointers": the voltage at (section, x) of its own cell, or of the
+    cell named by "cell" (cells run side by side: a gap junction between cells)."""
+    by_name = {c.get("name", ""): b[0] for c, b in zip(cells, built)}
+    for cell, (sections, synapses, _, _) in zip(cells, built):
+        for k, sd in enumerate(cell.get("synapses", [])):
+            for p in sd.get("pointers", []):
+                secs = sections if "cell" not in p else by_name.get(p["cell"])
+                if secs is None:
+                    raise SystemExit(f"run_neuron.py: synapse {k}: POINTER {p['name']} reads unknown cell {p['cell']}")
+                target = secs[p["section"]](p["x"])
+                h.setpointer(target._ref_v, p["name"], synapses[k][0])
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit("usage: run_neuron.py CELL.json OUT.csv")
     with open(sys.argv[1]) as f:
-        cell = json.load(f)
+        doc = json.load(f)
+    # One cell, or {"cells": [...]} run side by side (probe columns then named "cell.probe").
+    cells = doc["cells"] if "cells" in doc else [doc]
+    cell = cells[0]
+    if any(c.get("v_init", -65.0) != cell.get("v_init", -65.0) for c in cells):
+        raise SystemExit("run_neuron.py: the cells start from different v_init; finitialize takes one")
 
     h.load_file("stdrun.hoc")
     if cell.get("mod_dir"):
         load_mod_dir(cell["mod_dir"])
 
-    sections, synapses, clamps, used_mechs = instantiate(cell)
+    built = [instantiate(c) for c in cells]
+    bind_pointers(cells, built)
+    used_mechs = set().union(*(b[3] for b in built))
     set_usetable(cell, used_mechs)
 
     dt = float(cell.get("dt", 0.025))
@@ -348,35 +402,14 @@ def main():
     h.steps_per_ms = 1.0 / dt
     h.tstop = tstop
 
-    probes = cell.get("probes", [])
-    recs = []
-    for p in probes:
-        vec = h.Vector()
-        seg = sections[p["section"]](p.get("x", 0.5))
-        # "variable": a range variable of the segment (e.g. "cai", "m_hh"); the voltage by default.
-        # An array element is written `name[k]_mechanism` (rall's element name): `seg._ref_name_mechanism[k]`.
-        variable = p.get('variable', 'v')
-        element = re.fullmatch(r"(\w+)\[(\d+)\](_\w+)", variable)
-        ref = f"_ref_{element.group(1)}{element.group(3)}" if element else f"_ref_{variable}"
-        if not hasattr(seg, ref):
-            raise SystemExit(f"run_neuron.py: probe '{p['name']}': the segment has no variable '{p.get('variable')}'")
-        pointer = getattr(seg, ref)
-        vec.record(pointer[int(element.group(2))] if element else pointer)
-        recs.append(vec)
-
-    syn_probes = cell.get("synapse_probes", [])
-    for p in syn_probes:
-        k = p["synapse"]
-        if not 0 <= k < len(synapses):
-            raise SystemExit(f"run_neuron.py: synapse probe '{p['name']}': no synapse {k}")
-        syn = synapses[k][0]
-        ref = f"_ref_{p['variable']}"
-        if not hasattr(syn, ref):
-            raise SystemExit(f"run_neuron.py: synapse probe '{p['name']}': "
-                             f"{syn.hname()} has no variable '{p['variable']}'")
-        vec = h.Vector()
-        vec.record(getattr(syn, ref))
-        recs.append(vec)
+    columns, recs = [], []  # column names, in the order of the recording vectors
+    several = len(cells) > 1
+    for c, (sections, synapses, _, _) in zip(cells, built):
+        prefix = f"{c.get('name', '')}." if several else ""
+        for p in c.get("probes", []):
+            columns.append(record_probe(p, sections, recs, prefix)["name"])
+        for p in c.get("synapse_probes", []):
+            columns.append(record_synapse_probe(p, synapses, recs, prefix)["name"])
 
     t0 = time.perf_counter()
     h.finitialize(float(cell.get("v_init", -65.0)))
@@ -385,9 +418,10 @@ def main():
     # after it. NetCon.event(te) delivers at te itself (the NetCon delay is
     # not added); the fixed-step method delivers it at the start of the first
     # step from t with te <= t + dt/2 (see README.md).
-    for _, nc, events in synapses:
-        for te in events:
-            nc.event(te)
+    for _, synapses, _, _ in built:
+        for _, nc, events in synapses:
+            for te in events:
+                nc.event(te)
     for _ in range(nsteps):
         h.fadvance()
     t2 = time.perf_counter()
@@ -396,7 +430,7 @@ def main():
 
     data = [vec.as_numpy() for vec in recs]
     with open(sys.argv[2], "w") as f:
-        f.write(",".join(["t"] + [p["name"] for p in probes + syn_probes]) + "\n")
+        f.write(",".join(["t"] + columns) + "\n")
         for k in range(0, nsteps + 1, every):
             row = [repr(k * dt)] + [repr(float(d[k])) for d in data]
             f.write(",".join(row) + "\n")

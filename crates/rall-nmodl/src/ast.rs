@@ -56,6 +56,8 @@ pub struct NeuronBlock {
     pub electrode_currents: Vec<Name>,
     pub range: Vec<Name>,
     pub global: Vec<Name>,
+    /// POINTER names: ASSIGNED variables whose value another variable (bound by the model) provides.
+    pub pointers: Vec<Name>,
     pub threadsafe: bool,
     pub span: Span,
 }

@@ -69,8 +69,26 @@ BREAKPOINT {
 fn unsupported_constructs_are_named_with_their_line() {
     let e = errors(&format!("{LEAK}\nVERBATIM\n  double x;\nENDVERBATIM\n"));
     assert!(e.iter().any(|x| x.contains("t.mod:7:1: error: VERBATIM")), "{e:?}");
+    let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e RANDOM r"));
+    assert!(e.iter().any(|x| x.contains("RANDOM is not supported")), "{e:?}");
+    // A POINTER must be an ASSIGNED variable, as nocmodl requires.
     let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e POINTER p"));
-    assert!(e.iter().any(|x| x.contains("POINTER is not supported")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|x| x.contains("t.mod:2:") && x.contains("POINTER `p` is not declared")),
+        "{e:?}"
+    );
+    let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e POINTER g"));
+    assert!(e.iter().any(|x| x.contains("must be declared in ASSIGNED")), "{e:?}");
+    // Declared, it is a slot of its own, read by BREAKPOINT like any input.
+    let with_pointer = LEAK
+        .replace("RANGE g, e", "RANGE g, e POINTER vo")
+        .replace("i (mA/cm2) }", "i (mA/cm2) vo (mV) }")
+        .replace("i = g*(v - e)", "i = g*(v - vo)");
+    let m = ir(&with_pointer);
+    let slot = m.slot("vo").unwrap();
+    assert_eq!(m.slots[slot as usize].kind, rall_nmodl::ir::SlotKind::Pointer);
+    assert!(m.graph.depends_on(m.total_current, slot));
     // Arrays are unrolled: an index known only at run time is named.
     let e = errors(
         &LEAK

@@ -126,6 +126,9 @@ pub struct Simulation {
     names: Vec<String>,
     cells: Vec<CellIntegrator>,
     wiring: Option<Wiring>,
+    /// POINTERs that read another cell's voltage (gap junctions between cells):
+    /// `(target cell, its external pointer, source cell, source CV)`, refreshed before every step.
+    couplings: Vec<(usize, usize, usize, usize)>,
 }
 
 /// What a network adds to side-by-side cells: the spike sources and the routing of spikes.
@@ -149,11 +152,41 @@ impl Simulation {
             })?;
             integrators.push(integrator);
         }
+        let names: Vec<String> = cells.iter().map(|(n, _)| n.clone()).collect();
+        let mut couplings = Vec::new();
+        for (target, integrator) in integrators.iter().enumerate() {
+            for (k, p) in integrator.external_pointers().iter().enumerate() {
+                let Some(source) = names.iter().position(|n| *n == p.cell) else {
+                    let hint = crate::suggest::did_you_mean(&p.cell, names.iter().map(String::as_str));
+                    return Err(SimulationError::Options(format!(
+                        "cell `{}`: the POINTER `{}` reads a voltage of cell `{}`, which is not in the simulation{hint}",
+                        names[target], p.pointer, p.cell
+                    )));
+                };
+                let cv = integrators[source]
+                    .geometry()
+                    .cv_at_location(&cells[source].1.morphology, p.at);
+                couplings.push((target, k, source, cv));
+            }
+        }
         Ok(Self {
-            names: cells.iter().map(|(n, _)| n.clone()).collect(),
+            names,
             cells: integrators,
             wiring: None,
+            couplings,
         })
+    }
+
+    /// Gives every POINTER to another cell that cell's present voltage (or, before initialisation, its v_init).
+    fn feed_couplings(&mut self, initial: bool) {
+        for &(target, k, source, cv) in &self.couplings {
+            let v = if initial {
+                self.cells[source].v_init_mv()
+            } else {
+                self.cells[source].voltages_mv()[cv]
+            };
+            self.cells[target].set_external_pointer(k, v);
+        }
     }
 
     /// Lowers a network's cells and wires them: spikes travel along the connections between epochs.
@@ -253,6 +286,7 @@ impl Simulation {
         let mut per_cell: Vec<Vec<f64>> = vec![Vec::with_capacity(samples * 4); self.cells.len()];
         // Controller columns (sensor, multipliers, running gradients) of the cells that have one.
         let mut control: Vec<Vec<f64>> = vec![Vec::new(); self.cells.len()];
+        self.feed_couplings(true);
         for (((cell, out), ctl), name) in self
             .cells
             .iter_mut()
@@ -283,6 +317,10 @@ impl Simulation {
         if let Some(e) = epoch {
             chunk = chunk.min(e);
         }
+        // Cells coupled through POINTERs exchange voltages at every step.
+        if !self.couplings.is_empty() {
+            chunk = 1;
+        }
         let trains: Vec<Vec<f64>> = self.wiring.as_ref().map_or(Vec::new(), |w| {
             w.sources.iter().map(|(_, s)| s.times(t_stop_ms)).collect()
         });
@@ -305,6 +343,7 @@ impl Simulation {
                 }
             }
             self.exchange(&mut epoch_spikes)?;
+            self.feed_couplings(false);
             let mut from_sources = epoch_spikes;
             let result: Result<(), (usize, EngineError)> = self
                 .cells

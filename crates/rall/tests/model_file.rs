@@ -283,3 +283,36 @@ fn stimulus_waveforms_come_inline_or_from_a_file_and_bad_ones_are_located() {
     let e = clamp(&model("delay = 1.0")).unwrap_err();
     assert!(e.contains("needs `duration` and `amplitude`"), "{e}");
 }
+
+/// POINTER bindings of examples/gap_junction.toml: a misspelt POINTER, an unknown cell and a locset of several
+/// locations are reported at their line.
+#[test]
+fn pointer_mistakes_name_their_line() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/gap_junction.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let catalogue = rall::mechanism::Catalogue::default();
+    let load = |t: &str| rall::model::parse_model(t, "gap.toml", std::path::Path::new("."), &catalogue);
+    let model = load(&text).unwrap();
+    assert_eq!(model.cells[0].1.decor.synapses[0].pointers.len(), 1);
+
+    let t = text.replacen("pointers = { vgap", "pointers = { vgp", 1);
+    let e = load(&t).err().unwrap();
+    assert_eq!(e.place.unwrap().0, line_of(&t, "vgp ="), "{e}");
+    assert!(
+        e.to_string().contains("no POINTER `vgp`") && e.to_string().contains("vgap"),
+        "{e}"
+    );
+
+    let t = text.replacen("cell = \"b\" }", "cell = \"c\" }", 1);
+    let e = load(&t).err().unwrap();
+    assert_eq!(e.place.unwrap().0, line_of(&t, "cell = \"c\""), "{e}");
+    assert!(e.to_string().contains("no [[cell]] is named `c`"), "{e}");
+
+    let t = text.replacen(
+        "{ at = \"(location 0 0.5)\", cell = \"b\" }",
+        "{ at = \"(join (location 0 0.5) (location 1 0.5))\", cell = \"b\" }",
+        1,
+    );
+    let e = load(&t).err().unwrap();
+    assert!(e.to_string().contains("a POINTER reads one"), "{e}");
+}

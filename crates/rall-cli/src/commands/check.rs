@@ -102,6 +102,13 @@ pub fn describe(name: &str, c: &Compiled) -> String {
     if !c.info.electrode_currents.is_empty() {
         let _ = writeln!(out, "  electrode currents: {}", c.info.electrode_currents.join(", "));
     }
+    if !c.info.pointers.is_empty() {
+        let _ = writeln!(
+            out,
+            "  POINTERs (bound by the model: `pointers = {{ name = {{ at = ... }} }}`): {}",
+            c.info.pointers.join(", ")
+        );
+    }
     let advance = match &ir.advance {
         Advance::None => "no states to integrate".to_string(),
         Advance::Explicit(k) => format!("explicit update of {} values (cnexp or euler)", k.outputs.len()),

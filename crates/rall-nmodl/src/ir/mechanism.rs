@@ -37,6 +37,9 @@ pub enum SlotKind {
     EventArgument,
     /// A standard normal sample, drawn afresh for every instance at every step (one slot per `normrand` call).
     Random,
+    /// A POINTER: read from the variable the model binds it to (a membrane potential, another mechanism's
+    /// variable), refreshed before each kernel that runs in a step.
+    Pointer,
     /// NET_RECEIVE's `flag`: 0 for an input event, the flag given to `net_send` or WATCH for a self-event.
     EventFlag,
 }

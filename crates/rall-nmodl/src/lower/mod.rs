@@ -105,7 +105,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
     let current = lw.outputs(&env, |k| {
         matches!(
             k,
-            SlotKind::Assigned | SlotKind::Current { .. } | SlotKind::Ion { write: true, .. }
+            SlotKind::Assigned | SlotKind::Pointer | SlotKind::Current { .. } | SlotKind::Ion { write: true, .. }
         )
     });
     let mut total = lw.graph.constant(0.0);
@@ -140,7 +140,12 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
     let event_outputs = |k: &SlotKind| {
         matches!(
             k,
-            SlotKind::State | SlotKind::Assigned | SlotKind::Parameter | SlotKind::EventArgument | SlotKind::Voltage
+            SlotKind::State
+                | SlotKind::Assigned
+                | SlotKind::Pointer
+                | SlotKind::Parameter
+                | SlotKind::EventArgument
+                | SlotKind::Voltage
         )
     };
     let net_receive = module.net_receive.as_ref().map(|r| {
@@ -226,8 +231,10 @@ fn build_slots(module: &Module, table: &SymbolTable) -> Vec<Slot> {
         push(&d.name.text, SlotKind::State, &mut slots);
     }
     for d in &module.assigned {
-        if let Some((SymbolKind::Assigned, _)) = kind_of(&d.name.text) {
-            push(&d.name.text, SlotKind::Assigned, &mut slots);
+        match kind_of(&d.name.text) {
+            Some((SymbolKind::Assigned, _)) => push(&d.name.text, SlotKind::Assigned, &mut slots),
+            Some((SymbolKind::Pointer, _)) => push(&d.name.text, SlotKind::Pointer, &mut slots),
+            _ => {}
         }
     }
     for s in table.symbols.values() {

@@ -495,6 +495,7 @@ impl Parser<'_> {
             electrode_currents: Vec::new(),
             range: Vec::new(),
             global: Vec::new(),
+            pointers: Vec::new(),
             threadsafe: false,
             span,
         };
@@ -549,7 +550,8 @@ impl Parser<'_> {
                 "RANGE" => block.range.extend(self.name_list()?),
                 "GLOBAL" => block.global.extend(self.name_list()?),
                 "THREADSAFE" => block.threadsafe = true,
-                other @ ("POINTER" | "BBCOREPOINTER" | "EXTERNAL" | "RANDOM" | "FOR_NETCONS") => {
+                "POINTER" => block.pointers.extend(self.name_list()?),
+                other @ ("BBCOREPOINTER" | "EXTERNAL" | "RANDOM" | "FOR_NETCONS") => {
                     let d = Diagnostic::error(keyword.span, format!("{other} is not supported by rall"));
                     self.name_list()?;
                     self.diagnostics.push(d);
@@ -564,6 +566,7 @@ impl Parser<'_> {
                         "ELECTRODE_CURRENT",
                         "RANGE",
                         "GLOBAL",
+                        "POINTER",
                         "THREADSAFE",
                     ];
                     return Err(

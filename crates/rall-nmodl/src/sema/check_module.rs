@@ -182,6 +182,24 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
     for r in &module.kinetics {
         declare(&r.name, SymbolKind::Kinetic, None, diagnostics);
     }
+    // A POINTER is an ASSIGNED variable whose value the model binds (nocmodl requires the declaration).
+    for n in &neuron.pointers {
+        match table.symbols.get_mut(&n.text) {
+            Some(s) if s.kind == SymbolKind::Assigned => s.kind = SymbolKind::Pointer,
+            Some(s) if s.kind == SymbolKind::Pointer => {}
+            Some(_) => diagnostics.push(Diagnostic::error(
+                n.span,
+                format!(
+                    "the POINTER `{}` must be declared in ASSIGNED, not as another kind of variable",
+                    n.text
+                ),
+            )),
+            None => diagnostics.push(
+                Diagnostic::error(n.span, format!("the POINTER `{}` is not declared", n.text))
+                    .with_note("declare it in the ASSIGNED block, as nocmodl requires"),
+            ),
+        }
+    }
     for name in neuron.range.iter().chain(&neuron.global) {
         // An array is declared as its elements.
         if table.get(&name.text).is_none() && table.get(&format!("{}[0]", name.text)).is_none() {
@@ -321,6 +339,7 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         ions,
         nonspecific_currents: neuron.nonspecific_currents.iter().map(|n| n.text.clone()).collect(),
         electrode_currents: neuron.electrode_currents.iter().map(|n| n.text.clone()).collect(),
+        pointers: neuron.pointers.iter().map(|n| n.text.clone()).collect(),
     };
     Some((table, info))
 }

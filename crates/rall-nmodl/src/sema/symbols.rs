@@ -10,6 +10,8 @@ pub enum SymbolKind {
     Constant,
     State,
     Assigned,
+    /// An ASSIGNED variable listed as a POINTER: its value comes from the variable the model binds it to.
+    Pointer,
     /// An ion variable named by USEION (`ena`, `ina`, `cai`, ...).
     Ion {
         ion: String,
@@ -61,6 +63,8 @@ pub struct MechanismInfo {
     pub ions: Vec<IonUse>,
     pub nonspecific_currents: Vec<String>,
     pub electrode_currents: Vec<String>,
+    /// POINTER variables, in declaration order.
+    pub pointers: Vec<String>,
 }
 
 /// Every declared name of a module, in a deterministic order.

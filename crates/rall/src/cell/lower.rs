@@ -49,6 +49,24 @@ pub struct ProbeLayout {
     pub variable: Option<(usize, usize, String)>,
 }
 
+/// A POINTER of one point-process instance and what it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointerLayout {
+    /// Index into [`CellLayout::mechanisms`], and the instance.
+    pub mechanism: usize,
+    pub instance: usize,
+    pub pointer: String,
+    pub source: PointerSource,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointerSource {
+    /// The membrane potential of a CV of this cell.
+    Voltage(CvIndex),
+    /// The membrane potential at a location of another cell, resolved when the simulation is built.
+    OtherCell { cell: String, at: crate::labels::Location },
+}
+
 /// Everything the engine needs to simulate one cell, in CV terms.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellLayout {
@@ -69,6 +87,8 @@ pub struct CellLayout {
     pub synapse_targets: Vec<Vec<(usize, usize)>>,
     /// Spike detectors: the CV and threshold [mV] of each location of each detector.
     pub detectors: Vec<(CvIndex, f64)>,
+    /// POINTER bindings of the point processes.
+    pub pointers: Vec<PointerLayout>,
     /// Seed of the cell's random streams.
     pub noise_seed: u64,
 }
@@ -175,6 +195,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
 
     let mut events = Vec::new();
     let mut synapse_targets = Vec::new();
+    let mut pointers = Vec::new();
     for (source, synapse) in cell.decor.synapses.iter().enumerate() {
         if catalogue.is_density(&synapse.mechanism).map_err(CellError::Mechanism)? {
             return Err(CellError::Mechanism(format!(
@@ -214,6 +235,21 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
             layout.parameters.push(values.clone());
             let instance = layout.cv.len() - 1;
             targets.push((index, instance));
+            for b in &synapse.pointers {
+                let source = match &b.target {
+                    crate::cell::PointerTarget::Voltage(at) => PointerSource::Voltage(geometry.cv_at_location(m, *at)),
+                    crate::cell::PointerTarget::OtherCell { cell, at } => PointerSource::OtherCell {
+                        cell: cell.clone(),
+                        at: *at,
+                    },
+                };
+                pointers.push(PointerLayout {
+                    mechanism: index,
+                    instance,
+                    pointer: b.pointer.clone(),
+                    source,
+                });
+            }
             for &t_ms in &synapse.events_ms {
                 events.push(EventLayout {
                     mechanism: index,
@@ -308,6 +344,7 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         probes,
         synapse_targets,
         detectors,
+        pointers,
         noise_seed: cell.decor.noise_seed,
     })
 }

@@ -9,7 +9,7 @@ mod scale;
 mod summary;
 
 pub(crate) use lower::resolve_variable;
-pub use lower::{CellLayout, EventLayout, ProbeLayout, StimulusLayout, lower_cell};
+pub use lower::{CellLayout, EventLayout, PointerLayout, PointerSource, ProbeLayout, StimulusLayout, lower_cell};
 pub use scale::{ScaleError, ScaleExpr, path_between_um, path_from_root_um};
 pub use summary::{RegionSummary, summarise_regions};
 
@@ -85,6 +85,27 @@ pub struct SynapsePlacement {
     pub events_ms: Vec<f64>,
     /// The weight passed to NET_RECEIVE (µS for ExpSyn and Exp2Syn).
     pub weight: f64,
+    /// What each of the mechanism's POINTERs reads (NEURON's `setpointer`), the same for every location.
+    pub pointers: Vec<PointerBinding>,
+}
+
+/// A POINTER of a placed point process and the variable it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointerBinding {
+    /// The POINTER's name in the mechanism (e.g. `vgap`).
+    pub pointer: String,
+    pub target: PointerTarget,
+}
+
+/// The variable a POINTER reads: a membrane potential, read at the same moments as the mechanism's own `v`
+/// (NEURON reads through the pointer when the mechanism's kernels run).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PointerTarget {
+    /// The membrane potential at a location of this cell [mV].
+    Voltage(crate::labels::Location),
+    /// The membrane potential at a location of another cell of the simulation, named as in
+    /// [`crate::Simulation::new`] (a gap junction between cells) [mV].
+    OtherCell { cell: String, at: crate::labels::Location },
 }
 
 /// Initial ion values on a region (NEURON's defaults elsewhere: see `mechanism::ions`).
@@ -324,6 +345,36 @@ impl Cell {
             parameters,
             events_ms,
             weight,
+            pointers: Vec::new(),
+        });
+        Ok(self)
+    }
+
+    /// Binds POINTER `pointer` of the last placed point process to the membrane potential at the one location
+    /// of `locset` on this cell, or on the cell named `cell` of the simulation (a gap junction between cells).
+    pub fn bind_pointer(&mut self, pointer: &str, locset: &str, cell: Option<&str>) -> Result<&mut Self, CellError> {
+        let at = self.locset(locset)?;
+        let [at] = at.locations[..] else {
+            return Err(CellError::Mechanism(format!(
+                "POINTER `{pointer}`: `{locset}` names {} locations; a POINTER reads one",
+                at.locations.len()
+            )));
+        };
+        let Some(synapse) = self.decor.synapses.last_mut() else {
+            return Err(CellError::Mechanism(format!(
+                "POINTER `{pointer}`: place a point process before binding its POINTERs"
+            )));
+        };
+        let target = match cell {
+            None => PointerTarget::Voltage(at),
+            Some(cell) => PointerTarget::OtherCell {
+                cell: cell.to_string(),
+                at,
+            },
+        };
+        synapse.pointers.push(PointerBinding {
+            pointer: pointer.to_string(),
+            target,
         });
         Ok(self)
     }

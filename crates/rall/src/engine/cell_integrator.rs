@@ -126,6 +126,9 @@ pub struct CellIntegrator {
     placements: usize,
     /// Online homeostatic control, when enabled.
     controller: Option<HomeostasisController>,
+    /// POINTERs another cell's voltage feeds (set by the simulation before each step).
+    external_pointers: Vec<super::ExternalPointer>,
+    external_pointers_fed: bool,
 }
 
 impl CellIntegrator {
@@ -147,6 +150,7 @@ impl CellIntegrator {
             .map(|m| catalogue.instantiate(m, &layout.diam_um, &mut ions, n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(EngineError::Mechanism)?;
+        let external_pointers = super::pointers::bind_pointers(&layout.pointers, &mut mechanisms)?;
         for (k, m) in mechanisms.iter_mut().enumerate() {
             m.seed_random(crate::cell::mix_seed(layout.noise_seed, k as u64));
         }
@@ -203,6 +207,8 @@ impl CellIntegrator {
             stream_arguments: Vec::new(),
             stream_index: Default::default(),
             event_spikes: Vec::new(),
+            external_pointers,
+            external_pointers_fed: false,
         };
         integrator.initialise()?;
         Ok(integrator)
@@ -290,6 +296,23 @@ impl CellIntegrator {
         for (instance, t_ms) in effects.spikes {
             self.event_spikes.push((m, instance, t_ms));
         }
+    }
+
+    /// The POINTERs another cell's voltage feeds, in the order [`CellIntegrator::set_external_pointer`] takes.
+    pub fn external_pointers(&self) -> &[super::ExternalPointer] {
+        &self.external_pointers
+    }
+
+    /// Gives external POINTER `k` its value (the source cell's voltage at the start of the coming step).
+    pub fn set_external_pointer(&mut self, k: usize, value: f64) {
+        let p = &self.external_pointers[k];
+        self.mechanisms[p.mechanism].set_pointer(p.handle, p.instance, value);
+        self.external_pointers_fed = true;
+    }
+
+    /// The membrane potential every CV starts at [mV].
+    pub fn v_init_mv(&self) -> f64 {
+        self.v_init_mv
     }
 
     /// The spikes of point processes (`net_event`) `(mechanism, instance, t [ms])` since the last call.
@@ -399,6 +422,12 @@ impl CellIntegrator {
 
     /// Advances the cell by one step of `dt_ms`.
     pub fn step(&mut self, dt_ms: f64, integrator: Integrator) -> Result<(), EngineError> {
+        if let Some(p) = self.external_pointers.first().filter(|_| !self.external_pointers_fed) {
+            return Err(EngineError::Mechanism(format!(
+                "the POINTER `{}` reads a voltage of cell `{}`: run this cell in a Simulation with that cell",
+                p.pointer, p.cell
+            )));
+        }
         let ctx = StepContext {
             t_ms: self.t_ms,
             dt_ms,

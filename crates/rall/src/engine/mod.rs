@@ -7,6 +7,8 @@
 
 mod cell_integrator;
 mod hines;
+mod pointers;
 
 pub use cell_integrator::{CellIntegrator, EngineError, Integrator};
 pub use hines::{HinesMatrix, SolveError};
+pub use pointers::ExternalPointer;

@@ -4,5 +4,5 @@
 mod neuron;
 mod neuron_network;
 
-pub use neuron::{ExportError, neuron_json};
+pub use neuron::{ExportError, neuron_cells_json, neuron_json};
 pub use neuron_network::neuron_network_json;

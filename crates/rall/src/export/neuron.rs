@@ -6,7 +6,7 @@
 
 use crate::Cell;
 use crate::RunOptions;
-use crate::cell::CellError;
+use crate::cell::{CellError, PointerTarget};
 use crate::discretize::CvPolicy;
 use crate::engine::Integrator;
 use crate::mechanism::Catalogue;
@@ -159,9 +159,19 @@ pub fn neuron_json(
         for l in &syn.locset.locations {
             let instance = synapse_of.iter().filter(|(m, _)| *m == syn.mechanism).count();
             synapse_of.push((syn.mechanism.clone(), instance));
+            let pointers: Vec<Value> = syn
+                .pointers
+                .iter()
+                .map(|p| match &p.target {
+                    PointerTarget::Voltage(at) => json!({"name": p.pointer, "section": at.branch, "x": at.pos}),
+                    PointerTarget::OtherCell { cell, at } => {
+                        json!({"name": p.pointer, "section": at.branch, "x": at.pos, "cell": cell})
+                    }
+                })
+                .collect();
             synapses.push(json!({
                 "section": l.branch, "x": l.pos, "mechanism": syn.mechanism, "params": params,
-                "events": syn.events_ms, "weight": syn.weight,
+                "events": syn.events_ms, "weight": syn.weight, "pointers": pointers,
             }));
         }
     }
@@ -218,4 +228,21 @@ pub fn neuron_json(
         "probes": probes,
         "synapse_probes": synapse_probes,
     }))
+}
+
+/// The runner's JSON for cells simulated side by side (`{"cells": [...]}`, each cell as [`neuron_json`]
+/// describes it, with its `name`): POINTERs may read another cell's voltage (gap junctions between cells).
+pub fn neuron_cells_json(
+    cells: &[(String, Cell)],
+    options: &RunOptions,
+    catalogue: &Catalogue,
+    mod_dir: Option<&Path>,
+) -> Result<Value, ExportError> {
+    let mut out = Vec::new();
+    for (name, cell) in cells {
+        let mut description = neuron_json(cell, options, catalogue, mod_dir)?;
+        description["name"] = json!(name);
+        out.push(description);
+    }
+    Ok(json!({ "cells": out }))
 }

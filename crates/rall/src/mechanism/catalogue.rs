@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 /// The `.mod` files of `mechanisms/`, compiled into the binary.
-const BUILT_IN: [(&str, &str); 10] = [
+const BUILT_IN: [(&str, &str); 11] = [
     ("hh.mod", include_str!("../../../../mechanisms/hh.mod")),
     ("pas.mod", include_str!("../../../../mechanisms/pas.mod")),
     ("expsyn.mod", include_str!("../../../../mechanisms/expsyn.mod")),
@@ -21,6 +21,7 @@ const BUILT_IN: [(&str, &str); 10] = [
     ("io_axon.mod", include_str!("../../../../mechanisms/io_axon.mod")),
     ("hh_rate.mod", include_str!("../../../../mechanisms/hh_rate.mod")),
     ("ou_drive.mod", include_str!("../../../../mechanisms/ou_drive.mod")),
+    ("gap.mod", include_str!("../../../../mechanisms/gap.mod")),
     ("lowpass_v.mod", include_str!("../../../../mechanisms/lowpass_v.mod")),
 ];
 

@@ -10,6 +10,7 @@ mod catalogue;
 mod ions;
 mod nmodl;
 mod nmodl_events;
+mod nmodl_pointers;
 mod nmodl_steady;
 mod nmodl_tangents;
 mod tangents;
@@ -101,6 +102,21 @@ pub trait Mechanism: Send + Sync {
             "`{}` has no NET_RECEIVE block and cannot receive events",
             self.name()
         ))
+    }
+
+    /// Binds POINTER `pointer` of `instance` to the membrane potential of CV `cv` of this cell (`Some`: read
+    /// by the mechanism whenever it reads `v`), or to a value the cell gives before each step with
+    /// [`Mechanism::set_pointer`] (`None`). Returns the handle `set_pointer` takes.
+    fn bind_pointer(&mut self, pointer: &str, _instance: usize, _cv: Option<CvIndex>) -> Result<usize, String> {
+        Err(format!("`{}` has no POINTER `{pointer}`", self.name()))
+    }
+
+    /// Gives a POINTER bound without a CV its value.
+    fn set_pointer(&mut self, _handle: usize, _instance: usize, _value: f64) {}
+
+    /// A POINTER left unbound, as `(pointer, instance)`.
+    fn unbound_pointer(&self) -> Option<(String, usize)> {
+        None
     }
 
     /// Sets up one stream of events to `instance` (NEURON: one NetCon): `arguments` (the weight first) gets

@@ -116,6 +116,8 @@ pub struct NmodlMechanism {
     pub(super) current_slots: Vec<SlotId>,
     pub(super) advance_slots: Vec<SlotId>,
     pub(super) net_slots: Vec<SlotId>,
+    /// POINTER slots and what each instance's reads.
+    pub(super) pointers: Vec<super::nmodl_pointers::PointerColumn>,
     /// The `normrand` slots, refilled with standard normal samples every step from a seeded stream.
     random_slots: Vec<SlotId>,
     random_seed: u64,
@@ -165,6 +167,7 @@ impl NmodlMechanism {
             (tape_for(&ir.graph, &outputs), arguments)
         });
         let events = EventSide::new(&ir, n);
+        let pointers = super::nmodl_pointers::pointer_columns(&ir, n);
         let current_scale = if density {
             layout.area_um2.iter().map(|a| 1e-2 * a).collect()
         } else {
@@ -202,6 +205,7 @@ impl NmodlMechanism {
             current_slots: Vec::new(),
             advance_slots: Vec::new(),
             net_slots: Vec::new(),
+            pointers,
             random_slots: Vec::new(),
             random_seed: 0,
             random: ChaCha8Rng::seed_from_u64(0),
@@ -264,6 +268,7 @@ impl NmodlMechanism {
                 column[k] = ions.value(link.species, link.variable, cv);
             }
         }
+        self.load_pointers(v_mv);
     }
 
     /// Runs a kernel (its extended form when tangents are on, capturing the Jacobian) over all instances.
@@ -613,6 +618,18 @@ impl Mechanism for NmodlMechanism {
         self.net_slots = outputs;
         self.net_receive = Some((tape, arguments));
         Ok(())
+    }
+
+    fn bind_pointer(&mut self, pointer: &str, instance: usize, cv: Option<CvIndex>) -> Result<usize, String> {
+        self.bind_pointer_to(pointer, instance, cv)
+    }
+
+    fn set_pointer(&mut self, handle: usize, instance: usize, value: f64) {
+        self.set_pointer_value(handle, instance, value);
+    }
+
+    fn unbound_pointer(&self) -> Option<(String, usize)> {
+        self.first_unbound_pointer()
     }
 
     fn initialise_event_stream(&mut self, instance: usize, t_ms: f64, arguments: &mut Vec<f64>) {

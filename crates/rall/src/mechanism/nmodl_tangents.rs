@@ -36,6 +36,7 @@ impl NmodlMechanism {
                 ir.info.name
             ));
         }
+        self.check_pointer_tangents()?;
         let n = self.width();
         let mut carries: Vec<bool> = ir
             .slots
@@ -44,6 +45,7 @@ impl NmodlMechanism {
                 matches!(
                     s.kind,
                     SlotKind::Voltage
+                        | SlotKind::Pointer
                         | SlotKind::State
                         | SlotKind::Assigned
                         | SlotKind::Current { .. }
@@ -180,6 +182,7 @@ impl NmodlMechanism {
                 column[p * n + k] = v_dot[p * cvs + cv];
             }
         }
+        self.load_pointer_tangents(v_dot);
     }
 
     /// Copies the tangents of the ion variables the mechanism reads from the pool.

@@ -181,8 +181,20 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         }
         cells.push((name, ctx.cell(spec)?));
     }
+    ctx.bind_pointers_between_cells(&specs, &mut cells)?;
     let mut network = match network_spec {
         Some((populations, sources, connections)) if !populations.is_empty() => {
+            if let Some(c) = specs
+                .iter()
+                .flat_map(|s| &s.synapse)
+                .flat_map(|s| s.pointers.values())
+                .find_map(|p| p.cell.as_ref())
+            {
+                return Err(ctx.error(
+                    Some(c.span()),
+                    "POINTERs to another cell work between [[cell]]s simulated side by side, not yet within populations",
+                ));
+            }
             let network = ctx.network(&cells, &populations, &sources, &connections, options.t_stop_ms)?;
             cells = network.cells.clone();
             Some(network)
@@ -228,7 +240,7 @@ pub(super) struct Context<'a> {
     text: &'a str,
     file: &'a str,
     pub(super) base: &'a Path,
-    catalogue: &'a Catalogue,
+    pub(super) catalogue: &'a Catalogue,
 }
 
 impl Context<'_> {
@@ -719,7 +731,13 @@ impl Context<'_> {
                 parameters,
                 events_ms: syn.events.clone(),
                 weight: syn.weight,
+                pointers: Vec::new(),
             });
+            self.check_pointer_names(syn)?;
+            for (pointer, target) in syn.pointers.iter().filter(|(_, t)| t.cell.is_none()) {
+                cell.bind_pointer(pointer.get_ref(), target.at.get_ref(), None)
+                    .map_err(|e| self.cell_error(target.at.span(), e))?;
+            }
         }
         for ion in &spec.ion {
             let region = cell

@@ -6,6 +6,7 @@
 mod build;
 mod morphology;
 mod network;
+mod pointers;
 mod spec;
 mod stimulus;
 

@@ -326,6 +326,18 @@ pub struct SynapseSpec {
     /// Weight of each event (µS for ExpSyn and Exp2Syn).
     #[serde(default)]
     pub weight: f64,
+    /// What the mechanism's POINTERs read: `{ vgap = { at = "(location 1 0.5)" } }`, with `cell = "name"` for
+    /// a voltage of another [[cell]].
+    #[serde(default)]
+    pub pointers: BTreeMap<Spanned<String>, PointerSpec>,
+}
+
+/// The membrane potential a POINTER reads: at the one location of `at`, on this cell or on the [[cell]] `cell`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PointerSpec {
+    pub at: Spanned<String>,
+    pub cell: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
