@@ -107,6 +107,11 @@ fn every_mod_file_in_neurons_wheel_is_accepted_or_rejected_with_a_located_diagno
         assert!(accepted.iter().any(|a| a == must), "{must} must be accepted");
     }
     assert_rejections_are_known(&files, &accepted, &rejected);
+    // netstim.mod's rejection points to the built-in NetStim (checked against NEURON's in tests/netstim.rs).
+    let netstim = files.iter().find(|f| f.ends_with("netstim.mod")).unwrap();
+    let out = rall(&["check", netstim.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("kind = \"NetStim\""), "{stderr}");
     // The README's figure for NEURON 9.0.2's wheel (the version `.ci/run` installs).
     assert_eq!(
         (files.len(), accepted.len(), rejected.len()),

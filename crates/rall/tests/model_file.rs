@@ -249,6 +249,16 @@ fn network_mistakes_name_their_line() {
     assert!(e.message.contains("did you mean `poisson`"), "{e}");
     let (e, _) = broken("delay = 5.0 ", "delay = -5.0 ");
     assert!(e.message.contains("delay >= 0"), "{e}");
+    // NetStim with NEURON's defaults (interval 10, number 10, start 50): 50, 60, ..., 140 ms, by hand.
+    let t = text.replacen("kind = \"times\"\ntimes = [9.0]", "kind = \"NetStim\"", 1);
+    let model = parse(&t).unwrap();
+    let stim = &model.network.as_ref().unwrap().sources[0].1;
+    let expected: Vec<f64> = (0..10).map(|k| 50.0 + 10.0 * k as f64).collect();
+    assert_eq!(stim.times(1000.0), expected);
+    let (e, _) = broken("times = [9.0]", "noise = 0.5");
+    assert!(e.message.contains("`noise` belongs to a NetStim source"), "{e}");
+    let (e, _) = broken("kind = \"times\"\ntimes = [9.0]", "kind = \"NetStim\"\nstop = 9.0");
+    assert!(e.message.contains("not `stop` or `rate`"), "{e}");
 }
 
 /// A stimulus with a waveform, inline or from a CSV file (relative to the model file): the same clamp, the

@@ -7,6 +7,25 @@ use rall_nmodl::{Compiled, compile};
 use std::fmt::Write;
 use std::path::PathBuf;
 
+/// For the well-known VERBATIM spike generators: the built-in source that replaces them.
+fn built_in_equivalent(text: &str) -> Option<&'static str> {
+    let declares = |name: &str| {
+        text.lines().any(|l| {
+            l.split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w[1] == name && w[0].ends_with("CELL"))
+        })
+    };
+    if declares("NetStim") {
+        Some("rall has NEURON's NetStim built in: [[spike_source]] kind = \"NetStim\" (docs/model-format.md)")
+    } else if declares("VecStim") {
+        Some("rall has VecStim built in: [[spike_source]] kind = \"VecStim\" with `times` (docs/model-format.md)")
+    } else {
+        None
+    }
+}
+
 /// Checks every file; fails if any is rejected.
 pub fn check(files: &[PathBuf], quiet: bool) -> Result<(), String> {
     let (mut accepted, mut rejected) = (0, 0);
@@ -37,6 +56,9 @@ pub fn check(files: &[PathBuf], quiet: bool) -> Result<(), String> {
                     "{name}: rejected ({} errors)",
                     diagnostics.iter().filter(|d| d.is_error()).count()
                 );
+                if let Some(note) = built_in_equivalent(&text) {
+                    eprintln!("  note: {note}");
+                }
             }
         }
     }

@@ -135,10 +135,40 @@ impl Context<'_> {
                 )
             })
         };
+        let misplaced = [("number", s.number.is_some()), ("noise", s.noise.is_some())];
+        if s.kind.get_ref() != "NetStim"
+            && let Some((key, _)) = misplaced.iter().find(|(_, given)| *given)
+        {
+            let message = format!("`{key}` belongs to a NetStim source, not to a {} one", s.kind.get_ref());
+            return Err(self.error(Some(span), &message));
+        }
         Ok(match s.kind.get_ref().as_str() {
+            "NetStim" => {
+                if s.stop.is_some() || s.rate.is_some() {
+                    let message = "a NetStim source takes `interval`, `number`, `start` and `noise` (NEURON's \
+                                   parameters), not `stop` or `rate`";
+                    return Err(self.error(Some(span), message));
+                }
+                let (interval_ms, number, start_ms, noise) = (
+                    s.interval.unwrap_or(10.0),
+                    s.number.unwrap_or(10.0),
+                    s.start.unwrap_or(50.0),
+                    s.noise.unwrap_or(0.0),
+                );
+                if ![interval_ms, number, start_ms, noise].iter().all(|v| v.is_finite()) {
+                    return Err(self.error(Some(span), "NetStim parameters must be finite numbers"));
+                }
+                SpikeSource::NetStim {
+                    interval_ms,
+                    number,
+                    start_ms,
+                    noise,
+                    seed: s.seed.wrapping_add(index as u64),
+                }
+            }
             "poisson" => SpikeSource::Poisson {
                 rate_hz: need(s.rate, "`rate` [Hz]")?,
-                start_ms: s.start,
+                start_ms: s.start.unwrap_or(0.0),
                 stop_ms,
                 seed: s.seed.wrapping_add(index as u64),
             },
@@ -148,12 +178,12 @@ impl Context<'_> {
                     return Err(self.error(Some(span), "a regular source needs `interval` > 0 ms"));
                 }
                 SpikeSource::Regular {
-                    start_ms: s.start,
+                    start_ms: s.start.unwrap_or(0.0),
                     interval_ms,
                     stop_ms,
                 }
             }
-            "times" => SpikeSource::Times(s.times.clone()),
+            "times" | "VecStim" => SpikeSource::Times(s.times.clone()),
             "file" => {
                 let Some(file) = &s.file else {
                     return Err(self.error(Some(span), "a file source needs `file = \"spikes.csv\"`"));
@@ -163,7 +193,7 @@ impl Context<'_> {
                     .map_err(|e| self.error(Some(file.span()), &e.to_string()))?
             }
             other => {
-                let known = ["poisson", "regular", "times", "file"];
+                let known = ["poisson", "regular", "NetStim", "times", "VecStim", "file"];
                 let hint = crate::suggest::did_you_mean(other, known.iter().copied());
                 return Err(self.error(
                     Some(s.kind.span()),

@@ -50,20 +50,23 @@ fn one_item() -> usize {
 #[serde(deny_unknown_fields)]
 pub struct SpikeSourceToml {
     pub name: String,
-    /// "poisson", "regular", "times" or "file".
+    /// "poisson", "regular", "NetStim", "times" (or "VecStim") or "file".
     pub kind: Spanned<String>,
     #[serde(default = "one_item")]
     pub count: usize,
     /// Poisson rate [Hz].
     pub rate: Option<f64>,
-    /// Regular spacing [ms].
+    /// Regular spacing; NetStim's mean interval [ms] (default 10).
     pub interval: Option<f64>,
-    /// [ms], default 0.
-    #[serde(default)]
-    pub start: f64,
+    /// [ms], default 0 (NetStim: 50, as NEURON's).
+    pub start: Option<f64>,
+    /// NetStim: the number of spikes (default 10).
+    pub number: Option<f64>,
+    /// NetStim: the fraction of each interval that is random, in [0, 1] (default 0).
+    pub noise: Option<f64>,
     /// [ms], default: the end of the run.
     pub stop: Option<f64>,
-    /// Poisson: source `i` uses seed `seed + i`.
+    /// Poisson and noisy NetStim: source `i` uses seed `seed + i`.
     #[serde(default = "default_seed")]
     pub seed: u64,
     /// "times": spike times [ms].

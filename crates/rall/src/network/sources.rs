@@ -1,5 +1,5 @@
-//! Artificial spike sources: a description (regular, Poisson with a seed, explicit times, a CSV file) in,
-//! the sorted spike times up to a stop time out.
+//! Artificial spike sources: a description (regular, Poisson with a seed, NEURON's NetStim, explicit times
+//! or VecStim, a CSV file) in, the sorted spike times up to a stop time out.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -21,7 +21,20 @@ pub enum SpikeSource {
         stop_ms: f64,
         seed: u64,
     },
-    /// Explicit spike times [ms].
+    /// NEURON's NetStim (`netstim.mod`) with its parameters and rules: `number` spikes (the count rounded up),
+    /// the first at `start + noise · interval · E₀` (E₀ exponential of mean 1; no earlier than 0), then intervals
+    /// `(1 - noise) · interval + noise · interval · E` (exactly `interval` without noise); none when
+    /// `start < 0`. Noise is clamped to [0, 1] and an interval ≤ 0 is 0.01 ms, as NetStim does. The draws
+    /// come from a seeded stream of rall's (NEURON's Random123 stream is not reproduced), so noisy trains have
+    /// NetStim's statistics, not its spike times.
+    NetStim {
+        interval_ms: f64,
+        number: f64,
+        start_ms: f64,
+        noise: f64,
+        seed: u64,
+    },
+    /// Explicit spike times [ms] (NEURON's VecStim playing a vector).
     Times(Vec<f64>),
 }
 
@@ -70,6 +83,37 @@ impl SpikeSource {
                             break;
                         }
                         out.push(t);
+                    }
+                }
+                out
+            }
+            SpikeSource::NetStim {
+                interval_ms,
+                number,
+                start_ms,
+                noise,
+                seed,
+            } => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let noise = noise.clamp(0.0, 1.0);
+                let mean = if interval_ms <= 0.0 { 0.01 } else { interval_ms };
+                let mut interval = || {
+                    if noise == 0.0 {
+                        mean
+                    } else {
+                        let u: f64 = rng.random::<f64>();
+                        (1.0 - noise) * mean + noise * mean * -(1.0 - u).ln()
+                    }
+                };
+                let mut out = Vec::new();
+                if start_ms >= 0.0 && number > 0.0 {
+                    // INITIAL: the first spike; then one more per spike while fewer than `number` were sent.
+                    let mut t = (start_ms + interval() - interval_ms * (1.0 - noise)).max(0.0);
+                    let mut sent = 0.0;
+                    while sent < number && t <= t_stop_ms + 1e-9 {
+                        out.push(t);
+                        sent += 1.0;
+                        t += interval();
                     }
                 }
                 out
