@@ -5,7 +5,9 @@ Usage: run_network.py NETWORK.json SPIKES.csv
 
 Every cell is built as run_neuron.py builds one cell. Spike detectors become
 NetCons watching the membrane potential at the detector's location with its
-threshold (one per connection, plus one that records the cell's spikes);
+threshold (one per connection, plus one that records the cell's spikes), or
+NetCons from a point process whose net_event spikes are the cell's (an
+ARTIFICIAL_CELL);
 the artificial spike sources' trains are queued with NetCon.event at the
 arrival time (spike time + delay) after finitialize. Fixed step, CVode off.
 The output has the header `t,gid` and one row per spike, sources included.
@@ -46,19 +48,24 @@ def main():
     bind_pointers(net["cells"], instances)
     set_usetable(net["cells"][0] if net["cells"] else {}, used)
 
-    def detector_ref(gid, k):
-        cell, sections, _ = built[gid]
+    def netcon_from(gid, k, target):
+        """A NetCon from detector k of cell gid: a threshold on the voltage at a location, or (with "synapse")
+        the net_event spikes of that point process (an ARTIFICIAL_CELL's spikes)."""
+        cell, sections, syns = built[gid]
         d = cell["detectors"][k]
-        return sections[d["section"]], d["x"], d["threshold"]
+        if "synapse" in d:
+            return h.NetCon(syns[d["synapse"]], target)
+        sec = sections[d["section"]]
+        nc = h.NetCon(sec(d["x"])._ref_v, target, sec=sec)
+        nc.threshold = d["threshold"]
+        return nc
 
     ncells = len(built)
     spikes_t, spikes_gid = h.Vector(), h.Vector()
     recorders = []
     for gid, (cell, _, _) in enumerate(built):
         for k in range(len(cell.get("detectors", []))):
-            sec, x, threshold = detector_ref(gid, k)
-            nc = h.NetCon(sec(x)._ref_v, None, sec=sec)
-            nc.threshold = threshold
+            nc = netcon_from(gid, k, None)
             nc.record(spikes_t, spikes_gid, gid)
             recorders.append(nc)
 
@@ -69,9 +76,7 @@ def main():
         for s in c["synapses"]:
             syn = target_syns[s]
             if c["source"] < ncells:
-                sec, x, threshold = detector_ref(c["source"], c["detector"])
-                nc = h.NetCon(sec(x)._ref_v, syn, sec=sec)
-                nc.threshold = threshold
+                nc = netcon_from(c["source"], c["detector"], syn)
                 nc.delay = c["delay"]
                 nc.weight[0] = c["weight"]
                 netcons.append(nc)

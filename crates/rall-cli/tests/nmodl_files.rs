@@ -115,8 +115,8 @@ fn every_mod_file_in_neurons_wheel_is_accepted_or_rejected_with_a_located_diagno
     // The README's figure for NEURON 9.0.2's wheel (the version `.ci/run` installs).
     assert_eq!(
         (files.len(), accepted.len(), rejected.len()),
-        (18, 15, 3),
-        "the README states 15 of NEURON's 18 .mod files accepted, 3 rejected"
+        (18, 16, 2),
+        "the README states 16 of NEURON's 18 .mod files accepted, 2 rejected"
     );
 }
 
@@ -252,12 +252,11 @@ fn the_published_models_mod_files_are_accepted_or_rejected_with_a_located_diagno
 
 /// Files nocmodl compiles that rall does not accept yet, with a phrase of the first diagnostic `rall check`
 /// prints for each. A ratchet: a listed file that is now accepted, or rejected for another reason, fails.
-const NOT_YET: [(&str, &str); 5] = [
+const NOT_YET: [(&str, &str); 4] = [
     ("alphasyn.mod", "a FROM loop's end must be a constant"),
     ("alphaisyn.mod", "a FROM loop's end must be a constant"),
-    ("invlfire.mod", "ARTIFICIAL_CELL"),
     ("gammastim.mod", "`while` statements"),
-    ("poisson_stim_refractory.mod", "ARTIFICIAL_CELL"),
+    ("poisson_stim_refractory.mod", "unknown function `set_seed`"),
 ];
 
 /// Every rejection (`name (first error)`, from [`check_all`]) is for VERBATIM or listed in [`NOT_YET`] with

@@ -15,8 +15,19 @@ use rall::network::Spike;
 use rall::{RunOptions, Simulation};
 
 fn neuron_spikes(python: &std::path::Path, model: &Model, options: &RunOptions, tag: &str) -> Vec<(f64, usize)> {
+    neuron_spikes_with(python, model, options, None, tag)
+}
+
+/// As [`neuron_spikes`], NEURON compiling the `.mod` files of `mod_dir` first.
+fn neuron_spikes_with(
+    python: &std::path::Path,
+    model: &Model,
+    options: &RunOptions,
+    mod_dir: Option<&std::path::Path>,
+    tag: &str,
+) -> Vec<(f64, usize)> {
     let network = model.network.as_ref().unwrap();
-    let json = neuron_network_json(network, options, &model.catalogue, None).unwrap();
+    let json = neuron_network_json(network, options, &model.catalogue, mod_dir).unwrap();
     let csv = run_script(python, "run_network.py", &json, &format!("network-{tag}"));
     let (t, gid) = (csv.column("t"), csv.column("gid"));
     t.iter().zip(gid).map(|(t, g)| (*t, *g as usize)).collect()
@@ -239,4 +250,70 @@ fn simultaneous_events_add_like_one_event_of_their_summed_weight() {
     println!("two simultaneous events vs one of the summed weight: {worst:.1e} mV");
     assert!(worst < 1e-10, "{worst} mV");
     assert!(pair.iter().any(|&x| x > 0.0), "the pair makes a spike");
+}
+
+/// NEURON's IntervalFire (`invlfire.mod` from NEURON's wheel, unchanged: an ARTIFICIAL_CELL with self-events,
+/// `net_move` and `net_event`) as the cells of a ring: each cell's net_event spikes are its spikes
+/// (`[[cell.detector]] synapse = 0`), the first cell is also driven by a NetStim. Every spike time as NEURON's.
+#[test]
+#[ignore = "needs NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn a_ring_of_artificial_cells_spikes_as_in_neuron() {
+    let python = python();
+    let dir = std::env::temp_dir().join("rall-network-invlfire");
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = common::neuron::neuron_share(&python).join("nrn/demo/release/invlfire.mod");
+    std::fs::copy(&source, dir.join("invlfire.mod")).unwrap();
+    let text = r#"
+mod_files = ["invlfire.mod"]
+[simulation]
+t_stop = 500.0
+dt = 0.025
+[[cell]]
+name = "fire"
+[cell.morphology]
+cylinder = [{ length = 10.0, diameter = 10.0, tag = 1 }]
+[[cell.mechanism]]
+name = "pas"
+region = "(all)"
+[[cell.synapse]]
+at = "(location 0 0.5)"
+mechanism = "IntervalFire"
+parameters = { tau = 5.0, invl = 12.0 }
+[[cell.detector]]
+synapse = 0
+[[population]]
+name = "ring"
+cell = "fire"
+count = 5
+[[spike_source]]
+name = "drive"
+kind = "NetStim"
+interval = 7.3
+number = 40
+start = 3.0
+[[connection]]
+from = "ring"
+to = "ring"
+rule = "one-to-one"
+offset = 1
+weight = 0.45
+delay = 2.0
+[[connection]]
+from = "drive"
+to = "ring"
+rule = "list"
+pairs = [[0, 0]]
+weight = 0.3
+delay = 1.0
+"#;
+    std::fs::write(dir.join("model.toml"), text).unwrap();
+    let model = load_model(&dir.join("model.toml"), &Catalogue::default()).unwrap();
+    let options = model.options;
+    let rall = rall_spikes(&model, &options);
+    let neuron = neuron_spikes_with(&python, &model, &options, Some(&dir), "invlfire");
+    let (count, worst) = compare(&rall, &neuron, 5);
+    eprintln!("IntervalFire ring: {count} spikes, largest time difference {worst:.2e} ms");
+    assert!(count >= 150, "{count} spikes");
+    // Measured: 0 ms (times are sums of the same doubles); tolerance 1e-9 ms.
+    assert!(worst < 1e-9, "{worst} ms");
 }

@@ -100,6 +100,8 @@ pub enum EventActionKind {
     Send { delay: NodeId, flag: NodeId },
     /// `net_event(t)`: an output spike at `time` [ms] (the point process as a spike source).
     Spike { time: NodeId },
+    /// `net_move(t)` (ARTIFICIAL_CELLs): the instance's outstanding self-event moves to `time` [ms].
+    Move { time: NodeId },
     /// `WATCH (a > b) flag`: from now on (until the next WATCH of this instance replaces it), a self-event with
     /// `flag` whenever `value` (`a - b`, or `b - a` for `<`) becomes positive.
     Watch { value: NodeId, flag: NodeId },

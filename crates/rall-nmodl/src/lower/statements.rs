@@ -107,15 +107,15 @@ impl Lowerer<'_> {
                     env.set(&target.text, value);
                 }
             }
-            Statement::Call { name, args } if matches!(name.text.as_str(), "net_send" | "net_event") => {
+            Statement::Call { name, args } if matches!(name.text.as_str(), "net_send" | "net_event" | "net_move") => {
                 let values: Vec<NodeId> = args.iter().map(|a| self.expr(a, env)).collect();
-                let kind = if name.text == "net_send" {
-                    EventActionKind::Send {
+                let kind = match name.text.as_str() {
+                    "net_send" => EventActionKind::Send {
                         delay: values[0],
                         flag: values[1],
-                    }
-                } else {
-                    EventActionKind::Spike { time: values[0] }
+                    },
+                    "net_event" => EventActionKind::Spike { time: values[0] },
+                    _ => EventActionKind::Move { time: values[0] },
                 };
                 self.push_action(kind);
             }
@@ -174,7 +174,7 @@ impl Lowerer<'_> {
                     !self.module.procedures.iter().any(|p| p.name.text == *c)
                         && !matches!(
                             c.as_str(),
-                            "normrand" | "net_send" | "net_event" | "state_discontinuity"
+                            "normrand" | "net_send" | "net_event" | "net_move" | "state_discontinuity"
                         )
                 }
             });

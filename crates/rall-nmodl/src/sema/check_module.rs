@@ -6,7 +6,12 @@ use crate::diagnostics::{Diagnostic, did_you_mean};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Calls that schedule or emit events, or set a state at an event, with their arities.
-pub(crate) const EVENT_CALLS: [(&str, usize); 3] = [("net_send", 2), ("net_event", 1), ("state_discontinuity", 2)];
+pub(crate) const EVENT_CALLS: [(&str, usize); 4] = [
+    ("net_send", 2),
+    ("net_event", 1),
+    ("net_move", 1),
+    ("state_discontinuity", 2),
+];
 
 /// Where a body sits, which decides what it may assign.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,11 +33,22 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         ));
         return None;
     };
+    // An ARTIFICIAL_CELL has no membrane (NEURON keeps it off the cable): no currents, no ions.
     if neuron.kind == MechanismKind::ArtificialCell {
-        diagnostics.push(Diagnostic::error(
-            neuron.name.span,
-            "ARTIFICIAL_CELL mechanisms are not supported by rall yet",
-        ));
+        let membrane = neuron.ions.first().map(|u| (&u.ion, "uses an ion")).or_else(|| {
+            neuron
+                .nonspecific_currents
+                .iter()
+                .chain(&neuron.electrode_currents)
+                .next()
+                .map(|n| (n, "has a current"))
+        });
+        if let Some((name, what)) = membrane {
+            diagnostics.push(Diagnostic::error(
+                name.span,
+                format!("an ARTIFICIAL_CELL has no membrane, but this one {what}; make it a POINT_PROCESS"),
+            ));
+        }
     }
     let mut table = SymbolTable::default();
     let mut declare = |name: &Name, kind: SymbolKind, d: Option<&VarDecl>, diagnostics: &mut Vec<Diagnostic>| {
@@ -608,7 +624,7 @@ impl Checker<'_> {
         }
         let allowed = match name.text.as_str() {
             "net_send" => matches!(ctx, Context::Initial | Context::NetReceive | Context::Routine),
-            "net_event" => matches!(ctx, Context::NetReceive | Context::Routine),
+            "net_event" | "net_move" => matches!(ctx, Context::NetReceive | Context::Routine),
             _ => true,
         };
         if !allowed {
@@ -705,7 +721,7 @@ impl Checker<'_> {
                 format!("`{}` takes {a} argument(s), given {arity}", name.text),
             )),
             Some(_) => {}
-            None if ["net_move", "nrn_random_play", "state_discontinuity"].contains(&name.text.as_str()) => {
+            None if ["nrn_random_play", "state_discontinuity"].contains(&name.text.as_str()) => {
                 diagnostics.push(Diagnostic::error(
                     name.span,
                     format!("`{}` is not supported by rall yet", name.text),

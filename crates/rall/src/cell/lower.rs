@@ -89,6 +89,8 @@ pub struct CellLayout {
     pub detectors: Vec<(CvIndex, f64)>,
     /// POINTER bindings of the point processes.
     pub pointers: Vec<PointerLayout>,
+    /// `(mechanism, instance)` of each `net_event` detector (numbered after `detectors`).
+    pub event_detectors: Vec<(usize, usize)>,
     /// Seed of the cell's random streams.
     pub noise_seed: u64,
 }
@@ -342,6 +344,12 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
         events,
         ions,
         probes,
+        event_detectors: cell
+            .decor
+            .event_detectors
+            .iter()
+            .flat_map(|&s| synapse_targets[s].iter().copied())
+            .collect(),
         synapse_targets,
         detectors,
         pointers,

@@ -141,11 +141,24 @@ pub struct Decor {
     pub probes: Vec<Probe>,
     /// Spike detectors, numbered in the order of their locations.
     pub detectors: Vec<SpikeDetector>,
+    /// Synapse placements whose point processes' `net_event` spikes are the cell's spikes (an ARTIFICIAL_CELL,
+    /// or PyNN's Izhikevich): detectors numbered after the threshold detectors, one per location.
+    pub event_detectors: Vec<usize>,
     /// Seed of the cell's random streams (NMODL's `normrand`); cells with different seeds draw independently.
     pub noise_seed: u64,
 }
 
 impl Decor {
+    /// The number of detectors: threshold detector locations, then `net_event` sources.
+    pub fn detector_count(&self) -> usize {
+        let events: usize = self
+            .event_detectors
+            .iter()
+            .map(|&s| self.synapses[s].locset.locations.len())
+            .sum();
+        self.detector_locations().count() + events
+    }
+
     /// Every detector location with its threshold [mV], in detector numbering order.
     pub fn detector_locations(&self) -> impl Iterator<Item = (crate::labels::Location, f64)> + '_ {
         self.detectors

@@ -96,6 +96,10 @@ pub struct CellIntegrator {
     /// NET_RECEIVE arguments, the weight first. Indexed through `stream_index` by (origin, mechanism, instance).
     stream_arguments: Vec<Vec<f64>>,
     stream_index: std::collections::HashMap<(usize, usize, usize), usize>,
+    /// The latest self-event of each `(mechanism, instance)` still queued, as `(order, flag, stream)`: what
+    /// `net_move` moves (NEURON's `_tqitem`), and the orders of moved events left in the queue.
+    movable: std::collections::HashMap<(usize, usize), (u64, f64, usize)>,
+    moved: std::collections::HashSet<u64>,
     /// Spikes of point processes (`net_event`): `(mechanism, instance, t [ms])` since the last
     /// [`CellIntegrator::take_event_spikes`].
     event_spikes: Vec<(usize, usize, f64)>,
@@ -105,6 +109,8 @@ pub struct CellIntegrator {
     /// `(detector, t [ms])` since the last [`CellIntegrator::take_spikes`].
     detectors: Vec<(usize, f64)>,
     armed: Vec<bool>,
+    /// `(mechanism, instance)` whose `net_event` spikes are detectors `detectors.len()..`.
+    event_detectors: Vec<(usize, usize)>,
     spikes: Vec<(usize, f64)>,
     probes: Vec<crate::cell::ProbeLayout>,
     probe_names: Vec<String>,
@@ -188,6 +194,7 @@ impl CellIntegrator {
             synapse_targets: layout.synapse_targets.clone(),
             detectors: layout.detectors.clone(),
             armed: vec![true; layout.detectors.len()],
+            event_detectors: layout.event_detectors.clone(),
             spikes: Vec::new(),
             probes: layout.probes.clone(),
             probe_names: layout.probes.iter().map(|p| p.name.clone()).collect(),
@@ -207,6 +214,8 @@ impl CellIntegrator {
             stream_arguments: Vec::new(),
             stream_index: Default::default(),
             event_spikes: Vec::new(),
+            movable: Default::default(),
+            moved: Default::default(),
             external_pointers,
             external_pointers_fed: false,
         };
@@ -223,6 +232,8 @@ impl CellIntegrator {
         self.stream_arguments.clear();
         self.stream_index.clear();
         self.event_spikes.clear();
+        self.movable.clear();
+        self.moved.clear();
         for e in std::mem::take(&mut self.events) {
             self.queue(e.clone(), 0.0, NO_STREAM);
             self.events.push(e);
@@ -259,7 +270,7 @@ impl CellIntegrator {
         for m in 0..self.mechanisms.len() {
             let mut effects = EventEffects::default();
             self.mechanisms[m].take_initial_events(&mut effects);
-            self.apply_effects(m, NO_STREAM, effects);
+            self.apply_effects(m, NO_STREAM, effects)?;
         }
         self.deliver_events_until(0.0)
     }
@@ -278,8 +289,9 @@ impl CellIntegrator {
         k
     }
 
-    /// Queues the self-events, voltages and spikes an event (or INITIAL) of mechanism `m` asked for.
-    fn apply_effects(&mut self, m: usize, stream: usize, effects: EventEffects) {
+    /// Queues the self-events, voltages and spikes an event (or INITIAL) of mechanism `m` asked for; then
+    /// `net_move`s reschedule the instance's latest outstanding self-event.
+    fn apply_effects(&mut self, m: usize, stream: usize, effects: EventEffects) -> Result<(), EngineError> {
         for (cv, v) in effects.voltages {
             self.v_mv[cv] = v;
         }
@@ -291,11 +303,35 @@ impl CellIntegrator {
                 weight: 0.0,
                 source: usize::MAX,
             };
+            self.movable.insert((m, instance), (self.queued, flag, stream));
             self.queue(event, flag, stream);
         }
         for (instance, t_ms) in effects.spikes {
             self.event_spikes.push((m, instance, t_ms));
+            if let Some(j) = self.event_detectors.iter().position(|&d| d == (m, instance)) {
+                self.spikes.push((self.detectors.len() + j, t_ms));
+            }
         }
+        for (instance, t_ms) in effects.moves {
+            let Some((order, flag, stream)) = self.movable.remove(&(m, instance)) else {
+                return Err(EngineError::Mechanism(format!(
+                    "`{}` (instance {instance}) calls net_move at t = {:.4} ms with no self-event outstanding",
+                    self.mechanisms[m].name(),
+                    self.t_ms
+                )));
+            };
+            self.moved.insert(order);
+            let event = EventLayout {
+                mechanism: m,
+                instance,
+                t_ms,
+                weight: 0.0,
+                source: usize::MAX,
+            };
+            self.movable.insert((m, instance), (self.queued, flag, stream));
+            self.queue(event, flag, stream);
+        }
+        Ok(())
     }
 
     /// The POINTERs another cell's voltage feeds, in the order [`CellIntegrator::set_external_pointer`] takes.
@@ -439,7 +475,7 @@ impl CellIntegrator {
             let mut effects = EventEffects::default();
             self.mechanisms[m].check_watches(self.t_ms, &self.v_mv, &mut effects);
             if effects != EventEffects::default() {
-                self.apply_effects(m, NO_STREAM, effects);
+                self.apply_effects(m, NO_STREAM, effects)?;
             }
         }
         self.deliver_events_until(self.t_ms + 0.5 * dt_ms * (1.0 + 1e-9))?;
@@ -567,7 +603,7 @@ impl CellIntegrator {
 
     /// Number of spike detector locations.
     pub fn detector_count(&self) -> usize {
-        self.detectors.len()
+        self.detectors.len() + self.event_detectors.len()
     }
 
     /// The spikes `(detector, t [ms])` detected since the last call, in time order.
@@ -580,9 +616,19 @@ impl CellIntegrator {
     fn deliver_events_until(&mut self, due: f64) -> Result<(), EngineError> {
         while self.pending.peek().is_some_and(|Reverse(p)| p.t_ms <= due) {
             let Reverse(PendingEvent {
-                event: e, flag, stream, ..
+                event: e,
+                flag,
+                stream,
+                order,
+                ..
             }) = self.pending.pop().unwrap();
+            if self.moved.remove(&order) {
+                continue;
+            }
             let (m, instance, t) = (e.mechanism, e.instance, e.t_ms);
+            if self.movable.get(&(m, instance)).is_some_and(|(o, _, _)| *o == order) {
+                self.movable.remove(&(m, instance));
+            }
             // Input events belong to their stream (for a network event without a connection: the synapse's);
             // self-events see the stream of the event that sent them.
             let stream = if flag == 0.0 && stream == NO_STREAM {
@@ -613,7 +659,7 @@ impl CellIntegrator {
             if let Some(a) = self.stream_arguments.get_mut(stream) {
                 *a = arguments;
             }
-            self.apply_effects(m, stream, effects);
+            self.apply_effects(m, stream, effects)?;
         }
         Ok(())
     }

@@ -21,15 +21,8 @@ pub fn neuron_network_json(
     let mut synapse_indices: Vec<Vec<Vec<usize>>> = Vec::new();
     for (name, cell) in &network.cells {
         let mut description = neuron_json(cell, options, catalogue, mod_dir)?;
-        let detectors: Vec<Value> = cell
-            .decor
-            .detector_locations()
-            .map(|(l, threshold)| json!({"section": l.branch, "x": l.pos, "threshold": threshold}))
-            .collect();
-        description["detectors"] = json!(detectors);
-        description["name"] = json!(name);
         let mut next = 0;
-        let placements = cell
+        let placements: Vec<Vec<usize>> = cell
             .decor
             .synapses
             .iter()
@@ -39,6 +32,17 @@ pub fn neuron_network_json(
                 indices
             })
             .collect();
+        // Threshold detectors, then the point processes whose net_event spikes are the cell's (by synapse index).
+        let mut detectors: Vec<Value> = cell
+            .decor
+            .detector_locations()
+            .map(|(l, threshold)| json!({"section": l.branch, "x": l.pos, "threshold": threshold}))
+            .collect();
+        for &s in &cell.decor.event_detectors {
+            detectors.extend(placements[s].iter().map(|k| json!({ "synapse": k })));
+        }
+        description["detectors"] = json!(detectors);
+        description["name"] = json!(name);
         synapse_indices.push(placements);
         cells.push(description);
     }

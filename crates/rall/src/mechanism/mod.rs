@@ -70,6 +70,8 @@ pub struct EventEffects {
     pub spikes: Vec<(usize, f64)>,
     /// Membrane potentials set by NET_RECEIVE `(CV, v [mV])`.
     pub voltages: Vec<(CvIndex, f64)>,
+    /// `net_move`: `(instance, new time [ms])` for the instance's outstanding self-event.
+    pub moves: Vec<(usize, f64)>,
 }
 
 /// A mechanism instance over many CVs, its data in structure-of-arrays form.

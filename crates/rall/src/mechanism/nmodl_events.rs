@@ -53,7 +53,7 @@ pub(super) fn action_nodes(ir: &MechanismIr) -> (Vec<NodeId>, Vec<usize>) {
         nodes.push(a.guard);
         match a.kind {
             EventActionKind::Send { delay, flag } => nodes.extend([delay, flag]),
-            EventActionKind::Spike { time } => nodes.push(time),
+            EventActionKind::Spike { time } | EventActionKind::Move { time } => nodes.push(time),
             EventActionKind::Watch { value, flag } => nodes.extend([value, flag]),
         }
     }
@@ -202,6 +202,7 @@ impl NmodlMechanism {
             match action.kind {
                 EventActionKind::Send { .. } => effects.sends.push((i, event.t_ms + value(at + 1), value(at + 2))),
                 EventActionKind::Spike { .. } => effects.spikes.push((i, value(at + 1))),
+                EventActionKind::Move { .. } => effects.moves.push((i, value(at + 1))),
                 EventActionKind::Watch { .. } => {
                     if !replaced {
                         self.events.active[i].clear();

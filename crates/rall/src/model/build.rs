@@ -796,16 +796,34 @@ impl Context<'_> {
                 variable,
             });
         }
-        for d in &spec.detector {
-            let locset = cell
-                .locset(d.at.get_ref())
-                .map_err(|e| self.cell_error(d.at.span(), e))?;
-            if !d.threshold.is_finite() {
-                return Err(self.error(Some(d.at.span()), "a detector needs a finite threshold [mV]"));
+        for spanned in &spec.detector {
+            let d = spanned.get_ref();
+            let (at, threshold) = match (&d.at, d.threshold, d.synapse) {
+                (None, None, Some(k)) if k < cell.decor.synapses.len() => {
+                    cell.decor.event_detectors.push(k);
+                    continue;
+                }
+                (None, None, Some(k)) => {
+                    let message = format!(
+                        "the detector names [[synapse]] {k}, but the cell has {} synapse placements",
+                        cell.decor.synapses.len()
+                    );
+                    return Err(self.error(Some(spanned.span()), &message));
+                }
+                (Some(at), Some(threshold), None) => (at, threshold),
+                _ => {
+                    let message = "a detector takes `at` and `threshold` (a voltage crossing), or `synapse` alone \
+                                   (the net_event spikes of that point process)";
+                    return Err(self.error(Some(spanned.span()), message));
+                }
+            };
+            let locset = cell.locset(at.get_ref()).map_err(|e| self.cell_error(at.span(), e))?;
+            if !threshold.is_finite() {
+                return Err(self.error(Some(at.span()), "a detector needs a finite threshold [mV]"));
             }
             cell.decor.detectors.push(crate::cell::SpikeDetector {
                 locset,
-                threshold_mv: d.threshold,
+                threshold_mv: threshold,
             });
         }
         Ok(cell)

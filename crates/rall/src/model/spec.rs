@@ -106,12 +106,14 @@ pub struct ConnectionToml {
     pub delay: f64,
 }
 
-/// A spike detector: a spike whenever the membrane potential at `at` rises above `threshold` [mV].
+/// A spike detector: a spike whenever the membrane potential at `at` rises above `threshold` [mV]; or, with
+/// `synapse = k`, every `net_event` of the point process of `[[synapse]]` k (an ARTIFICIAL_CELL's spikes).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectorSpec {
-    pub at: Spanned<String>,
-    pub threshold: f64,
+    pub at: Option<Spanned<String>>,
+    pub threshold: Option<f64>,
+    pub synapse: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,7 +185,7 @@ pub struct CellSpec {
     #[serde(default)]
     pub probe: Vec<ProbeSpec>,
     #[serde(default)]
-    pub detector: Vec<DetectorSpec>,
+    pub detector: Vec<Spanned<DetectorSpec>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -78,7 +78,7 @@ impl Network {
                 ));
             }
             if let Some((name, source)) = self.cells.get(c.source) {
-                let detectors = source.decor.detector_locations().count();
+                let detectors = source.decor.detector_count();
                 if c.detector >= detectors {
                     return fail(format!(
                         "cell `{name}` has {detectors} spike detector locations, not a detector {} (add a detector)",
