@@ -182,7 +182,7 @@ fn labels_never_panic_on_mutated_input() {
 
 #[test]
 fn the_nmodl_front_end_never_panics_on_mutated_input() {
-    let mut seeds: Vec<String> = ["hh.mod", "exp2syn.mod", "io_soma.mod", "ou_drive.mod"]
+    let mut seeds: Vec<String> = ["hh.mod", "exp2syn.mod", "io_soma.mod", "ou_drive.mod", "gap.mod"]
         .iter()
         .map(|f| std::fs::read_to_string(repo_path(&format!("mechanisms/{f}"))).unwrap())
         .collect();
@@ -201,6 +201,14 @@ fn the_nmodl_front_end_never_panics_on_mutated_input() {
          BREAKPOINT { SOLVE k METHOD sparse }\nKINETIC k {\n COMPARTMENT i, vol[i] {c}\n\
          FROM i = 0 TO N-2 { ~ c[i] <-> c[i+1] (d, d) }\n ~ c[0] + p <-> q (kf, kb)\n CONSERVE p + q = 1\n\
          cai = c[0]\n}\n"
+            .into(),
+    );
+    // An ARTIFICIAL_CELL with net_move (after NEURON's IntervalFire).
+    seeds.push(
+        "NEURON { ARTIFICIAL_CELL f RANGE tau }\nPARAMETER { tau = 5 (ms) }\nASSIGNED { m t0 (ms) }\n\
+         INITIAL { m = 0 t0 = t net_send(tau, 1) }\nNET_RECEIVE (w) {\n m = m*exp(-(t - t0)/tau) t0 = t\n\
+         if (flag == 0) { m = m + w if (m > 1) { m = 0 net_event(t) } net_move(t + tau) } else {\n\
+         net_event(t) net_send(tau, 1) }\n}\n"
             .into(),
     );
     for seed in &seeds[4..] {
@@ -233,4 +241,29 @@ fn hostile_sizes_are_errors() {
     assert!(e.to_string().contains("32 bits"), "{e}");
     let e = rall::morphology::load_swc_text("1 4294967297 0 0 0 5 -1\n", "big.swc").unwrap_err();
     assert!(e.to_string().starts_with("big.swc:1: column 2 (type)"), "{e}");
+    // Found by the model-file fuzzer (it asked for 972 GB): a dendrite of 2.4e12 µm at 20 µm per CV.
+    let text = std::fs::read_to_string(repo_path("examples/hh_tree.toml"))
+        .unwrap()
+        .replacen("length = 200.0", "length = 2429496729900.0", 1);
+    let catalogue = rall::mechanism::Catalogue::default();
+    let e = rall::model::parse_model(&text, "big.toml", &repo_path("examples"), &catalogue).unwrap_err();
+    assert!(e.to_string().contains("1.215e11 CVs"), "{e}");
+}
+
+/// Model files (a network, gap-coupled cells with POINTERs, a cell with parameters): mutated text is read
+/// into cells and run options, or refused with an error, never a panic.
+#[test]
+fn model_files_never_panic() {
+    let seeds: Vec<String> = ["ring.toml", "gap_junction.toml", "hh_tree.toml"]
+        .iter()
+        .map(|f| std::fs::read_to_string(repo_path(&format!("examples/{f}"))).unwrap())
+        .collect();
+    let catalogue = rall::mechanism::Catalogue::default();
+    let base = repo_path("examples");
+    for seed in &seeds {
+        rall::model::parse_model(seed, "seed.toml", &base, &catalogue).unwrap();
+    }
+    fuzz("model", &seeds, |text| {
+        let _ = rall::model::parse_model(text, "fuzz.toml", &base, &catalogue);
+    });
 }

@@ -95,10 +95,20 @@ pub struct CellLayout {
     pub noise_seed: u64,
 }
 
+/// The most CVs a cell may have (a branch of 1e12 µm at 20 µm per CV would otherwise allocate terabytes).
+pub const MAX_CVS: usize = 10_000_000;
+
 /// Discretises a cell and resolves its decor to CVs.
 pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, CellError> {
     let m = &cell.morphology;
     let cable = &cell.decor.cable;
+    let ra_cm = |b: usize| move |pos: f64| (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos));
+    let cvs: f64 = (0..m.branches.len())
+        .map(|b| cell.policy.cv_count(m, b, ra_cm(b)))
+        .sum();
+    if !(cvs <= MAX_CVS as f64) {
+        return Err(CellError::TooManyCvs { count: cvs });
+    }
     let boundaries: Vec<Vec<f64>> = (0..m.branches.len())
         .map(|b| {
             cell.policy

@@ -191,6 +191,11 @@ pub enum CellError {
     #[error("{0}")]
     Mechanism(String),
     #[error(
+        "the discretisation gives {count:.3e} CVs; rall allows at most {} per cell (check branch lengths and the CV policy)",
+        lower::MAX_CVS
+    )]
+    TooManyCvs { count: f64 },
+    #[error(
         "mechanism `{mechanism}` is painted twice on overlapping regions (paint it once per region, or on disjoint regions)"
     )]
     OverlappingPaint { mechanism: String },

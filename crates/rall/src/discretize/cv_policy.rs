@@ -33,18 +33,26 @@ impl CvPolicy {
     /// axial resistivity [Ω·cm] and specific capacitance [µF/cm²] at a position
     /// (used by the d_lambda rule only).
     pub fn boundaries(&self, morphology: &Morphology, branch: BranchId, ra_cm: impl Fn(f64) -> (f64, f64)) -> Vec<f64> {
+        if *self == CvPolicy::PerSegment {
+            return morphology.segment_boundaries(branch);
+        }
+        let n = self.cv_count(morphology, branch, ra_cm) as usize;
+        (0..=n).map(|k| k as f64 / n as f64).collect()
+    }
+
+    /// The number of CVs the policy gives `branch`, as a float so that absurd inputs (a branch of 1e12 µm)
+    /// can be refused before anything is allocated.
+    pub fn cv_count(&self, morphology: &Morphology, branch: BranchId, ra_cm: impl Fn(f64) -> (f64, f64)) -> f64 {
         let length = morphology.branches[branch].length_um();
-        let uniform = |n: usize| (0..=n).map(|k| k as f64 / n as f64).collect();
         match *self {
-            CvPolicy::FixedPerBranch(n) => uniform(n.max(1)),
-            CvPolicy::MaxExtent(extent) => uniform(((length / extent).ceil() as usize).max(1)),
-            CvPolicy::PerSegment => morphology.segment_boundaries(branch),
-            CvPolicy::OddPerLength(per) => uniform(1 + 2 * (length / per).floor() as usize),
+            CvPolicy::FixedPerBranch(n) => n.max(1) as f64,
+            CvPolicy::MaxExtent(extent) => (length / extent).ceil().max(1.0),
+            CvPolicy::PerSegment => morphology.branches[branch].segments.len() as f64,
+            CvPolicy::OddPerLength(per) => 1.0 + 2.0 * (length / per).floor(),
             CvPolicy::DLambda { d_lambda, frequency_hz } => {
                 let (ra, cm) = ra_cm(0.5);
                 let lambda = lambda_f_um(morphology, branch, frequency_hz, ra, cm);
-                let n = ((length / (d_lambda * lambda) + 0.9) / 2.0).floor() as usize * 2 + 1;
-                uniform(n)
+                ((length / (d_lambda * lambda) + 0.9) / 2.0).floor() * 2.0 + 1.0
             }
         }
     }
