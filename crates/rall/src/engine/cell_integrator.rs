@@ -296,15 +296,7 @@ impl CellIntegrator {
             self.v_mv[cv] = v;
         }
         for (instance, t_ms, flag) in effects.sends {
-            let event = EventLayout {
-                mechanism: m,
-                instance,
-                t_ms,
-                weight: 0.0,
-                source: usize::MAX,
-            };
-            self.movable.insert((m, instance), (self.queued, flag, stream));
-            self.queue(event, flag, stream);
+            self.queue_self_event(m, instance, t_ms, flag, stream);
         }
         for (instance, t_ms) in effects.spikes {
             self.event_spikes.push((m, instance, t_ms));
@@ -321,17 +313,22 @@ impl CellIntegrator {
                 )));
             };
             self.moved.insert(order);
-            let event = EventLayout {
-                mechanism: m,
-                instance,
-                t_ms,
-                weight: 0.0,
-                source: usize::MAX,
-            };
-            self.movable.insert((m, instance), (self.queued, flag, stream));
-            self.queue(event, flag, stream);
+            self.queue_self_event(m, instance, t_ms, flag, stream);
         }
         Ok(())
+    }
+
+    /// Queues a self-event of one instance; it becomes the one `net_move` would move.
+    fn queue_self_event(&mut self, m: usize, instance: usize, t_ms: f64, flag: f64, stream: usize) {
+        let event = EventLayout {
+            mechanism: m,
+            instance,
+            t_ms,
+            weight: 0.0,
+            source: usize::MAX,
+        };
+        self.movable.insert((m, instance), (self.queued, flag, stream));
+        self.queue(event, flag, stream);
     }
 
     /// The POINTERs another cell's voltage feeds, in the order [`CellIntegrator::set_external_pointer`] takes.
