@@ -472,3 +472,68 @@ fn steady_state_solves_outside_their_supported_place_are_named() {
         "{e:?}"
     );
 }
+
+/// NEURON's conductance: `(i(v + 0.001) - i(v)) / 0.001` of the total and of each ion current, computed here
+/// from the current's formula by hand; equal to the exact ∂i/∂v for a linear current.
+#[test]
+fn neurons_difference_quotient_conductance_is_its_formula() {
+    // A GHK-like current, nonlinear in v, through an ion, and a linear leak.
+    let text = "
+NEURON { SUFFIX q USEION ca READ cai, cao WRITE ica NONSPECIFIC_CURRENT il RANGE p, gl }
+PARAMETER { p = 1e-4 (cm/s) gl = 1e-4 (S/cm2) }
+ASSIGNED { v (mV) ica (mA/cm2) il (mA/cm2) cai (mM) cao (mM) }
+BREAKPOINT {
+    ica = p * v * (cai - cao * exp(-0.08 * v)) / (1 - exp(-0.08 * v))
+    il = gl * (v + 70)
+}
+";
+    let exact = ir(text);
+    let mut neuron = exact.clone();
+    neuron.use_neuron_conductance();
+    let ica = |v: f64| {
+        let (p, cai, cao) = (1e-4, 5e-5, 2.0);
+        p * v * (cai - cao * (-0.08 * v).exp()) / (1.0 - (-0.08 * v).exp())
+    };
+    let il = |v: f64| 1e-4 * (v + 70.0);
+    for v in [-70.0, -20.0, 12.5] {
+        let x = inputs(&exact, &[("v", v), ("cai", 5e-5), ("cao", 2.0)]);
+        let by_hand = (ica(v + 0.001) + il(v + 0.001) - ica(v) - il(v)) / 0.001;
+        let g = neuron.graph.evaluate(neuron.conductance, &x);
+        // The same operations in another order; the quotient amplifies the currents' round-off by about
+        // |i| / (0.001 g) ~ 1e4. Measured 5.2e-12 relative; limit 1e-10 (19x).
+        assert!((g - by_hand).abs() <= 1e-10 * by_hand.abs(), "v {v}: {g} vs {by_hand}");
+        let dica = neuron.graph.evaluate(neuron.ion_currents[0].2, &x);
+        let dica_by_hand = (ica(v + 0.001) - ica(v)) / 0.001;
+        assert!(
+            (dica - dica_by_hand).abs() <= 1e-10 * dica_by_hand.abs(),
+            "v {v}: {dica} vs {dica_by_hand}"
+        );
+        // The exact derivative differs from the quotient by about half the step times the curvature.
+        let g_exact = exact.graph.evaluate(exact.conductance, &x);
+        assert!(
+            (g_exact - g).abs() < 1e-3 * g.abs(),
+            "v {v}: exact {g_exact}, quotient {g}"
+        );
+    }
+    // For the linear leak alone both are gl, to round-off.
+    let mut leak = ir(LEAK);
+    let x = inputs(&leak, &[("v", -20.0)]);
+    let g_exact = leak.graph.evaluate(leak.conductance, &x);
+    leak.use_neuron_conductance();
+    let g = leak.graph.evaluate(leak.conductance, &x);
+    assert!(
+        (g - g_exact).abs() < 1e-12 && (g_exact - 0.001).abs() < 1e-18,
+        "{g} vs {g_exact}"
+    );
+}
+
+/// `atan2(x, x)` is π/4 (or -3π/4), not x: the graph's folding of equal arguments is only for min and max.
+#[test]
+fn atan2_of_equal_arguments_is_not_folded_to_its_argument() {
+    let mut g = Graph::new();
+    let x = g.input(0);
+    let a = g.call2(rall_nmodl::ir::Func::Atan2, x, x);
+    assert!((g.evaluate(a, &[2.0]) - std::f64::consts::FRAC_PI_4).abs() < 1e-15);
+    let m = g.call2(rall_nmodl::ir::Func::Min, x, x);
+    assert_eq!(m, x);
+}

@@ -436,6 +436,47 @@ fn kinetic_scheme_calcium_and_synapse_gradients_match_finite_differences() {
     );
 }
 
+/// With NEURON's difference-quotient conductance (`conductance = "neuron"`) the step's Jacobian is no longer
+/// ∂I/∂V; the sensitivities are still those of the scheme run: a GHK calcium current (nonlinear in v) on the
+/// hh ball-and-stick, against central differences of rall's own simulation with the same conductance.
+#[test]
+fn gradients_with_neurons_difference_quotient_conductance_match_finite_differences() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut catalogue = Catalogue::default();
+    catalogue.add_file(&dir.join("ghk_ca.mod")).unwrap();
+    catalogue.set_neuron_conductance(true);
+    let mut cell = rall::zoo::hh_tree(1, 0.15);
+    cell.paint("(all)", "ghk_ca", &[("pbar", 5e-5)]).unwrap();
+    let specs = [
+        multiplier("ghk_ca.pbar", None),
+        multiplier("hh.gnabar", Some("soma")),
+        multiplier("hh.gkbar", None),
+    ];
+    let options = RunOptions {
+        t_stop_ms: 60.0,
+        dt_ms: 0.025,
+        sample_interval_ms: 0.1,
+        ..Default::default()
+    };
+    // Measured: gradients 9.7e-9 relative, traces 1.6e-9 of their scale away from the spike and 7.0e-8 through
+    // it, FD uncertainty 7.2e-8 at most; limits 52x, 63x, 43x, cap 7x.
+    let limits = Limits {
+        gradient: 5e-7,
+        away_from_spikes: 1e-7,
+        through_spikes: 3e-6,
+        reference_uncertainty: 5e-7,
+    };
+    check(
+        "GHK, NEURON's conductance",
+        &cell,
+        &catalogue,
+        &options,
+        &specs,
+        "soma",
+        limits,
+    );
+}
+
 /// Gradients through a scaled paint: gNa falling with distance from the soma's centre over the ball-and-stick,
 /// the `[[parameter]]` multiplier scaling the whole profile.
 #[test]

@@ -131,6 +131,12 @@ fn bad_values_and_missing_files_are_reported() {
     assert!(e.message.contains("did you mean `max-extent`"), "{e}");
     let (e, _) = error_with("integrator = \"crank-nicolson\"", "integrator = \"rk4\"");
     assert!(e.message.contains("unknown integrator `rk4`"), "{e}");
+    let (e, text) = error_with(
+        "integrator = \"crank-nicolson\"",
+        "integrator = \"crank-nicolson\"\nconductance = \"nueron\"",
+    );
+    assert!(e.message.contains("did you mean `neuron`"), "{e}");
+    assert_eq!(e.place.unwrap().0, line_of(&text, "nueron"));
     let (e, _) = error_with("dt = 0.01", "dt = -1.0");
     assert!(e.message.contains("dt must be positive"), "{e}");
     let (e, _) = error_with(

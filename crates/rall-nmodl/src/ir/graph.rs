@@ -237,7 +237,8 @@ impl Graph {
     pub fn call2(&mut self, f: Func, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => self.constant(f.apply2(x, y)),
-            _ if a == b => a,
+            // min(x, x) = max(x, x) = x; atan2(x, x) is not x.
+            _ if a == b && matches!(f, Func::Min | Func::Max) => a,
             _ => self.intern(Node::Call2(f, a, b)),
         }
     }
@@ -293,6 +294,47 @@ impl Graph {
             Some(_) => b,
             None => self.intern(Node::Select(c, a, b)),
         }
+    }
+
+    /// The node `id` rebuilt with input `slot` replaced by the node `by` (shared subexpressions rebuilt once;
+    /// iterative, so long chains do not exhaust the stack).
+    pub fn substitute(&mut self, id: NodeId, slot: u32, by: NodeId) -> NodeId {
+        let mut done: HashMap<NodeId, NodeId> = HashMap::new();
+        let mut stack = vec![(id, false)];
+        while let Some((n, children_done)) = stack.pop() {
+            if done.contains_key(&n) {
+                continue;
+            }
+            let node = self.nodes[n as usize];
+            if !children_done {
+                stack.push((n, true));
+                stack.extend(node.children().into_iter().flatten().map(|c| (c, false)));
+                continue;
+            }
+            let new = |c: NodeId| done[&c];
+            let rebuilt = match node {
+                Node::Const(_) => n,
+                Node::Input(s) if s == slot => by,
+                Node::Input(_) => n,
+                Node::Neg(a) => self.neg(new(a)),
+                Node::Add(a, b) => self.add(new(a), new(b)),
+                Node::Sub(a, b) => self.sub(new(a), new(b)),
+                Node::Mul(a, b) => self.mul(new(a), new(b)),
+                Node::Div(a, b) => self.div(new(a), new(b)),
+                Node::Pow(a, b) => self.pow(new(a), new(b)),
+                Node::Call1(f, a) => self.call1(f, new(a)),
+                Node::Call2(f, a, b) => self.call2(f, new(a), new(b)),
+                Node::Lt(a, b) => self.lt(new(a), new(b)),
+                Node::Le(a, b) => self.le(new(a), new(b)),
+                Node::Eq(a, b) => self.eq(new(a), new(b)),
+                Node::And(a, b) => self.and(new(a), new(b)),
+                Node::Or(a, b) => self.or(new(a), new(b)),
+                Node::Not(a) => self.not(new(a)),
+                Node::Select(c, a, b) => self.select(new(c), new(a), new(b)),
+            };
+            done.insert(n, rebuilt);
+        }
+        done[&id]
     }
 
     /// Whether a node's value depends on an input slot.

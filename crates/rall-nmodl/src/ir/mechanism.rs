@@ -163,9 +163,32 @@ pub struct MechanismIr {
     pub notes: Vec<String>,
 }
 
+/// The voltage step of NEURON's conductance quotient [mV] (nocmodl's `_nrn_current(v + .001)`).
+pub const NEURON_CONDUCTANCE_STEP_MV: f64 = 0.001;
+
 impl MechanismIr {
     pub fn kind(&self) -> &MechanismKind {
         &self.info.kind
+    }
+
+    /// Replaces the exact conductances `∂i/∂v` (the total's and each ion current's) by the difference
+    /// quotient NEURON's generated code uses, `(i(v + 0.001) - i(v)) / 0.001`. The two agree for currents
+    /// linear in v; for nonlinear ones (GHK, exponential or quadratic spike currents) the quotient makes rall
+    /// step as NEURON does, to round-off, at the cost of an approximate Jacobian in the implicit step.
+    pub fn use_neuron_conductance(&mut self) {
+        let g = &mut self.graph;
+        let v = g.input(0);
+        let step = g.constant(NEURON_CONDUCTANCE_STEP_MV);
+        let shifted = g.add(v, step);
+        let quotient = |g: &mut Graph, current: NodeId| {
+            let above = g.substitute(current, 0, shifted);
+            let rise = g.sub(above, current);
+            g.div(rise, step)
+        };
+        self.conductance = quotient(g, self.total_current);
+        for (_, current, dv) in &mut self.ion_currents {
+            *dv = quotient(g, *current);
+        }
     }
 
     pub fn slot(&self, name: &str) -> Option<SlotId> {

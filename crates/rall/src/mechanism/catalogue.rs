@@ -68,6 +68,8 @@ pub struct Catalogue {
     mechanisms: Vec<Arc<Compiled>>,
     /// The file name of each mechanism added from a user's file, by mechanism name.
     user_files: std::collections::BTreeMap<String, String>,
+    /// Instances use NEURON's difference-quotient conductance instead of the exact ∂i/∂v.
+    neuron_conductance: bool,
 }
 
 impl Default for Catalogue {
@@ -75,6 +77,7 @@ impl Default for Catalogue {
         Self {
             mechanisms: built_in().to_vec(),
             user_files: Default::default(),
+            neuron_conductance: false,
         }
     }
 }
@@ -116,6 +119,18 @@ impl Catalogue {
             Some(file) => (1, file.as_str()),
             None => (0, ""),
         }
+    }
+
+    /// Whether instances made from now on use NEURON's conductance `(i(v + 0.001) - i(v)) / 0.001` for every
+    /// NMODL current ([`MechanismIr::use_neuron_conductance`]) instead of the exact ∂i/∂v: for checking rall
+    /// against NEURON to round-off where a current is nonlinear in v. Sensitivities stay exact for the
+    /// scheme run (the quotient's own derivatives).
+    pub fn set_neuron_conductance(&mut self, on: bool) {
+        self.neuron_conductance = on;
+    }
+
+    pub fn neuron_conductance(&self) -> bool {
+        self.neuron_conductance
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -172,7 +187,11 @@ impl Catalogue {
             .iter()
             .find(|m| m.info.name == layout.mechanism)
             .ok_or_else(|| self.get(&layout.mechanism).unwrap_err())?;
-        let ir = Arc::new(compiled.ir.clone());
+        let mut ir = compiled.ir.clone();
+        if self.neuron_conductance {
+            ir.use_neuron_conductance();
+        }
+        let ir = Arc::new(ir);
         Ok(Box::new(NmodlMechanism::new(ir, layout, diam_um, ions, cvs)))
     }
 }

@@ -126,6 +126,8 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         (simulation, mod_files, parameters, fit, vec![single])
     };
     let options = ctx.run_options(&simulation)?;
+    let neuron_conductance = ctx.neuron_conductance(&simulation)?;
+    catalogue.set_neuron_conductance(neuron_conductance);
     let mut failure = None;
     for m in &mod_files {
         if let Err(e) = catalogue.add_file(&base.join(m.get_ref())) {
@@ -612,6 +614,29 @@ impl Context<'_> {
             integrator,
             celsius: spec.celsius,
         })
+    }
+
+    /// `[simulation] conductance`: whether NMODL currents use NEURON's difference-quotient conductance.
+    fn neuron_conductance(&self, simulation: &Spanned<SimulationSpec>) -> Result<bool, ModelError> {
+        match simulation
+            .get_ref()
+            .conductance
+            .as_ref()
+            .map(|c| (c.get_ref().as_str(), c.span()))
+        {
+            None | Some(("exact", _)) => Ok(false),
+            Some(("neuron", _)) => Ok(true),
+            Some((other, span)) => {
+                let hint = crate::suggest::did_you_mean(other, ["exact", "neuron"]);
+                Err(self.error(
+                    Some(span),
+                    &format!(
+                        "unknown conductance `{other}`{hint}; use `exact` (∂i/∂v) or `neuron` (NEURON's \
+                         difference quotient over 0.001 mV)"
+                    ),
+                ))
+            }
+        }
     }
 
     fn cell(&self, spec: &CellSpec) -> Result<Cell, ModelError> {

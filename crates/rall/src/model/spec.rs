@@ -137,6 +137,10 @@ pub struct SimulationSpec {
     /// Seed of the random streams (NMODL `normrand`); cell `i` draws from its own stream derived from it.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// The membrane conductance of NMODL currents: "exact" (∂i/∂v, the default) or "neuron" (NEURON's
+    /// difference quotient over 0.001 mV, to step as NEURON does where a current is nonlinear in v).
+    #[serde(default)]
+    pub conductance: Option<Spanned<String>>,
 }
 
 fn default_celsius() -> f64 {
