@@ -578,3 +578,7 @@ impl Reader {
         Ok((found, Some(cell.id.clone())))
     }
 }
+
+#[cfg(test)]
+#[path = "neuroml_tests.rs"]
+mod tests;

@@ -11,9 +11,9 @@
 //!   parent's point `fractionAlong` along its segment: the arc length up to the parent segment plus
 //!   `fractionAlong` of its length, over the section's length (jNeuroML's
 //!   `getFractionAlongSegGroupLength`). A child of a one-segment section attaches at `fractionAlong` itself.
-//! - A one-segment section whose two points coincide (a spherical soma) becomes a cylinder from that point
-//!   to one diameter further along y, jNeuroML's rule: its length and lateral area are the sphere's
-//!   diameter and area.
+//! - A one-segment section whose two points coincide, diameters included (a spherical soma), becomes a
+//!   cylinder from that point to one diameter further along y, jNeuroML's rule: its length and lateral
+//!   area are the sphere's diameter and area.
 //! - Tags per section, from the groups holding its first segment: `soma_group` (or neuroLexId GO:0043025,
 //!   sao1044911821) 1, `axon_group` (GO:0030424) 2, a group whose id contains "apical" 4, `dendrite_group`
 //!   (GO:0030425, sao1211023249) 3, in that order of precedence; 0 (SWC's "undefined") otherwise.
@@ -469,7 +469,7 @@ impl<'a> Tree<'a> {
     fn points(&self, segments: &[usize]) -> Vec<RawPoint> {
         let mut points = vec![self.proximal[segments[0]]];
         points.extend(segments.iter().map(|&s| self.m.segments[s].distal));
-        if points.len() == 2 && points[0].point == points[1].point {
+        if points.len() == 2 && points[0] == points[1] {
             points[1].point.y += points[1].diameter;
         }
         points
