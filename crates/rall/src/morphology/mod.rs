@@ -19,8 +19,8 @@ pub use contour::{ContourError, contour_centroid};
 pub use edit::{AxonStub, ReplacedAxon};
 pub use geometry::{Piece, frustum_area_um2, frustum_resistance_mohm, path_between_um, path_from_root_um};
 pub use neuroml::{
-    CABLE_NEUROLEX_ID, MAX_NEUROML_GROUP_DEPTH, NeuroMlCell, NeuroMlError, load_neuroml, load_neuroml_text,
-    read_neuroml, read_neuroml_text,
+    CABLE_NEUROLEX_ID, MAX_NEUROML_GROUP_DEPTH, MAX_XML_DEPTH, NeuroMlCell, NeuroMlError, load_neuroml,
+    load_neuroml_text, read_neuroml, read_neuroml_text,
 };
 pub use swc::{SwcError, SwcSample, load_swc, load_swc_text, parse_swc};
 pub use tree::{Attachment, Branch, BranchId, Morphology, MorphologyBuilder, MorphologyError, Point3, Segment};

@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 /// The neuroLex id of an unbranched cable (`sao864921383`): groups with it map to NEURON sections.
 pub const CABLE_NEUROLEX_ID: &str = "sao864921383";
 
+/// Elements nested deeper than this are refused before parsing (the XML parser recurses per level).
+pub const MAX_XML_DEPTH: usize = 1_000;
+
 /// Groups nested deeper than this (`<include segmentGroup>` chains) are refused.
 pub const MAX_NEUROML_GROUP_DEPTH: usize = 1_000;
 
@@ -34,6 +37,8 @@ pub enum NeuroMlError {
     Io { file: String, message: String },
     #[error("{file}:{line}: not well-formed XML: {message}")]
     Xml { file: String, line: usize, message: String },
+    #[error("{file}:{line}: elements nest more than {MAX_XML_DEPTH} levels deep")]
+    XmlTooDeep { file: String, line: usize },
     #[error("{file}:{line}: the root element is <{found}>; a NeuroML2 file starts with <neuroml>")]
     NotNeuroMl { file: String, line: usize, found: String },
     #[error("{file}:{line}: cannot read the included file `{href}`: {message}")]
@@ -290,6 +295,64 @@ struct Reader {
     top_level: Vec<usize>,
 }
 
+/// The line where elements first nest deeper than [`MAX_XML_DEPTH`], if they do. A quick scan of the
+/// tags (comments, CDATA, declarations and quoted values skipped) that never counts fewer levels than the
+/// parser will find.
+fn too_deep(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut depth, mut line) = (0, 0usize, 1);
+    // Moves past `end` (or to the end of the text), counting lines.
+    let skip = |i: &mut usize, line: &mut usize, end: &[u8]| {
+        while *i < b.len() && !b[*i..].starts_with(end) {
+            *line += usize::from(b[*i] == b'\n');
+            *i += 1;
+        }
+        *i += end.len();
+    };
+    while i < b.len() {
+        let rest = &b[i..];
+        if b[i] == b'\n' {
+            line += 1;
+            i += 1;
+        } else if b[i] != b'<' {
+            i += 1;
+        } else if rest.starts_with(b"<!--") {
+            skip(&mut i, &mut line, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            skip(&mut i, &mut line, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            skip(&mut i, &mut line, b"?>");
+        } else if rest.starts_with(b"</") || rest.starts_with(b"<!") {
+            depth = depth.saturating_sub(usize::from(rest[1] == b'/'));
+            skip(&mut i, &mut line, b">");
+        } else {
+            // A start tag: to its `>`, past quoted values; `/>` closes it at once.
+            i += 1;
+            let mut last = 0u8;
+            while i < b.len() && b[i] != b'>' {
+                if b[i] == b'"' || b[i] == b'\'' {
+                    let quote = [b[i]];
+                    i += 1;
+                    skip(&mut i, &mut line, &quote);
+                    last = 0;
+                    continue;
+                }
+                line += usize::from(b[i] == b'\n');
+                last = b[i];
+                i += 1;
+            }
+            i += 1;
+            if last != b'/' {
+                depth += 1;
+                if depth > MAX_XML_DEPTH {
+                    return Some(line);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Line numbers from byte offsets.
 struct Lines(Vec<usize>);
 
@@ -476,6 +539,12 @@ impl Source<'_> {
 
 impl Reader {
     fn document(&mut self, text: &str, file: &str, folder: &Path) -> Result<(), NeuroMlError> {
+        if let Some(line) = too_deep(text) {
+            return Err(NeuroMlError::XmlTooDeep {
+                file: file.into(),
+                line,
+            });
+        }
         let doc = roxmltree::Document::parse(text).map_err(|e| NeuroMlError::Xml {
             file: file.into(),
             line: e.pos().row as usize,

@@ -44,10 +44,10 @@ fn without_cables_each_segment_is_a_section_at_its_fraction_along() {
 
 #[test]
 fn a_missing_proximal_lies_fraction_along_the_parent_diameter_included() {
-    let c = read(&format!(
+    let c = read(
         "<segment id=\"0\"><proximal x=\"0\" y=\"0\" z=\"0\" diameter=\"10\"/><distal x=\"0\" y=\"20\" z=\"0\" diameter=\"6\"/></segment>\n\
          <segment id=\"1\"><parent segment=\"0\" fractionAlong=\"0.25\"/><distal x=\"8\" y=\"5\" z=\"0\" diameter=\"1\"/></segment>\n"
-    ))
+    )
     .unwrap();
     let m = &c.morphology;
     let s = &m.segments[m.branches[1].segments.start];
@@ -264,4 +264,42 @@ fn errors_name_the_file_and_line() {
     );
     let e = load_neuroml(Path::new("/nonexistent/x.nml")).unwrap_err();
     assert!(matches!(e, NeuroMlError::Io { .. }), "{e}");
+}
+
+#[test]
+fn hostile_depths_are_errors_not_crashes() {
+    // The XML parser recurses per level: 100,000 nested elements overflowed the stack. They are refused
+    // first; 1,000 levels (997 inside the morphology) (with comments, CDATA, quoted `>` and `/>`, and self-closed tags on the way) are read.
+    let nested = format!("{SOMA}\n{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+    let e = read(&nested).unwrap_err();
+    assert_eq!(
+        e,
+        NeuroMlError::XmlTooDeep {
+            file: "t.nml".into(),
+            line: 6
+        }
+    );
+    let open = "<a x='>'><!-- <b> --><![CDATA[<c>]]><d/><e y=\"/>\"/>".repeat(997);
+    let nested = format!("{SOMA}{open}{}", "</a>".repeat(997));
+    assert_eq!(read(&nested).unwrap().section_names, ["soma"]);
+}
+
+#[test]
+fn groups_nested_too_deep_are_an_error() {
+    // A chain of 5,000 groups, each including the next, stops at the depth limit.
+    let mut body = String::from(SOMA);
+    for g in 0..5_000 {
+        let id = if g == 0 {
+            "soma_group".to_string()
+        } else {
+            format!("g{g}")
+        };
+        body.push_str(&format!(
+            "<segmentGroup id=\"{id}\"><include segmentGroup=\"g{}\"/></segmentGroup>\n",
+            g + 1
+        ));
+    }
+    body.push_str("<segmentGroup id=\"g5000\"><member segment=\"0\"/></segmentGroup>\n");
+    let e = read(&body).unwrap_err();
+    assert!(matches!(e, NeuroMlError::GroupsTooDeep { .. }), "{e}");
 }
