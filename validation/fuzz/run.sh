@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the readers' mutation fuzzer (crates/rall/tests/fuzz_readers.rs) with a larger budget: N mutated
-# inputs for each reader (ASC, SWC, labels, NMODL, model files; default 1,000,000). A panicking input is written to
+# inputs for each reader (ASC, SWC, NeuroML2, labels, NMODL, model files; default 1,000,000). A panicking input is written to
 # target/fuzz-crash-<reader>.txt. CI runs the same tests with 20,000 inputs a reader.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -85,6 +85,33 @@ fn inspect_summarises_the_c4a_discretisation() {
 }
 
 #[test]
+fn inspect_reads_a_neuroml_morphology() {
+    let dir = tempdir("neuroml");
+    let model = dir.join("cell.toml");
+    let cell = repo("crates/rall/tests/fixtures/neuroml/two_dendrites.cell.nml");
+    std::fs::write(
+        &model,
+        format!(
+            "[simulation]\nt_stop = 10\n\n[morphology]\nfile = {:?}\n",
+            cell.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = rall(&["inspect", model.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Five cables; the total area is NEURON's sum over jNeuroML's sections (1731.1 µm²).
+    assert!(text.contains("5 branches"), "{text}");
+    assert!(text.contains("area 1731.1 µm²"), "{text}");
+    for region in ["soma", "axon", "dend", "apic"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(region)),
+            "{region} missing in\n{text}"
+        );
+    }
+}
+
+#[test]
 fn errors_name_the_file_and_line_and_exit_non_zero() {
     let dir = tempdir("bad");
     let model = dir.join("bad.toml");

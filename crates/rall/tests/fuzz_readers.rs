@@ -1,4 +1,4 @@
-//! A mutation fuzzer over the readers (ASC, SWC, labels, NMODL): real inputs, mutated with a seeded
+//! A mutation fuzzer over the readers (ASC, SWC, NeuroML2, labels, NMODL, model files): real inputs, mutated with a seeded
 //! generator, must give a value or a typed error, never a panic. The reference is the contract itself:
 //! every reader returns `Result`. CI runs a fixed budget (`RALL_FUZZ_ITERATIONS`, default 20,000 inputs a
 //! reader); `bash validation/fuzz/run.sh N` runs N a reader. A panicking input is written to
@@ -56,6 +56,17 @@ const FRAGMENTS: &[&str] = &[
     "(tag 3)",
     "(location 0 0.5)",
     "(uniform (all) 0 3 1)",
+    "<",
+    "/>",
+    "</segment>",
+    "<segment id=\"7\"><parent segment=\"3\" fractionAlong=\"0.5\"/>",
+    "<proximal x=\"1\" y=\"2\" z=\"3\" diameter=\"0.5\"/>",
+    "<member segment=\"0\"/>",
+    "<include segmentGroup=\"soma_group\"/>",
+    " neuroLexId=\"sao864921383\"",
+    "<![CDATA[",
+    "<!-- c -->",
+    "&amp;",
 ];
 
 fn iterations() -> usize {
@@ -157,6 +168,44 @@ fn the_swc_reader_never_panics_on_mutated_input() {
     fuzz("swc", &[head, small], |text| {
         let _ = rall::morphology::load_swc_text(text, "fuzz.swc");
     });
+}
+
+/// A NeuroML2 cell without cables (paths, subtrees, fractionAlong 0.5, missing proximal points), written
+/// for the fuzzer; the hand-made fixture with cables is the other seed.
+const NEUROML_SEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="seed">
+  <cell id="seed">
+    <morphology id="m">
+      <segment id="0" name="soma"><proximal x="0" y="0" z="0" diameter="10"/><distal x="0" y="10" z="0" diameter="10"/></segment>
+      <segment id="1" name="dend"><parent segment="0" fractionAlong="0.5"/><distal x="20" y="5" z="0" diameter="2"/></segment>
+      <segment id="3" name="tip"><parent segment="1"/><distal x="40" y="5" z="1e-3" diameter="1.5"/></segment>
+      <segment id="2" name="axon"><parent segment="0" fractionAlong="0"/><proximal x="0" y="0" z="0" diameter="1"/><distal x="0" y="-50" z="0" diameter="1"/></segment>
+      <segmentGroup id="soma_group" neuroLexId="GO:0043025"><member segment="0"/></segmentGroup>
+      <segmentGroup id="dendrite_group"><subTree><from segment="1"/></subTree></segmentGroup>
+      <segmentGroup id="apical"><path><from segment="1"/><to segment="3"/></path></segmentGroup>
+      <segmentGroup id="axon_group"><include segmentGroup="axons"/></segmentGroup>
+      <segmentGroup id="axons"><member segment="2"/><property tag="numberInternalDivisions" value="2"/></segmentGroup>
+    </morphology>
+  </cell>
+</neuroml>
+"#;
+
+#[test]
+fn the_neuroml_reader_never_panics_on_mutated_input() {
+    let fixture =
+        std::fs::read_to_string(repo_path("crates/rall/tests/fixtures/neuroml/two_dendrites.morph.nml")).unwrap();
+    let seeds = [NEUROML_SEED.to_string(), fixture];
+    for seed in &seeds {
+        rall::morphology::load_neuroml_text(seed, "seed.nml").unwrap();
+    }
+    // How many mutations still read into a morphology: the fuzzer gets past the XML parser.
+    let read = std::cell::Cell::new(0usize);
+    fuzz("neuroml", &seeds, |text| {
+        if rall::morphology::load_neuroml_text(text, "fuzz.nml").is_ok() {
+            read.set(read.get() + 1);
+        }
+    });
+    println!("neuroml: {} of them read into a morphology", read.get());
 }
 
 #[test]

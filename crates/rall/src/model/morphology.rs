@@ -1,9 +1,11 @@
-//! The `[morphology]` table of a model file: a file name (SWC or Neurolucida ASC) or hand-built cylinders,
+//! The `[morphology]` table of a model file: a file name (SWC, Neurolucida ASC or NeuroML2) or hand-built cylinders,
 //! and the edits to apply (BluePyOpt's axon replacement), in; a [`Morphology`] out.
 
 use super::build::{Context, ModelError};
 use super::spec::MorphologySpec;
-use crate::morphology::{Attachment, AxonStub, Morphology, MorphologyBuilder, Point3, load_asc, load_swc};
+use crate::morphology::{
+    Attachment, AxonStub, Morphology, MorphologyBuilder, Point3, load_asc, load_neuroml, load_swc,
+};
 use toml::Spanned;
 
 impl Context<'_> {
@@ -21,7 +23,7 @@ impl Context<'_> {
             _ => {
                 return Err(self.error(
                     Some(spec.span()),
-                    "[morphology] needs either `file = \"cell.swc\"` (or `.asc`) or a list of [[morphology.cylinder]]",
+                    "[morphology] needs either `file = \"cell.swc\"` (or `.asc`, `.nml`) or a list of [[morphology.cylinder]]",
                 ));
             }
         };
@@ -51,8 +53,9 @@ impl Context<'_> {
         let loaded = match extension.as_str() {
             "swc" => load_swc(&path).map_err(|e| e.to_string()),
             "asc" => load_asc(&path).map_err(|e| e.to_string()),
+            "nml" => load_neuroml(&path).map_err(|e| e.to_string()),
             other => Err(format!(
-                "`{}`: unknown morphology format `.{other}`; rall reads `.swc` and Neurolucida `.asc`",
+                "`{}`: unknown morphology format `.{other}`; rall reads `.swc`, Neurolucida `.asc` and NeuroML2 `.nml`",
                 file.get_ref()
             )),
         };
