@@ -1,4 +1,4 @@
-//! The `rall` command: arguments in, subcommands run (run, grad, fit, plot, check, inspect), errors printed with their file and line.
+//! The `rall` command: arguments in, subcommands run (run, grad, fit, plot, check, import, inspect), errors printed with their file and line.
 
 mod commands;
 mod plot;
@@ -39,6 +39,9 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Write a rall model file from another tool's cell model (BluePyOpt), using its files in place.
+    #[command(subcommand)]
+    Import(commands::import::ImportFrom),
     /// Print the morphology and discretisation summary of a model file.
     Inspect {
         /// The TOML model file.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Fit(args) => commands::fit::fit(&args),
         Command::Plot(args) => commands::plot::plot(&args),
         Command::Check { files, quiet } => commands::check::check(&files, quiet),
+        Command::Import(from) => commands::import::import(&from),
         Command::Inspect { model, branches } => commands::inspect::inspect(&model, branches),
     };
     match result {

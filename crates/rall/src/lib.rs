@@ -13,6 +13,7 @@ pub mod discretize;
 pub mod engine;
 pub mod export;
 pub mod fit;
+pub mod import;
 pub mod labels;
 pub mod mechanism;
 pub mod model;
