@@ -555,3 +555,29 @@ fn the_homeostasis_stability_warning_appears_when_alpha_exceeds_the_limit() {
     let stderr = run(&example, &["--skip-stability-check"]);
     assert!(!stderr.contains("loop gain"), "{stderr}");
 }
+
+/// `rall import bluepyopt` refuses what is not a BluePyOpt folder, and names the file and key of a parameter
+/// entry it does not understand (a hand-made folder in the L5PC layout; the real examples are imported in
+/// crates/rall/tests/import_bluepyopt.rs).
+#[test]
+fn import_bluepyopt_names_the_file_and_key_it_cannot_read() {
+    let dir = tempdir("import-bad");
+    let out = rall(&["import", "bluepyopt", dir.to_str().unwrap(), "-o", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a BluePyOpt cell-model folder"), "{stderr}");
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    std::fs::write(dir.join("config/mechanisms.json"), r#"{"all": ["pas"]}"#).unwrap();
+    std::fs::write(
+        dir.join("config/parameters.json"),
+        r#"[{"param_name": "g_pas", "sectionlist": "all", "type": "range", "dist_type": "linear", "value": 1e-4}]"#,
+    )
+    .unwrap();
+    let out = rall(&["import", "bluepyopt", dir.to_str().unwrap(), "-o", "/dev/null"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("parameters.json: `g_pas.all`: unknown `dist_type` `linear`"),
+        "{stderr}"
+    );
+}

@@ -24,6 +24,9 @@ enum Target {
 /// A value on a tag, with the scale expression of a distance distribution.
 type Setting = (f64, Option<String>);
 
+/// A mechanism parameter on a tag: its name, the value's bits (comparable) and its scale expression.
+type PaintedValue = (String, u64, Option<String>);
+
 const TAG_NAMES: [(i32, &str); 4] = [(1, "soma"), (2, "axon"), (3, "dend"), (4, "apic")];
 
 fn region(tags: &[i32], present: &[i32]) -> String {
@@ -408,7 +411,7 @@ fn write_mechanisms(
 ) {
     for suffix in suffix_order {
         // Per tag where it is inserted: its parameters (name, value bits, scale).
-        let per_tag: Vec<(i32, Vec<(String, u64, Option<String>)>)> = present
+        let per_tag: Vec<(i32, Vec<PaintedValue>)> = present
             .iter()
             .filter(|t| inserted.get(t).is_some_and(|l| l.contains(suffix)))
             .map(|t| {

@@ -62,6 +62,10 @@ pub struct ParameterInfo {
     pub default: f64,
 }
 
+/// A sort key of [`Catalogue::neuron_order`]: concentration writers first (the last registered first),
+/// then the others in registration order (built-ins, then user files by name).
+pub type NeuronOrder<'a> = (u8, std::cmp::Reverse<(u8, &'a str)>, (u8, &'a str));
+
 /// The mechanisms rall can place: the built-in catalogue plus the user's files.
 #[derive(Clone, Debug)]
 pub struct Catalogue {
@@ -111,13 +115,27 @@ impl Catalogue {
     }
 
     /// Where NEURON runs a mechanism among the others in each step: its built-in mechanisms first, then
-    /// the user's in the byte order of their file names (the order `nrnivmodl` registers them). States
-    /// advance in this order, so a mechanism reading a concentration another one writes (SK_E2 reading
-    /// CaDynamics_E2's `cai`) sees the value NEURON's would.
-    pub fn neuron_order(&self, name: &str) -> (u8, &str) {
-        match self.user_files.get(name) {
+    /// the user's in the byte order of their file names (the order `nrnivmodl` registers them), except that
+    /// a mechanism that writes an ion concentration is moved ahead of all of them as it registers
+    /// (NEURON's `nrn_writes_conc`), so such writers come first, the last registered first. States advance
+    /// in this order, so a mechanism reading a concentration another one writes (SK_E2 reading
+    /// CaDynamics_E2's or TC_cad's `cai`) sees the value NEURON's would: the one written in the same step.
+    pub fn neuron_order(&self, name: &str) -> NeuronOrder<'_> {
+        let registered = match self.user_files.get(name) {
             Some(file) => (1, file.as_str()),
             None => (0, ""),
+        };
+        let writes_concentration = self.get(name).is_ok_and(|c| {
+            c.info.ions.iter().any(|i| {
+                i.write
+                    .iter()
+                    .any(|w| *w == format!("{}i", i.ion) || *w == format!("{}o", i.ion))
+            })
+        });
+        if writes_concentration {
+            (0, std::cmp::Reverse(registered), (0, ""))
+        } else {
+            (1, std::cmp::Reverse((0, "")), registered)
         }
     }
 
