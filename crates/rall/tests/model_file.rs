@@ -332,3 +332,48 @@ fn pointer_mistakes_name_their_line() {
     let e = load(&t).err().unwrap();
     assert!(e.to_string().contains("a POINTER reads one"), "{e}");
 }
+
+/// `[morphology] delete`: the branches wholly in a region go with their subtrees (C4A without its axon has
+/// the length of C4A less the axon's branches, counted here from the full morphology).
+#[test]
+fn deleting_subtrees_by_label_removes_the_branches_and_everything_beyond() {
+    let dir = std::env::temp_dir().join(format!("rall-delete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let swc = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/C4A.swc");
+    let full = rall::morphology::load_swc(&swc).unwrap();
+    let (mut axon_length, mut axon_branches) = (0.0, 0);
+    for b in 0..full.branches.len() {
+        // A branch goes when it or an ancestor is axon (tag 2).
+        let mut a = Some(b);
+        let mut doomed = false;
+        while let Some(x) = a {
+            doomed |= full.branch_tag(x) == 2;
+            a = full.branches[x].attachment.map(|t| t.parent);
+        }
+        if doomed {
+            axon_length += full.branches[b].length_um();
+            axon_branches += 1;
+        }
+    }
+    assert!(axon_branches > 0, "C4A has an axon");
+    let text = format!(
+        "[simulation]\nt_stop = 1.0\n[morphology]\nfile = \"{}\"\ndelete = \"axon\"\n",
+        swc.display()
+    );
+    let path = dir.join("m.toml");
+    std::fs::write(&path, text).unwrap();
+    let model = rall::model::load_model(&path, &rall::mechanism::Catalogue::default()).unwrap();
+    let m = &model.cells[0].1.morphology;
+    assert_eq!(m.branches.len(), full.branches.len() - axon_branches);
+    assert!((m.total_length_um() - (full.total_length_um() - axon_length)).abs() < 1e-9);
+    assert!((0..m.branches.len()).all(|b| m.branch_tag(b) != 2));
+    // A bad region is a located error.
+    let bad = format!(
+        "[simulation]\nt_stop = 1.0\n[morphology]\nfile = \"{}\"\ndelete = \"(tagg 2)\"\n",
+        swc.display()
+    );
+    std::fs::write(&path, bad).unwrap();
+    let e = rall::model::load_model(&path, &rall::mechanism::Catalogue::default()).unwrap_err();
+    assert_eq!(e.place.map(|p| p.0), Some(5), "{e}");
+    assert!(e.to_string().contains("tagg"), "{e}");
+}

@@ -268,7 +268,7 @@ impl Context<'_> {
     }
 
     /// A label error inside a quoted label at `span`: points at the column within the label.
-    fn label_error(&self, span: Range<usize>, e: &LabelError) -> ModelError {
+    pub(super) fn label_error(&self, span: Range<usize>, e: &LabelError) -> ModelError {
         let mut err = self.error(Some(span.clone()), &e.to_string());
         if let (Some((line, column)), true) = (err.place, e.column > 0 && !span.is_empty()) {
             err.place = Some((line, column + e.column));

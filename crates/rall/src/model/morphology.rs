@@ -27,6 +27,10 @@ impl Context<'_> {
                 ));
             }
         };
+        let morphology = match &m.delete {
+            None => morphology,
+            Some(text) => self.delete_subtrees(morphology, text)?,
+        };
         let Some(stub) = &m.replace_axon else {
             return Ok(morphology);
         };
@@ -42,6 +46,18 @@ impl Context<'_> {
             .replace_axon(&stub_spec)
             .map(|r| r.morphology)
             .map_err(|e| self.error(Some(stub.span()), &format!("axon replacement: {e}")))
+    }
+
+    /// `delete = "(tag 2)"`: the branches that lie wholly in the region go, with their subtrees.
+    fn delete_subtrees(&self, morphology: Morphology, text: &Spanned<String>) -> Result<Morphology, ModelError> {
+        let region = crate::labels::LabelDictionary::default()
+            .region(&morphology, text.get_ref())
+            .map_err(|e| self.label_error(text.span(), &e))?;
+        // `covered_length` is the fraction of the branch the region covers.
+        let whole = |b: usize| region.covered_length(b, 0.0, 1.0) >= 1.0 - 1e-12;
+        morphology
+            .without_subtrees(&whole)
+            .map_err(|e| self.error(Some(text.span()), &format!("`delete`: {e}")))
     }
 
     fn morphology_file(&self, file: &Spanned<String>) -> Result<Morphology, ModelError> {

@@ -201,6 +201,9 @@ pub struct MorphologySpec {
     pub swc: Option<Spanned<String>>,
     /// BluePyOpt's axon replacement: the axon becomes a stub of two cylinders at the soma's end.
     pub replace_axon: Option<Spanned<AxonStubSpec>>,
+    /// A region (expression or predefined label): every branch that lies wholly in it is deleted with its
+    /// subtree, before the axon is replaced.
+    pub delete: Option<Spanned<String>>,
     /// Hand-built cylinders, in order; parents come first.
     #[serde(default)]
     pub cylinder: Vec<Spanned<CylinderSpec>>,

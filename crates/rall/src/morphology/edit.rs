@@ -80,6 +80,14 @@ impl Morphology {
         Ok(new_id)
     }
 
+    /// The morphology without the branches `delete` picks and everything attached to them (their subtrees),
+    /// the remaining branches renumbered in order. Deleting the root branch is an error (nothing is left).
+    pub fn without_subtrees(&self, delete: &dyn Fn(BranchId) -> bool) -> Result<Morphology, MorphologyError> {
+        let mut builder = MorphologyBuilder::new();
+        self.copy_into(&mut builder, delete)?;
+        builder.finish()
+    }
+
     /// BluePyOpt's axon replacement. The stub's first diameter is the first axon section's; the second is
     /// that of the first axon section (in branch order) whose middle lies more than `length_um` from the
     /// soma's middle, or the first diameter again. With no axon both are 1 µm. The soma is branch 0.
@@ -156,6 +164,18 @@ mod tests {
         b.add_branch(att, &[(p(10.0), 1.0), (p(-90.0), 1.0)], &[3], None)
             .unwrap();
         b.finish().unwrap()
+    }
+
+    #[test]
+    fn deleting_a_branch_deletes_its_subtree() {
+        let m = cell();
+        // Branch 1 is the first axon section; 2 and 3 hang from it; 4 is the dendrite.
+        let kept = m.without_subtrees(&|b| b == 1).unwrap();
+        assert_eq!(kept.branches.len(), 2);
+        assert_eq!(kept.branch_tag(1), 3);
+        assert_eq!(kept.branches[1].attachment, Some(Attachment { parent: 0, pos: 0.5 }));
+        assert!((kept.total_length_um() - (20.0 + 100.0)).abs() < 1e-12);
+        assert_eq!(m.without_subtrees(&|b| b == 0), Err(MorphologyError::Empty));
     }
 
     #[test]
