@@ -19,6 +19,22 @@ fn l5pc_mechanisms() -> PathBuf {
     corpus().join("bluepyopt-1.14.26/examples/l5pc/mechanisms")
 }
 
+/// The catalogue with every `.mod` file of a folder added (each must be accepted), and how many there are.
+fn catalogue_of_folder(dir: &std::path::Path) -> (Catalogue, usize) {
+    let mut catalogue = Catalogue::default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mod"))
+        .collect();
+    files.sort();
+    for f in &files {
+        catalogue.add_file(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    (catalogue, files.len())
+}
+
 /// A mechanism and the parameters painted with it.
 type Painted<'a> = (&'a str, &'a [(&'a str, f64)]);
 
@@ -41,18 +57,8 @@ fn compartment(catalogue: &Catalogue, mechanisms: &[Painted]) -> Cell {
 #[ignore = "needs NEURON in .venv and the corpus: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn the_l5pc_mechanisms_run_in_rall_as_in_neuron() {
     let dir = l5pc_mechanisms();
-    let mut catalogue = Catalogue::default();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mod"))
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), 12, "{files:?}");
-    for f in &files {
-        catalogue.add_file(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-    }
+    let (catalogue, files) = catalogue_of_folder(&dir);
+    assert_eq!(files, 12);
     let calcium: &[(&str, f64)] = &[("gCa_HVAbar", 0.001)];
     let cases: Vec<Vec<Painted>> = vec![
         vec![("NaTs2_t", &[("gNaTs2_tbar", 0.5)])],
@@ -232,17 +238,7 @@ fn neurons_calcium_pump_demo_starts_from_its_steady_state_as_in_neuron() {
 #[ignore = "needs NEURON in .venv and the corpus: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn the_thalamocortical_mechanisms_together_run_in_rall_as_in_neuron() {
     let dir = corpus().join("bluepyopt-1.14.26/examples/thalamocortical-cell/mechanisms");
-    let mut catalogue = Catalogue::default();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mod"))
-        .collect();
-    files.sort();
-    for f in &files {
-        catalogue.add_file(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-    }
+    let (catalogue, _) = catalogue_of_folder(&dir);
     let cad: &[(&str, f64)] = &[("gamma", 0.0067), ("taur", 11.0)];
     let cases: Vec<Vec<Painted>> = vec![
         vec![("TC_iT_Des98", &[("pcabar", 9e-5)]), ("TC_cad", cad)],
