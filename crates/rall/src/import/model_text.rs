@@ -262,7 +262,14 @@ fn scale_of(entry: &ParameterEntry, distribution: &str) -> Result<String, Import
             )));
         }
     }
-    Ok(one.text)
+    // BluePyOpt's `(...)*{value}` leaves a factor of 1 here: drop it.
+    let text = one.text.trim();
+    let text = text
+        .strip_suffix("*1")
+        .or_else(|| text.strip_suffix("* 1"))
+        .unwrap_or(text)
+        .trim();
+    Ok(ScaleExpr::parse(text).map(|e| e.text).unwrap_or(one.text))
 }
 
 /// What a NEURON parameter name sets on a tag with the mechanisms `here`.
