@@ -129,7 +129,7 @@ impl Catalogue {
             c.info.ions.iter().any(|i| {
                 i.write
                     .iter()
-                    .any(|w| *w == format!("{}i", i.ion) || *w == format!("{}o", i.ion))
+                    .any(|w| matches!(w.strip_prefix(i.ion.as_str()), Some("i" | "o")))
             })
         });
         if writes_concentration {
