@@ -6,7 +6,8 @@ use crate::source::Span;
 pub struct Name {
     pub text: String,
     pub span: Span,
-    /// `x[index]` as written; [`crate::parse`] unrolls every index into a name `x[k]` before sema sees it.
+    /// `x[index]` as written; [`crate::parse`] turns every constant index into a name `x[k]`. An index known
+    /// only at run time stays (the mechanism then runs procedurally, see [`crate::procedural`]).
     pub index: Option<Box<Expr>>,
 }
 
@@ -38,6 +39,8 @@ pub struct Module {
     pub net_receive: Option<Routine>,
     /// NET_RECEIVE's own INITIAL block: run for each event stream (NEURON: each NetCon) at initialisation.
     pub net_receive_initial: Option<Body>,
+    /// Arrays and their sizes (set by the parser, which declares each element `x[k]` as a scalar).
+    pub arrays: Vec<(String, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -152,12 +155,19 @@ pub enum Statement {
         states: Vec<Name>,
         span: Span,
     },
-    /// `FROM i = a TO b [BY c] { ... }`, unrolled by the parser (its bounds are constants).
+    /// `FROM i = a TO b [BY c] { ... }`, unrolled by the parser when its bounds are constants; a loop whose
+    /// bounds are known only at run time stays.
     From {
         variable: Name,
         from: Expr,
         to: Expr,
         by: Option<Expr>,
+        body: Body,
+        span: Span,
+    },
+    /// `while (condition) { ... }`: run procedurally.
+    While {
+        condition: Expr,
         body: Body,
         span: Span,
     },

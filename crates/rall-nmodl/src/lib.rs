@@ -11,6 +11,7 @@ pub mod ir;
 pub mod lex;
 pub mod lower;
 pub mod parse;
+pub mod procedural;
 pub mod sema;
 pub mod source;
 

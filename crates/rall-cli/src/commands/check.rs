@@ -145,12 +145,24 @@ pub fn describe(name: &str, c: &Compiled) -> String {
         "  NET_RECEIVE: {}",
         if ir.net_receive.is_some() { "yes" } else { "no" }
     );
-    let _ = writeln!(
-        out,
-        "  IR: {} slots, {} graph nodes (di/dv exact)",
-        ir.slots.len(),
-        ir.graph.len()
-    );
+    match &ir.procedural {
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "  runs procedurally, statement by statement ({}); {} slots, no sensitivities through it",
+                p.reason,
+                ir.slots.len()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  IR: {} slots, {} graph nodes (di/dv exact)",
+                ir.slots.len(),
+                ir.graph.len()
+            );
+        }
+    }
     for note in &ir.notes {
         let _ = writeln!(out, "  note: {note}");
     }

@@ -161,6 +161,9 @@ pub struct MechanismIr {
     pub steady_state: Option<SteadyState>,
     /// Warnings from lowering (e.g. a cnexp block that is not linear, solved implicitly).
     pub notes: Vec<String>,
+    /// For a mechanism the graph cannot express: its blocks as a program run statement by statement (the
+    /// kernels above are then empty).
+    pub procedural: Option<Box<crate::procedural::Procedural>>,
 }
 
 /// The voltage step of NEURON's conductance quotient [mV] (nocmodl's `_nrn_current(v + .001)`).

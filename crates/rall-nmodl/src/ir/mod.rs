@@ -9,6 +9,6 @@ pub use differentiate::Differentiator;
 pub use evaluate::{Tape, TapeScratch};
 pub use graph::{Func, Graph, Node, NodeId};
 pub use mechanism::{
-    Advance, EventAction, EventActionKind, Kernel, MechanismIr, NetReceive, STEADY_STATE_DT_MS, Slot, SlotId, SlotKind,
-    SteadyState,
+    Advance, EventAction, EventActionKind, Kernel, MechanismIr, NEURON_CONDUCTANCE_STEP_MV, NetReceive,
+    STEADY_STATE_DT_MS, Slot, SlotId, SlotKind, SteadyState,
 };

@@ -191,6 +191,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         initial_actions,
         steady_state,
         notes,
+        procedural: None,
     })
 }
 

@@ -246,8 +246,20 @@ impl Parser<'_> {
                     body,
                 }))
             }
-            w @ ("WHILE" | "while" | "FOR" | "MUTEXLOCK" | "MUTEXUNLOCK" | "LAG" | "SENS" | "LINEAR" | "NONLINEAR"
-            | "PROTECT" | "FOR_NETCONS") => Err(Diagnostic::error(
+            "while" | "WHILE" => {
+                self.bump();
+                self.expect_punct("(")?;
+                let condition = self.expression()?;
+                self.expect_punct(")")?;
+                let body = self.body()?;
+                Ok(Some(Statement::While {
+                    condition,
+                    span: t.span.to(body.span),
+                    body,
+                }))
+            }
+            w @ ("FOR" | "MUTEXLOCK" | "MUTEXUNLOCK" | "LAG" | "SENS" | "LINEAR" | "NONLINEAR" | "PROTECT"
+            | "FOR_NETCONS") => Err(Diagnostic::error(
                 t.span,
                 format!("`{w}` statements are not supported by rall"),
             )),

@@ -1,9 +1,10 @@
 //! Arrays and FROM loops: a parsed module with `x[N]` declarations, `x[i]` references and `FROM i = a TO b`
 //! loops in, the same module with one scalar `x[k]` per element and every loop unrolled out.
 //!
-//! Sizes, bounds and indices must be constants (numbers, DEFINEs, CONSTANTs and enclosing loop variables,
-//! with arithmetic), as in the files that use arrays for a fixed number of shells or states; an index that
-//! depends on a run-time value is an error naming it. Unrolling is limited to [`MAX_ELEMENTS`] statements.
+//! Sizes must be constants (numbers, DEFINEs, CONSTANTs, with arithmetic). Loops whose bounds and indices are
+//! constants (and enclosing loop variables), as in the files that use arrays for a fixed number of shells or
+//! states, are unrolled; a loop bound or an index known only at run time stays as written, and the mechanism
+//! runs procedurally. Unrolling is limited to [`MAX_ELEMENTS`] statements.
 
 use crate::ast::*;
 use crate::diagnostics::Diagnostic;
@@ -55,6 +56,9 @@ pub(super) fn unroll(module: &mut Module, diagnostics: &mut Vec<Diagnostic>) {
         let statements = std::mem::take(&mut b.statements);
         b.statements = u.statements(statements, &env);
     }
+    let mut arrays: Vec<(String, usize)> = u.sizes.into_iter().collect();
+    arrays.sort();
+    module.arrays = arrays;
     diagnostics.append(&mut u.diagnostics);
 }
 
@@ -118,8 +122,12 @@ impl Unroller {
             );
             return Name::new(n.text.clone(), n.span);
         };
-        let Some(k) = self.constant(index, env, &format!("the index of `{}`", n.text)) else {
-            return Name::new(element(&n.text, 0), n.span);
+        let Some(k) = fold(index, env, &self.constants) else {
+            // Known at run time only: kept, with the enclosing constant loop variables substituted.
+            return Name {
+                index: Some(Box::new(self.expr(index, env))),
+                ..n.clone()
+            };
         };
         if !(k >= 0.0 && k.fract() == 0.0 && (k as usize) < size) {
             self.error(
@@ -183,18 +191,26 @@ impl Unroller {
                 body,
                 span,
             } => {
-                let (Some(a), Some(b)) = (
-                    self.constant(&from, env, "a FROM loop's start"),
-                    self.constant(&to, env, "a FROM loop's end"),
-                ) else {
-                    return;
-                };
                 let step = match &by {
-                    Some(e) => match self.constant(e, env, "a FROM loop's step") {
-                        Some(x) => x,
-                        None => return,
-                    },
-                    None => 1.0,
+                    Some(e) => fold(e, env, &self.constants),
+                    None => Some(1.0),
+                };
+                let (Some(a), Some(b), Some(step)) =
+                    (fold(&from, env, &self.constants), fold(&to, env, &self.constants), step)
+                else {
+                    // Bounds known at run time only: the loop stays, its variable hiding any outer one.
+                    let mut inner = env.clone();
+                    inner.remove(&variable.text);
+                    let s = Statement::From {
+                        from: self.expr(&from, env),
+                        to: self.expr(&to, env),
+                        by: by.map(|e| self.expr(&e, env)),
+                        body: self.body(&body, &inner),
+                        variable,
+                        span,
+                    };
+                    out.push(s);
+                    return;
                 };
                 if step <= 0.0 || (b - a) / step > MAX_ELEMENTS as f64 {
                     self.error(
@@ -298,6 +314,11 @@ impl Unroller {
                 states: states.iter().map(|n| self.name(n, env)).collect(),
                 span,
             },
+            Statement::While { condition, body, span } => Statement::While {
+                condition: self.expr(&condition, env),
+                body: self.body(&body, env),
+                span,
+            },
             Statement::Watch { conditions, span } => Statement::Watch {
                 conditions: conditions
                     .iter()
@@ -377,16 +398,17 @@ mod tests {
     }
 
     #[test]
-    fn indices_outside_the_array_or_known_only_at_run_time_are_errors() {
+    fn indices_outside_the_array_are_errors_and_run_time_ones_make_the_mechanism_procedural() {
         assert!(
             errors("INITIAL { s[3] = 1 }")
                 .iter()
                 .any(|e| e.contains("index 3 of `s` is outside 0 to 2"))
         );
+        // Known only at run time: the mechanism would run procedurally, which cannot SOLVE its states.
         assert!(
             errors("INITIAL { s[q] = 1 }")
                 .iter()
-                .any(|e| e.contains("the index of `s` must be a constant"))
+                .any(|e| e.contains("SOLVE in a mechanism that runs procedurally"))
         );
         assert!(
             errors("INITIAL { q[0] = 1 }")
@@ -396,7 +418,7 @@ mod tests {
         assert!(
             errors("INITIAL { FROM i = 0 TO q { a[0] = i } }")
                 .iter()
-                .any(|e| e.contains("a FROM loop's end must be a constant"))
+                .any(|e| e.contains("SOLVE in a mechanism that runs procedurally"))
         );
         assert!(
             errors("INITIAL { FROM i = 0 TO 1e9 { a[0] = i } }")

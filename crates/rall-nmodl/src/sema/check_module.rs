@@ -300,7 +300,6 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
             &mut BTreeSet::new(),
         );
     }
-    checker.check_recursion(diagnostics);
 
     // Every current the mechanism writes must be computed in BREAKPOINT, with the units NEURON expects.
     let current_unit = if neuron.kind == MechanismKind::PointProcess {
@@ -482,8 +481,26 @@ impl Checker<'_> {
                     }
                 }
             }
-            // Unrolled by the parser.
-            Statement::From { .. } => {}
+            // Loops the parser could not unroll (bounds known at run time).
+            Statement::From {
+                variable,
+                from,
+                to,
+                by,
+                body,
+                ..
+            } => {
+                for e in [Some(from), Some(to), by.as_ref()].into_iter().flatten() {
+                    self.expr(e, scope, diagnostics);
+                }
+                let mut inner = scope.clone();
+                inner.locals.insert(variable.text.clone());
+                self.body(body, ctx, &mut inner, diagnostics, assigned);
+            }
+            Statement::While { condition, body, .. } => {
+                self.expr(condition, scope, diagnostics);
+                self.body(body, ctx, &mut scope.clone(), diagnostics, assigned);
+            }
             Statement::NestedInitial(b) => {
                 diagnostics.push(Diagnostic::error(
                     b.span,
@@ -660,10 +677,13 @@ impl Checker<'_> {
     }
 
     fn assignment(&self, target: &Name, ctx: Context, scope: &Scope, diagnostics: &mut Vec<Diagnostic>) {
+        if let Some(index) = &target.index {
+            self.expr(index, scope, diagnostics);
+        }
         if scope.locals.contains(&target.text) {
             return;
         }
-        let Some(symbol) = self.table.get(&target.text) else {
+        let Some(symbol) = self.table.get(&declared_name(target)) else {
             let hint = did_you_mean(&target.text, self.known_names(scope));
             diagnostics.push(
                 Diagnostic::error(
@@ -745,8 +765,11 @@ impl Checker<'_> {
         match e {
             Expr::Number(..) => {}
             Expr::Name(n) => {
+                if let Some(index) = &n.index {
+                    self.expr(index, scope, diagnostics);
+                }
                 let known = scope.locals.contains(&n.text)
-                    || matches!(self.table.get(&n.text).map(|s| &s.kind), Some(k) if !matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic));
+                    || matches!(self.table.get(&declared_name(n)).map(|s| &s.kind), Some(k) if !matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic));
                 if !known && n.text != "PI" && n.text != "FARADAY" && n.text != "R" {
                     let hint = did_you_mean(&n.text, self.known_names(scope));
                     diagnostics
@@ -766,38 +789,43 @@ impl Checker<'_> {
             }
         }
     }
+}
 
-    /// FUNCTION and PROCEDURE calls may not recurse: rall inlines them.
-    fn check_recursion(&self, diagnostics: &mut Vec<Diagnostic>) {
-        let routines: Vec<&Routine> = self.module.functions.iter().chain(&self.module.procedures).collect();
-        let mut calls: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-        for r in &routines {
-            let mut set = BTreeSet::new();
-            collect_calls(&r.body, &mut set);
-            calls.insert(r.name.text.as_str(), set);
-        }
-        for r in &routines {
-            let mut stack = vec![r.name.text.clone()];
-            let mut seen = BTreeSet::new();
-            while let Some(n) = stack.pop() {
-                for callee in calls.get(n.as_str()).into_iter().flatten() {
-                    if *callee == r.name.text {
-                        diagnostics.push(Diagnostic::error(
-                            r.name.span,
-                            format!(
-                                "`{}` calls itself (recursion is not supported: rall inlines calls)",
-                                r.name.text
-                            ),
-                        ));
-                        return;
-                    }
-                    if seen.insert(callee.clone()) {
-                        stack.push(callee.clone());
-                    }
+/// The name a reference resolves to: `x[0]` for an element of array `x` indexed at run time (each element is
+/// declared as a scalar `x[k]`), the name itself otherwise.
+fn declared_name(n: &Name) -> String {
+    if n.index.is_some() {
+        format!("{}[0]", n.text)
+    } else {
+        n.text.clone()
+    }
+}
+
+/// The first FUNCTION or PROCEDURE that calls itself, directly or through others (such a mechanism runs
+/// procedurally: the graph inlines calls).
+pub(crate) fn recursive_routine(module: &Module) -> Option<&Name> {
+    let routines: Vec<&Routine> = module.functions.iter().chain(&module.procedures).collect();
+    let mut calls: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for r in &routines {
+        let mut set = BTreeSet::new();
+        collect_calls(&r.body, &mut set);
+        calls.insert(r.name.text.as_str(), set);
+    }
+    for r in &routines {
+        let mut stack = vec![r.name.text.clone()];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            for callee in calls.get(n.as_str()).into_iter().flatten() {
+                if *callee == r.name.text {
+                    return Some(&r.name);
+                }
+                if seen.insert(callee.clone()) {
+                    stack.push(callee.clone());
                 }
             }
         }
     }
+    None
 }
 
 fn collect_calls(body: &Body, out: &mut BTreeSet<String>) {
@@ -833,6 +861,17 @@ fn collect_calls(body: &Body, out: &mut BTreeSet<String>) {
                     collect_calls(o, out);
                 }
             }
+            Statement::From { from, to, by, body, .. } => {
+                [Some(from), Some(to), by.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .for_each(|e| expr(e, out));
+                collect_calls(body, out);
+            }
+            Statement::While { condition, body, .. } => {
+                expr(condition, out);
+                collect_calls(body, out);
+            }
             _ => {}
         }
     }
@@ -859,6 +898,9 @@ fn collect_assignments_seen(
                 if let Some(o) = otherwise {
                     collect_assignments_seen(o, procedures, out, seen);
                 }
+            }
+            Statement::From { body, .. } | Statement::While { body, .. } => {
+                collect_assignments_seen(body, procedures, out, seen);
             }
             Statement::Call { name, .. } if seen.insert(name.text.clone()) => {
                 if let Some(p) = procedures.iter().find(|p| p.name.text == name.text) {

@@ -6,4 +6,5 @@ mod symbols;
 pub mod units;
 
 pub use check_module::check_module;
+pub(crate) use check_module::recursive_routine;
 pub use symbols::{IonUse, MechanismInfo, Symbol, SymbolKind, SymbolTable};

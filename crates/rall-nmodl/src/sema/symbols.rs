@@ -91,7 +91,7 @@ impl SymbolTable {
 pub const BUILTINS: [&str; 6] = ["v", "t", "dt", "celsius", "diam", "area"];
 
 /// Functions every mechanism can call, with their arity.
-pub const BUILTIN_FUNCTIONS: [(&str, usize); 19] = [
+pub const BUILTIN_FUNCTIONS: [(&str, usize); 22] = [
     ("exp", 1),
     ("log", 1),
     ("log10", 1),
@@ -111,4 +111,9 @@ pub const BUILTIN_FUNCTIONS: [(&str, usize); 19] = [
     ("floor", 1),
     ("ceil", 1),
     ("at_time", 1),
+    // Random numbers in events and procedures (the mechanism then runs procedurally): an exponential sample of
+    // the given mean, a uniform sample in (0, 1), and reseeding the instance's stream.
+    ("exprand", 1),
+    ("scop_random", 0),
+    ("set_seed", 1),
 ];

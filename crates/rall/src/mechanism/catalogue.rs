@@ -2,6 +2,7 @@
 
 use super::ions::IonPool;
 use super::nmodl::NmodlMechanism;
+use super::procedural::ProceduralMechanism;
 use super::{Mechanism, MechanismLayout};
 use crate::suggest::did_you_mean;
 use rall_nmodl::ast::MechanismKind;
@@ -205,6 +206,10 @@ impl Catalogue {
             .iter()
             .find(|m| m.info.name == layout.mechanism)
             .ok_or_else(|| self.get(&layout.mechanism).unwrap_err())?;
+        if compiled.ir.procedural.is_some() {
+            let ir = Arc::new(compiled.ir.clone());
+            return Ok(Box::new(ProceduralMechanism::new(ir, layout, diam_um)));
+        }
         let mut ir = compiled.ir.clone();
         if self.neuron_conductance {
             ir.use_neuron_conductance();

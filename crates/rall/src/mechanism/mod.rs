@@ -4,7 +4,8 @@
 //! current and its voltage derivative to each CV it covers, and advances its
 //! own states once the new voltage is known. Mechanisms come from NMODL files
 //! (the built-in catalogue in `mechanisms/` or the user's), compiled by
-//! `rall-nmodl` and evaluated by [`NmodlMechanism`].
+//! `rall-nmodl` and evaluated by [`NmodlMechanism`], or, when the expression graph cannot express them (run-time
+//! loops, recursion, random draws in events), run statement by statement by [`ProceduralMechanism`].
 
 mod catalogue;
 mod ions;
@@ -13,11 +14,13 @@ mod nmodl_events;
 mod nmodl_pointers;
 mod nmodl_steady;
 mod nmodl_tangents;
+mod procedural;
 mod tangents;
 
 pub use catalogue::{Catalogue, CatalogueError, ParameterInfo};
 pub use ions::{IonPool, IonSpecies, IonTangent};
 pub use nmodl::NmodlMechanism;
+pub use procedural::ProceduralMechanism;
 pub use tangents::ParameterSeed;
 
 use crate::discretize::CvIndex;
