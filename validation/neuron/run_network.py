@@ -70,9 +70,11 @@ def main():
             recorders.append(nc)
 
     netcons = []
+    by_connection = []  # the NetCons of each connection
     queued = []  # (NetCon, arrival time) of source spikes
     for c in net["connections"]:
         target_syns = built[c["target"]][2]
+        by_connection.append([])
         for s in c["synapses"]:
             syn = target_syns[s]
             if c["source"] < ncells:
@@ -86,6 +88,15 @@ def main():
                 netcons.append(nc)
                 times = net["sources"][c["source"] - ncells]["times"]
                 queued.extend((nc, t + c["delay"]) for t in times)
+            by_connection[-1].append(nc)
+
+    # A weight adjuster's POINTER is its connection's NetCon weight, as PyNN binds it
+    # (`setpointer wa.wsyn, nc.weight`).
+    for cell, (_, _, syns) in zip(net["cells"], built):
+        for k, sd in enumerate(cell.get("synapses", [])):
+            for p in sd.get("pointers", []):
+                if "connection" in p:
+                    h.setpointer(by_connection[p["connection"]][0]._ref_weight[0], p["name"], syns[k])
 
     dt = float(net.get("dt", 0.025))
     tstop = float(net["tstop"])

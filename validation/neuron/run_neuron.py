@@ -362,6 +362,8 @@ def bind_pointers(cells, built):
     for cell, (sections, synapses, _, _) in zip(cells, built):
         for k, sd in enumerate(cell.get("synapses", [])):
             for p in sd.get("pointers", []):
+                if "connection" in p:
+                    continue  # a NetCon's weight: bound by run_network.py once the NetCons exist
                 secs = sections if "cell" not in p else by_name.get(p["cell"])
                 if secs is None:
                     raise SystemExit(f"run_neuron.py: synapse {k}: POINTER {p['name']} reads unknown cell {p['cell']}")

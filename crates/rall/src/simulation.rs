@@ -129,6 +129,8 @@ pub struct Simulation {
     /// POINTERs that read another cell's voltage (gap junctions between cells):
     /// `(target cell, its external pointer, source cell, source CV)`, refreshed before every step.
     couplings: Vec<(usize, usize, usize, usize)>,
+    /// The network's connections have weight adjusters (their point processes were added to the cells).
+    weight_adjusters: bool,
 }
 
 /// What a network adds to side-by-side cells: the spike sources and the routing of spikes.
@@ -174,6 +176,7 @@ impl Simulation {
             cells: integrators,
             wiring: None,
             couplings,
+            weight_adjusters: false,
         })
     }
 
@@ -192,7 +195,12 @@ impl Simulation {
     /// Lowers a network's cells and wires them: spikes travel along the connections between epochs.
     pub fn network(network: &Network, catalogue: &Catalogue) -> Result<Self, SimulationError> {
         network.check().map_err(|e| SimulationError::Options(e.to_string()))?;
+        let adjusted = network;
+        let network = &network
+            .with_weight_adjusters()
+            .map_err(|e| SimulationError::Options(e.to_string()))?;
         let mut sim = Self::new(&network.cells, catalogue)?;
+        sim.weight_adjusters = !adjusted.adjusters.is_empty();
         let gids = network.cells.len() + network.sources.len();
         sim.wiring = Some(Wiring {
             sources: network.sources.clone(),
@@ -210,6 +218,7 @@ impl Simulation {
         specs: &[crate::sensitivity::ParameterSpec],
         forgetting_per_ms: f64,
     ) -> Result<(), SimulationError> {
+        self.no_weight_adjusters("sensitivities")?;
         for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
             let mut setup =
                 crate::sensitivity::setup_for(cell, catalogue, specs).map_err(|e| SimulationError::Sensitivity {
@@ -234,6 +243,7 @@ impl Simulation {
         catalogue: &Catalogue,
         spec: &crate::control::HomeostasisSpec,
     ) -> Result<(), SimulationError> {
+        self.no_weight_adjusters("homeostatic control")?;
         for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
             let fail = |message: String| SimulationError::Sensitivity {
                 cell: name.clone(),
@@ -241,6 +251,15 @@ impl Simulation {
             };
             let setup = crate::control::Homeostasis::new(spec, cell, catalogue).map_err(|e| fail(e.to_string()))?;
             integrator.enable_homeostasis(setup).map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn no_weight_adjusters(&self, what: &str) -> Result<(), SimulationError> {
+        if self.weight_adjusters {
+            return Err(SimulationError::Options(format!(
+                "{what} in a network whose connections have weight adjusters are not supported yet"
+            )));
         }
         Ok(())
     }

@@ -120,9 +120,9 @@ fn run_against_neuron(group: &Group, catalogue: &Catalogue, name: &str, python: 
     let compiled = catalogue.get(name).unwrap();
     if !compiled.info.pointers.is_empty() {
         return Err(Outcome::Skipped(format!(
-            "POINTER {} names a variable outside this compartment (rall binds POINTERs to membrane potentials: \
-             gap junctions are compared with NEURON in tests/gap_junctions.rs; PyNN's weight adjusters write a \
-             NetCon's weight, which rall cannot bind yet)",
+            "POINTER {} names a variable outside this compartment (gap junctions are compared with NEURON in \
+             tests/gap_junctions.rs, PyNN's weight adjusters, whose POINTER is a connection's weight, in \
+             tests/plasticity_neuron.rs)",
             compiled.info.pointers.join(", ")
         )));
     }
@@ -293,7 +293,8 @@ fn every_accepted_corpus_file_runs_in_rall_as_in_neuron() {
     );
     // The README's counts: 56 accepted files of NEURON's wheel, BluePyOpt's examples and PyNN; 47 agree
     // with the exact conductance (AlphaSyn and AlphaISyn run procedurally: 1.6e-9 mV), 1 (cachan1) with
-    // NEURON's quotient; not compared: PyNN's 6 weight adjusters and its 2 random generators.
+    // NEURON's quotient; not compared here: PyNN's 6 weight adjusters (plasticity_neuron.rs) and its 2 random
+    // generators (procedural_generators.rs).
     assert_eq!(
         (rows.len(), agree, nonlinear, skipped),
         (56, 47, 1, 8),

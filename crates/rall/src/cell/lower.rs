@@ -65,6 +65,8 @@ pub enum PointerSource {
     Voltage(CvIndex),
     /// The membrane potential at a location of another cell, resolved when the simulation is built.
     OtherCell { cell: String, at: crate::labels::Location },
+    /// The weight of a network connection, held by the POINTER (see [`crate::cell::PointerTarget`]).
+    ConnectionWeight { connection: usize, weight: f64 },
 }
 
 /// Everything the engine needs to simulate one cell, in CV terms.
@@ -254,6 +256,12 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                         cell: cell.clone(),
                         at: *at,
                     },
+                    crate::cell::PointerTarget::ConnectionWeight { connection, weight } => {
+                        PointerSource::ConnectionWeight {
+                            connection: *connection,
+                            weight: *weight,
+                        }
+                    }
                 };
                 pointers.push(PointerLayout {
                     mechanism: index,

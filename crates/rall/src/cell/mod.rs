@@ -106,6 +106,11 @@ pub enum PointerTarget {
     /// The membrane potential at a location of another cell of the simulation, named as in
     /// [`crate::Simulation::new`] (a gap junction between cells) [mV].
     OtherCell { cell: String, at: crate::labels::Location },
+    /// The weight of network connection `connection` (its index in the network), which this point process
+    /// adjusts (PyNN's weight adjusters, bound in NEURON by `setpointer wa.wsyn, netcon.weight`): the POINTER
+    /// holds the weight, starting at `weight` at every initialisation, and the connection's events read it
+    /// when they are delivered.
+    ConnectionWeight { connection: usize, weight: f64 },
 }
 
 /// Initial ion values on a region (NEURON's defaults elsewhere: see `mechanism::ions`).

@@ -135,6 +135,9 @@ pub struct CellIntegrator {
     /// POINTERs another cell's voltage feeds (set by the simulation before each step).
     external_pointers: Vec<super::ExternalPointer>,
     external_pointers_fed: bool,
+    /// POINTERs that hold a connection's weight, and the event streams of those connections (by index).
+    weight_pointers: Vec<super::pointers::WeightPointer>,
+    stream_weights: std::collections::HashMap<usize, usize>,
 }
 
 impl CellIntegrator {
@@ -156,7 +159,7 @@ impl CellIntegrator {
             .map(|m| catalogue.instantiate(m, &layout.diam_um, &mut ions, n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(EngineError::Mechanism)?;
-        let external_pointers = super::pointers::bind_pointers(&layout.pointers, &mut mechanisms)?;
+        let (external_pointers, weight_pointers) = super::pointers::bind_pointers(&layout.pointers, &mut mechanisms)?;
         for (k, m) in mechanisms.iter_mut().enumerate() {
             m.seed_random(crate::cell::mix_seed(layout.noise_seed, k as u64));
         }
@@ -218,6 +221,8 @@ impl CellIntegrator {
             moved: Default::default(),
             external_pointers,
             external_pointers_fed: false,
+            weight_pointers,
+            stream_weights: Default::default(),
         };
         integrator.initialise()?;
         Ok(integrator)
@@ -231,6 +236,12 @@ impl CellIntegrator {
         self.queued = 0;
         self.stream_arguments.clear();
         self.stream_index.clear();
+        self.stream_weights.clear();
+        // Adjusted weights start from the connections' weights before INITIAL runs (NEURON sets NetCon weights
+        // before finitialize).
+        for w in &self.weight_pointers {
+            self.mechanisms[w.mechanism].set_pointer(w.handle, w.instance, w.initial);
+        }
         self.event_spikes.clear();
         self.movable.clear();
         self.moved.clear();
@@ -561,6 +572,11 @@ impl CellIntegrator {
             let (mechanism, instance) = self.synapse_targets[placement][k];
             // Connection streams are keyed apart from the decor's placements (origins below `placements`).
             let stream = connection.map_or(NO_STREAM, |c| self.stream(self.placements + c, mechanism, instance));
+            if let Some(c) = connection
+                && let Some(w) = self.weight_pointers.iter().position(|w| w.connection == c)
+            {
+                self.stream_weights.insert(stream, w);
+            }
             self.queue(
                 EventLayout {
                     mechanism,
@@ -638,7 +654,11 @@ impl CellIntegrator {
                 None => vec![0.0; self.mechanisms[m].event_argument_count()],
             };
             if flag == 0.0 {
-                arguments[0] = e.weight;
+                // A connection whose weight an adjuster holds delivers the weight it has now.
+                arguments[0] = match self.stream_weights.get(&stream) {
+                    Some(&w) => super::pointers::current_weight(&self.weight_pointers[w], &self.mechanisms),
+                    None => e.weight,
+                };
             }
             let weight_tangent = self.tangents.as_ref().map_or(&[][..], |ts| ts.weight_tangent(e.source));
             let mut effects = EventEffects::default();

@@ -167,6 +167,10 @@ pub fn neuron_json(
                     PointerTarget::OtherCell { cell, at } => {
                         json!({"name": p.pointer, "section": at.branch, "x": at.pos, "cell": cell})
                     }
+                    // Bound by run_network.py to the NetCon's weight (`setpointer wa.wsyn, nc.weight`).
+                    PointerTarget::ConnectionWeight { connection, weight } => {
+                        json!({"name": p.pointer, "connection": connection, "weight": weight})
+                    }
                 })
                 .collect();
             synapses.push(json!({

@@ -16,6 +16,9 @@ pub fn neuron_network_json(
     mod_dir: Option<&Path>,
 ) -> Result<Value, ExportError> {
     network.check().map_err(|e| ExportError::NotUniform(e.to_string()))?;
+    let network = &network
+        .with_weight_adjusters()
+        .map_err(|e| ExportError::NotUniform(e.to_string()))?;
     let mut cells = Vec::new();
     // Per cell: the JSON synapse indices (one per location) of each synapse placement.
     let mut synapse_indices: Vec<Vec<Vec<usize>>> = Vec::new();

@@ -116,6 +116,16 @@ pub trait Mechanism: Send + Sync {
         Err(format!("`{}` has no POINTER `{pointer}`", self.name()))
     }
 
+    /// Binds POINTER `pointer` of `instance` as the storage of a network connection's weight, which the
+    /// mechanism may change in NET_RECEIVE (a weight adjuster); returns the handle [`Mechanism::set_pointer`]
+    /// takes to set the starting weight.
+    fn bind_weight_pointer(&mut self, pointer: &str, _instance: usize) -> Result<usize, String> {
+        Err(format!(
+            "`{}` cannot hold a connection's weight in `{pointer}`",
+            self.name()
+        ))
+    }
+
     /// Gives a POINTER bound without a CV its value.
     fn set_pointer(&mut self, _handle: usize, _instance: usize, _value: f64) {}
 

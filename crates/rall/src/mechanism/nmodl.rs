@@ -624,6 +624,10 @@ impl Mechanism for NmodlMechanism {
         self.bind_pointer_to(pointer, instance, cv)
     }
 
+    fn bind_weight_pointer(&mut self, pointer: &str, instance: usize) -> Result<usize, String> {
+        self.bind_weight_pointer_to(pointer, instance)
+    }
+
     fn set_pointer(&mut self, handle: usize, instance: usize, value: f64) {
         self.set_pointer_value(handle, instance, value);
     }

@@ -2,8 +2,9 @@
 //! or a value the cell gives each step), the POINTER slots' values and voltage tangents out, loaded before each
 //! kernel runs as NEURON reads through a pointer when the mechanism's code runs.
 //!
-//! POINTERs are bound for reading: a mechanism whose blocks assign a POINTER (PyNN's weight adjusters write a
-//! NetCon's weight through one) is refused when it is bound, so nothing it writes is silently lost.
+//! POINTERs bound to a voltage are read only: a mechanism whose blocks assign such a POINTER is refused when it
+//! is bound, so nothing it writes is silently lost. A POINTER bound to a network connection's weight (PyNN's
+//! weight adjusters write a NetCon's weight through one) is the weight's storage, which NET_RECEIVE may change.
 
 use super::nmodl::NmodlMechanism;
 use crate::discretize::CvIndex;
@@ -17,6 +18,8 @@ pub(super) enum PointerBinding {
     Voltage(CvIndex),
     /// A value set by the cell ([`crate::mechanism::Mechanism::set_pointer`]), e.g. another cell's voltage.
     Given,
+    /// A connection's weight, held in the slot: set by the cell at initialisation, changed by NET_RECEIVE.
+    Weight,
 }
 
 /// One POINTER slot and the binding of each instance.
@@ -110,6 +113,36 @@ impl NmodlMechanism {
         Ok(handle)
     }
 
+    /// Binds POINTER `pointer` of `instance` as the storage of a connection's weight; only NET_RECEIVE may
+    /// assign it.
+    pub(super) fn bind_weight_pointer_to(&mut self, pointer: &str, instance: usize) -> Result<usize, String> {
+        let name = &self.ir.info.name;
+        let Some(handle) = self
+            .pointers
+            .iter()
+            .position(|c| self.ir.slots[c.slot as usize].name == pointer)
+        else {
+            return Err(format!(
+                "`{name}` has no POINTER `{pointer}` to hold a connection's weight (its POINTERs: {})",
+                self.ir.info.pointers.join(", ")
+            ));
+        };
+        match block_writing(&self.ir, self.pointers[handle].slot) {
+            None | Some("NET_RECEIVE") => {}
+            Some(block) => {
+                return Err(format!(
+                    "`{name}` assigns its POINTER `{pointer}` in {block}; a connection's weight may change only \
+                     in NET_RECEIVE"
+                ));
+            }
+        }
+        let Some(b) = self.pointers[handle].bindings.get_mut(instance) else {
+            return Err(format!("internal: `{name}` has no instance {instance}"));
+        };
+        *b = PointerBinding::Weight;
+        Ok(handle)
+    }
+
     pub(super) fn set_pointer_value(&mut self, handle: usize, instance: usize, value: f64) {
         let slot = self.pointers[handle].slot as usize;
         self.columns[slot][instance] = value;
@@ -155,6 +188,13 @@ impl NmodlMechanism {
     /// Sensitivities flow through POINTERs bound to this cell's voltages only.
     pub(super) fn check_pointer_tangents(&self) -> Result<(), String> {
         for c in &self.pointers {
+            if c.bindings.contains(&PointerBinding::Weight) {
+                return Err(format!(
+                    "`{}`: sensitivities through an adjusted connection weight (the POINTER `{}`) are not \
+                     supported yet",
+                    self.ir.info.name, self.ir.slots[c.slot as usize].name
+                ));
+            }
             if c.bindings.contains(&PointerBinding::Given) {
                 return Err(format!(
                     "`{}`: sensitivities through the POINTER `{}`, bound to another cell's voltage, are not \

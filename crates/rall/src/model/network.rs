@@ -4,7 +4,7 @@
 use super::build::{Context, ModelError};
 use super::spec::{ConnectionToml, PopulationToml, SpikeSourceToml};
 use crate::Cell;
-use crate::network::{Connection, ConnectionRule, Network, SpikeSource, expand};
+use crate::network::{Connection, ConnectionRule, Network, SpikeSource, WeightAdjuster, expand};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -77,6 +77,13 @@ impl Context<'_> {
             if !(c.delay >= 0.0 && c.delay.is_finite() && c.weight.is_finite()) {
                 return Err(self.error(Some(span), "a connection needs a finite weight and a delay >= 0 ms"));
             }
+            let adjuster = match &c.adjuster {
+                Some(a) => {
+                    network.adjusters.push(self.adjuster(a)?);
+                    Some(network.adjusters.len() - 1)
+                }
+                None => None,
+            };
             let first = network.connections.len();
             for (source, target) in pairs {
                 network.connections.push(Connection {
@@ -86,6 +93,7 @@ impl Context<'_> {
                     synapse: c.synapse,
                     weight: c.weight,
                     delay_ms: c.delay,
+                    adjuster,
                 });
             }
             // The first connection of the rule stands for all: detector and synapse indices are per template.
@@ -94,14 +102,52 @@ impl Context<'_> {
                     cells: network.cells.clone(),
                     sources: network.sources.clone(),
                     connections: vec![network.connections[first]],
+                    adjusters: network.adjusters.clone(),
                 };
-                probe.check().map_err(|e| {
+                let message = |e: crate::network::NetworkError| {
                     let message = e.to_string().replacen("connection 0: ", "", 1);
                     self.error(Some(span.clone()), &message)
-                })?;
+                };
+                probe.check().map_err(message)?;
+                probe.with_weight_adjusters().map_err(message)?;
             }
         }
         Ok(network)
+    }
+
+    /// A connection's `adjuster` table, checked against the catalogue: a point process with that POINTER and
+    /// those parameters.
+    fn adjuster(&self, a: &Spanned<crate::model::spec::AdjusterToml>) -> Result<WeightAdjuster, ModelError> {
+        let span = a.span();
+        let a = a.get_ref();
+        let name = a.mechanism.get_ref();
+        let compiled = self
+            .catalogue
+            .get(name)
+            .map_err(|e| self.error(Some(a.mechanism.span()), &e))?;
+        if !compiled.info.pointers.contains(&a.pointer) {
+            let message = format!(
+                "the weight adjuster `{name}` has no POINTER `{}` to hold the weight (its POINTERs: {})",
+                a.pointer,
+                compiled.info.pointers.join(", ")
+            );
+            return Err(self.error(Some(span), &message));
+        }
+        for p in a.parameters.keys() {
+            self.catalogue
+                .parameter_index(name, p)
+                .map_err(|e| self.error(Some(span.clone()), &e))?;
+        }
+        if !(0.0..=1.0).contains(&a.dendritic_delay_fraction) {
+            return Err(self.error(Some(span), "dendritic_delay_fraction is a fraction from 0 to 1"));
+        }
+        Ok(WeightAdjuster {
+            mechanism: name.clone(),
+            parameters: a.parameters.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            pointer: a.pointer.clone(),
+            post_spikes: a.post_spikes,
+            dendritic_delay_fraction: a.dendritic_delay_fraction,
+        })
     }
 
     fn check_new_group(

@@ -104,6 +104,39 @@ pub struct ConnectionToml {
     pub weight: f64,
     /// [ms]
     pub delay: f64,
+    /// A point process that adjusts each connection's weight (PyNN's STDP and Tsodyks-Markram mechanisms).
+    pub adjuster: Option<Spanned<AdjusterToml>>,
+}
+
+/// `adjuster = { mechanism = "StdwaSA", parameters = { ... } }` on a connection (see
+/// [`crate::network::WeightAdjuster`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjusterToml {
+    pub mechanism: Spanned<String>,
+    #[serde(default)]
+    pub parameters: std::collections::BTreeMap<String, f64>,
+    /// The POINTER that holds the weight (default `wsyn`, as in PyNN's files).
+    #[serde(default = "default_weight_pointer")]
+    pub pointer: String,
+    /// Postsynaptic spikes reach the adjuster too (default true: PyNN's STDP rules).
+    #[serde(default = "default_true")]
+    pub post_spikes: bool,
+    /// The part of the delay spent in the dendrite (default 1, PyNN's).
+    #[serde(default = "default_one")]
+    pub dendritic_delay_fraction: f64,
+}
+
+fn default_weight_pointer() -> String {
+    "wsyn".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_one() -> f64 {
+    1.0
 }
 
 /// A spike detector: a spike whenever the membrane potential at `at` rises above `threshold` [mV]; or, with

@@ -3,13 +3,16 @@
 //!
 //! The stages are separate so that cells can later be spread over processes: [`rules`] expands connection
 //! rules into explicit connections, [`sources`] generates the spike trains of artificial sources, and
-//! [`exchange`] is the one step that moves spikes between cells (gather, then route to the targets' queues).
+//! [`exchange`] is the one step that moves spikes between cells (gather, then route to the targets' queues);
+//! [`plasticity`] places the weight adjusters that change connections' weights as spikes arrive.
 
 pub mod exchange;
+pub mod plasticity;
 pub mod rules;
 pub mod sources;
 
 pub use exchange::{Spike, SpikeRouter};
+pub use plasticity::WeightAdjuster;
 pub use rules::{ConnectionRule, RuleError, expand};
 pub use sources::{SourceError, SpikeSource};
 
@@ -30,6 +33,8 @@ pub struct Connection {
     pub weight: f64,
     /// [ms], >= 0.
     pub delay_ms: f64,
+    /// Index in [`Network::adjusters`] of the point process that adjusts this connection's weight.
+    pub adjuster: Option<usize>,
 }
 
 /// A network: cells (gids `0..cells.len()`), spike sources (the following gids) and connections.
@@ -38,6 +43,8 @@ pub struct Network {
     pub cells: Vec<(String, Cell)>,
     pub sources: Vec<(String, SpikeSource)>,
     pub connections: Vec<Connection>,
+    /// Weight adjusters that connections name ([`Network::with_weight_adjusters`] places them).
+    pub adjusters: Vec<WeightAdjuster>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
