@@ -267,6 +267,66 @@ fn network_mistakes_name_their_line() {
     assert!(e.message.contains("not `stop` or `rate`"), "{e}");
 }
 
+/// `[[gap_junction]]`: each pair of cells gets a `gap` at both ends, each POINTER naming the other cell (pairs
+/// given both ways count once); mistakes are located.
+#[test]
+fn gap_junctions_couple_pairs_and_their_mistakes_name_their_line() {
+    let text =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/gap_network.toml"))
+            .unwrap();
+    let model = parse(&text).unwrap();
+    let network = model.network.as_ref().unwrap();
+    // A ring of 8: 8 junctions, two `gap`s each, one per cell end: every cell has ExpSyn and two gaps.
+    for (name, cell) in &network.cells {
+        let gaps: Vec<_> = cell.decor.synapses.iter().filter(|s| s.mechanism == "gap").collect();
+        assert_eq!(gaps.len(), 2, "{name}");
+    }
+    let first = &network.cells[0].1.decor.synapses[1];
+    assert_eq!(first.parameters, vec![("g".to_string(), 0.05)]);
+    match &first.pointers[0].target {
+        rall::cell::PointerTarget::OtherCell { cell, .. } => assert_eq!(cell, "ring[1]"),
+        other => panic!("{other:?}"),
+    }
+    // The same pairs listed both ways: still one junction per pair.
+    let both_ways = text.replacen(
+        "rule = \"one-to-one\"\noffset = 1 ",
+        "rule = \"list\"\npairs = [[0, 1], [1, 0], [1, 2]]\n#",
+        1,
+    );
+    let model = parse(&both_ways).unwrap();
+    let gaps = |k: usize| {
+        model.network.as_ref().unwrap().cells[k]
+            .1
+            .decor
+            .synapses
+            .iter()
+            .filter(|s| s.mechanism == "gap")
+            .count()
+    };
+    assert_eq!((gaps(0), gaps(1), gaps(2), gaps(3)), (1, 2, 1, 0));
+    let broken = |from: &str, to: &str| -> (ModelError, String) {
+        assert!(text.contains(from), "{from}");
+        let t = text.replacen(from, to, 1);
+        (parse(&t).unwrap_err(), t)
+    };
+    let (e, t) = broken(
+        "from = \"ring\"\nto = \"ring\"\nrule = \"one-to-one\"",
+        "from = \"drive\"\nto = \"ring\"\nrule = \"one-to-one\"",
+    );
+    assert!(e.message.contains("not spike sources"), "{e}");
+    let table = t
+        .find("from = \"drive\"\nto = \"ring\"\nrule = \"one-to-one\"")
+        .unwrap();
+    assert_eq!(e.place.unwrap().0, t[..table].matches('\n').count() + 1);
+    let (e, _) = broken("at = \"(location 0 0.5)\" #", "at = \"(on-branches 0.5)\" #");
+    assert!(
+        e.message.contains("a gap junction joins one location on each cell"),
+        "{e}"
+    );
+    let (e, _) = broken("g = 0.05  ", "g = -0.05  ");
+    assert!(e.message.contains("g >= 0"), "{e}");
+}
+
 /// A stimulus with a waveform, inline or from a CSV file (relative to the model file): the same clamp, the
 /// amplitude defaulting to 1 and the duration to the whole run; bad waveforms are located.
 #[test]

@@ -104,7 +104,12 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
     let homeostasis_spec;
     let (simulation, mod_files, parameter_specs, fit_spec, mut specs) = if table.contains_key("cell") {
         let multi: MultiCellFile = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
-        network_spec = Some((multi.population, multi.spike_source, multi.connection));
+        network_spec = Some((
+            multi.population,
+            multi.spike_source,
+            multi.connection,
+            multi.gap_junction,
+        ));
         homeostasis_spec = multi.homeostasis;
         (
             multi.simulation,
@@ -185,7 +190,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
     }
     ctx.bind_pointers_between_cells(&specs, &mut cells)?;
     let mut network = match network_spec {
-        Some((populations, sources, connections)) if !populations.is_empty() => {
+        Some((populations, sources, connections, gap_junctions)) if !populations.is_empty() => {
             if let Some(c) = specs
                 .iter()
                 .flat_map(|s| &s.synapse)
@@ -197,12 +202,22 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
                     "POINTERs to another cell work between [[cell]]s simulated side by side, not yet within populations",
                 ));
             }
-            let network = ctx.network(&cells, &populations, &sources, &connections, options.t_stop_ms)?;
+            let network = ctx.network(
+                &cells,
+                &populations,
+                &sources,
+                &connections,
+                &gap_junctions,
+                options.t_stop_ms,
+            )?;
             cells = network.cells.clone();
             Some(network)
         }
-        Some((_, sources, connections)) if !sources.is_empty() || !connections.is_empty() => {
-            return Err(ctx.error(None, "spike sources and connections need [[population]] entries"));
+        Some((_, sources, connections, gaps)) if !sources.is_empty() || !connections.is_empty() || !gaps.is_empty() => {
+            return Err(ctx.error(
+                None,
+                "spike sources, connections and gap junctions need [[population]] entries",
+            ));
         }
         _ => None,
     };

@@ -2,11 +2,24 @@
 //! the `[[cell]]` templates in; a checked [`Network`] (cells named `population[i]`) out.
 
 use super::build::{Context, ModelError};
-use super::spec::{ConnectionToml, PopulationToml, SpikeSourceToml};
+use super::spec::{ConnectionToml, GapJunctionToml, PopulationToml, SpikeSourceToml};
 use crate::Cell;
 use crate::network::{Connection, ConnectionRule, Network, SpikeSource, WeightAdjuster, expand};
 use std::ops::Range;
 use toml::Spanned;
+
+/// The keys of a connection rule, shared by `[[connection]]` and `[[gap_junction]]`.
+pub(super) struct RuleFields<'a> {
+    pub rule: Option<&'a Spanned<String>>,
+    pub probability: Option<f64>,
+    pub indegree: Option<usize>,
+    pub offset: usize,
+    pub pairs: &'a [[usize; 2]],
+    pub seed: u64,
+}
+
+/// Named groups of gids (populations, then spike sources): name, gids, whether they are cells.
+pub(super) type Groups = Vec<(String, Range<usize>, bool)>;
 
 impl Context<'_> {
     pub(super) fn network(
@@ -15,11 +28,12 @@ impl Context<'_> {
         populations: &[Spanned<PopulationToml>],
         sources: &[Spanned<SpikeSourceToml>],
         connections: &[Spanned<ConnectionToml>],
+        gap_junctions: &[Spanned<GapJunctionToml>],
         t_stop_ms: f64,
     ) -> Result<Network, ModelError> {
         let mut network = Network::default();
         // Named groups of gids: populations first (cells), then spike sources.
-        let mut groups: Vec<(String, Range<usize>, bool)> = Vec::new();
+        let mut groups: Groups = Vec::new();
         for p in populations {
             let span = p.span();
             let p = p.get_ref();
@@ -70,7 +84,17 @@ impl Context<'_> {
             if !to_cells {
                 return Err(self.error(Some(c.to.span()), "connections end on a population of cells"));
             }
-            let rule = self.rule(c, span.clone())?;
+            let rule = self.rule(
+                RuleFields {
+                    rule: c.rule.as_ref(),
+                    probability: c.probability,
+                    indegree: c.indegree,
+                    offset: c.offset,
+                    pairs: &c.pairs,
+                    seed: c.seed,
+                },
+                span.clone(),
+            )?;
             let same = from == to;
             let pairs = expand(&rule, from, to, c.allow_self || !same)
                 .map_err(|e| self.error(Some(span.clone()), &e.to_string()))?;
@@ -111,6 +135,9 @@ impl Context<'_> {
                 probe.check().map_err(message)?;
                 probe.with_weight_adjusters().map_err(message)?;
             }
+        }
+        for g in gap_junctions {
+            self.gap_junction(&mut network, &groups, g)?;
         }
         Ok(network)
     }
@@ -252,8 +279,8 @@ impl Context<'_> {
         })
     }
 
-    fn rule(&self, c: &ConnectionToml, span: Range<usize>) -> Result<ConnectionRule, ModelError> {
-        let name = c.rule.as_ref().map_or("all-to-all", |r| r.get_ref().as_str());
+    pub(super) fn rule(&self, c: RuleFields<'_>, span: Range<usize>) -> Result<ConnectionRule, ModelError> {
+        let name = c.rule.map_or("all-to-all", |r| r.get_ref().as_str());
         Ok(match name {
             "all-to-all" => ConnectionRule::AllToAll {
                 probability: c.probability.unwrap_or(1.0),
@@ -270,7 +297,7 @@ impl Context<'_> {
             other => {
                 let known = ["all-to-all", "fixed-indegree", "one-to-one", "list"];
                 let hint = crate::suggest::did_you_mean(other, known.iter().copied());
-                let at = c.rule.as_ref().map(|r| r.span());
+                let at = c.rule.map(|r| r.span());
                 return Err(self.error(
                     at,
                     &format!(

@@ -29,6 +29,45 @@ pub struct MultiCellFile {
     pub spike_source: Vec<Spanned<SpikeSourceToml>>,
     #[serde(default)]
     pub connection: Vec<Spanned<ConnectionToml>>,
+    #[serde(default)]
+    pub gap_junction: Vec<Spanned<GapJunctionToml>>,
+}
+
+/// Gap junctions between cells of populations, paired by a connection rule: each pair is coupled by two point
+/// processes (`gap` by default), one at each end, each reading the other end's voltage through its POINTER.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapJunctionToml {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    pub rule: Option<Spanned<String>>,
+    pub probability: Option<f64>,
+    pub indegree: Option<usize>,
+    #[serde(default)]
+    pub offset: usize,
+    #[serde(default)]
+    pub pairs: Vec<[usize; 2]>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The location on both cells (a locset expression naming one location), or `from_at` and `to_at`.
+    pub at: Option<Spanned<String>>,
+    pub from_at: Option<Spanned<String>>,
+    pub to_at: Option<Spanned<String>>,
+    /// The junction's conductance [µS] (the mechanism's parameter `g`).
+    pub g: f64,
+    /// The point process at each end (default `gap`, the catalogue's) and its POINTER (default `vgap`).
+    #[serde(default = "default_gap_mechanism")]
+    pub mechanism: Spanned<String>,
+    #[serde(default = "default_gap_pointer")]
+    pub pointer: String,
+}
+
+fn default_gap_mechanism() -> Spanned<String> {
+    Spanned::new(0..0, "gap".into())
+}
+
+fn default_gap_pointer() -> String {
+    "vgap".into()
 }
 
 /// `count` copies of a `[[cell]]` template, named `name[i]`.
