@@ -34,6 +34,8 @@ pub struct Module {
     pub breakpoint: Option<Body>,
     pub derivatives: Vec<Routine>,
     pub kinetics: Vec<Routine>,
+    /// LINEAR and NONLINEAR blocks: algebraic equations `~ lhs = rhs` solved for their unknowns.
+    pub algebraic: Vec<Algebraic>,
     pub procedures: Vec<Routine>,
     pub functions: Vec<Routine>,
     pub net_receive: Option<Routine>,
@@ -82,6 +84,14 @@ pub struct VarDecl {
     pub bounds: Option<(f64, f64)>,
     /// `x[size]`: an array of `size` values (a number or a DEFINE name); unrolled into `x[0]`, `x[1]`, ...
     pub size: Option<Expr>,
+}
+
+/// A LINEAR or NONLINEAR block. Its unknowns are the `SOLVEFOR` names, or else the STATEs its equations name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Algebraic {
+    pub routine: Routine,
+    pub nonlinear: bool,
+    pub solve_for: Vec<Name>,
 }
 
 /// A named block with arguments: PROCEDURE, FUNCTION, DERIVATIVE, KINETIC, NET_RECEIVE.
@@ -135,6 +145,12 @@ pub enum Statement {
         right: Vec<(f64, Name)>,
         forward: Expr,
         backward: Option<Expr>,
+        span: Span,
+    },
+    /// `~ lhs = rhs` in a LINEAR or NONLINEAR block.
+    Equation {
+        left: Expr,
+        right: Expr,
         span: Span,
     },
     /// `~ x << (flux)`: a flux into a state.

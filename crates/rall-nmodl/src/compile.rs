@@ -74,6 +74,7 @@ fn compile_procedural(
     let solve = module
         .breakpoint
         .iter()
+        .chain(&module.initial)
         .flat_map(|b| &b.statements)
         .find_map(|s| match s {
             Statement::Solve { block, .. } => Some(block.span),

@@ -537,3 +537,41 @@ fn atan2_of_equal_arguments_is_not_folded_to_its_argument() {
     let m = g.call2(rall_nmodl::ir::Func::Min, x, x);
     assert_eq!(m, x);
 }
+
+/// LINEAR and NONLINEAR blocks: their equations become rows solved for the unknowns (a 2x2 system checked by
+/// hand: x + y = 3, x - y = 1 gives x = 2, y = 1, so each row's residual vanishes there and its gradient is
+/// the coefficients); misplaced equations and unbalanced systems are named.
+#[test]
+fn linear_blocks_become_equation_rows_and_their_mistakes_are_named() {
+    let text = "NEURON { SUFFIX t }\nSTATE { x y }\nPARAMETER { a = 3 }\nBREAKPOINT { SOLVE eqs }\n\
+                LINEAR eqs {\n ~ x + y = a\n ~ x - y = 1\n}\n";
+    let m = ir(text);
+    let system = m.algebraic.as_ref().expect("solved in the state update");
+    let (x, y) = (m.slot("x").unwrap(), m.slot("y").unwrap());
+    assert_eq!(system.states, vec![x, y]);
+    let at = inputs(&m, &[("x", 2.0), ("y", 1.0)]);
+    let gradients: Vec<Vec<f64>> = system
+        .conserve
+        .iter()
+        .map(|(_, g, d)| {
+            assert_eq!(m.graph.evaluate(*g, &at), 0.0);
+            d.iter().map(|n| m.graph.evaluate(*n, &at)).collect()
+        })
+        .collect();
+    assert_eq!(gradients, vec![vec![1.0, 1.0], vec![1.0, -1.0]]);
+    let e = errors(&text.replace(" ~ x - y = 1\n", ""));
+    assert!(e.iter().any(|x| x.contains("has 1 equations for 2 unknowns")), "{e:?}");
+    let e = errors(&text.replace(
+        "BREAKPOINT { SOLVE eqs }",
+        "BREAKPOINT { SOLVE eqs }\nINITIAL { SOLVE eqs\n x = 1 }",
+    ));
+    assert!(e.iter().any(|x| x.contains("as INITIAL's last statement")), "{e:?}");
+    let e = errors(&text.replace(
+        "BREAKPOINT { SOLVE eqs }",
+        "BREAKPOINT { SOLVE eqs }\nINITIAL { ~ x = 1 }",
+    ));
+    assert!(
+        e.iter().any(|x| x.contains("belongs in a LINEAR or NONLINEAR block")),
+        "{e:?}"
+    );
+}

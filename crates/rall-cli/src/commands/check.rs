@@ -140,6 +140,13 @@ pub fn describe(name: &str, c: &Compiled) -> String {
         ),
     };
     let _ = writeln!(out, "  state update: {advance}");
+    if let Some(a) = &ir.algebraic {
+        let _ = writeln!(
+            out,
+            "  then a LINEAR or NONLINEAR block solved for {} unknowns (Newton, symbolic Jacobian)",
+            a.states.len()
+        );
+    }
     let _ = writeln!(
         out,
         "  NET_RECEIVE: {}",

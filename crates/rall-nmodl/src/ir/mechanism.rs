@@ -157,8 +157,11 @@ pub struct MechanismIr {
     pub net_receive: Option<NetReceive>,
     /// `net_send` calls of INITIAL (self-events scheduled at initialisation).
     pub initial_actions: Vec<EventAction>,
-    /// A steady-state solve ending INITIAL.
+    /// A steady-state solve ending INITIAL (a KINETIC block's, or a LINEAR or NONLINEAR block's).
     pub steady_state: Option<SteadyState>,
+    /// A LINEAR or NONLINEAR block SOLVEd in BREAKPOINT: solved in every state update, after the voltage's
+    /// (the rows are all equations: no rates).
+    pub algebraic: Option<SteadyState>,
     /// Warnings from lowering (e.g. a cnexp block that is not linear, solved implicitly).
     pub notes: Vec<String>,
     /// For a mechanism the graph cannot express: its blocks as a program run statement by statement (the

@@ -65,14 +65,23 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
     if let Some(body) = &module.initial {
         // A closing `SOLVE ... STEADYSTATE` (sema checked it is last) runs after INITIAL's kernel.
         let mut body = body.clone();
-        if let Some(Statement::Solve {
-            block,
-            steady_state: true,
-            ..
-        }) = body.statements.last()
-        {
-            steady_block = Some(block.text.clone());
-            body.statements.pop();
+        match body.statements.last() {
+            Some(Statement::Solve {
+                block,
+                steady_state: true,
+                ..
+            }) => {
+                steady_block = Some((block.text.clone(), false));
+                body.statements.pop();
+            }
+            // A LINEAR or NONLINEAR block closing INITIAL (sema checked where it stands).
+            Some(Statement::Solve { block, .. })
+                if module.algebraic.iter().any(|a| a.routine.name.text == block.text) =>
+            {
+                steady_block = Some((block.text.clone(), true));
+                body.statements.pop();
+            }
+            _ => {}
         }
         lw.body(&body, &mut env);
     }
@@ -80,7 +89,13 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         !matches!(k, SlotKind::Voltage | SlotKind::Time | SlotKind::Dt)
     });
     let initial_actions = std::mem::take(&mut lw.actions);
-    let steady_state = steady_block.and_then(|b| lw.steady_state(&b));
+    let steady_state = steady_block.and_then(|(b, algebraic)| {
+        if algebraic {
+            lw.algebraic_system(&b)
+        } else {
+            lw.steady_state(&b)
+        }
+    });
 
     // BREAKPOINT: everything but SOLVE, which names the state update.
     let mut env = Env::default();
@@ -130,8 +145,13 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
     let conductance = d.derivative(&mut lw.graph, total, 0);
 
     let mut notes = Vec::new();
+    let mut algebraic = None;
     let advance = match solve {
         None => Advance::None,
+        Some((name, _)) if module.algebraic.iter().any(|a| a.routine.name.text == name) => {
+            algebraic = lw.algebraic_system(name);
+            Advance::None
+        }
         Some((name, method)) => lw.advance(name, method, &mut notes),
     };
     lw.no_actions_outside_events(module.breakpoint.as_ref().map(|b| b.span));
@@ -192,6 +212,7 @@ pub fn lower(module: &Module, table: &SymbolTable, info: &MechanismInfo) -> Resu
         steady_state,
         notes,
         procedural: None,
+        algebraic,
     })
 }
 

@@ -10,6 +10,83 @@ use crate::ir::{Advance, Differentiator, Func, Kernel, NodeId, SlotId, SlotKind,
 use std::collections::HashMap;
 
 impl Lowerer<'_> {
+    /// A LINEAR or NONLINEAR block as an algebraic system: its unknowns (SOLVEFOR, or the STATEs its equations
+    /// name, in order of appearance), each equation `lhs - rhs = 0` with its gradient as a replaced row (no
+    /// rates), and the ASSIGNED values the block sets. Solved by Newton's method from the present values (one
+    /// step for a LINEAR block).
+    pub(super) fn algebraic_system(&mut self, block: &str) -> Option<SteadyState> {
+        let a = self.module.algebraic.iter().find(|a| a.routine.name.text == block)?;
+        let mut env = Env::default();
+        let mut equations = Vec::new();
+        let mut named = Vec::new();
+        for st in &a.routine.body.statements {
+            match st {
+                Statement::Equation { left, right, .. } => {
+                    for e in [left, right] {
+                        state_names(e, &mut named);
+                    }
+                    let (l, r) = (self.expr(left, &mut env), self.expr(right, &mut env));
+                    equations.push(self.graph.sub(l, r));
+                }
+                other => self.statement(other, &mut env),
+            }
+        }
+        let unknowns: Vec<String> = if a.solve_for.is_empty() {
+            named
+                .into_iter()
+                .filter(|n| {
+                    self.slot_index
+                        .get(n)
+                        .is_some_and(|&s| self.slots[s as usize].kind == SlotKind::State)
+                })
+                .collect()
+        } else {
+            a.solve_for.iter().map(|n| n.text.clone()).collect()
+        };
+        if unknowns.len() != equations.len() {
+            let kind = if a.nonlinear { "NONLINEAR" } else { "LINEAR" };
+            self.diagnostics.push(Diagnostic::error(
+                a.routine.name.span,
+                format!(
+                    "the {kind} block `{block}` has {} equations for {} unknowns ({}); give as many equations \
+                     as unknowns (the STATEs they name, or SOLVEFOR)",
+                    equations.len(),
+                    unknowns.len(),
+                    unknowns.join(", ")
+                ),
+            ));
+            return None;
+        }
+        let states: Vec<SlotId> = unknowns
+            .iter()
+            .filter_map(|n| self.slot_index.get(n).copied())
+            .collect();
+        let zero = self.graph.constant(0.0);
+        let m = states.len();
+        let mut d = Differentiator::new();
+        let conserve = equations
+            .iter()
+            .enumerate()
+            .map(|(row, &g)| {
+                let gradient = states.iter().map(|&s| d.derivative(&mut self.graph, g, s)).collect();
+                (row, g, gradient)
+            })
+            .collect();
+        let assigned = self
+            .outputs(&env, |k| *k == SlotKind::Assigned)
+            .outputs
+            .into_iter()
+            .filter(|(s, _)| !states.contains(s))
+            .collect();
+        Some(SteadyState {
+            states,
+            rates: vec![zero; m],
+            jacobian: vec![zero; m * m],
+            assigned,
+            conserve,
+        })
+    }
+
     pub(super) fn advance(&mut self, block: &str, method: Option<&str>, notes: &mut Vec<String>) -> Advance {
         if let Some(r) = self.module.kinetics.iter().find(|r| r.name.text == block) {
             return self.kinetic(&r.body);
@@ -347,5 +424,23 @@ fn conserved_terms(e: &Expr, out: &mut Vec<(f64, String)>) -> bool {
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// The names an expression reads, in order of first appearance.
+fn state_names(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Number(..) => {}
+        Expr::Name(n) => {
+            if !out.contains(&n.text) {
+                out.push(n.text.clone());
+            }
+        }
+        Expr::Call(_, args, _) => args.iter().for_each(|a| state_names(a, out)),
+        Expr::Unary(_, a, _) => state_names(a, out),
+        Expr::Binary(_, a, b, _) => {
+            state_names(a, out);
+            state_names(b, out);
+        }
     }
 }

@@ -54,6 +54,8 @@ const BLOCKS: &[&str] = &[
     "BREAKPOINT",
     "DERIVATIVE",
     "KINETIC",
+    "LINEAR",
+    "NONLINEAR",
     "PROCEDURE",
     "FUNCTION",
     "NET_RECEIVE",
@@ -335,6 +337,27 @@ impl Parser<'_> {
                     self.module.kinetics.push(routine);
                 }
             }
+            "LINEAR" | "NONLINEAR" => {
+                let name = self.name(&format!("a name for the {word} block"))?;
+                let mut solve_for = Vec::new();
+                if self.eat_word("SOLVEFOR") {
+                    solve_for.push(self.name("a variable to solve for")?);
+                    while self.eat_punct(",") {
+                        solve_for.push(self.name("a variable to solve for")?);
+                    }
+                }
+                let body = self.body()?;
+                self.module.algebraic.push(Algebraic {
+                    routine: Routine {
+                        span: span.to(body.span),
+                        name,
+                        params: Vec::new(),
+                        body,
+                    },
+                    nonlinear: word == "NONLINEAR",
+                    solve_for,
+                });
+            }
             "PROCEDURE" | "FUNCTION" => {
                 let name = self.name(&format!("a name for the {word}"))?;
                 let params = self.parameter_list()?;
@@ -381,8 +404,6 @@ impl Parser<'_> {
             }
             other => {
                 let known = [
-                    "LINEAR",
-                    "NONLINEAR",
                     "DISCRETE",
                     "PARTIAL",
                     "FUNCTION_TABLE",

@@ -258,11 +258,9 @@ impl Parser<'_> {
                     body,
                 }))
             }
-            w @ ("FOR" | "MUTEXLOCK" | "MUTEXUNLOCK" | "LAG" | "SENS" | "LINEAR" | "NONLINEAR" | "PROTECT"
-            | "FOR_NETCONS") => Err(Diagnostic::error(
-                t.span,
-                format!("`{w}` statements are not supported by rall"),
-            )),
+            w @ ("FOR" | "MUTEXLOCK" | "MUTEXUNLOCK" | "LAG" | "SENS" | "PROTECT" | "FOR_NETCONS") => Err(
+                Diagnostic::error(t.span, format!("`{w}` statements are not supported by rall")),
+            ),
             _ => {
                 let name = self.indexed_name("a statement")?;
                 if self.eat_punct("'") {
@@ -309,9 +307,17 @@ impl Parser<'_> {
         })
     }
 
-    /// `~ 2A + B <-> C (kf, kb)`, `~ A -> B (k)` or `~ x << (flux)`.
+    /// `~ 2A + B <-> C (kf, kb)`, `~ A -> B (k)`, `~ x << (flux)`, or an equation `~ lhs = rhs` (LINEAR and
+    /// NONLINEAR blocks: a `=` on the line and no reaction arrow).
     fn reaction(&mut self) -> PResult<Statement> {
         let start = self.bump().span;
+        if self.line_is_equation() {
+            let left = self.expression()?;
+            self.expect_punct("=")?;
+            let right = self.expression()?;
+            let span = start.to(right.span());
+            return Ok(Statement::Equation { left, right, span });
+        }
         let left = self.reactants()?;
         if self.eat_punct("<<") {
             if left.len() != 1 || left[0].0 != 1.0 {
@@ -350,6 +356,23 @@ impl Parser<'_> {
             backward,
             span: start.to(close),
         })
+    }
+
+    /// Whether the tokens from here to the end of the line hold a `=` and no reaction arrow.
+    fn line_is_equation(&self) -> bool {
+        let mut equals = false;
+        for t in self.tokens[self.at..].iter() {
+            if (t.line_start && !std::ptr::eq(t, &self.tokens[self.at])) || matches!(t.kind, TokenKind::Eof) {
+                break;
+            }
+            match t.kind {
+                TokenKind::Punct("<->" | "->" | "<<") => return false,
+                TokenKind::Punct("=") => equals = true,
+                TokenKind::Punct("}") => break,
+                _ => {}
+            }
+        }
+        equals
     }
 
     fn reactants(&mut self) -> PResult<Vec<(f64, Name)>> {

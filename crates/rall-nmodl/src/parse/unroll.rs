@@ -49,6 +49,7 @@ pub(super) fn unroll(module: &mut Module, diagnostics: &mut Vec<Diagnostic>) {
         .chain(&mut module.procedures)
         .chain(&mut module.functions)
         .chain(module.net_receive.as_mut())
+        .chain(module.algebraic.iter_mut().map(|a| &mut a.routine))
     {
         bodies.push(&mut r.body);
     }
@@ -266,6 +267,11 @@ impl Unroller {
             Statement::Flux { state, flux, span } => Statement::Flux {
                 state: self.name(&state, env),
                 flux: self.expr(&flux, env),
+                span,
+            },
+            Statement::Equation { left, right, span } => Statement::Equation {
+                left: self.expr(&left, env),
+                right: self.expr(&right, env),
                 span,
             },
             Statement::Conserve { left, right, span } => Statement::Conserve {

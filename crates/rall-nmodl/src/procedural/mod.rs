@@ -49,6 +49,7 @@ pub fn reasons(module: &Module) -> Vec<(Span, String)> {
         .chain(&module.derivatives)
         .chain(&module.kinetics)
         .chain(module.net_receive.as_ref())
+        .chain(module.algebraic.iter().map(|a| &a.routine))
     {
         bodies.push(&r.body);
     }
@@ -140,5 +141,6 @@ pub fn without_statements(module: &Module) -> Module {
     }
     m.derivatives.clear();
     m.kinetics.clear();
+    m.algebraic.clear();
     m
 }

@@ -301,6 +301,7 @@ impl Resolver<'_> {
                 | Statement::Solve { .. }
                 | Statement::Derivative { .. }
                 | Statement::Reaction { .. }
+                | Statement::Equation { .. }
                 | Statement::Flux { .. }
                 | Statement::Conserve { .. }
                 | Statement::Compartment { .. }

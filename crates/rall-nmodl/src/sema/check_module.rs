@@ -20,6 +20,7 @@ enum Context {
     Breakpoint,
     Derivative,
     Kinetic,
+    Algebraic,
     Routine,
     NetReceive,
 }
@@ -198,6 +199,9 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
     for r in &module.kinetics {
         declare(&r.name, SymbolKind::Kinetic, None, diagnostics);
     }
+    for a in &module.algebraic {
+        declare(&a.routine.name, SymbolKind::Algebraic, None, diagnostics);
+    }
     // A POINTER is an ASSIGNED variable whose value the model binds (nocmodl requires the declaration).
     for n in &neuron.pointers {
         match table.symbols.get_mut(&n.text) {
@@ -271,6 +275,26 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
             diagnostics,
             &mut BTreeSet::new(),
         );
+    }
+    for a in &module.algebraic {
+        checker.body(
+            &a.routine.body,
+            Context::Algebraic,
+            &mut Scope::default(),
+            diagnostics,
+            &mut BTreeSet::new(),
+        );
+        for n in &a.solve_for {
+            if !matches!(
+                checker.table.get(&n.text).map(|s| &s.kind),
+                Some(SymbolKind::State | SymbolKind::Assigned)
+            ) {
+                diagnostics.push(Diagnostic::error(
+                    n.span,
+                    format!("SOLVEFOR names `{}`, which is not a STATE or ASSIGNED variable", n.text),
+                ));
+            }
+        }
     }
     for r in module.functions.iter().chain(&module.procedures) {
         let mut scope = Scope::with(&r.params);
@@ -532,6 +556,30 @@ impl Checker<'_> {
                     ));
                     return;
                 }
+                let algebraic = matches!(
+                    self.table.get(&block.text).map(|s| &s.kind),
+                    Some(SymbolKind::Algebraic)
+                );
+                if algebraic {
+                    // LINEAR and NONLINEAR blocks: solved in the state update (BREAKPOINT) or closing INITIAL.
+                    let last = self.module.initial.as_ref().and_then(|b| b.statements.last());
+                    let closes_initial =
+                        matches!(last, Some(Statement::Solve { block: b, .. }) if b.span == block.span);
+                    if !(ctx == Context::Breakpoint || (ctx == Context::Initial && closes_initial)) {
+                        diagnostics.push(Diagnostic::error(
+                            block.span,
+                            "rall solves a LINEAR or NONLINEAR block from BREAKPOINT (each step) or as INITIAL's \
+                             last statement",
+                        ));
+                    }
+                    if *steady_state {
+                        diagnostics.push(Diagnostic::error(
+                            block.span,
+                            "SOLVE ... STEADYSTATE of a LINEAR or NONLINEAR block: solve it without STEADYSTATE",
+                        ));
+                    }
+                    return;
+                }
                 if ctx != Context::Breakpoint && !(ctx == Context::Initial && *steady_state) {
                     diagnostics.push(Diagnostic::error(block.span, "SOLVE belongs in BREAKPOINT"));
                 }
@@ -611,6 +659,16 @@ impl Checker<'_> {
                 if let Some(b) = backward {
                     self.expr(b, scope, diagnostics);
                 }
+            }
+            Statement::Equation { left, right, span } => {
+                if ctx != Context::Algebraic {
+                    diagnostics.push(Diagnostic::error(
+                        *span,
+                        "an equation `~ lhs = rhs` belongs in a LINEAR or NONLINEAR block",
+                    ));
+                }
+                self.expr(left, scope, diagnostics);
+                self.expr(right, scope, diagnostics);
             }
             Statement::Flux { state, flux, .. } => {
                 self.state_name(state, diagnostics);
@@ -710,7 +768,8 @@ impl Checker<'_> {
             SymbolKind::Function { .. }
             | SymbolKind::Procedure { .. }
             | SymbolKind::Derivative
-            | SymbolKind::Kinetic => Some("a block name".to_string()),
+            | SymbolKind::Kinetic
+            | SymbolKind::Algebraic => Some("a block name".to_string()),
             _ => None,
         };
         if let Some(p) = problem {
@@ -769,7 +828,7 @@ impl Checker<'_> {
                     self.expr(index, scope, diagnostics);
                 }
                 let known = scope.locals.contains(&n.text)
-                    || matches!(self.table.get(&declared_name(n)).map(|s| &s.kind), Some(k) if !matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic));
+                    || matches!(self.table.get(&declared_name(n)).map(|s| &s.kind), Some(k) if !matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic | SymbolKind::Algebraic));
                 if !known && n.text != "PI" && n.text != "FARADAY" && n.text != "R" {
                     let hint = did_you_mean(&n.text, self.known_names(scope));
                     diagnostics

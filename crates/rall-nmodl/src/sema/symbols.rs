@@ -31,6 +31,8 @@ pub enum SymbolKind {
     },
     Derivative,
     Kinetic,
+    /// A LINEAR or NONLINEAR block.
+    Algebraic,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -106,6 +106,8 @@ pub struct NmodlMechanism {
     pub(super) events: EventSide,
     /// INITIAL's closing steady-state solve, and its failure (reported by the first state update).
     pub(super) steady: Option<SteadySolve>,
+    /// The LINEAR or NONLINEAR block BREAKPOINT solves in every state update.
+    pub(super) algebraic_solve: Option<SteadySolve>,
     pub(super) initial_error: Option<String>,
     /// One scratch per kernel (INITIAL, BREAKPOINT, state update, NET_RECEIVE), so each keeps its constants.
     pub(super) scratches: [TapeScratch; 4],
@@ -190,6 +192,7 @@ impl NmodlMechanism {
             net_receive,
             events,
             steady: SteadySolve::new(&ir),
+            algebraic_solve: ir.algebraic.as_ref().map(|s| SteadySolve::of(&ir.graph, s)),
             initial_error: None,
             ir,
             cv: layout.cv.clone(),
@@ -587,6 +590,7 @@ impl Mechanism for NmodlMechanism {
         };
         self.advance_slots = slots;
         result?;
+        self.solve_algebraic()?;
         self.write_concentrations(ions);
         Ok(())
     }

@@ -1,9 +1,11 @@
-//! `SOLVE ... STEADYSTATE sparse` at the end of INITIAL: the states INITIAL left in, the KINETIC block's
-//! steady state out (backward Euler with dt = 1e9 ms solved by Newton's method, each CONSERVE equation
-//! replacing one state's, as NEURON's `_ss_sparse` does), with the ASSIGNED values the block sets.
+//! Algebraic solves: the states INITIAL (or the state update) left in, the solution out, with the ASSIGNED
+//! values the block sets. `SOLVE ... STEADYSTATE sparse` closing INITIAL: the KINETIC block's backward Euler
+//! with dt = 1e9 ms, each CONSERVE equation replacing one state's, as NEURON's `_ss_sparse` does. LINEAR and
+//! NONLINEAR blocks (closing INITIAL, or SOLVEd in BREAKPOINT and then solved in every state update): every
+//! row an equation. Both by Newton's method from the present values.
 
 use super::nmodl::{NmodlMechanism, solve_dense, tape_for};
-use rall_nmodl::ir::{MechanismIr, NodeId, STEADY_STATE_DT_MS, Tape, TapeScratch};
+use rall_nmodl::ir::{Graph, MechanismIr, NodeId, STEADY_STATE_DT_MS, SteadyState, Tape, TapeScratch};
 
 /// The compiled steady-state system: rates, their Jacobian, the assigned values, then each CONSERVE
 /// equation and its gradient.
@@ -14,17 +16,20 @@ pub(super) struct SteadySolve {
 
 impl SteadySolve {
     pub(super) fn new(ir: &MechanismIr) -> Option<Self> {
-        let s = ir.steady_state.as_ref()?;
+        Some(Self::of(&ir.graph, ir.steady_state.as_ref()?))
+    }
+
+    pub(super) fn of(graph: &Graph, s: &SteadyState) -> Self {
         let mut nodes: Vec<NodeId> = s.rates.iter().chain(&s.jacobian).copied().collect();
         nodes.extend(s.assigned.iter().map(|(_, n)| *n));
         for (_, g, gradient) in &s.conserve {
             nodes.push(*g);
             nodes.extend(gradient);
         }
-        Some(Self {
-            tape: tape_for(&ir.graph, &nodes),
+        Self {
+            tape: tape_for(graph, &nodes),
             scratch: TapeScratch::default(),
-        })
+        }
     }
 }
 
@@ -34,6 +39,22 @@ impl NmodlMechanism {
         let (Some(system), Some(mut solve)) = (self.ir.steady_state.clone(), self.steady.take()) else {
             return Ok(());
         };
+        let result = self.solve_system(&system, &mut solve, "INITIAL's closing SOLVE");
+        self.steady = Some(solve);
+        result
+    }
+
+    /// Solves the LINEAR or NONLINEAR block that BREAKPOINT SOLVEs, after the state update.
+    pub(super) fn solve_algebraic(&mut self) -> Result<(), String> {
+        let (Some(system), Some(mut solve)) = (self.ir.algebraic.clone(), self.algebraic_solve.take()) else {
+            return Ok(());
+        };
+        let result = self.solve_system(&system, &mut solve, "the LINEAR or NONLINEAR block BREAKPOINT solves");
+        self.algebraic_solve = Some(solve);
+        result
+    }
+
+    fn solve_system(&mut self, system: &SteadyState, solve: &mut SteadySolve, what: &str) -> Result<(), String> {
         let (n, m, dt) = (self.width(), system.states.len(), STEADY_STATE_DT_MS);
         let old: Vec<Vec<f64>> = system
             .states
@@ -43,7 +64,7 @@ impl NmodlMechanism {
         let (mut matrix, mut residual) = (vec![0.0; m * m], vec![0.0; m]);
         let base_conserve = m + m * m + system.assigned.len();
         let mut result = Err(format!(
-            "`{}`: Newton iterations for the steady state of INITIAL's SOLVE ... STEADYSTATE did not converge",
+            "`{}`: Newton iterations for {what} did not converge",
             self.ir.info.name
         ));
         for _ in 0..100 {
@@ -101,7 +122,6 @@ impl NmodlMechanism {
             let values = solve.tape.output(m + m * m + j, n, &solve.scratch).to_vec();
             self.columns[*slot as usize].copy_from_slice(&values);
         }
-        self.steady = Some(solve);
         result
     }
 }

@@ -23,9 +23,10 @@ impl NmodlMechanism {
                 ir.info.name, ir.slots[*slot as usize].name
             ));
         }
-        if ir.steady_state.is_some() {
+        if ir.steady_state.is_some() || ir.algebraic.is_some() {
             return Err(format!(
-                "`{}`: sensitivities through INITIAL's SOLVE ... STEADYSTATE are not supported yet",
+                "`{}`: sensitivities through INITIAL's closing SOLVE (STEADYSTATE, LINEAR or NONLINEAR) or through a \
+                 LINEAR or NONLINEAR block solved in BREAKPOINT are not supported yet",
                 ir.info.name
             ));
         }
