@@ -260,6 +260,23 @@ fn the_nmodl_front_end_never_panics_on_mutated_input() {
          net_event(t) net_send(tau, 1) }\n}\n"
             .into(),
     );
+    // A procedural mechanism (a queue: run-time FROM bounds and indices, `while`, recursion, random draws).
+    seeds.push(
+        "NEURON { POINT_PROCESS q NONSPECIFIC_CURRENT i }\nDEFINE M 8\nPARAMETER { tau = 2 (ms) }\n\
+         ASSIGNED { v (mV) i (nA) n at[M] (ms) }\nINITIAL { n = 0 set_seed(3) }\n\
+         BREAKPOINT { LOCAL k, g\n g = 0\n FROM k = 0 TO n - 1 { g = g + exp(-(t - at[k])/tau) }\n i = g*(v + 10) }\n\
+         NET_RECEIVE (w) { LOCAL j\n j = 0\n while (j < 2 && scop_random() < 0.9) { j = j + 1 }\n\
+         if (n < M) { at[n] = t + exprand(1)*fact(j) n = n + 1 } }\n\
+         FUNCTION fact(x) { if (x <= 1) { fact = 1 } else { fact = x*fact(x - 1) } }\n"
+            .into(),
+    );
+    // LINEAR and NONLINEAR blocks.
+    seeds.push(
+        "NEURON { SUFFIX lin NONSPECIFIC_CURRENT i }\nPARAMETER { g = 0.001 (S/cm2) }\nSTATE { a b u }\n\
+         ASSIGNED { v (mV) i (mA/cm2) }\nINITIAL { u = 1 SOLVE nl }\nBREAKPOINT { SOLVE eq i = g*a*u*(v + 70) }\n\
+         LINEAR eq { ~ exp(v/20)*a - b = 0\n ~ a + b = 1 }\nNONLINEAR nl SOLVEFOR u { ~ u*u*u + u = 2 }\n"
+            .into(),
+    );
     for seed in &seeds[4..] {
         assert!(
             rall_nmodl::compile("seed.mod", seed).is_ok(),
