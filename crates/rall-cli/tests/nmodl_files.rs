@@ -107,16 +107,21 @@ fn every_mod_file_in_neurons_wheel_is_accepted_or_rejected_with_a_located_diagno
         assert!(accepted.iter().any(|a| a == must), "{must} must be accepted");
     }
     assert_rejections_are_known(&files, &accepted, &rejected);
-    // netstim.mod's rejection points to the built-in NetStim (checked against NEURON's in tests/netstim.rs).
+    // netstim.mod (NEURON 9: a RANDOM stream; VERBATIM only in the Random123 setup procedures hoc calls) is
+    // accepted with a warning naming those procedures (run against NEURON's NetStim in tests/netstim.rs).
     let netstim = files.iter().find(|f| f.ends_with("netstim.mod")).unwrap();
     let out = rall(&["check", netstim.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("kind = \"NetStim\""), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("VERBATIM (embedded C) in `noiseFromRandom`, which no block of the mechanism calls"),
+        "{stderr}"
+    );
     // The README's figure for NEURON 9.0.2's wheel (the version `.ci/run` installs).
     assert_eq!(
         (files.len(), accepted.len(), rejected.len()),
-        (18, 16, 2),
-        "the README states 16 of NEURON's 18 .mod files accepted, 2 rejected"
+        (18, 17, 1),
+        "the README states 17 of NEURON's 18 .mod files accepted, 1 rejected (pattern.mod)"
     );
 }
 

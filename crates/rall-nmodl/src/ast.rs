@@ -63,6 +63,8 @@ pub struct NeuronBlock {
     pub global: Vec<Name>,
     /// POINTER names: ASSIGNED variables whose value another variable (bound by the model) provides.
     pub pointers: Vec<Name>,
+    /// RANDOM names: per-instance random streams, read by the `random_*` functions.
+    pub randoms: Vec<Name>,
     pub threadsafe: bool,
     pub span: Span,
 }
@@ -195,6 +197,9 @@ pub enum Statement {
         conditions: Vec<(Expr, Expr)>,
         span: Span,
     },
+    /// A VERBATIM block (embedded C) inside a block: allowed only where rall never runs it (a PROCEDURE or
+    /// FUNCTION that no block calls, kept for hoc).
+    Verbatim(Span),
     /// An `INITIAL { ... }` inside NET_RECEIVE (moved to [`Module::net_receive_initial`] by the parser).
     NestedInitial(Body),
 }

@@ -30,15 +30,15 @@ struct Recorder {
 }
 
 impl Host for Recorder {
-    fn uniform(&mut self) -> f64 {
+    fn uniform(&mut self, _stream: usize) -> f64 {
         self.state = self
             .state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         ((self.state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
-    fn reseed(&mut self, seed: f64) {
-        self.state = seed as u64;
+    fn reseed(&mut self, _stream: usize, seed: &[f64]) {
+        self.state = seed[0] as u64;
     }
     fn send(&mut self, delay_ms: f64, flag: f64) {
         self.sends.push((delay_ms, flag));
@@ -209,4 +209,47 @@ fn exponential_and_normal_draws_have_their_distributions_moments() {
     assert!((var_e - 4.0).abs() < 0.1, "{var_e}");
     assert!((mean_x - 1.0).abs() < 0.034, "{mean_x}");
     assert!((var_x - 9.0).abs() < 0.15, "{var_x}");
+}
+
+#[test]
+fn random_streams_are_read_only_through_random_functions_and_reached_verbatim_is_refused() {
+    let base = "NEURON { ARTIFICIAL_CELL r RANDOM s }\nASSIGNED { x }\nINITIAL { x = random_negexp(s) }\n";
+    let ir = compiled(base);
+    let p = ir.procedural.as_deref().unwrap();
+    assert!(p.program.draws_random());
+    assert!(
+        p.reason.contains("`random_negexp` draws random numbers"),
+        "{}",
+        p.reason
+    );
+    let e = errors(&base.replace("random_negexp(s)", "s + 1"));
+    assert!(
+        e.iter().any(|m| m.contains("`s` is a RANDOM stream: it has no value")),
+        "{e:?}"
+    );
+    let e = errors(&base.replace("random_negexp(s)", "random_negexp(x)"));
+    assert!(e.iter().any(|m| m.contains("takes a RANDOM stream")), "{e:?}");
+    let e = errors(&base.replace("random_negexp(s)", "random_uniform(s, 1)"));
+    assert!(
+        e.iter().any(|m| m.contains("takes 1 or 3 argument(s), given 2")),
+        "{e:?}"
+    );
+    // VERBATIM in a procedure no block calls: accepted (a warning); called from INITIAL: refused.
+    let hoc_only = format!("{base}PROCEDURE setup() {{\nVERBATIM\n return 0;\nENDVERBATIM\n}}\n");
+    match compile("t.mod", &hoc_only) {
+        Ok(c) => assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.message.contains("which no block of the mechanism calls")),
+            "{:?}",
+            c.warnings
+        ),
+        Err((_, d)) => panic!("{d:?}"),
+    }
+    let e = errors(&hoc_only.replace("x = random_negexp(s)", "x = random_negexp(s) setup()"));
+    assert!(
+        e.iter()
+            .any(|m| m.contains("VERBATIM blocks (embedded C) are not supported")),
+        "{e:?}"
+    );
 }

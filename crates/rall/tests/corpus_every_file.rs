@@ -134,7 +134,7 @@ fn run_against_neuron(group: &Group, catalogue: &Catalogue, name: &str, python: 
     if procedural_draws {
         return Err(Outcome::Skipped(
             "runs procedurally and draws random numbers: rall's seeded streams are not NEURON's \
-             (tests/procedural_generators.rs checks the intervals' distribution)"
+             (tests/procedural_generators.rs and tests/netstim.rs compare the trains and their distributions)"
                 .into(),
         ));
     }
@@ -291,13 +291,13 @@ fn every_accepted_corpus_file_runs_in_rall_as_in_neuron() {
         worst_quotient_v < 5e-7 && worst_quotient_state < 5e-9,
         "{worst_quotient_v} mV, {worst_quotient_state}"
     );
-    // The README's counts: 56 accepted files of NEURON's wheel, BluePyOpt's examples and PyNN; 47 agree
+    // The README's counts: 57 accepted files of NEURON's wheel, BluePyOpt's examples and PyNN; 47 agree
     // with the exact conductance (AlphaSyn and AlphaISyn run procedurally: 1.6e-9 mV), 1 (cachan1) with
-    // NEURON's quotient; not compared here: PyNN's 6 weight adjusters (plasticity_neuron.rs) and its 2 random
-    // generators (procedural_generators.rs).
+    // NEURON's quotient; not compared here: PyNN's 6 weight adjusters (plasticity_neuron.rs), its 2 random
+    // generators (procedural_generators.rs) and NEURON's netstim.mod (netstim.rs).
     assert_eq!(
         (rows.len(), agree, nonlinear, skipped),
-        (56, 47, 1, 8),
+        (57, 47, 1, 9),
         "(accepted, agree, nonlinear, not compared)"
     );
 }

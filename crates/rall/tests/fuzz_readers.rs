@@ -270,6 +270,14 @@ fn the_nmodl_front_end_never_panics_on_mutated_input() {
          FUNCTION fact(x) { if (x <= 1) { fact = 1 } else { fact = x*fact(x - 1) } }\n"
             .into(),
     );
+    // NEURON 9's RANDOM streams, and VERBATIM in a procedure no block calls (netstim.mod's pattern).
+    seeds.push(
+        "NEURON { ARTIFICIAL_CELL r RANDOM s1, s2 RANGE m }\nPARAMETER { m = 5 (ms) }\nASSIGNED { x }\n\
+         INITIAL { random_setseq(s1, 2) x = random_uniform(s2, 1, 3) net_send(m*random_negexp(s1), 1) }\n\
+         NET_RECEIVE (w) { net_event(t) net_send(random_negexp(s1, m) + random_normal(s2, 1, 0.1)^2, 1) }\n\
+         PROCEDURE hoc_only() {\nVERBATIM\n return 0;\nENDVERBATIM\n}\n"
+            .into(),
+    );
     // LINEAR and NONLINEAR blocks.
     seeds.push(
         "NEURON { SUFFIX lin NONSPECIFIC_CURRENT i }\nPARAMETER { g = 0.001 (S/cm2) }\nSTATE { a b u }\n\

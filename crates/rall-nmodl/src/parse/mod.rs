@@ -517,6 +517,7 @@ impl Parser<'_> {
             range: Vec::new(),
             global: Vec::new(),
             pointers: Vec::new(),
+            randoms: Vec::new(),
             threadsafe: false,
             span,
         };
@@ -572,7 +573,8 @@ impl Parser<'_> {
                 "GLOBAL" => block.global.extend(self.name_list()?),
                 "THREADSAFE" => block.threadsafe = true,
                 "POINTER" => block.pointers.extend(self.name_list()?),
-                other @ ("BBCOREPOINTER" | "EXTERNAL" | "RANDOM" | "FOR_NETCONS") => {
+                "RANDOM" => block.randoms.extend(self.name_list()?),
+                other @ ("BBCOREPOINTER" | "EXTERNAL" | "FOR_NETCONS") => {
                     let d = Diagnostic::error(keyword.span, format!("{other} is not supported by rall"));
                     self.name_list()?;
                     self.diagnostics.push(d);
@@ -588,6 +590,7 @@ impl Parser<'_> {
                         "RANGE",
                         "GLOBAL",
                         "POINTER",
+                        "RANDOM",
                         "THREADSAFE",
                     ];
                     return Err(

@@ -79,10 +79,8 @@ impl Parser<'_> {
             TokenKind::Punct("~") => return self.reaction().map(Some),
             TokenKind::Verbatim => {
                 self.bump();
-                return Err(Diagnostic::error(
-                    t.span,
-                    "VERBATIM blocks (embedded C) are not supported by rall",
-                ));
+                // Refused by sema unless no block rall runs reaches it.
+                return Ok(Some(Statement::Verbatim(t.span)));
             }
             _ => return Err(self.expected("a statement")),
         };

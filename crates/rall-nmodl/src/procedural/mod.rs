@@ -3,7 +3,7 @@
 //!
 //! The graph (see [`crate::lower`]) needs straight-line kernels: loops unrolled, calls inlined, branches merged.
 //! A file with a `while` loop, a FROM loop or an array index known only at run time, a recursive FUNCTION, or
-//! random draws in its events (`exprand`, `scop_random`, `set_seed`) is run as written instead, the way
+//! random draws (`exprand`, `scop_random`, `set_seed`, NEURON 9's RANDOM streams) is run as written instead, the way
 //! NEURON's generated C runs it. PyNN's AlphaSyn (a queue of spike times) and its gamma and refractory Poisson
 //! generators are such files. Such a mechanism may not SOLVE states or use ions, and rall co-simulates no
 //! sensitivities through its variables.
@@ -77,7 +77,7 @@ fn body_reasons(body: &Body, out: &mut Vec<(Span, String)>) {
                 }
             }
             AstExpr::Call(n, args, _) => {
-                if ["exprand", "scop_random", "set_seed"].contains(&n.text.as_str()) {
+                if ["exprand", "scop_random", "set_seed"].contains(&n.text.as_str()) || n.text.starts_with("random_") {
                     out.push((n.span, format!("`{}` draws random numbers as it runs", n.text)));
                 }
                 args.iter().for_each(|a| expr(a, out));

@@ -21,15 +21,20 @@ pub enum Place {
     },
 }
 
-/// Random draws, on the instance's seeded stream.
+/// Random draws, on one of the instance's seeded streams (0: `scop_random`'s, `exprand`'s and `normrand`'s;
+/// k > 0: the k-th RANDOM stream of the NEURON block).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Draw {
-    /// `normrand(mean, sd)`
+    /// `normrand(mean, sd)`, `random_normal(r[, mean, sd])`
     Normal,
-    /// `exprand(mean)`
+    /// `exprand(mean)`, `random_negexp(r[, mean])`
     Exponential,
-    /// `scop_random()`: uniform in (0, 1).
+    /// `scop_random()`, `random_uniform(r)`, `random_dpick(r)`: uniform in (0, 1).
     Uniform,
+    /// `random_uniform(r, a, b)`: uniform in (a, b).
+    UniformIn,
+    /// `random_ipick(r)`: a whole number from 0 to 2^32 - 1.
+    Whole,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +44,8 @@ pub enum Expr {
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Func(Func, Vec<Expr>),
-    Draw(Draw, Vec<Expr>),
+    /// A draw from stream `usize` with its arguments.
+    Draw(Draw, usize, Vec<Expr>),
     /// A FUNCTION: routine index, arguments, the call's span.
     Call(usize, Vec<Expr>, Span),
 }
@@ -65,8 +71,8 @@ pub enum Stmt {
     Spike(Expr),
     /// `net_move(t)`
     Move(Expr),
-    /// `set_seed(x)`
-    Seed(Expr),
+    /// `set_seed(x)` (stream 0), `random_setseq(r, x)`, `random_setids(r, a, b, c)`: restarts a stream.
+    Seed(usize, Vec<Expr>),
 }
 
 /// A block run with a frame of `locals` values (its LOCALs and loop variables).
@@ -117,7 +123,8 @@ impl Program {
                 Stmt::From { from, to, by, body, .. } => [from, to, by].into_iter().any(expr) || statements(body),
                 Stmt::Call(_, args, _) => args.iter().any(expr),
                 Stmt::Send(a, b) => expr(a) || expr(b),
-                Stmt::Spike(a) | Stmt::Move(a) | Stmt::Seed(a) => expr(a),
+                Stmt::Spike(a) | Stmt::Move(a) => expr(a),
+                Stmt::Seed(..) => true,
             })
         }
         let blocks = [
@@ -139,7 +146,15 @@ pub fn resolve(module: &Module, slots: &[Slot], constants: &HashMap<String, f64>
         .enumerate()
         .map(|(i, r)| (r.name.text.as_str(), i))
         .collect();
+    let randoms = module
+        .neuron
+        .iter()
+        .flat_map(|n| &n.randoms)
+        .enumerate()
+        .map(|(k, n)| (n.text.clone(), k + 1))
+        .collect();
     let r = Resolver {
+        randoms,
         slots: slots
             .iter()
             .enumerate()
@@ -205,6 +220,8 @@ impl Frame {
 }
 
 struct Resolver<'a> {
+    /// RANDOM streams by name (numbered from 1; stream 0 is the instance's own).
+    randoms: HashMap<String, usize>,
     slots: HashMap<String, SlotId>,
     arrays: HashMap<String, usize>,
     constants: &'a HashMap<String, f64>,
@@ -278,18 +295,22 @@ impl Resolver<'_> {
                     }
                 }
                 Statement::Call { name, args } => {
+                    let ast_args = args;
                     let mut args: Vec<Expr> = args.iter().map(|a| self.expr(a, frame)).collect();
                     let arg = |args: &mut Vec<Expr>, k: usize| std::mem::replace(&mut args[k], Expr::Number(0.0));
                     out.push(match name.text.as_str() {
                         "net_send" => Stmt::Send(arg(&mut args, 0), arg(&mut args, 1)),
                         "net_event" => Stmt::Spike(arg(&mut args, 0)),
                         "net_move" => Stmt::Move(arg(&mut args, 0)),
-                        "set_seed" => Stmt::Seed(arg(&mut args, 0)),
+                        "set_seed" => Stmt::Seed(0, vec![arg(&mut args, 0)]),
+                        "random_setseq" | "random_setids" => {
+                            Stmt::Seed(self.stream_of(ast_args), args.split_off(1.min(args.len())))
+                        }
                         other => match self.routines.get(other) {
                             Some(&r) => Stmt::Call(r, args, name.span),
                             // A built-in called for nothing (its value unused): evaluated for its draws.
                             None => {
-                                let value = self.builtin(other, args, name.span);
+                                let value = self.builtin(other, ast_args, args, name.span);
                                 Stmt::Set(Place::Local(frame.declare("")), value)
                             }
                         },
@@ -302,6 +323,7 @@ impl Resolver<'_> {
                 | Statement::Derivative { .. }
                 | Statement::Reaction { .. }
                 | Statement::Equation { .. }
+                | Statement::Verbatim(_)
                 | Statement::Flux { .. }
                 | Statement::Conserve { .. }
                 | Statement::Compartment { .. }
@@ -348,17 +370,41 @@ impl Resolver<'_> {
                 Expr::Binary(*op, Box::new(self.expr(a, frame)), Box::new(self.expr(b, frame)))
             }
             AstExpr::Call(name, args, span) => {
+                let ast_args = args;
                 let args: Vec<Expr> = args.iter().map(|a| self.expr(a, frame)).collect();
                 match self.routines.get(name.text.as_str()) {
                     Some(&r) => Expr::Call(r, args, *span),
-                    None => self.builtin(&name.text, args, *span),
+                    None => self.builtin(&name.text, ast_args, args, *span),
                 }
             }
         }
     }
 
-    /// A built-in function (sema checked the name and the number of arguments).
-    fn builtin(&self, name: &str, args: Vec<Expr>, _span: Span) -> Expr {
+    /// The RANDOM stream a `random_*` call names (its first argument).
+    fn stream_of(&self, args: &[AstExpr]) -> usize {
+        match args.first() {
+            Some(AstExpr::Name(n)) => self.randoms.get(&n.text).copied().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// A built-in function (sema checked the name and the number of arguments); `ast_args` are the arguments
+    /// as written (for the RANDOM stream a `random_*` function names).
+    fn builtin(&self, name: &str, ast_args: &[AstExpr], mut args: Vec<Expr>, _span: Span) -> Expr {
+        if name.starts_with("random_") {
+            let stream = self.stream_of(ast_args);
+            args.remove(0);
+            let number = Expr::Number;
+            return match (name, args.len()) {
+                ("random_negexp", 0) => Expr::Draw(Draw::Exponential, stream, vec![number(1.0)]),
+                ("random_negexp", _) => Expr::Draw(Draw::Exponential, stream, args),
+                ("random_normal", 0) => Expr::Draw(Draw::Normal, stream, vec![number(0.0), number(1.0)]),
+                ("random_normal", _) => Expr::Draw(Draw::Normal, stream, args),
+                ("random_uniform", 2) => Expr::Draw(Draw::UniformIn, stream, args),
+                ("random_ipick", _) => Expr::Draw(Draw::Whole, stream, args),
+                _ => Expr::Draw(Draw::Uniform, stream, args),
+            };
+        }
         let f = match name {
             "exp" => Func::Exp,
             "expm1" => Func::Expm1,
@@ -386,9 +432,9 @@ impl Resolver<'_> {
                 let exprel = Expr::Func(Func::Exprel, args);
                 return Expr::Binary(BinaryOp::Div, Box::new(Expr::Number(1.0)), Box::new(exprel));
             }
-            "normrand" => return Expr::Draw(Draw::Normal, args),
-            "exprand" => return Expr::Draw(Draw::Exponential, args),
-            "scop_random" => return Expr::Draw(Draw::Uniform, args),
+            "normrand" => return Expr::Draw(Draw::Normal, 0, args),
+            "exprand" => return Expr::Draw(Draw::Exponential, 0, args),
+            "scop_random" => return Expr::Draw(Draw::Uniform, 0, args),
             // `at_time` (a notice for variable-step integrators) is 0 at a fixed step.
             _ => return Expr::Number(0.0),
         };

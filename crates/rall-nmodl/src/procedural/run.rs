@@ -12,10 +12,10 @@ pub const MAX_CALL_DEPTH: usize = 1_000;
 
 /// What the program asks of the simulation: random samples and events.
 pub trait Host {
-    /// A uniform sample in (0, 1) from the instance's stream.
-    fn uniform(&mut self) -> f64;
-    /// Restarts the instance's stream from `seed` (`set_seed`).
-    fn reseed(&mut self, seed: f64);
+    /// A uniform sample in (0, 1) from the instance's stream `stream` (0: its own; k: its k-th RANDOM stream).
+    fn uniform(&mut self, stream: usize) -> f64;
+    /// Restarts a stream from the given numbers (`set_seed(x)`, `random_setseq(r, x)`, `random_setids(r, ...)`).
+    fn reseed(&mut self, stream: usize, seed: &[f64]);
     /// `net_send(delay, flag)`
     fn send(&mut self, delay_ms: f64, flag: f64);
     /// `net_event(t)`
@@ -148,9 +148,12 @@ impl<'a> Machine<'a> {
                 let t = self.expr(t, frame)?;
                 self.host.move_to(t);
             }
-            Stmt::Seed(x) => {
-                let x = self.expr(x, frame)?;
-                self.host.reseed(x);
+            Stmt::Seed(stream, values) => {
+                let values = values
+                    .iter()
+                    .map(|x| self.expr(x, frame))
+                    .collect::<Result<Vec<f64>, _>>()?;
+                self.host.reseed(*stream, &values);
             }
         }
         Ok(())
@@ -264,18 +267,21 @@ impl<'a> Machine<'a> {
                 }
                 _ => f64::NAN,
             },
-            Expr::Draw(draw, args) => {
+            Expr::Draw(draw, stream, args) => {
                 let args = args
                     .iter()
                     .map(|a| self.expr(a, frame))
                     .collect::<Result<Vec<f64>, _>>()?;
+                let s = *stream;
                 match draw {
-                    Draw::Uniform => self.host.uniform(),
+                    Draw::Uniform => self.host.uniform(s),
+                    Draw::UniformIn => args[0] + (args[1] - args[0]) * self.host.uniform(s),
+                    Draw::Whole => (self.host.uniform(s) * 4294967296.0).floor().min(4294967295.0),
                     // mean · (−ln U): an exponential sample of the given mean.
-                    Draw::Exponential => -args[0] * self.host.uniform().ln(),
+                    Draw::Exponential => -args[0] * self.host.uniform(s).ln(),
                     // Box–Muller: mean + sd · √(−2 ln U1) cos(2π U2).
                     Draw::Normal => {
-                        let (u1, u2) = (self.host.uniform(), self.host.uniform());
+                        let (u1, u2) = (self.host.uniform(s), self.host.uniform(s));
                         args[0] + args[1] * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
                     }
                 }

@@ -1,9 +1,10 @@
 //! One pass over a module: builds its symbol table and checks every block's names, assignments, ions and calls.
 
+use super::reach::{check_verbatim, collect_assignments};
 use super::symbols::*;
 use crate::ast::*;
 use crate::diagnostics::{Diagnostic, did_you_mean};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Calls that schedule or emit events, or set a state at an event, with their arities.
 pub(crate) const EVENT_CALLS: [(&str, usize); 4] = [
@@ -202,6 +203,9 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
     for a in &module.algebraic {
         declare(&a.routine.name, SymbolKind::Algebraic, None, diagnostics);
     }
+    for n in &neuron.randoms {
+        declare(n, SymbolKind::RandomStream, None, diagnostics);
+    }
     // A POINTER is an ASSIGNED variable whose value the model binds (nocmodl requires the declaration).
     for n in &neuron.pointers {
         match table.symbols.get_mut(&n.text) {
@@ -325,6 +329,8 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         );
     }
 
+    check_verbatim(module, diagnostics);
+
     // Every current the mechanism writes must be computed in BREAKPOINT, with the units NEURON expects.
     let current_unit = if neuron.kind == MechanismKind::PointProcess {
         "nA"
@@ -379,6 +385,7 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
         nonspecific_currents: neuron.nonspecific_currents.iter().map(|n| n.text.clone()).collect(),
         electrode_currents: neuron.electrode_currents.iter().map(|n| n.text.clone()).collect(),
         pointers: neuron.pointers.iter().map(|n| n.text.clone()).collect(),
+        randoms: neuron.randoms.iter().map(|n| n.text.clone()).collect(),
     };
     Some((table, info))
 }
@@ -532,6 +539,9 @@ impl Checker<'_> {
                 ));
             }
             Statement::Call { name, args } => {
+                if self.random_call(name, args, scope, diagnostics) {
+                    return;
+                }
                 for a in args {
                     self.expr(a, scope, diagnostics);
                 }
@@ -640,7 +650,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            Statement::Table { .. } | Statement::UnitsToggle => {}
+            Statement::Table { .. } | Statement::UnitsToggle | Statement::Verbatim(_) => {}
             Statement::Reaction {
                 left,
                 right,
@@ -770,6 +780,7 @@ impl Checker<'_> {
             | SymbolKind::Derivative
             | SymbolKind::Kinetic
             | SymbolKind::Algebraic => Some("a block name".to_string()),
+            SymbolKind::RandomStream => Some("a RANDOM stream".to_string()),
             _ => None,
         };
         if let Some(p) = problem {
@@ -778,6 +789,43 @@ impl Checker<'_> {
                 format!("cannot assign to `{}`: it is {p}", target.text),
             ));
         }
+    }
+
+    /// A `random_*` function of a RANDOM stream: the stream first, then numbers. Returns false for other calls.
+    fn random_call(&self, name: &Name, args: &[Expr], scope: &Scope, diagnostics: &mut Vec<Diagnostic>) -> bool {
+        let Some((_, counts)) = RANDOM_FUNCTIONS.iter().find(|(n, _)| *n == name.text) else {
+            return false;
+        };
+        if !counts.contains(&args.len()) {
+            let counts: Vec<String> = counts.iter().map(usize::to_string).collect();
+            diagnostics.push(Diagnostic::error(
+                name.span,
+                format!(
+                    "`{}` takes {} argument(s), given {}",
+                    name.text,
+                    counts.join(" or "),
+                    args.len()
+                ),
+            ));
+        }
+        match args.first() {
+            Some(Expr::Name(stream))
+                if self.table.get(&stream.text).map(|s| &s.kind) == Some(&SymbolKind::RandomStream) => {}
+            other => {
+                let at = other.map_or(name.span, Expr::span);
+                diagnostics.push(Diagnostic::error(
+                    at,
+                    format!(
+                        "`{}` takes a RANDOM stream (declared in the NEURON block) as its first argument",
+                        name.text
+                    ),
+                ));
+            }
+        }
+        for a in args.iter().skip(1) {
+            self.expr(a, scope, diagnostics);
+        }
+        true
     }
 
     fn call(&self, name: &Name, arity: usize, statement: bool, scope: &Scope, diagnostics: &mut Vec<Diagnostic>) {
@@ -827,6 +875,17 @@ impl Checker<'_> {
                 if let Some(index) = &n.index {
                     self.expr(index, scope, diagnostics);
                 }
+                if self.table.get(&n.text).map(|s| &s.kind) == Some(&SymbolKind::RandomStream) {
+                    diagnostics.push(Diagnostic::error(
+                        n.span,
+                        format!(
+                            "`{}` is a RANDOM stream: it has no value; draw from it with random_uniform, \
+                             random_negexp or random_normal (its first argument)",
+                            n.text
+                        ),
+                    ));
+                    return;
+                }
                 let known = scope.locals.contains(&n.text)
                     || matches!(self.table.get(&declared_name(n)).map(|s| &s.kind), Some(k) if !matches!(k, SymbolKind::Function { .. } | SymbolKind::Procedure { .. } | SymbolKind::Derivative | SymbolKind::Kinetic | SymbolKind::Algebraic));
                 if !known && n.text != "PI" && n.text != "FARADAY" && n.text != "R" {
@@ -836,6 +895,9 @@ impl Checker<'_> {
                 }
             }
             Expr::Call(name, args, _) => {
+                if self.random_call(name, args, scope, diagnostics) {
+                    return;
+                }
                 for a in args {
                     self.expr(a, scope, diagnostics);
                 }
@@ -857,116 +919,5 @@ fn declared_name(n: &Name) -> String {
         format!("{}[0]", n.text)
     } else {
         n.text.clone()
-    }
-}
-
-/// The first FUNCTION or PROCEDURE that calls itself, directly or through others (such a mechanism runs
-/// procedurally: the graph inlines calls).
-pub(crate) fn recursive_routine(module: &Module) -> Option<&Name> {
-    let routines: Vec<&Routine> = module.functions.iter().chain(&module.procedures).collect();
-    let mut calls: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for r in &routines {
-        let mut set = BTreeSet::new();
-        collect_calls(&r.body, &mut set);
-        calls.insert(r.name.text.as_str(), set);
-    }
-    for r in &routines {
-        let mut stack = vec![r.name.text.clone()];
-        let mut seen = BTreeSet::new();
-        while let Some(n) = stack.pop() {
-            for callee in calls.get(n.as_str()).into_iter().flatten() {
-                if *callee == r.name.text {
-                    return Some(&r.name);
-                }
-                if seen.insert(callee.clone()) {
-                    stack.push(callee.clone());
-                }
-            }
-        }
-    }
-    None
-}
-
-fn collect_calls(body: &Body, out: &mut BTreeSet<String>) {
-    fn expr(e: &Expr, out: &mut BTreeSet<String>) {
-        match e {
-            Expr::Call(n, args, _) => {
-                out.insert(n.text.clone());
-                args.iter().for_each(|a| expr(a, out));
-            }
-            Expr::Unary(_, a, _) => expr(a, out),
-            Expr::Binary(_, a, b, _) => {
-                expr(a, out);
-                expr(b, out);
-            }
-            _ => {}
-        }
-    }
-    for s in &body.statements {
-        match s {
-            Statement::Assign { value, .. } | Statement::Derivative { value, .. } => expr(value, out),
-            Statement::Call { name, args } => {
-                out.insert(name.text.clone());
-                args.iter().for_each(|a| expr(a, out));
-            }
-            Statement::If {
-                condition,
-                then,
-                otherwise,
-            } => {
-                expr(condition, out);
-                collect_calls(then, out);
-                if let Some(o) = otherwise {
-                    collect_calls(o, out);
-                }
-            }
-            Statement::From { from, to, by, body, .. } => {
-                [Some(from), Some(to), by.as_ref()]
-                    .into_iter()
-                    .flatten()
-                    .for_each(|e| expr(e, out));
-                collect_calls(body, out);
-            }
-            Statement::While { condition, body, .. } => {
-                expr(condition, out);
-                collect_calls(body, out);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Names a body assigns, through the procedures it calls (each procedure followed once).
-fn collect_assignments(body: &Body, procedures: &[crate::ast::Routine], out: &mut BTreeSet<String>) {
-    collect_assignments_seen(body, procedures, out, &mut BTreeSet::new());
-}
-
-fn collect_assignments_seen(
-    body: &Body,
-    procedures: &[crate::ast::Routine],
-    out: &mut BTreeSet<String>,
-    seen: &mut BTreeSet<String>,
-) {
-    for s in &body.statements {
-        match s {
-            Statement::Assign { target, .. } => {
-                out.insert(target.text.clone());
-            }
-            Statement::If { then, otherwise, .. } => {
-                collect_assignments_seen(then, procedures, out, seen);
-                if let Some(o) = otherwise {
-                    collect_assignments_seen(o, procedures, out, seen);
-                }
-            }
-            Statement::From { body, .. } | Statement::While { body, .. } => {
-                collect_assignments_seen(body, procedures, out, seen);
-            }
-            Statement::Call { name, .. } if seen.insert(name.text.clone()) => {
-                if let Some(p) = procedures.iter().find(|p| p.name.text == name.text) {
-                    collect_assignments_seen(&p.body, procedures, out, seen);
-                }
-            }
-            _ => {}
-        }
     }
 }

@@ -2,9 +2,10 @@
 //! for undefined names, bad assignments, ion usage, SOLVE targets, current units and recursion.
 
 mod check_module;
+mod reach;
 mod symbols;
 pub mod units;
 
 pub use check_module::check_module;
-pub(crate) use check_module::recursive_routine;
+pub(crate) use reach::recursive_routine;
 pub use symbols::{IonUse, MechanismInfo, Symbol, SymbolKind, SymbolTable};

@@ -33,6 +33,8 @@ pub enum SymbolKind {
     Kinetic,
     /// A LINEAR or NONLINEAR block.
     Algebraic,
+    /// A RANDOM stream (NEURON 9), read only through the `random_*` functions.
+    RandomStream,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +69,8 @@ pub struct MechanismInfo {
     pub electrode_currents: Vec<String>,
     /// POINTER variables, in declaration order.
     pub pointers: Vec<String>,
+    /// RANDOM streams (NEURON 9), in declaration order.
+    pub randoms: Vec<String>,
 }
 
 /// Every declared name of a module, in a deterministic order.
@@ -91,6 +95,17 @@ impl SymbolTable {
 
 /// Variables every mechanism can read.
 pub const BUILTINS: [&str; 6] = ["v", "t", "dt", "celsius", "diam", "area"];
+
+/// NEURON 9's functions of a RANDOM stream (its first argument), with the numbers of arguments each takes.
+pub const RANDOM_FUNCTIONS: [(&str, &[usize]); 7] = [
+    ("random_setseq", &[2]),
+    ("random_setids", &[4]),
+    ("random_uniform", &[1, 3]),
+    ("random_negexp", &[1, 2]),
+    ("random_normal", &[1, 3]),
+    ("random_dpick", &[1]),
+    ("random_ipick", &[1]),
+];
 
 /// Functions every mechanism can call, with their arity.
 pub const BUILTIN_FUNCTIONS: [(&str, usize); 22] = [

@@ -24,8 +24,9 @@ pub struct ProceduralMechanism {
     /// NET_RECEIVE's arguments (the weight first) and `flag`.
     arguments: Vec<usize>,
     flag: Option<usize>,
-    /// Each instance's random stream, restarted from `seed` (and the instance) at every initialisation.
-    streams: Vec<ChaCha8Rng>,
+    /// Each instance's random streams (its own, then one per RANDOM stream of the file), restarted from
+    /// `seed` (and the instance) at every initialisation.
+    streams: Vec<Vec<ChaCha8Rng>>,
     seed: u64,
     /// Self-events INITIAL asked for.
     initial_sends: Vec<(usize, f64, f64)>,
@@ -35,20 +36,29 @@ pub struct ProceduralMechanism {
 
 /// What a run asks of the simulation, for one instance at time `t_ms`.
 struct InstanceHost<'a> {
-    stream: &'a mut ChaCha8Rng,
+    /// The instance's streams: its own, then one per RANDOM stream of the file.
+    streams: &'a mut [ChaCha8Rng],
+    /// The mechanism's seed, mixed into restarted streams.
+    seed: u64,
     instance: usize,
     t_ms: f64,
     effects: &'a mut EventEffects,
 }
 
 impl Host for InstanceHost<'_> {
-    fn uniform(&mut self) -> f64 {
+    fn uniform(&mut self, stream: usize) -> f64 {
         // (0, 1): never 0, so logarithms of it are finite.
-        1.0 - self.stream.random::<f64>()
+        1.0 - self.streams[stream].random::<f64>()
     }
 
-    fn reseed(&mut self, seed: f64) {
-        *self.stream = ChaCha8Rng::seed_from_u64(seed.to_bits());
+    /// A restarted stream depends on the numbers given and the mechanism's seed (instances given the same
+    /// numbers draw the same sequence, as with NEURON's Random123 ids).
+    fn reseed(&mut self, stream: usize, seed: &[f64]) {
+        let mut key = self.seed ^ 0x9e37_79b9_7f4a_7c15;
+        for x in seed {
+            key = key.rotate_left(17) ^ x.to_bits().wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        }
+        self.streams[stream] = ChaCha8Rng::seed_from_u64(key);
     }
 
     fn send(&mut self, delay_ms: f64, flag: f64) {
@@ -110,7 +120,7 @@ impl ProceduralMechanism {
             current_scale,
             columns,
             currents,
-            streams: (0..n).map(|k| instance_stream(0, k)).collect(),
+            streams: (0..n).map(|k| instance_streams(0, k, random_streams(&ir))).collect(),
             seed: 0,
             initial_sends: Vec::new(),
             error: None,
@@ -157,7 +167,8 @@ impl ProceduralMechanism {
             return Ok(());
         };
         let mut host = InstanceHost {
-            stream: &mut self.streams[instance],
+            streams: &mut self.streams[instance],
+            seed: self.seed,
             instance,
             t_ms,
             effects,
@@ -189,11 +200,20 @@ impl ProceduralMechanism {
     }
 }
 
-/// The random stream of instance `k` for a mechanism seeded with `seed`.
-fn instance_stream(seed: u64, k: usize) -> ChaCha8Rng {
-    let mut stream = ChaCha8Rng::seed_from_u64(seed);
-    stream.set_stream(k as u64);
-    stream
+/// The number of streams an instance draws from: its own and one per RANDOM stream of the file.
+fn random_streams(ir: &MechanismIr) -> usize {
+    1 + ir.info.randoms.len()
+}
+
+/// The random streams of instance `k` for a mechanism seeded with `seed`.
+fn instance_streams(seed: u64, k: usize, count: usize) -> Vec<ChaCha8Rng> {
+    (0..count)
+        .map(|s| {
+            let mut stream = ChaCha8Rng::seed_from_u64(seed);
+            stream.set_stream((k * count + s) as u64);
+            stream
+        })
+        .collect()
 }
 
 impl Mechanism for ProceduralMechanism {
@@ -214,7 +234,7 @@ impl Mechanism for ProceduralMechanism {
         self.error = None;
         let mut effects = EventEffects::default();
         for k in 0..self.width() {
-            self.streams[k] = instance_stream(self.seed, k);
+            self.streams[k] = instance_streams(self.seed, k, random_streams(&self.ir));
             self.load(k, ctx.t_ms, ctx, v_mv[self.cv[k]]);
             let outcome = self.run(|p| p.program.initial.as_ref(), k, ctx.t_ms, &mut effects);
             self.remember(outcome);
