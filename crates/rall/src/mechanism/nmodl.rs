@@ -17,6 +17,23 @@ pub(super) fn tape_for(graph: &Graph, outputs: &[NodeId]) -> Tape {
     Tape::with_uniform_inputs(graph, outputs, |slot| (1..=3).contains(&slot))
 }
 
+/// Sets PARAMETER `name` of one instance in a mechanism's columns (one per slot).
+pub(super) fn set_parameter_column(
+    ir: &MechanismIr,
+    columns: &mut [Vec<f64>],
+    name: &str,
+    instance: usize,
+    value: f64,
+) -> Result<(), String> {
+    match ir.slot(name) {
+        Some(slot) if ir.slots[slot as usize].kind == SlotKind::Parameter => {
+            columns[slot as usize][instance] = value;
+            Ok(())
+        }
+        _ => Err(format!("`{}` has no PARAMETER `{name}`", ir.info.name)),
+    }
+}
+
 /// A slot that mirrors an ion variable of the cell.
 #[derive(Clone, Debug)]
 pub(super) struct IonLink {
@@ -669,18 +686,11 @@ impl Mechanism for NmodlMechanism {
     }
 
     fn set_parameter(&mut self, name: &str, instance: usize, value: f64) -> Result<(), String> {
-        match self.ir.slot(name) {
-            Some(slot) if self.ir.slots[slot as usize].kind == SlotKind::Parameter => {
-                self.columns[slot as usize][instance] = value;
-                Ok(())
-            }
-            _ => Err(format!("`{}` has no PARAMETER `{name}`", self.ir.info.name)),
-        }
+        set_parameter_column(&self.ir, &mut self.columns, name, instance, value)
     }
 
     fn variable(&self, name: &str) -> Option<(&[CvIndex], &[f64])> {
-        let slot = self.ir.slot(name)?;
-        Some((&self.cv, &self.columns[slot as usize]))
+        Some((&self.cv, &self.columns[self.ir.slot(name)? as usize]))
     }
 
     fn enable_tangents(&mut self, lanes: usize, seeds: &[ParameterSeed]) -> Result<(), String> {

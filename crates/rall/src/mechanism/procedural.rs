@@ -356,18 +356,11 @@ impl Mechanism for ProceduralMechanism {
     }
 
     fn set_parameter(&mut self, name: &str, instance: usize, value: f64) -> Result<(), String> {
-        match self.ir.slot(name) {
-            Some(slot) if self.ir.slots[slot as usize].kind == SlotKind::Parameter => {
-                self.columns[slot as usize][instance] = value;
-                Ok(())
-            }
-            _ => Err(format!("`{}` has no PARAMETER `{name}`", self.ir.info.name)),
-        }
+        super::nmodl::set_parameter_column(&self.ir, &mut self.columns, name, instance, value)
     }
 
     fn variable(&self, name: &str) -> Option<(&[CvIndex], &[f64])> {
-        let slot = self.ir.slot(name)?;
-        Some((&self.cv, &self.columns[slot as usize]))
+        Some((&self.cv, &self.columns[self.ir.slot(name)? as usize]))
     }
 }
 
