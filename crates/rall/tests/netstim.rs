@@ -21,8 +21,9 @@ fn netstim(interval_ms: f64, number: f64, start_ms: f64, noise: f64) -> SpikeSou
 }
 
 /// NEURON's NetStim trains for `(interval, number, start, noise)` parameter sets over `tstop` ms.
-fn neuron_trains(sets: &[(f64, f64, f64, f64)], tstop: f64) -> Vec<Vec<f64>> {
-    let dir = std::env::temp_dir().join(format!("rall-netstim-{}", std::process::id()));
+/// `tag` names the run's folder (tests run in parallel in one process).
+fn neuron_trains(sets: &[(f64, f64, f64, f64)], tstop: f64, tag: &str) -> Vec<Vec<f64>> {
+    let dir = std::env::temp_dir().join(format!("rall-netstim-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let stims: Vec<Value> = sets
         .iter()
@@ -65,7 +66,7 @@ fn netstim_gives_neurons_trains() {
     ];
     let noisy = [(10.0, 1e9, 0.0, 1.0), (10.0, 1e9, 0.0, 0.5)];
     let all: Vec<_> = regular.iter().chain(&noisy).copied().collect();
-    let neuron = neuron_trains(&all, tstop);
+    let neuron = neuron_trains(&all, tstop, "built-in");
     for (k, &(i, n, s, x)) in regular.iter().enumerate() {
         let ours = netstim(i, n, s, x).times(tstop);
         assert_eq!(
@@ -164,7 +165,7 @@ fn neurons_netstim_file_runs_procedurally_as_neurons_netstim() {
     ];
     let noisy = [(10.0, 1e9, 0.0, 1.0), (10.0, 1e9, 0.0, 0.5)];
     let all: Vec<_> = regular.iter().chain(&noisy).copied().collect();
-    let neuron = neuron_trains(&all, tstop);
+    let neuron = neuron_trains(&all, tstop, "file");
     for (k, set) in regular.iter().enumerate() {
         let ours = file_train(&share, *set, tstop);
         // A spike due exactly at t_stop: NEURON's continuerun delivers it, rall's run ends before it.
