@@ -69,8 +69,8 @@ BREAKPOINT {
 fn unsupported_constructs_are_named_with_their_line() {
     let e = errors(&format!("{LEAK}\nVERBATIM\n  double x;\nENDVERBATIM\n"));
     assert!(e.iter().any(|x| x.contains("t.mod:7:1: error: VERBATIM")), "{e:?}");
-    let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e RANDOM r"));
-    assert!(e.iter().any(|x| x.contains("RANDOM is not supported")), "{e:?}");
+    let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e BBCOREPOINTER r"));
+    assert!(e.iter().any(|x| x.contains("BBCOREPOINTER is not supported")), "{e:?}");
     // A POINTER must be an ASSIGNED variable, as nocmodl requires.
     let e = errors(&LEAK.replace("RANGE g, e", "RANGE g, e POINTER p"));
     assert!(
