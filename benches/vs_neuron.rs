@@ -2,8 +2,9 @@
 //! inferior-olive cell on C4A, 1 s at dt 0.025 ms, one thread each; prints rall's time / NEURON's.
 //!
 //! Run with `cargo bench -p rall --bench vs_neuron` after `.ci/run` (or `pip install neuron` into
-//! `.venv`). NEURON is timed by `validation/neuron/run_neuron.py` (its `fadvance` loop alone, with
-//! the same cell exported by `rall::export::neuron_json`); rall by the `Simulation::run` call alone.
+//! `.venv`). NEURON is timed by `validation/neuron/run_neuron.py` (NEURON's own `ParallelContext.psolve`
+//! loop alone, as its users run it, with the same cell exported by `rall::export::neuron_json`); rall by the
+//! `Simulation::run` call alone. `benches/baseline.sh` adds NEURON's rate tables and Arbor.
 
 use rall::export::neuron_json;
 use rall::mechanism::Catalogue;
@@ -26,6 +27,7 @@ fn neuron_seconds(python: &Path, cell: &Cell, options: &RunOptions, mod_dir: Opt
     let mut best = f64::INFINITY;
     for _ in 0..3 {
         let out = Command::new(python)
+            .env("RALL_NEURON_PSOLVE", "1")
             .arg(repo("validation/neuron/run_neuron.py"))
             .arg(&json_path)
             .arg(&csv_path)
