@@ -171,11 +171,8 @@ impl Tape {
                 Instr::Mul(a, b) => zip2(out, col(a), col(b), |x, y| x * y),
                 Instr::Div(a, b) => zip2(out, col(a), col(b), |x, y| x / y),
                 Instr::Pow(a, b) => zip2(out, col(a), col(b), f64::powf),
-                Instr::Call1(f, a) => match f {
-                    Func::Exp => zip1(out, col(a), f64::exp),
-                    _ => zip1(out, col(a), |x| f.apply1(x)),
-                },
-                Instr::Call2(f, a, b) => zip2(out, col(a), col(b), |x, y| f.apply2(x, y)),
+                Instr::Call1(f, a) => call1_column(f, out, col(a)),
+                Instr::Call2(f, a, b) => call2_column(f, out, col(a), col(b)),
                 Instr::Lt(a, b) => zip2(out, col(a), col(b), |x, y| f64::from(x < y)),
                 Instr::Le(a, b) => zip2(out, col(a), col(b), |x, y| f64::from(x <= y)),
                 Instr::Eq(a, b) => zip2(out, col(a), col(b), |x, y| f64::from(x == y)),
@@ -276,6 +273,36 @@ fn operands(instr: Instr) -> [Option<u32>; 3] {
         | Instr::And(a, b)
         | Instr::Or(a, b) => [Some(a), Some(b), None],
         Instr::Select(c, a, b) => [Some(c), Some(a), Some(b)],
+    }
+}
+
+/// A one-argument function over a column, the function chosen once rather than per element.
+fn call1_column(f: Func, out: &mut [f64], a: &[f64]) {
+    match f {
+        Func::Exp => zip1(out, a, f64::exp),
+        Func::Expm1 => zip1(out, a, f64::exp_m1),
+        Func::Log => zip1(out, a, f64::ln),
+        Func::Log10 => zip1(out, a, f64::log10),
+        Func::Sqrt => zip1(out, a, f64::sqrt),
+        Func::Fabs => zip1(out, a, f64::abs),
+        Func::Sin => zip1(out, a, f64::sin),
+        Func::Cos => zip1(out, a, f64::cos),
+        Func::Tan => zip1(out, a, f64::tan),
+        Func::Tanh => zip1(out, a, f64::tanh),
+        Func::Floor => zip1(out, a, f64::floor),
+        Func::Ceil => zip1(out, a, f64::ceil),
+        Func::Exprel => zip1(out, a, |x| if x == 0.0 { 1.0 } else { x.exp_m1() / x }),
+        Func::Min | Func::Max | Func::Atan2 => out.fill(f64::NAN),
+    }
+}
+
+/// A two-argument function over columns, the function chosen once.
+fn call2_column(f: Func, out: &mut [f64], a: &[f64], b: &[f64]) {
+    match f {
+        Func::Min => zip2(out, a, b, f64::min),
+        Func::Max => zip2(out, a, b, f64::max),
+        Func::Atan2 => zip2(out, a, b, f64::atan2),
+        _ => out.fill(f64::NAN),
     }
 }
 

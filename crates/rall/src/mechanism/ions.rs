@@ -132,12 +132,17 @@ impl IonPool {
 
     /// Reads a variable such as `ena`, `cai`, `cao` or `ica` at one CV.
     pub fn value(&self, species: usize, variable: IonVariable, cv: CvIndex) -> f64 {
+        self.values(species, variable)[cv]
+    }
+
+    /// One quantity of a species over all CVs.
+    pub fn values(&self, species: usize, variable: IonVariable) -> &[f64] {
         let s = &self.species[species];
         match variable {
-            IonVariable::Reversal => s.e_mv[cv],
-            IonVariable::Inside => s.ci_mm[cv],
-            IonVariable::Outside => s.co_mm[cv],
-            IonVariable::Current => s.current[cv],
+            IonVariable::Reversal => &s.e_mv,
+            IonVariable::Inside => &s.ci_mm,
+            IonVariable::Outside => &s.co_mm,
+            IonVariable::Current => &s.current,
         }
     }
 }

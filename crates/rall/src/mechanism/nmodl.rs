@@ -273,8 +273,8 @@ impl NmodlMechanism {
 
     /// Loads voltage, time, temperature and the ion variables the mechanism reads.
     fn load_inputs(&mut self, t_ms: f64, ctx: &StepContext, v_mv: &[f64], ions: &IonPool) {
-        for (k, &cv) in self.cv.iter().enumerate() {
-            self.columns[0][k] = v_mv[cv];
+        for (c, &cv) in self.columns[0].iter_mut().zip(&self.cv) {
+            *c = v_mv[cv];
         }
         self.columns[1].fill(t_ms);
         self.columns[2].fill(ctx.dt_ms);
@@ -283,9 +283,12 @@ impl NmodlMechanism {
             if link.write && !link.read && link.variable == IonVariable::Current {
                 continue;
             }
-            let column = &mut self.columns[link.slot as usize];
-            for (k, &cv) in self.cv.iter().enumerate() {
-                column[k] = ions.value(link.species, link.variable, cv);
+            let (column, values) = (
+                &mut self.columns[link.slot as usize],
+                ions.values(link.species, link.variable),
+            );
+            for (c, &cv) in column.iter_mut().zip(&self.cv) {
+                *c = values[cv];
             }
         }
         self.load_pointers(v_mv);
