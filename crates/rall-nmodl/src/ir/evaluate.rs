@@ -32,6 +32,9 @@ pub struct Tape {
     uniform: Vec<bool>,
     /// Instructions that depend on constants only: computed once per scratch, then skipped.
     constant: Vec<bool>,
+    /// Per register: the input slot an operand reads in place of the register, for per-instance inputs that are
+    /// not outputs (their columns are read where they are, not copied into registers).
+    read_in_place: Vec<Option<u32>>,
     /// Identifies the tape, so a scratch knows whose constants it holds.
     id: u64,
     /// Register of each requested output, in request order.
@@ -63,11 +66,20 @@ impl Tape {
         let constant = propagate(&instructions, |_| false);
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let outputs = outputs.iter().map(|&o| register_of[o as usize].unwrap()).collect();
+        let outputs: Vec<u32> = outputs.iter().map(|&o| register_of[o as usize].unwrap()).collect();
+        let read_in_place = instructions
+            .iter()
+            .enumerate()
+            .map(|(k, instr)| match *instr {
+                Instr::Input(s) if !uniform[k] && !outputs.contains(&(k as u32)) => Some(s),
+                _ => None,
+            })
+            .collect();
         Self {
             instructions,
             uniform,
             constant,
+            read_in_place,
             id,
             outputs,
         }
@@ -161,9 +173,14 @@ impl Tape {
             // A uniform value is computed for the first instance and broadcast.
             let w = if self.uniform[k] { 1.min(width) } else { width };
             let out = &mut full[..w];
-            let col = |r: u32| &before[r as usize * width..r as usize * width + w];
+            let col = |r: u32| match self.read_in_place[r as usize] {
+                Some(s) => &input(s)[..w],
+                None => &before[r as usize * width..r as usize * width + w],
+            };
             match *instr {
                 Instr::Const(x) => out.fill(x),
+                // Read in place by the instructions that use it.
+                Instr::Input(_) if self.read_in_place[k].is_some() => {}
                 Instr::Input(s) => out.copy_from_slice(&input(s)[..w]),
                 Instr::Neg(a) => zip1(out, col(a), |x| -x),
                 Instr::Add(a, b) => zip2(out, col(a), col(b), |x, y| x + y),
