@@ -1,5 +1,16 @@
 //! The `rall` command: arguments in, subcommands run (run, grad, fit, plot, check, import, inspect), errors printed with their file and line.
 
+/// `println!` for a command's results: when the reader stops early (`rall check *.mod | head`), the program
+/// ends quietly instead of panicking on the closed pipe.
+macro_rules! out {
+    () => {
+        $crate::print_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::print_line(format_args!($($arg)*))
+    };
+}
+
 mod commands;
 mod plot;
 mod plot_activity;
@@ -69,5 +80,19 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes one line to standard output; a closed pipe ends the program with success (the reader has what it
+/// wanted), any other write error with a message.
+fn print_line(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(1);
     }
 }

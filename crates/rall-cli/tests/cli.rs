@@ -581,3 +581,25 @@ fn import_bluepyopt_names_the_file_and_key_it_cannot_read() {
         "{stderr}"
     );
 }
+
+/// A reader that closes the pipe before rall writes (`rall inspect ... | head -c 10`): rall ends quietly with
+/// success, as Unix tools do, instead of panicking on the closed pipe.
+#[test]
+fn a_closed_output_pipe_ends_rall_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rall"))
+        .args([
+            "inspect",
+            repo("examples/c4a_passive.toml").to_str().unwrap(),
+            "--branches",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end at once: rall's first line of output meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}

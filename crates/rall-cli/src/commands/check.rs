@@ -62,7 +62,7 @@ pub fn check(files: &[PathBuf], quiet: bool) -> Result<(), String> {
             }
         }
     }
-    println!("{accepted} accepted, {rejected} rejected");
+    out!("{accepted} accepted, {rejected} rejected");
     if rejected > 0 {
         Err(format!("{rejected} of {} files rejected", files.len()))
     } else {

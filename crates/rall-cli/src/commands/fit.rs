@@ -280,7 +280,7 @@ fn identifiability_json(id: &Identifiability) -> serde_json::Value {
 }
 
 fn print_identifiability(id: &Identifiability) {
-    println!(
+    out!(
         "identifiability at loss {:.4e} (loss rise when a parameter is 5% off, alone and with the others compensating; \
          error bound from the loss reached, quadratic model):",
         id.loss
@@ -291,16 +291,16 @@ fn print_identifiability(id: &Identifiability) {
 fn report(result: &FitResult, labels: &[String], cost: f64) {
     let last = result.history.last();
     let first = result.history.first().map_or(f64::NAN, |r| r.loss);
-    println!(
+    out!(
         "loss {first:.6e} -> {:.6e} after {} iterations, {} simulations, {:.2} s (a gradient run costs {cost:.2} plain runs)",
         result.best_loss,
         result.history.len(),
         last.map_or(0, |r| r.simulations),
         last.map_or(0.0, |r| r.seconds)
     );
-    println!("{:<32} {:>14}", "parameter", "multiplier");
+    out!("{:<32} {:>14}", "parameter", "multiplier");
     for (l, m) in labels.iter().zip(&result.best_multipliers) {
-        println!("{l:<32} {m:>14.6}");
+        out!("{l:<32} {m:>14.6}");
     }
 }
 

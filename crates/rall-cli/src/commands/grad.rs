@@ -97,13 +97,13 @@ pub fn grad(args: &GradArgs) -> Result<(), String> {
     let Some(target_path) = &args.target else { return Ok(()) };
     let target = TargetTraces::read_csv(target_path).map_err(|e| e.to_string())?;
     let (loss, gradient) = mse_loss(&traces, &target, &windows).map_err(|e| e.to_string())?;
-    println!(
+    out!(
         "loss = {loss:.9e} (½ mean squared error against {})",
         target_path.display()
     );
-    println!("{:<36} {:>18}", "parameter", "dL/dθ");
+    out!("{:<36} {:>18}", "parameter", "dL/dθ");
     for (name, g) in &gradient {
-        println!("{name:<36} {g:>18.9e}");
+        out!("{name:<36} {g:>18.9e}");
     }
     if let Some(json) = &args.json {
         let object = serde_json::json!({

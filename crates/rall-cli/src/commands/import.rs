@@ -52,7 +52,7 @@ pub fn import(from: &ImportFrom) -> Result<(), String> {
     // What was written must load: otherwise say so rather than leave a broken file unannounced.
     let model = rall::model::load_model(&args.output, &Catalogue::default())
         .map_err(|e| format!("the imported model does not load (a bug in the importer): {e}"))?;
-    println!(
+    out!(
         "wrote {} ({} mechanisms painted, {} ms)",
         args.output.display(),
         text.matches("[[mechanism]]").count(),

@@ -9,7 +9,7 @@ use std::path::Path;
 pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
     let model = load_model(path, &Catalogue::default()).map_err(|e| e.to_string())?;
     let o = &model.options;
-    println!(
+    out!(
         "model {}: t_stop {} ms, dt {} ms, {:?}",
         path.display(),
         o.t_stop_ms,
@@ -27,41 +27,47 @@ pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
         } else {
             format!("cell `{name}`")
         };
-        println!("{label}:");
-        println!(
+        out!("{label}:");
+        out!(
             "  morphology: {} branches, {} segments, length {:.1} µm, area {:.1} µm²",
             m.branches.len(),
             m.segments.len(),
             m.total_length_um(),
             m.total_area_um2()
         );
-        println!(
+        out!(
             "  CV policy {:?}: {membrane} membrane CVs and {} zero-area junctions",
             cell.policy,
             g.len() - membrane
         );
         let cap: f64 = layout.properties.capacitance_nf.iter().sum();
-        println!("  total capacitance {:.4} nF, v_init {} mV", cap, layout.v_init_mv);
-        println!(
+        out!("  total capacitance {:.4} nF, v_init {} mV", cap, layout.v_init_mv);
+        out!(
             "  {:<16} {:>6} {:>14} {:>14}",
-            "region", "CVs", "length [µm]", "area [µm²]"
+            "region",
+            "CVs",
+            "length [µm]",
+            "area [µm²]"
         );
         for r in summarise_regions(cell, &layout) {
-            println!(
+            out!(
                 "  {:<16} {:>6} {:>14.1} {:>14.1}",
-                r.name, r.cvs, r.length_um, r.area_um2
+                r.name,
+                r.cvs,
+                r.length_um,
+                r.area_um2
             );
         }
         for mech in &layout.mechanisms {
             let area: f64 = mech.area_um2.iter().sum();
-            println!(
+            out!(
                 "  mechanism {:<8} on {:>5} CVs, {:.1} µm²",
                 mech.mechanism,
                 mech.cv.len(),
                 area
             );
         }
-        println!(
+        out!(
             "  {} stimuli, probes: {}",
             layout.stimuli.len(),
             layout
@@ -79,9 +85,14 @@ pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
 }
 
 fn print_branches(m: &rall::morphology::Morphology) {
-    println!(
+    out!(
         "  {:>6} {:>14} {:>4} {:>9} {:>12} {:>8}",
-        "branch", "attached to", "tag", "length", "distal end", "children"
+        "branch",
+        "attached to",
+        "tag",
+        "length",
+        "distal end",
+        "children"
     );
     let mut distance = vec![0.0; m.branches.len()];
     for (b, branch) in m.branches.iter().enumerate() {
@@ -93,7 +104,7 @@ fn print_branches(m: &rall::morphology::Morphology) {
             .attachment
             .map_or("root".to_string(), |a| format!("{} at {}", a.parent, a.pos));
         let tag = m.branch_tag(b);
-        println!(
+        out!(
             "  {b:>6} {parent:>14} {tag:>4} {:>9.1} {:>12.1} {:>8}",
             branch.length_um(),
             distance[b],
