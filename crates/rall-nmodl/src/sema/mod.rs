@@ -1,6 +1,7 @@
 //! Semantic checks: a parsed [`Module`](crate::ast::Module) in, a [`SymbolTable`] out, with diagnostics
 //! for undefined names, bad assignments, ion usage, SOLVE targets, current units and recursion.
 
+mod calls;
 mod check_module;
 mod reach;
 mod symbols;
