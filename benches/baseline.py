@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The BASELINE workloads of the speed issue, timed side by side: rall, NEURON 9.0.2 (its own `ParallelContext.psolve` loop,
+"""The BASELINE workloads of the speed issue, timed side by side: rall (compiled kernels, and its reference
+interpreter with RALL_BACKEND=interpreter), NEURON 9.0.2 (its own `ParallelContext.psolve` loop,
 with exact rates and with its default rate tables) and Arbor 0.12.2 (its own `simulation.run`), one thread
 each, every run a fresh process, the simulators interleaved round by round; prints medians, ratios and ns per
 CV-step from the same run. Only same-run ratios count: this machine is noisy.
@@ -139,8 +140,8 @@ def one(simulator, dendrites):
     return neuron_seconds(dendrites, tables=simulator == "neuron-tables")
 
 
-def timed(cmd):
-    out = subprocess.run(cmd, capture_output=True, text=True)
+def timed(cmd, env=None):
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr}")
     for line in (out.stdout + out.stderr).splitlines():
@@ -167,6 +168,8 @@ def main():
             # Interleaved: every simulator once per round, in a fresh process.
             cmd = [rall, "run", model, "-o", os.path.join(work, f"{name}.csv")]
             times.setdefault((name, "rall"), []).append(timed(cmd))
+            interpreter = dict(os.environ, RALL_BACKEND="interpreter")
+            times.setdefault((name, "rall-interp"), []).append(timed(cmd, interpreter))
             for peer in PEERS:
                 cmd = [sys.executable, os.path.abspath(__file__), "--one", peer, str(dendrites)]
                 times.setdefault((name, peer), []).append(timed(cmd))
@@ -176,7 +179,7 @@ def main():
     print(f"{'workload':12} {'simulator':14} {'seconds':>8} {'ns/CV-step':>11} {'rall / it':>10}")
     for name, dendrites in WORKLOADS:
         ours = statistics.median(times[(name, "rall")])
-        for sim in ["rall", *PEERS]:
+        for sim in ["rall", "rall-interp", *PEERS]:
             s = statistics.median(times[(name, sim)])
             ns = s / (cvs(dendrites) * steps) * 1e9
             print(f"{name:12} {sim:14} {s:8.3f} {ns:11.1f} {ours / s:10.2f}")

@@ -1,0 +1,182 @@
+//! The compiled kernel backend: a tape in, native code out (Cranelift), run over caller-owned columns two
+//! instances per SIMD step, with the values the same for every instance computed once before the loop.
+//!
+//! The interpreter in `evaluate.rs` stays the reference: both give the same bits wherever the compiled code
+//! calls the same functions (everything but `exp`, `expm1` and `exprel`, which are inlined here as
+//! polynomials, see `math.rs`).
+
+mod emit;
+mod math;
+
+use super::evaluate::Instr;
+use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module, default_libcall_names};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Which code runs a tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The column interpreter: the reference.
+    Interpreter,
+    /// Native code compiled by Cranelift when the tape first runs (the default).
+    Compiled,
+}
+
+impl Backend {
+    /// The process's backend: `RALL_BACKEND=interpreter` chooses the interpreter, anything else (or
+    /// nothing) the compiled backend.
+    pub fn from_environment() -> Backend {
+        static CHOSEN: OnceLock<Backend> = OnceLock::new();
+        *CHOSEN.get_or_init(|| match std::env::var("RALL_BACKEND").as_deref() {
+            Ok("interpreter") => Backend::Interpreter,
+            _ => Backend::Compiled,
+        })
+    }
+}
+
+/// The signature of a compiled tape: input column pointers (in `NativeTape::input_slots` order), output
+/// column pointers (in output order), the number of instances.
+type Entry = unsafe extern "C" fn(*const *const f64, *const *mut f64, u64);
+
+/// A tape compiled to native code.
+pub(crate) struct NativeTape {
+    module: Option<JITModule>,
+    entry: Entry,
+    /// The input slots the code reads, in the order it expects their column pointers.
+    pub input_slots: Vec<u32>,
+    /// Per entry of `input_slots`: read once (the same for every instance), not per instance.
+    pub input_uniform: Vec<bool>,
+}
+
+// SAFETY: after `finalize_definitions` the module is never touched again but to free its memory in `drop`,
+// which has exclusive access; the code itself is immutable and reentrant (it writes only through the
+// pointers it is given).
+unsafe impl Send for NativeTape {}
+unsafe impl Sync for NativeTape {}
+
+impl Drop for NativeTape {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the last reference to the code is going away with `self`.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+impl std::fmt::Debug for NativeTape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeTape")
+            .field("input_slots", &self.input_slots)
+            .finish()
+    }
+}
+
+impl NativeTape {
+    /// Runs the code over `n` instances.
+    ///
+    /// # Safety
+    /// `inputs[j]` must point to at least `n` values (one when `input_uniform[j]`) and `outputs[k]` to `n`
+    /// writable values, not overlapping any input, for every input slot and output of the tape.
+    pub unsafe fn run(&self, inputs: &[*const f64], outputs: &[*mut f64], n: usize) {
+        debug_assert_eq!(inputs.len(), self.input_slots.len());
+        unsafe { (self.entry)(inputs.as_ptr(), outputs.as_ptr(), n as u64) }
+    }
+}
+
+/// What identifies a tape's code: its instructions, which are uniform, and its outputs.
+type CacheKey = Vec<u64>;
+
+fn cache_key(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -> CacheKey {
+    let mut key = Vec::with_capacity(instructions.len() * 4 + outputs.len() + 1);
+    for (instr, &u) in instructions.iter().zip(uniform) {
+        let (code, a, b, c) = emit::encode(*instr);
+        key.extend([code | (u64::from(u) << 32), a, b, c]);
+    }
+    key.push(u64::MAX);
+    key.extend(outputs.iter().map(|&o| u64::from(o)));
+    key
+}
+
+/// Compiles a tape, or returns the code already compiled for an identical tape in this process (a cell
+/// rebuilt for new parameter values has the same tapes: parameters are inputs, not constants).
+pub(crate) fn compile(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -> Result<Arc<NativeTape>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<NativeTape>>>> = OnceLock::new();
+    let key = cache_key(instructions, uniform, outputs);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(found.clone());
+    }
+    let native = Arc::new(compile_uncached(instructions, uniform, outputs)?);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, native.clone());
+    Ok(native)
+}
+
+fn compile_uncached(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -> Result<NativeTape, String> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+        flags
+            .set(name, value)
+            .map_err(|e| format!("cranelift setting {name}: {e}"))
+    };
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    set(&mut flags, "is_pic", "false")?;
+    set(&mut flags, "opt_level", "speed")?;
+    let mut isa = cranelift_native::builder()
+        .map_err(|e| format!("this machine is not supported by the compiled backend: {e}"))?;
+    if let Ok(list) = std::env::var("RALL_JIT_ISA") {
+        for item in list.split(',').filter(|s| !s.is_empty()) {
+            let (name, value) = item.split_once('=').unwrap_or((item, "true"));
+            isa.set(name, value)
+                .map_err(|e| format!("cranelift setting {name}: {e}"))?;
+        }
+    }
+    let isa = isa
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("cranelift: {e}"))?;
+    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    let mut context = module.make_context();
+    let pointer = module.target_config().pointer_type();
+    for _ in 0..2 {
+        context.func.signature.params.push(AbiParam::new(pointer));
+    }
+    context.func.signature.params.push(AbiParam::new(types::I64));
+    let id = module
+        .declare_function("tape", Linkage::Export, &context.func.signature)
+        .map_err(|e| format!("cranelift: {e}"))?;
+    context.func.name = UserFuncName::user(0, id.as_u32());
+    let mut builder_context = FunctionBuilderContext::new();
+    let (input_slots, input_uniform) = emit::function(
+        &mut context.func,
+        &mut builder_context,
+        module.target_config(),
+        instructions,
+        uniform,
+        outputs,
+    );
+    let dump = std::env::var_os("RALL_JIT_DUMP").is_some();
+    context.set_disasm(dump);
+    module
+        .define_function(id, &mut context)
+        .map_err(|e| format!("cranelift could not compile a kernel: {e:?}"))?;
+    if dump && let Some(code) = context.compiled_code() {
+        eprintln!("{}", code.vcode.as_deref().unwrap_or(""));
+    }
+    module.clear_context(&mut context);
+    module.finalize_definitions().map_err(|e| format!("cranelift: {e}"))?;
+    let code = module.get_finalized_function(id);
+    // SAFETY: the function was declared with exactly this signature and the platform's calling convention.
+    let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+    Ok(NativeTape {
+        module: Some(module),
+        entry,
+        input_slots,
+        input_uniform,
+    })
+}
