@@ -8,8 +8,18 @@ use rall_nmodl::ir::{Advance, Backend, Differentiator, Func, Graph, MechanismIr,
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Runs `tape` over columns with both backends; returns (interpreter, compiled) outputs.
-fn both(tape: &Tape, width: usize, columns: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+/// The native backends this build has: Cranelift, and the system compiler with the `system-compiler` feature.
+fn native_backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Compiled];
+    if cfg!(feature = "system-compiler") {
+        backends.push(Backend::SystemCompiler);
+    }
+    backends
+}
+
+/// Runs `tape` over columns with the interpreter and with `backend`; returns both outputs.
+fn both(backend: Backend, tape: &Tape, width: usize, columns: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    assert!(tape.runs_natively(backend), "{backend:?} did not compile the tape");
     let run = |backend| {
         let mut scratch = TapeScratch::default();
         tape.execute_with(backend, width, |slot| columns[slot as usize].as_slice(), &mut scratch);
@@ -17,7 +27,7 @@ fn both(tape: &Tape, width: usize, columns: &[Vec<f64>]) -> (Vec<Vec<f64>>, Vec<
             .map(|k| tape.output(k, width, &scratch).to_vec())
             .collect::<Vec<_>>()
     };
-    (run(Backend::Interpreter), run(Backend::Compiled))
+    (run(Backend::Interpreter), run(backend))
 }
 
 /// Relative difference, 0 where both are equal (including both NaN or the same infinity).
@@ -29,19 +39,28 @@ fn relative(a: f64, b: f64) -> f64 {
     }
 }
 
-/// The largest relative error of `f` compiled inline against libm over `xs`.
-fn inline_error(f: Func, xs: &[f64], reference: impl Fn(f64) -> f64) -> (f64, f64) {
+/// The largest relative error of `f` compiled inline against libm over `xs` where libm's result is a normal
+/// number (or zero, infinite, NaN), with its argument; and the largest error in units of the smallest
+/// subnormal where libm's result is subnormal (there the relative precision is that of the few bits left).
+fn inline_error(backend: Backend, f: Func, xs: &[f64], reference: impl Fn(f64) -> f64) -> (f64, f64, f64) {
     let mut g = Graph::new();
     let x = g.input(0);
     let y = g.call1(f, x);
     let tape = Tape::new(&g, &[y]);
     let mut scratch = TapeScratch::default();
-    tape.execute_with(Backend::Compiled, xs.len(), |_| xs, &mut scratch);
+    assert!(tape.runs_natively(backend), "{backend:?} did not compile the tape");
+    tape.execute_with(backend, xs.len(), |_| xs, &mut scratch);
     let out = tape.output(0, xs.len(), &scratch);
-    xs.iter()
-        .zip(out)
-        .map(|(&x, &y)| (relative(reference(x), y), x))
-        .fold((0.0, 0.0), |worst, e| if e.0 > worst.0 { e } else { worst })
+    let (mut worst, mut at, mut subnormal_units) = (0.0, 0.0, 0.0f64);
+    for (&x, &y) in xs.iter().zip(out) {
+        let r = reference(x);
+        if r.is_subnormal() {
+            subnormal_units = subnormal_units.max((r - y).abs() / f64::from_bits(1));
+        } else if relative(r, y) > worst {
+            (worst, at) = (relative(r, y), x);
+        }
+    }
+    (worst, at, subnormal_units)
 }
 
 #[test]
@@ -71,16 +90,22 @@ fn inline_exp_expm1_and_exprel_agree_with_libm() {
         0.5 * std::f64::consts::LN_2,
         -0.5 * std::f64::consts::LN_2,
     ]);
-    let (exp, at) = inline_error(Func::Exp, &xs, f64::exp);
-    let (expm1, at_m1) = inline_error(Func::Expm1, &xs, f64::exp_m1);
-    let (exprel, at_rel) = inline_error(Func::Exprel, &xs, |x| if x == 0.0 { 1.0 } else { x.exp_m1() / x });
-    println!(
-        "largest relative error against libm: exp {exp:.2e} (x = {at}), expm1 {expm1:.2e} (x = {at_m1}), exprel {exprel:.2e} (x = {at_rel})"
-    );
-    // Measured: exp 2.2e-16, expm1 6.7e-16, exprel 7.4e-16 (one to three units in the last place).
-    assert!(exp < 1e-14, "exp {exp:e} at {at}");
-    assert!(expm1 < 2e-14, "expm1 {expm1:e} at {at_m1}");
-    assert!(exprel < 2e-14, "exprel {exprel:e} at {at_rel}");
+    for backend in native_backends() {
+        let (exp, at, subnormal) = inline_error(backend, Func::Exp, &xs, f64::exp);
+        let (expm1, at_m1, _) = inline_error(backend, Func::Expm1, &xs, f64::exp_m1);
+        let exprel_reference = |x: f64| if x == 0.0 { 1.0 } else { x.exp_m1() / x };
+        let (exprel, at_rel, _) = inline_error(backend, Func::Exprel, &xs, exprel_reference);
+        println!(
+            "{backend:?}: largest relative error against libm: exp {exp:.2e} (x = {at}), expm1 {expm1:.2e} (x = {at_m1}), exprel {exprel:.2e} (x = {at_rel}); subnormal results of exp within {subnormal} units of the smallest subnormal"
+        );
+        // Subnormal results (x below -708.4): measured within 1 unit for both backends.
+        assert!(subnormal <= 16.0, "exp's subnormal results are {subnormal} units off");
+        // Measured: exp 2.2e-16, expm1 6.7e-16, exprel 7.4e-16 (one to three units in the last place), the
+        // same for Cranelift and for the system compiler (GCC 12 with FMA).
+        assert!(exp < 1e-14, "exp {exp:e} at {at}");
+        assert!(expm1 < 2e-14, "expm1 {expm1:e} at {at_m1}");
+        assert!(exprel < 2e-14, "exprel {exprel:e} at {at_rel}");
+    }
 }
 
 /// A random expression graph over `inputs` slots (slot 1 uniform), of every node kind but the inline functions,
@@ -145,10 +170,12 @@ proptest! {
         let columns: Vec<Vec<f64>> = (0..4)
             .map(|s| (0..width.max(1)).map(|_| if s == 1 { 0.7 } else { rng.random_range(-3.0..3.0) }).collect())
             .collect();
-        let (interpreted, compiled) = both(&tape, width, &columns);
-        for (a, b) in interpreted.iter().zip(&compiled) {
-            for (x, y) in a.iter().zip(b) {
-                prop_assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()), "{x} != {y}");
+        for backend in native_backends() {
+            let (interpreted, compiled) = both(backend, &tape, width, &columns);
+            for (a, b) in interpreted.iter().zip(&compiled) {
+                for (x, y) in a.iter().zip(b) {
+                    prop_assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()), "{backend:?}: {x} != {y}");
+                }
             }
         }
     }
@@ -254,21 +281,26 @@ fn every_catalogue_kernel_and_its_jacobian_agree_across_backends() {
             let tape = Tape::with_uniform_inputs(&ir.graph, &all, |s| (1..=3).contains(&s));
             let width = 1001;
             let columns = catalogue_columns(&ir, width, &mut rng);
-            let (interpreted, compiled) = both(&tape, width, &columns);
-            for (a, b) in interpreted.iter().zip(&compiled) {
-                // Relative to the output column's largest magnitude (norm-wise): an entry that is a
-                // difference of large terms has only their absolute precision.
-                let scale = a
-                    .iter()
-                    .fold(0.0f64, |m, x| if x.is_finite() { m.max(x.abs()) } else { m });
-                for (x, y) in a.iter().zip(b) {
-                    let e = if x == y || (x.is_nan() && y.is_nan()) {
-                        0.0
-                    } else {
-                        (x - y).abs() / scale
-                    };
-                    if e > worst.0 {
-                        worst = (e, format!("{name} {kernel}: {x} against {y}, column scale {scale:e}"));
+            for backend in native_backends() {
+                let (interpreted, compiled) = both(backend, &tape, width, &columns);
+                for (a, b) in interpreted.iter().zip(&compiled) {
+                    // Relative to the output column's largest magnitude (norm-wise): an entry that is a
+                    // difference of large terms has only their absolute precision.
+                    let scale = a
+                        .iter()
+                        .fold(0.0f64, |m, x| if x.is_finite() { m.max(x.abs()) } else { m });
+                    for (x, y) in a.iter().zip(b) {
+                        let e = if x == y || (x.is_nan() && y.is_nan()) {
+                            0.0
+                        } else {
+                            (x - y).abs() / scale
+                        };
+                        if e > worst.0 {
+                            worst = (
+                                e,
+                                format!("{backend:?} {name} {kernel}: {x} against {y}, column scale {scale:e}"),
+                            );
+                        }
                     }
                 }
             }

@@ -41,8 +41,9 @@ pub struct Tape {
     id: u64,
     /// Register of each requested output, in request order.
     outputs: Vec<u32>,
-    /// The compiled code, made when the tape first runs with the compiled backend (`None`: it could not be).
-    native: OnceLock<Option<Arc<NativeTape>>>,
+    /// The compiled code per native backend (Cranelift, system compiler), made when the tape first runs
+    /// with it (`None`: it could not be).
+    native: [OnceLock<Option<Arc<NativeTape>>>; 2],
 }
 
 /// Registers for running a tape over `width` instances; allocate once, reuse every step.
@@ -90,7 +91,7 @@ impl Tape {
             read_in_place,
             id,
             outputs,
-            native: OnceLock::new(),
+            native: Default::default(),
         }
     }
 
@@ -174,19 +175,25 @@ impl Tape {
         input: impl Fn(u32) -> &'i [f64],
         scratch: &mut TapeScratch,
     ) {
-        if backend == Backend::Compiled
-            && let Some(native) = self.native()
+        if backend != Backend::Interpreter
+            && let Some(native) = self.native(backend)
         {
             return self.execute_native(native, width, input, scratch);
         }
         self.execute_interpreted(width, input, scratch)
     }
 
-    /// The compiled code of this tape, compiling it on first use.
-    fn native(&self) -> Option<&Arc<NativeTape>> {
-        self.native
+    /// Whether the tape runs as native code with `backend` (compiling it now if it has not run yet); false
+    /// for the interpreter and where compiling failed (the tape then runs in the interpreter).
+    pub fn runs_natively(&self, backend: Backend) -> bool {
+        backend != Backend::Interpreter && self.native(backend).is_some()
+    }
+
+    /// The compiled code of this tape for a native backend, compiling it on first use.
+    fn native(&self, backend: Backend) -> Option<&Arc<NativeTape>> {
+        self.native[usize::from(backend == Backend::SystemCompiler)]
             .get_or_init(
-                || match jit::compile(&self.instructions, &self.uniform, &self.outputs) {
+                || match jit::compile(backend, &self.instructions, &self.uniform, &self.outputs) {
                     Ok(native) => Some(native),
                     Err(message) => {
                         static WARNED: std::sync::Once = std::sync::Once::new();

@@ -4,7 +4,7 @@ use super::hines::{HinesMatrix, SolveError};
 use crate::cell::{CellLayout, EventLayout, StimulusLayout};
 use crate::control::{Homeostasis, HomeostasisController};
 use crate::discretize::CvGeometry;
-use crate::mechanism::{Catalogue, EventDelivery, EventEffects, IonPool, Mechanism, StepContext};
+use crate::mechanism::{Catalogue, EventDelivery, EventEffects, IonPool, Mechanism, StepContext, sum_is_finite};
 use crate::sensitivity::{CableTangents, SensitivitySetup};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -777,7 +777,7 @@ impl CellIntegrator {
 
     /// Catches a blow-up where it starts, before the solve spreads it over the whole cell.
     fn check_finite_currents(&self) -> Result<(), EngineError> {
-        if (self.current_na.iter().sum::<f64>() + self.conductance_us.iter().sum::<f64>()).is_finite() {
+        if sum_is_finite(&self.current_na) && sum_is_finite(&self.conductance_us) {
             return Ok(());
         }
         let (quantity, values) = match self.current_na.iter().position(|v| !v.is_finite()) {
@@ -817,7 +817,7 @@ impl CellIntegrator {
     }
 
     fn check_finite(&self) -> Result<(), EngineError> {
-        if !self.v_mv.iter().sum::<f64>().is_finite() {
+        if !sum_is_finite(&self.v_mv) {
             let cv = self.v_mv.iter().position(|v| !v.is_finite()).unwrap_or(0);
             return Err(EngineError::NonFinite {
                 quantity: "the membrane potential".into(),

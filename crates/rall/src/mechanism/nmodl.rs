@@ -678,7 +678,7 @@ impl Mechanism for NmodlMechanism {
 
     fn check_finite(&self) -> Result<(), (String, CvIndex)> {
         for (slot, s) in self.ir.slots.iter().enumerate() {
-            if s.kind != SlotKind::State || self.columns[slot].iter().sum::<f64>().is_finite() {
+            if s.kind != SlotKind::State || super::sum_is_finite(&self.columns[slot]) {
                 continue;
             }
             if let Some(k) = self.columns[slot].iter().position(|x| !x.is_finite()) {

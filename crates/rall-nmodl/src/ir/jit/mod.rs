@@ -5,8 +5,12 @@
 //! calls the same functions (everything but `exp`, `expm1` and `exprel`, which are inlined here as
 //! polynomials, see `math.rs`).
 
+#[cfg(feature = "system-compiler")]
+mod c_source;
 mod emit;
 mod math;
+#[cfg(feature = "system-compiler")]
+mod system_compiler;
 
 use super::evaluate::Instr;
 use cranelift_codegen::ir::{AbiParam, UserFuncName, types};
@@ -24,15 +28,19 @@ pub enum Backend {
     Interpreter,
     /// Native code compiled by Cranelift when the tape first runs (the default).
     Compiled,
+    /// Native code built by the machine's C compiler at full vector width, cached on disk (cargo feature
+    /// `system-compiler`; without it, this is the Cranelift backend).
+    SystemCompiler,
 }
 
 impl Backend {
-    /// The process's backend: `RALL_BACKEND=interpreter` chooses the interpreter, anything else (or
-    /// nothing) the compiled backend.
+    /// The process's backend: `RALL_BACKEND=interpreter` chooses the interpreter, `RALL_BACKEND=cc` the
+    /// system compiler, anything else (or nothing) the Cranelift backend.
     pub fn from_environment() -> Backend {
         static CHOSEN: OnceLock<Backend> = OnceLock::new();
         *CHOSEN.get_or_init(|| match std::env::var("RALL_BACKEND").as_deref() {
             Ok("interpreter") => Backend::Interpreter,
+            Ok("cc") => Backend::SystemCompiler,
             _ => Backend::Compiled,
         })
     }
@@ -42,9 +50,17 @@ impl Backend {
 /// column pointers (in output order), the number of instances.
 type Entry = unsafe extern "C" fn(*const *const f64, *const *mut f64, u64);
 
+/// What holds a tape's code in memory.
+enum Code {
+    Jit(Box<JITModule>),
+    /// A `dlopen` handle, as an address.
+    #[cfg_attr(not(feature = "system-compiler"), allow(dead_code))]
+    Library(usize),
+}
+
 /// A tape compiled to native code.
 pub(crate) struct NativeTape {
-    module: Option<JITModule>,
+    code: Option<Code>,
     entry: Entry,
     /// The input slots the code reads, in the order it expects their column pointers.
     pub input_slots: Vec<u32>,
@@ -60,9 +76,15 @@ unsafe impl Sync for NativeTape {}
 
 impl Drop for NativeTape {
     fn drop(&mut self) {
-        if let Some(module) = self.module.take() {
+        match self.code.take() {
             // SAFETY: the last reference to the code is going away with `self`.
-            unsafe { module.free_memory() };
+            Some(Code::Jit(module)) => unsafe { module.free_memory() },
+            #[cfg(feature = "system-compiler")]
+            // SAFETY: the handle came from dlopen; this tape's entry point is not called again.
+            Some(Code::Library(handle)) => unsafe {
+                libc::dlclose(handle as *mut libc::c_void);
+            },
+            _ => {}
         }
     }
 }
@@ -90,6 +112,9 @@ impl NativeTape {
 /// What identifies a tape's code: its instructions, which are uniform, and its outputs.
 type CacheKey = Vec<u64>;
 
+/// The code compiled in this process, by (system compiler?, tape).
+type CodeCache = Mutex<HashMap<(bool, CacheKey), Arc<NativeTape>>>;
+
 fn cache_key(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -> CacheKey {
     let mut key = Vec::with_capacity(instructions.len() * 4 + outputs.len() + 1);
     for (instr, &u) in instructions.iter().zip(uniform) {
@@ -101,16 +126,31 @@ fn cache_key(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -> Cache
     key
 }
 
-/// Compiles a tape, or returns the code already compiled for an identical tape in this process (a cell
-/// rebuilt for new parameter values has the same tapes: parameters are inputs, not constants).
-pub(crate) fn compile(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -> Result<Arc<NativeTape>, String> {
-    static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<NativeTape>>>> = OnceLock::new();
-    let key = cache_key(instructions, uniform, outputs);
+/// Compiles a tape with `backend` (not the interpreter), or returns the code already compiled for an
+/// identical tape in this process (a cell rebuilt for new parameter values has the same tapes: parameters
+/// are inputs, not constants).
+pub(crate) fn compile(
+    backend: Backend,
+    instructions: &[Instr],
+    uniform: &[bool],
+    outputs: &[u32],
+) -> Result<Arc<NativeTape>, String> {
+    static CACHE: OnceLock<CodeCache> = OnceLock::new();
+    let system = cfg!(feature = "system-compiler") && backend == Backend::SystemCompiler;
+    let key = (system, cache_key(instructions, uniform, outputs));
     let cache = CACHE.get_or_init(Default::default);
     if let Some(found) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(found.clone());
     }
-    let native = Arc::new(compile_uncached(instructions, uniform, outputs)?);
+    #[cfg(feature = "system-compiler")]
+    let native = if system {
+        system_compiler::compile(instructions, uniform, outputs)?
+    } else {
+        compile_uncached(instructions, uniform, outputs)?
+    };
+    #[cfg(not(feature = "system-compiler"))]
+    let native = compile_uncached(instructions, uniform, outputs)?;
+    let native = Arc::new(native);
     cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -174,7 +214,7 @@ fn compile_uncached(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -
     // SAFETY: the function was declared with exactly this signature and the platform's calling convention.
     let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
     Ok(NativeTape {
-        module: Some(module),
+        code: Some(Code::Jit(Box::new(module))),
         entry,
         input_slots,
         input_uniform,
