@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The BASELINE workloads of the speed issue, timed side by side: rall (compiled kernels, and its reference
-interpreter with RALL_BACKEND=interpreter), NEURON 9.0.2 (its own `ParallelContext.psolve` loop,
+"""The BASELINE workloads of the speed issue, timed side by side: rall with each kernel backend (Cranelift, the
+default; the system compiler, RALL_BACKEND=cc, when the binary has the feature; the reference interpreter),
+NEURON 9.0.2 (its own `ParallelContext.psolve` loop,
 with exact rates and with its default rate tables) and Arbor 0.12.2 (its own `simulation.run`), one thread
 each, every run a fresh process, the simulators interleaved round by round; prints medians, ratios and ns per
 CV-step from the same run. Only same-run ratios count: this machine is noisy.
@@ -25,6 +26,8 @@ DT_MS = 0.025
 AMPLITUDE_NA = 0.5
 WORKLOADS = [("hh_tree", 10), ("hh_tree_1k", 100)]
 PEERS = ["neuron-exact", "neuron-tables", "arbor"]
+# rall's kernel backends: (column name, RALL_BACKEND); "rall-cc" needs a binary built with the feature.
+RALL_VARIANTS = [("rall", "compiled"), ("rall-cc", "cc"), ("rall-interp", "interpreter")]
 
 
 def cvs(dendrites):
@@ -159,6 +162,11 @@ def main():
     rall = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     work = tempfile.mkdtemp(prefix="rall-baseline-")
+    # The system compiler builds each kernel once per machine: build them before timing.
+    warm = os.path.join(work, "warm.toml")
+    with open(warm, "w") as f:
+        f.write(rall_model(1).replace(f"t_stop = {T_STOP_MS}", "t_stop = 1.0"))
+    timed([rall, "run", warm, "-o", os.path.join(work, "warm.csv")], dict(os.environ, RALL_BACKEND="cc"))
     times = {}
     for name, dendrites in WORKLOADS:
         model = os.path.join(work, f"{name}.toml")
@@ -168,8 +176,9 @@ def main():
             # Interleaved: every simulator once per round, in a fresh process.
             cmd = [rall, "run", model, "-o", os.path.join(work, f"{name}.csv")]
             times.setdefault((name, "rall"), []).append(timed(cmd))
-            interpreter = dict(os.environ, RALL_BACKEND="interpreter")
-            times.setdefault((name, "rall-interp"), []).append(timed(cmd, interpreter))
+            for variant, backend in RALL_VARIANTS[1:]:
+                env = dict(os.environ, RALL_BACKEND=backend)
+                times.setdefault((name, variant), []).append(timed(cmd, env))
             for peer in PEERS:
                 cmd = [sys.executable, os.path.abspath(__file__), "--one", peer, str(dendrites)]
                 times.setdefault((name, peer), []).append(timed(cmd))
@@ -179,7 +188,7 @@ def main():
     print(f"{'workload':12} {'simulator':14} {'seconds':>8} {'ns/CV-step':>11} {'rall / it':>10}")
     for name, dendrites in WORKLOADS:
         ours = statistics.median(times[(name, "rall")])
-        for sim in ["rall", "rall-interp", *PEERS]:
+        for sim in [v for v, _ in RALL_VARIANTS] + PEERS:
             s = statistics.median(times[(name, sim)])
             ns = s / (cvs(dendrites) * steps) * 1e9
             print(f"{name:12} {sim:14} {s:8.3f} {ns:11.1f} {ours / s:10.2f}")

@@ -496,11 +496,14 @@ impl CellIntegrator {
             Integrator::CrankNicolson => 0.5 * dt_ms,
         };
         self.assemble(substep);
-        self.matrix.factor().map_err(|source| EngineError::Solve {
-            t_ms: self.t_ms,
-            source,
-        })?;
-        self.matrix.solve_in_place(&mut self.rhs);
+        // One sweep eliminates the matrix and the voltage's right-hand side together; the factors stay for
+        // the tangents.
+        self.matrix
+            .factor_and_solve(&mut self.rhs)
+            .map_err(|source| EngineError::Solve {
+                t_ms: self.t_ms,
+                source,
+            })?;
         self.solve_voltage_tangents(substep, integrator);
         self.update_voltage(integrator);
         let error = |t: f64| move |e| EngineError::Mechanism(format!("at t = {t:.4} ms: {e}"));
