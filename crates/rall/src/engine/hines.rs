@@ -19,6 +19,11 @@ pub struct HinesMatrix {
     inverse_pivot: Vec<f64>,
     /// `coupling[i] / pivot[i]`: the multiplier that eliminates row `i` from its parent.
     multiplier: Vec<f64>,
+    /// Rows other than the root, deepest first and by decreasing index within a depth: the elimination
+    /// order. Rows of one depth are independent, so the processor overlaps their divisions instead of waiting
+    /// for each branch's chain; every parent still receives its children in decreasing index order, so the
+    /// results are bit for bit those of eliminating rows `n-1, ..., 1` in turn.
+    elimination_order: Vec<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -35,12 +40,19 @@ impl HinesMatrix {
             "Hines ordering needs parents before children"
         );
         let n = parent.len();
+        let mut depth = vec![0usize; n];
+        for i in 1..n {
+            depth[i] = depth[parent[i]] + 1;
+        }
+        let mut elimination_order: Vec<usize> = (1..n).collect();
+        elimination_order.sort_by(|&a, &b| depth[b].cmp(&depth[a]).then(b.cmp(&a)));
         Self {
             parent,
             diagonal: vec![0.0; n],
             coupling: vec![0.0; n],
             inverse_pivot: vec![0.0; n],
             multiplier: vec![0.0; n],
+            elimination_order,
         }
     }
 
@@ -72,7 +84,7 @@ impl HinesMatrix {
     fn eliminate(&mut self, mut rhs: Option<&mut [f64]>) -> Result<(), SolveError> {
         let pivot = &mut self.inverse_pivot;
         pivot.copy_from_slice(&self.diagonal);
-        for i in (1..self.parent.len()).rev() {
+        for &i in &self.elimination_order {
             let p = self.parent[i];
             if !(pivot[i] > 0.0) {
                 return Err(SolveError::NonPositivePivot {
@@ -99,17 +111,17 @@ impl HinesMatrix {
         Ok(())
     }
 
+    /// Rows from the root outwards (the elimination order reversed: shallowest first), each from its parent.
     fn back_substitute(&self, rhs: &mut [f64]) {
         rhs[0] *= self.inverse_pivot[0];
-        for i in 1..self.parent.len() {
+        for &i in self.elimination_order.iter().rev() {
             rhs[i] = (rhs[i] - self.coupling[i] * rhs[self.parent[i]]) * self.inverse_pivot[i];
         }
     }
 
     /// Solves `A x = rhs` with the stored factors, overwriting `rhs` with `x`.
     pub fn solve_in_place(&self, rhs: &mut [f64]) {
-        let n = self.parent.len();
-        for i in (1..n).rev() {
+        for &i in &self.elimination_order {
             rhs[self.parent[i]] -= self.multiplier[i] * rhs[i];
         }
         self.back_substitute(rhs);

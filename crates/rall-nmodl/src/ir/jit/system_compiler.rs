@@ -1,5 +1,5 @@
 //! The system-compiler backend (cargo feature `system-compiler`): a tape in, a shared library built by the
-//! machine's C compiler out (`$CC`, else `cc`; `-O3 -march=native`), loaded with `dlopen`.
+//! machine's C compiler out (`$CC`, else `cc`; `-O3 -march=native`, then `$RALL_CC_FLAGS`), loaded with `dlopen`.
 //!
 //! Libraries are cached by the content of their source and flags in `$RALL_KERNEL_CACHE` (default
 //! `~/.cache/rall/kernels`), as nrnivmodl's and Arbor's catalogue builds are kept, so a model's kernels are
@@ -9,7 +9,8 @@ use super::super::evaluate::Instr;
 use super::{Code, NativeTape, c_source};
 use std::path::PathBuf;
 
-fn compiler_flags() -> Vec<&'static str> {
+/// The compiler's flags, then any in `$RALL_CC_FLAGS` (space-separated).
+fn compiler_flags() -> Vec<String> {
     // IEEE operations as written (no contraction into FMAs, no reassociation); no errno and no trapping, so
     // selects become blends and sqrt an instruction.
     let mut flags = vec![
@@ -25,7 +26,8 @@ fn compiler_flags() -> Vec<&'static str> {
         // Full-width vectors where the machine has them (GCC and Clang default to 256 bits).
         flags.push("-mprefer-vector-width=512");
     }
-    flags
+    let extra = std::env::var("RALL_CC_FLAGS").unwrap_or_default();
+    flags.into_iter().map(String::from).chain(extra.split_whitespace().map(String::from)).collect()
 }
 
 fn cache_folder() -> PathBuf {
