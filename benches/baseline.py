@@ -185,13 +185,14 @@ def main():
             print(f"{name}: round {r + 1} of {rounds} done", file=sys.stderr)
     steps = T_STOP_MS / DT_MS
     print(f"medians of {rounds} interleaved rounds, one thread each, 1 s at dt {DT_MS} ms")
-    print(f"{'workload':12} {'simulator':14} {'seconds':>8} {'ns/CV-step':>11} {'rall / it':>10}")
+    ours = [v for v, _ in RALL_VARIANTS]
+    print(f"{'workload':12} {'simulator':14} {'seconds':>8} {'ns/CV-step':>11}" + "".join(f" {v + ' / it':>15}" for v in ours))
     for name, dendrites in WORKLOADS:
-        ours = statistics.median(times[(name, "rall")])
-        for sim in [v for v, _ in RALL_VARIANTS] + PEERS:
+        for sim in ours + PEERS:
             s = statistics.median(times[(name, sim)])
             ns = s / (cvs(dendrites) * steps) * 1e9
-            print(f"{name:12} {sim:14} {s:8.3f} {ns:11.1f} {ours / s:10.2f}")
+            ratios = "".join(f" {statistics.median(times[(name, v)]) / s:15.2f}" for v in ours)
+            print(f"{name:12} {sim:14} {s:8.3f} {ns:11.1f}{ratios}")
 
 
 if __name__ == "__main__":

@@ -306,15 +306,8 @@ impl NmodlMechanism {
             which,
         );
         let scratch = &mut self.scratches[which as usize];
+        // With tangents on, the scratch keeps the Jacobian until the tangents are applied.
         tape.execute(n, |slot| columns[slot as usize].as_slice(), scratch);
-        if let Some(t) = &mut self.tangents {
-            let kernel = match which {
-                Which::Init => &mut t.init,
-                Which::Current => &mut t.current,
-                Which::Advance => t.advance.as_mut().unwrap(),
-            };
-            kernel.capture(n, &self.scratches[which as usize]);
-        }
     }
 
     /// Output `k` of the kernel that ran last.

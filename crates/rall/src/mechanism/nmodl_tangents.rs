@@ -245,7 +245,7 @@ impl NmodlMechanism {
             let c = &columns[slot as usize];
             (!c.is_empty() && !skip.contains(&slot)).then_some((c.as_slice(), lanes_of[slot as usize].as_slice()))
         };
-        kernel.apply(n, t.lanes, input, &mut t.out[..kernel.outputs]);
+        kernel.apply(n, t.lanes, &self.scratches[which as usize], input, &mut t.out[..kernel.outputs]);
     }
 
     fn store_tangents(&mut self, slots: &[SlotId]) {
@@ -398,7 +398,6 @@ impl NmodlMechanism {
             |slot| &columns[slot as usize][instance..instance + 1],
             &mut self.scratches[3],
         );
-        kernel.capture(1, &self.scratches[3]);
         // The instance's input tangents, one value per lane.
         let local: Vec<Vec<f64>> = t
             .columns
@@ -415,6 +414,7 @@ impl NmodlMechanism {
         kernel.apply(
             1,
             lanes,
+            &self.scratches[3],
             |slot| (!local[slot as usize].is_empty()).then_some((local[slot as usize].as_slice(), &[][..])),
             &mut t.out[..kernel.outputs],
         );

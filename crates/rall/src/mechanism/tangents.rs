@@ -15,8 +15,6 @@ pub(super) struct JacobianKernel {
     pub outputs: usize,
     /// `(output, input slot)` of each Jacobian entry.
     pub entries: Vec<(usize, SlotId)>,
-    /// Entry values after the last run, `[entry * width + instance]`.
-    pub values: Vec<f64>,
 }
 
 impl JacobianKernel {
@@ -50,28 +48,21 @@ impl JacobianKernel {
             tape,
             outputs: outputs.len(),
             entries,
-            values: Vec::new(),
         }
     }
 
-    /// Copies the Jacobian values out of the scratch after the tape ran over `width` instances.
-    pub fn capture(&mut self, width: usize, scratch: &TapeScratch) {
-        self.values.resize(self.entries.len() * width, 0.0);
-        for e in 0..self.entries.len() {
-            let column = self.tape.output(self.outputs + e, width, scratch);
-            self.values[e * width..(e + 1) * width].copy_from_slice(column);
-        }
-    }
-
-    /// Output tangents `Σ ∂out/∂in · in_dot`, lane-major, for all lanes: `out[o][lane * width + k]`.
+    /// Output tangents `Σ ∂out/∂in · in_dot`, lane-major, for all lanes: `out[o][lane * width + k]`, with the
+    /// Jacobian read where the tape's last run over `width` instances left it in `scratch`.
     /// `input(slot)` gives the slot's tangents and the lanes where they can be non-zero (empty: all).
     pub fn apply<'a>(
         &self,
         width: usize,
         lanes: usize,
+        scratch: &TapeScratch,
         input: impl Fn(SlotId) -> Option<(&'a [f64], &'a [usize])>,
         out: &mut [Vec<f64>],
     ) {
+        let jacobian = |e: usize| self.tape.output(self.outputs + e, width, scratch);
         for o in out.iter_mut() {
             o.clear();
             o.resize(lanes * width, 0.0);
@@ -80,7 +71,7 @@ impl JacobianKernel {
             // One instance: every lane is one number.
             for (e, &(o, slot)) in self.entries.iter().enumerate() {
                 let Some((tangent, only)) = input(slot) else { continue };
-                let (j, target) = (self.values[e], &mut out[o]);
+                let (j, target) = (jacobian(e)[0], &mut out[o]);
                 if only.is_empty() {
                     for (t, x) in target[..lanes].iter_mut().zip(&tangent[..lanes]) {
                         *t += j * x;
@@ -95,7 +86,7 @@ impl JacobianKernel {
         }
         for (e, &(o, slot)) in self.entries.iter().enumerate() {
             let Some((tangent, only)) = input(slot) else { continue };
-            let jacobian = &self.values[e * width..(e + 1) * width];
+            let jacobian = jacobian(e);
             let target = &mut out[o];
             let every = 0..if only.is_empty() { lanes } else { 0 };
             for p in every.chain(only.iter().copied()) {
