@@ -351,6 +351,7 @@ impl Tape {
         self.outputs.len()
     }
 
+    #[inline]
     pub fn output<'s>(&self, k: usize, width: usize, scratch: &'s TapeScratch) -> &'s [f64] {
         let o = if scratch.compact { k } else { self.outputs[k] as usize };
         &scratch.registers[o * width..(o + 1) * width]
