@@ -28,6 +28,11 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How NMODL kernels run: cranelift (compiled inside rall, the default), cc (built by the machine's C
+    /// compiler at full vector width, cached; needs the system-compiler feature) or interpreter (the
+    /// reference). Default: $RALL_BACKEND, else cranelift.
+    #[arg(long, global = true, value_name = "BACKEND")]
+    backend: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -65,6 +70,12 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(name) = &cli.backend
+        && let Err(message) = rall_nmodl::ir::Backend::from_name(name).and_then(rall_nmodl::ir::Backend::choose)
+    {
+        eprintln!("error: --backend: {message}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Run(args) => commands::run::run(&args),
         Command::Grad(args) => commands::grad::grad(&args),

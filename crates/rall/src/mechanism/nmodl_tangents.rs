@@ -245,7 +245,13 @@ impl NmodlMechanism {
             let c = &columns[slot as usize];
             (!c.is_empty() && !skip.contains(&slot)).then_some((c.as_slice(), lanes_of[slot as usize].as_slice()))
         };
-        kernel.apply(n, t.lanes, &self.scratches[which as usize], input, &mut t.out[..kernel.outputs]);
+        kernel.apply(
+            n,
+            t.lanes,
+            &self.scratches[which as usize],
+            input,
+            &mut t.out[..kernel.outputs],
+        );
     }
 
     fn store_tangents(&mut self, slots: &[SlotId]) {

@@ -33,15 +33,54 @@ pub enum Backend {
     SystemCompiler,
 }
 
+/// The process's backend, chosen once: by [`Backend::choose`] or else by `RALL_BACKEND`.
+static CHOSEN: OnceLock<Backend> = OnceLock::new();
+
 impl Backend {
-    /// The process's backend: `RALL_BACKEND=interpreter` chooses the interpreter, `RALL_BACKEND=cc` the
-    /// system compiler, anything else (or nothing) the Cranelift backend.
+    /// The names `RALL_BACKEND` and the command line accept.
+    pub const NAMES: [&'static str; 3] = ["cranelift", "cc", "interpreter"];
+
+    /// Whether this build has the system-compiler backend (the cargo feature `system-compiler`).
+    pub const SYSTEM_COMPILER_BUILT_IN: bool = cfg!(feature = "system-compiler");
+
+    /// The backend of a name (`cranelift`, `cc`, `interpreter`); an error says what is accepted, or that
+    /// `cc` needs the feature.
+    pub fn from_name(name: &str) -> Result<Backend, String> {
+        match name {
+            "cranelift" | "compiled" => Ok(Backend::Compiled),
+            "interpreter" => Ok(Backend::Interpreter),
+            "cc" if Self::SYSTEM_COMPILER_BUILT_IN => Ok(Backend::SystemCompiler),
+            "cc" => Err(
+                "this rall was built without the system-compiler backend: build it with \
+                 `cargo build --release -p rall-cli --features system-compiler`"
+                    .into(),
+            ),
+            other => Err(format!(
+                "unknown kernel backend `{other}`: expected one of {}",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+
+    /// Chooses the process's backend before any kernel runs; an error if one was already in use.
+    pub fn choose(backend: Backend) -> Result<(), String> {
+        let chosen = *CHOSEN.get_or_init(|| backend);
+        if chosen == backend {
+            Ok(())
+        } else {
+            Err(format!("the kernel backend is already {chosen:?}"))
+        }
+    }
+
+    /// The process's backend: the one chosen, else `RALL_BACKEND` (`cranelift`, the default; `cc`;
+    /// `interpreter`); a value it cannot use is reported once and the default used.
     pub fn from_environment() -> Backend {
-        static CHOSEN: OnceLock<Backend> = OnceLock::new();
-        *CHOSEN.get_or_init(|| match std::env::var("RALL_BACKEND").as_deref() {
-            Ok("interpreter") => Backend::Interpreter,
-            Ok("cc") => Backend::SystemCompiler,
-            _ => Backend::Compiled,
+        *CHOSEN.get_or_init(|| match std::env::var("RALL_BACKEND") {
+            Err(_) => Backend::Compiled,
+            Ok(name) => Backend::from_name(&name).unwrap_or_else(|message| {
+                eprintln!("warning: RALL_BACKEND: {message}; kernels run with Cranelift");
+                Backend::Compiled
+            }),
         })
     }
 }

@@ -27,7 +27,11 @@ fn compiler_flags() -> Vec<String> {
         flags.push("-mprefer-vector-width=512");
     }
     let extra = std::env::var("RALL_CC_FLAGS").unwrap_or_default();
-    flags.into_iter().map(String::from).chain(extra.split_whitespace().map(String::from)).collect()
+    flags
+        .into_iter()
+        .map(String::from)
+        .chain(extra.split_whitespace().map(String::from))
+        .collect()
 }
 
 fn cache_folder() -> PathBuf {
