@@ -177,12 +177,7 @@ impl NmodlMechanism {
         let n = self.width();
         let t = self.tangents.as_mut().unwrap();
         let cvs = v_dot.len() / t.lanes.max(1);
-        let column = &mut t.columns[0];
-        for p in 0..t.lanes {
-            for (k, &cv) in self.cv.iter().enumerate() {
-                column[p * n + k] = v_dot[p * cvs + cv];
-            }
-        }
+        gather_lanes(&mut t.columns[0], v_dot, &self.cv, t.lanes, n, cvs);
         self.load_pointer_tangents(v_dot);
     }
 
@@ -199,12 +194,7 @@ impl NmodlMechanism {
                 continue;
             };
             let cvs = ions.species[link.species].e_mv.len();
-            let column = &mut t.columns[link.slot as usize];
-            for p in 0..t.lanes {
-                for (k, &cv) in self.cv.iter().enumerate() {
-                    column[p * n + k] = source[p * cvs + cv];
-                }
-            }
+            gather_lanes(&mut t.columns[link.slot as usize], source, &self.cv, t.lanes, n, cvs);
         }
     }
 
@@ -298,11 +288,13 @@ impl NmodlMechanism {
         let n = self.width();
         let t = self.tangents.as_ref().unwrap();
         let cvs = v_dot.len() / t.lanes.max(1);
+        // Lane by lane over whole rows, so only the scattered index is checked.
         for p in 0..t.lanes {
-            for k in 0..n {
-                let (cv, scale) = (self.cv[k], self.current_scale[k]);
-                i_dot[p * cvs + cv] += scale * t.out[base][p * n + k];
-                g_dot[p * cvs + cv] += scale * t.out[base + 1][p * n + k];
+            let (i_row, g_row) = (&mut i_dot[p * cvs..(p + 1) * cvs], &mut g_dot[p * cvs..(p + 1) * cvs]);
+            let (total, conductance) = (&t.out[base][p * n..(p + 1) * n], &t.out[base + 1][p * n..(p + 1) * n]);
+            for (((&cv, &scale), &i), &g) in self.cv.iter().zip(&self.current_scale).zip(total).zip(conductance) {
+                i_row[cv] += scale * i;
+                g_row[cv] += scale * g;
             }
         }
         for (j, &species) in self.ion_current_species.iter().enumerate() {
@@ -310,8 +302,10 @@ impl NmodlMechanism {
                 continue;
             };
             for p in 0..t.lanes {
-                for k in 0..n {
-                    target.current[p * cvs + self.cv[k]] += self.ion_scale[k] * t.out[base + 2 + j][p * n + k];
+                let row = &mut target.current[p * cvs..(p + 1) * cvs];
+                let values = &t.out[base + 2 + j][p * n..(p + 1) * n];
+                for ((&cv, &scale), &i) in self.cv.iter().zip(&self.ion_scale).zip(values) {
+                    row[cv] += scale * i;
                 }
             }
         }
@@ -432,6 +426,17 @@ impl NmodlMechanism {
                     column[p * n + instance] = t.out[o][p];
                 }
             }
+        }
+    }
+}
+
+/// `column[p·n + k] = source[p·cvs + cv[k]]` for every lane `p`: one lane's rows at a time, so only the
+/// gathered index is bounds-checked.
+fn gather_lanes(column: &mut [f64], source: &[f64], cv: &[usize], lanes: usize, n: usize, cvs: usize) {
+    for p in 0..lanes {
+        let row = &source[p * cvs..(p + 1) * cvs];
+        for (c, &cv) in column[p * n..(p + 1) * n].iter_mut().zip(cv) {
+            *c = row[cv];
         }
     }
 }
