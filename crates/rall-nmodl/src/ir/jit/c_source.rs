@@ -8,7 +8,7 @@
 
 use super::super::evaluate::{Instr, operands};
 use super::super::graph::Func;
-use std::collections::HashMap;
+use super::InputLayout;
 use std::fmt::Write;
 
 /// The inline functions, shared by every tape.
@@ -144,18 +144,11 @@ fn expression(instr: Instr, r: impl Fn(u32) -> String) -> String {
 /// The C source of a tape, and its input slots in the order the function reads their column pointers (with
 /// which of them it reads once).
 pub(super) fn source(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -> (String, Vec<u32>, Vec<bool>) {
-    let mut input_slots = Vec::new();
-    let mut input_uniform = Vec::new();
-    let mut input_of: HashMap<u32, usize> = HashMap::new();
-    for (k, instr) in instructions.iter().enumerate() {
-        if let Instr::Input(s) = *instr {
-            input_of.entry(s).or_insert_with(|| {
-                input_slots.push(s);
-                input_uniform.push(uniform[k]);
-                input_slots.len() - 1
-            });
-        }
-    }
+    let InputLayout {
+        slots: input_slots,
+        uniform: input_uniform,
+        index_of: input_of,
+    } = InputLayout::of(instructions, uniform);
     let mut c = String::from(PRELUDE);
     c.push_str("void tape(const double *const *in, double *const *out, uint64_t n) {\n");
     for (j, &u) in input_uniform.iter().enumerate() {

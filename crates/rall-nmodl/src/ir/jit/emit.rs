@@ -3,6 +3,7 @@
 
 use super::super::evaluate::{Instr, operands};
 use super::super::graph::Func;
+use super::InputLayout;
 use super::math;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -70,18 +71,11 @@ pub(super) fn function(
     uniform: &[bool],
     outputs: &[u32],
 ) -> (Vec<u32>, Vec<bool>) {
-    let mut input_slots = Vec::new();
-    let mut input_uniform = Vec::new();
-    let mut input_of: HashMap<u32, usize> = HashMap::new();
-    for (k, instr) in instructions.iter().enumerate() {
-        if let Instr::Input(s) = *instr {
-            input_of.entry(s).or_insert_with(|| {
-                input_slots.push(s);
-                input_uniform.push(uniform[k]);
-                input_slots.len() - 1
-            });
-        }
-    }
+    let InputLayout {
+        slots: input_slots,
+        uniform: input_uniform,
+        index_of: input_of,
+    } = InputLayout::of(instructions, uniform);
     let pointer = config.pointer_type();
     let mut b = FunctionBuilder::new(func, builder_context);
     let mut e = Emitter::new(&mut b, config);

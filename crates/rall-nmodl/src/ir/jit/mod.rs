@@ -85,6 +85,35 @@ impl Backend {
     }
 }
 
+/// The input slots a tape reads, in the order compiled code takes their column pointers.
+pub(super) struct InputLayout {
+    pub slots: Vec<u32>,
+    /// Per entry of `slots`: the same for every instance (read once).
+    pub uniform: Vec<bool>,
+    /// The position of each slot in `slots`.
+    pub index_of: HashMap<u32, usize>,
+}
+
+impl InputLayout {
+    pub fn of(instructions: &[Instr], uniform: &[bool]) -> Self {
+        let mut layout = InputLayout {
+            slots: Vec::new(),
+            uniform: Vec::new(),
+            index_of: HashMap::new(),
+        };
+        for (k, instr) in instructions.iter().enumerate() {
+            if let Instr::Input(s) = *instr {
+                layout.index_of.entry(s).or_insert_with(|| {
+                    layout.slots.push(s);
+                    layout.uniform.push(uniform[k]);
+                    layout.slots.len() - 1
+                });
+            }
+        }
+        layout
+    }
+}
+
 /// The signature of a compiled tape: input column pointers (in `NativeTape::input_slots` order), output
 /// column pointers (in output order), the number of instances.
 type Entry = unsafe extern "C" fn(*const *const f64, *const *mut f64, u64);
