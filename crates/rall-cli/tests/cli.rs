@@ -647,3 +647,38 @@ fn every_kernel_backend_gives_the_interpreters_traces_and_a_bad_choice_is_a_usag
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("expected one of cranelift, cc, interpreter"));
 }
+
+#[test]
+fn a_parameter_outside_the_range_its_mod_file_declares_is_a_located_warning() {
+    let dir = tempdir("declared-range");
+    let text = std::fs::read_to_string(repo("examples/hh_tree.toml")).unwrap();
+    // hh.mod declares `gnabar = 0.12 (S/cm2) <0,1e9>`.
+    let outside = text.replacen("name = \"hh\"\n", "name = \"hh\"\nparameters = { gnabar = -0.12 }\n", 1);
+    let inside = text.replacen("name = \"hh\"\n", "name = \"hh\"\nparameters = { gnabar = 0.1 }\n", 1);
+    assert_ne!(outside, text, "the example paints hh");
+    let line = outside.lines().position(|l| l.contains("gnabar = -0.12")).unwrap() + 1;
+    for (name, model, warned) in [("outside", outside, true), ("inside", inside, false)] {
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(&path, model).unwrap();
+        let out = dir.join(format!("{name}.csv"));
+        let result = rall(&[
+            "run",
+            "-q",
+            path.to_str().unwrap(),
+            "--t-stop",
+            "1",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(result.status.success(), "{stderr}");
+        assert_eq!(stderr.contains("warning:"), warned, "{name}: {stderr}");
+        if warned {
+            let place = format!("{name}.toml:{line}:");
+            assert!(
+                stderr.contains(&place) && stderr.contains("<0, 1e9>") && stderr.contains("hh.mod"),
+                "{stderr}"
+            );
+        }
+    }
+}

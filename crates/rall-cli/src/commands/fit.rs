@@ -49,6 +49,9 @@ pub enum IdentifyAt {
 pub fn fit(args: &FitArgs) -> Result<(), String> {
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.model.display());
     let mut model = load_model(&args.model, &Catalogue::default()).map_err(|e| e.to_string())?;
+    for warning in &model.warnings {
+        eprintln!("warning: {warning}");
+    }
     if let Some(t) = args.t_stop {
         model.options.t_stop_ms = t;
     }

@@ -8,6 +8,9 @@ use std::path::Path;
 
 pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
     let model = load_model(path, &Catalogue::default()).map_err(|e| e.to_string())?;
+    for warning in &model.warnings {
+        eprintln!("warning: {warning}");
+    }
     let o = &model.options;
     out!(
         "model {}: t_stop {} ms, dt {} ms, {:?}",

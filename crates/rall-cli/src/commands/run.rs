@@ -74,6 +74,9 @@ pub fn simulate(
     parameters: impl Fn(&Model) -> Result<Vec<ParameterSpec>, String>,
 ) -> Result<(Model, Traces), String> {
     let mut model = load_model(&args.model, &Catalogue::default()).map_err(|e| e.to_string())?;
+    for warning in &model.warnings {
+        eprintln!("warning: {warning}");
+    }
     if let Some(t) = args.t_stop {
         model.options.t_stop_ms = t;
     }

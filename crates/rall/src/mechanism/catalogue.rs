@@ -61,6 +61,8 @@ pub struct ParameterInfo {
     pub name: String,
     pub unit: Option<String>,
     pub default: f64,
+    /// The range `<lower, upper>` the NMODL file declares, if any (NEURON does not enforce it either).
+    pub bounds: Option<(f64, f64)>,
 }
 
 /// A sort key of [`Catalogue::neuron_order`]: concentration writers first (the last registered first),
@@ -193,6 +195,28 @@ impl Catalogue {
         })
     }
 
+    /// A warning when `value` lies outside the range `<lower, upper>` the mechanism's file declares for
+    /// `parameter` (rall runs it, as NEURON does).
+    pub fn outside_declared_range(&self, mechanism: &str, parameter: &str, value: f64) -> Option<String> {
+        let parameters = self.parameters(mechanism).ok()?;
+        let (lower, upper) = parameters.iter().find(|p| p.name == parameter)?.bounds?;
+        let file = &self.get(mechanism).ok()?.source.name;
+        let compact = |x: f64| {
+            if x != 0.0 && !(1e-3..1e5).contains(&x.abs()) {
+                format!("{x:e}")
+            } else {
+                format!("{x}")
+            }
+        };
+        (!(lower..=upper).contains(&value)).then(|| {
+            let (lower, upper) = (compact(lower), compact(upper));
+            format!(
+                "`{mechanism}.{parameter}` = {value} is outside the range <{lower}, {upper}> that {file} declares; \
+                 rall runs it as NEURON would, but check the value (a sign or unit slip?)"
+            )
+        })
+    }
+
     /// Builds an instance over the CVs of `layout`; `diam_um` is indexed by CV.
     pub fn instantiate(
         &self,
@@ -225,6 +249,7 @@ fn parameters_of(ir: &MechanismIr) -> Vec<ParameterInfo> {
             name: s.name.clone(),
             unit: s.unit.clone(),
             default: s.default,
+            bounds: s.bounds,
         })
         .collect()
 }

@@ -29,6 +29,9 @@ pub struct Model {
     pub network: Option<crate::network::Network>,
     /// Online homeostatic control of every cell, from `[homeostasis]`.
     pub homeostasis: Option<crate::control::HomeostasisSpec>,
+    /// What the file asks for that runs but may not be what was meant (a parameter outside the range its
+    /// NMODL file declares), each with its file and line; the command line prints them.
+    pub warnings: Vec<ModelError>,
 }
 
 /// The `[fit]` table, checked.
@@ -98,6 +101,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         file,
         base,
         catalogue: &catalogue,
+        warnings: Default::default(),
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| ctx.toml_error(e))?;
     let mut network_spec = None;
@@ -146,6 +150,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
             file,
             base,
             catalogue: &catalogue,
+            warnings: Default::default(),
         };
         return Err(ctx.error(Some(span), &message));
     }
@@ -154,6 +159,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         file,
         base,
         catalogue: &catalogue,
+        warnings: Default::default(),
     };
     let mut cells = Vec::with_capacity(specs.len());
     let count = specs.len();
@@ -240,6 +246,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         .as_ref()
         .map(|h| ctx.homeostasis(h, &cells))
         .transpose()?;
+    let warnings = ctx.warnings.take();
     Ok(Model {
         cells,
         options,
@@ -250,6 +257,7 @@ pub fn parse_model(text: &str, file: &str, base: &Path, catalogue: &Catalogue) -
         fit,
         network,
         homeostasis,
+        warnings,
     })
 }
 
@@ -258,6 +266,8 @@ pub(super) struct Context<'a> {
     file: &'a str,
     pub(super) base: &'a Path,
     pub(super) catalogue: &'a Catalogue,
+    /// What the file asks for that runs but may not be what was meant, each at its place.
+    warnings: std::cell::RefCell<Vec<ModelError>>,
 }
 
 impl Context<'_> {
@@ -266,6 +276,12 @@ impl Context<'_> {
         let line = before.matches('\n').count() + 1;
         let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
         (line, column)
+    }
+
+    /// Records a warning at `span` (see [`Model::warnings`]).
+    pub(super) fn warn(&self, span: Option<Range<usize>>, message: &str) {
+        let warning = self.error(span, message);
+        self.warnings.borrow_mut().push(warning);
     }
 
     pub(super) fn error(&self, span: Option<Range<usize>>, message: &str) -> ModelError {
@@ -690,6 +706,12 @@ impl Context<'_> {
                 self.catalogue
                     .parameter_index(m.name.get_ref(), key.get_ref())
                     .map_err(|e| self.error(Some(key.span()), &e))?;
+                if let Some(w) = self
+                    .catalogue
+                    .outside_declared_range(m.name.get_ref(), key.get_ref(), *value)
+                {
+                    self.warn(Some(key.span()), &w);
+                }
                 parameters.push((key.get_ref().clone(), *value));
             }
             let region = cell
@@ -757,6 +779,9 @@ impl Context<'_> {
                 self.catalogue
                     .parameter_index(name, key.get_ref())
                     .map_err(|e| self.error(Some(key.span()), &e))?;
+                if let Some(w) = self.catalogue.outside_declared_range(name, key.get_ref(), *value) {
+                    self.warn(Some(key.span()), &w);
+                }
                 parameters.push((key.get_ref().clone(), *value));
             }
             if syn.events.iter().any(|t| !t.is_finite()) || !syn.weight.is_finite() {
