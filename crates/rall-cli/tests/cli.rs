@@ -682,3 +682,28 @@ fn a_parameter_outside_the_range_its_mod_file_declares_is_a_located_warning() {
         }
     }
 }
+
+#[test]
+fn grad_checks_the_target_and_windows_before_simulating() {
+    let dir = tempdir("target-checks");
+    let model = repo("examples/hh_tree.toml");
+    let target = repo("validation/jaxley/target.csv"); // 0..200 ms
+    let out = dir.join("never.csv");
+    let (m, t, o) = (model.to_str().unwrap(), target.to_str().unwrap(), out.to_str().unwrap());
+    // A window beyond the run's 200 ms: an error before anything is simulated or written.
+    let outside = rall(&["grad", m, "-q", "-o", o, "--target", t, "--window", "400:500"]);
+    assert_eq!(outside.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("window 400..500 ms lies outside the run (0..200 ms)"));
+    assert!(!out.exists(), "nothing is simulated before the check");
+    // A run longer than the target: a warning that names the target's span and the loss's.
+    let longer = rall(&["grad", m, "-q", "-o", o, "--target", t, "--t-stop", "250"]);
+    let stderr = String::from_utf8_lossy(&longer.stderr);
+    assert!(longer.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the target covers 0..200 ms but the loss looks at 0..250 ms"),
+        "{stderr}"
+    );
+    // The target's own span: no warning.
+    let same = rall(&["grad", m, "-q", "-o", o, "--target", t]);
+    assert!(!String::from_utf8_lossy(&same.stderr).contains("warning"));
+}

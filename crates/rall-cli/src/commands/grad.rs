@@ -2,7 +2,7 @@
 //! target, the loss and its exact gradient (table and JSON) out.
 
 use super::run::{RunArgs, simulate, title};
-use rall::fit::{TargetTraces, Window, mse_loss};
+use rall::fit::{TargetTraces, Window, check_before_run, mse_loss};
 use rall::sensitivity::{ParameterSpec, Transform};
 use std::path::PathBuf;
 
@@ -73,7 +73,18 @@ fn parse_window(text: &str) -> Result<Window, String> {
 pub fn grad(args: &GradArgs) -> Result<(), String> {
     let extra: Vec<ParameterSpec> = args.params.iter().map(|p| parse_param(p)).collect::<Result<_, _>>()?;
     let windows: Vec<Window> = args.windows.iter().map(|w| parse_window(w)).collect::<Result<_, _>>()?;
+    // The target and the windows are checked before the simulation, not after it.
+    let target = match &args.target {
+        Some(path) => Some(TargetTraces::read_csv(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let (_, traces) = simulate(&args.run, |model| {
+        if let Some(target) = &target {
+            let warning = check_before_run(target, &windows, model.options.t_stop_ms).map_err(|e| e.to_string())?;
+            if let Some(warning) = warning {
+                eprintln!("warning: {}: {warning}", args.target.as_ref().unwrap().display());
+            }
+        }
         let mut specs = model.parameters.clone();
         specs.extend(extra.iter().cloned());
         if specs.is_empty() {
@@ -94,9 +105,10 @@ pub fn grad(args: &GradArgs) -> Result<(), String> {
         crate::plot::plot_with_sensitivities(&crate::plot::window(&traces, range), &title(&args.run.model), png)?;
         eprintln!("wrote the plot to {}", png.display());
     }
-    let Some(target_path) = &args.target else { return Ok(()) };
-    let target = TargetTraces::read_csv(target_path).map_err(|e| e.to_string())?;
-    let (loss, gradient) = mse_loss(&traces, &target, &windows).map_err(|e| e.to_string())?;
+    let (Some(target_path), Some(target)) = (&args.target, &target) else {
+        return Ok(());
+    };
+    let (loss, gradient) = mse_loss(&traces, target, &windows).map_err(|e| e.to_string())?;
     out!(
         "loss = {loss:.9e} (½ mean squared error against {})",
         target_path.display()

@@ -37,6 +37,45 @@ pub enum LossError {
     NothingToCompare { target: String, probes: String },
     #[error("window {start}..{end} ms holds no sample")]
     EmptyWindow { start: f64, end: f64 },
+    #[error("window {start}..{end} ms lies outside the run (0..{t_stop} ms)")]
+    WindowOutsideRun { start: f64, end: f64, t_stop: f64 },
+}
+
+/// Checks, before a run of `t_stop` ms, that every loss window overlaps it; returns a warning when the
+/// target covers less of the time the loss looks at (its samples there are left out of the loss).
+pub fn check_before_run(target: &TargetTraces, windows: &[Window], t_stop: f64) -> Result<Option<String>, LossError> {
+    for w in windows {
+        if w.end_ms < 0.0 || w.start_ms > t_stop || w.start_ms > w.end_ms {
+            return Err(LossError::WindowOutsideRun {
+                start: w.start_ms,
+                end: w.end_ms,
+                t_stop,
+            });
+        }
+    }
+    let (start, end) = if windows.is_empty() {
+        (0.0, t_stop)
+    } else {
+        let start = windows
+            .iter()
+            .map(|w| w.start_ms.max(0.0))
+            .fold(f64::INFINITY, f64::min);
+        let end = windows
+            .iter()
+            .map(|w| w.end_ms.min(t_stop))
+            .fold(f64::NEG_INFINITY, f64::max);
+        (start, end)
+    };
+    let (Some(&first), Some(&last)) = (target.time_ms.first(), target.time_ms.last()) else {
+        return Ok(None);
+    };
+    let slack = 1e-9 * (1.0 + end.abs());
+    Ok((first > start + slack || last < end - slack).then(|| {
+        format!(
+            "the target covers {first}..{last} ms but the loss looks at {start}..{end} ms: the samples outside the \
+             target are left out of the loss (give a longer target, --t-stop, or --window)"
+        )
+    }))
 }
 
 impl TargetTraces {

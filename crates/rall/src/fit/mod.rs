@@ -13,5 +13,5 @@ pub use cmaes::{Cmaes, CmaesSettings, symmetric_eigen};
 pub use identifiability::{FIVE_PERCENT, Identifiability, ParameterIdentifiability};
 pub use lbfgs::LbfgsSettings;
 pub use levenberg_marquardt::{LevenbergMarquardtSettings, damped_step};
-pub use loss::{LossError, Residuals, TargetTraces, Window, gram, mse_loss};
+pub use loss::{LossError, Residuals, TargetTraces, Window, check_before_run, gram, mse_loss};
 pub use problem::{FitParameter, FitProblem, FitResult, Protocol, Record, Space, synthetic_target};
