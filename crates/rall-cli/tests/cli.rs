@@ -75,6 +75,13 @@ fn inspect_summarises_the_c4a_discretisation() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("113 membrane CVs"), "{text}");
+    // The policy and integrator as the model file names them (`policy = "max-extent"`, `max_extent = 20.0`),
+    // not as Rust prints its types.
+    assert!(
+        text.contains("CV policy max-extent (20 µm)") && text.contains("backward-euler"),
+        "{text}"
+    );
+    assert!(!text.contains('{'), "{text}");
     // The C4A soma samples have tag 1, the dendrites tag 3 and the axon stub tag 2.
     for region in ["soma", "dend", "axon", "all"] {
         assert!(

@@ -13,7 +13,7 @@ pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
     }
     let o = &model.options;
     out!(
-        "model {}: t_stop {} ms, dt {} ms, {:?}",
+        "model {}: t_stop {} ms, dt {} ms, {}",
         path.display(),
         o.t_stop_ms,
         o.dt_ms,
@@ -39,7 +39,7 @@ pub fn inspect(path: &Path, list_branches: bool) -> Result<(), String> {
             m.total_area_um2()
         );
         out!(
-            "  CV policy {:?}: {membrane} membrane CVs and {} zero-area junctions",
+            "  CV policy {}: {membrane} membrane CVs and {} zero-area junctions",
             cell.policy,
             g.len() - membrane
         );

@@ -28,6 +28,21 @@ impl Default for CvPolicy {
     }
 }
 
+/// As a model file writes it: `d-lambda (d_lambda 0.1 at 100 Hz)`.
+impl std::fmt::Display for CvPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CvPolicy::FixedPerBranch(n) => write!(f, "fixed-per-branch ({n} per branch)"),
+            CvPolicy::MaxExtent(um) => write!(f, "max-extent ({um} µm)"),
+            CvPolicy::PerSegment => write!(f, "per-segment"),
+            CvPolicy::DLambda { d_lambda, frequency_hz } => {
+                write!(f, "d-lambda (d_lambda {d_lambda} at {frequency_hz} Hz)")
+            }
+            CvPolicy::OddPerLength(um) => write!(f, "odd-per-length (a pair of CVs per {um} µm)"),
+        }
+    }
+}
+
 impl CvPolicy {
     /// Sorted CV boundary positions on `branch`, from 0 to 1. `ra_cm` gives
     /// axial resistivity [Ω·cm] and specific capacitance [µF/cm²] at a position

@@ -54,6 +54,16 @@ pub enum Integrator {
     CrankNicolson,
 }
 
+/// As a model file writes it.
+impl std::fmt::Display for Integrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Integrator::BackwardEuler => "backward-euler",
+            Integrator::CrankNicolson => "crank-nicolson",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EngineError {
     #[error(
