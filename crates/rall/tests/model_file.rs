@@ -137,8 +137,13 @@ fn bad_values_and_missing_files_are_reported() {
     );
     assert!(e.message.contains("did you mean `neuron`"), "{e}");
     assert_eq!(e.place.unwrap().0, line_of(&text, "nueron"));
-    let (e, _) = error_with("dt = 0.01", "dt = -1.0");
-    assert!(e.message.contains("dt must be positive"), "{e}");
+    let (e, text) = error_with("dt = 0.01", "dt = -1.0");
+    assert!(e.message.contains("dt must be a positive, finite number"), "{e}");
+    assert_eq!(
+        e.place.unwrap(),
+        (line_of(&text, "dt = -1.0"), 1),
+        "at the key, not the table: {e}"
+    );
     let (e, _) = error_with(
         "[morphology]\n[[morphology.cylinder]]",
         "[morphology]\nswc = \"nowhere.swc\"\n[[morphology.cylinder]]",
@@ -149,6 +154,35 @@ fn bad_values_and_missing_files_are_reported() {
     assert!(e.message.contains("nowhere.swc: cannot read"), "{e}");
     let e = parse("[simulation\nt_stop = 1").unwrap_err();
     assert_eq!(e.place.unwrap().0, 1, "{e}");
+}
+
+#[test]
+fn hostile_simulation_numbers_are_refused_at_their_key() {
+    for (replace, by, expected) in [
+        ("dt = 0.01", "dt = inf", "dt must be a positive, finite number"),
+        ("dt = 0.01", "dt = nan", "dt must be a positive, finite number"),
+        ("dt = 0.01", "dt = 1e-300", "steps is more than rall takes (1e12)"),
+        (
+            "t_stop = 5.0",
+            "t_stop = inf",
+            "t_stop must be a finite, non-negative number",
+        ),
+        (
+            "sample_interval = 0.5",
+            "sample_interval = inf",
+            "sample_interval must be a positive, finite number",
+        ),
+        (
+            "sample_interval = 0.5",
+            "sample_interval = 0.5\ncelsius = -inf",
+            "celsius must be a finite temperature",
+        ),
+    ] {
+        let (e, text) = error_with(replace, by);
+        assert!(e.message.contains(expected), "{by}: {e}");
+        let key = by.lines().last().unwrap();
+        assert_eq!(e.place.unwrap(), (line_of(&text, key), 1), "{by}: {e}");
+    }
 }
 
 #[test]

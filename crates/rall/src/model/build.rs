@@ -609,23 +609,73 @@ impl Context<'_> {
         Ok(out)
     }
 
+    /// Where `key = ...` is written inside the table at `table` (the table itself when the key is not
+    /// written, e.g. a default).
+    fn key_span(&self, table: Range<usize>, key: &str) -> Range<usize> {
+        let text = &self.text[table.start.min(self.text.len())..table.end.min(self.text.len())];
+        let mut offset = table.start;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            if let Some(rest) = trimmed.strip_prefix(key)
+                && rest.trim_start().starts_with('=')
+            {
+                let start = offset + (line.len() - trimmed.len());
+                return start..start + key.len();
+            }
+            offset += line.len();
+        }
+        table
+    }
+
     fn run_options(&self, s: &Spanned<SimulationSpec>) -> Result<RunOptions, ModelError> {
         let spec = s.get_ref();
-        let bad = |m: &str| Err(self.error(Some(s.span()), m));
-        if !(spec.dt > 0.0) {
-            return bad(&format!("simulation.dt must be positive, found {}", spec.dt));
+        let bad = |key: &str, m: &str| Err(self.error(Some(self.key_span(s.span(), key)), m));
+        if !(spec.dt > 0.0 && spec.dt.is_finite()) {
+            return bad(
+                "dt",
+                &format!(
+                    "simulation.dt must be a positive, finite number of ms, found {}",
+                    spec.dt
+                ),
+            );
         }
-        if !(spec.t_stop >= 0.0) {
-            return bad(&format!(
-                "simulation.t_stop must not be negative, found {}",
-                spec.t_stop
-            ));
+        if !(spec.t_stop >= 0.0 && spec.t_stop.is_finite()) {
+            return bad(
+                "t_stop",
+                &format!(
+                    "simulation.t_stop must be a finite, non-negative number of ms, found {}",
+                    spec.t_stop
+                ),
+            );
+        }
+        // A run of this many steps would not end in any useful time.
+        const MOST_STEPS: f64 = 1e12;
+        if spec.t_stop / spec.dt > MOST_STEPS {
+            return bad(
+                "dt",
+                &format!(
+                    "t_stop / dt = {:.3e} steps is more than rall takes ({MOST_STEPS:e}); raise dt or shorten t_stop",
+                    spec.t_stop / spec.dt
+                ),
+            );
+        }
+        if !spec.celsius.is_finite() {
+            return bad(
+                "celsius",
+                &format!(
+                    "simulation.celsius must be a finite temperature in °C, found {}",
+                    spec.celsius
+                ),
+            );
         }
         let sample_interval_ms = spec.sample_interval.unwrap_or(spec.dt);
-        if !(sample_interval_ms > 0.0) {
-            return bad(&format!(
-                "simulation.sample_interval must be positive, found {sample_interval_ms}"
-            ));
+        if !(sample_interval_ms > 0.0 && sample_interval_ms.is_finite()) {
+            return bad(
+                "sample_interval",
+                &format!(
+                    "simulation.sample_interval must be a positive, finite number of ms, found {sample_interval_ms}"
+                ),
+            );
         }
         let integrator = match spec.integrator.as_ref().map(|i| (i.get_ref().as_str(), i.span())) {
             None | Some(("backward-euler", _)) => Integrator::BackwardEuler,
