@@ -183,6 +183,12 @@ fn hostile_simulation_numbers_are_refused_at_their_key() {
         let key = by.lines().last().unwrap();
         assert_eq!(e.place.unwrap(), (line_of(&text, key), 1), "{by}: {e}");
     }
+    // No branch can have zero CVs (it was taken as one).
+    let (e, _) = error_with(
+        "policy = \"max-extent\"\nmax_extent = 10.0",
+        "policy = \"fixed-per-branch\"\nper_branch = 0",
+    );
+    assert!(e.message.contains("needs `per_branch ≥ 1"), "{e}");
 }
 
 #[test]

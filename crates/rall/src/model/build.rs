@@ -953,7 +953,11 @@ impl Context<'_> {
             )
         };
         Ok(match spec.policy.get_ref().as_str() {
-            "fixed-per-branch" => CvPolicy::FixedPerBranch(spec.per_branch.ok_or_else(|| need("per_branch"))?),
+            "fixed-per-branch" => CvPolicy::FixedPerBranch(
+                spec.per_branch
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| need("per_branch ≥ 1 (CVs on every branch)"))?,
+            ),
             "max-extent" => CvPolicy::MaxExtent(
                 spec.max_extent
                     .filter(|e| *e > 0.0)
