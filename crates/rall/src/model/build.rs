@@ -731,11 +731,30 @@ impl Context<'_> {
             cell.policy = self.policy(d)?;
         }
         if let Some(cable) = &spec.cable {
+            // Positive, finite cable constants, each refused at its key (a bad one would surface only as a
+            // failing solve at t = 0).
+            let check = |table: Range<usize>, key: &str, value: Option<f64>, what: &str| match value {
+                Some(x) if !(x > 0.0 && x.is_finite()) => Err(self.error(
+                    Some(self.key_span(table, key)),
+                    &format!("cable.{key} must be a positive, finite {what}, found {x}"),
+                )),
+                _ => Ok(()),
+            };
+            let (table, c_spec) = (cable.span(), cable.get_ref());
+            check(table.clone(), "cm", c_spec.cm, "capacitance in µF/cm²")?;
+            check(table.clone(), "ra", c_spec.ra, "axial resistivity in Ω·cm")?;
+            if let Some(v) = c_spec.v_init.filter(|v| !v.is_finite()) {
+                let message = format!("cable.v_init must be a finite voltage in mV, found {v}");
+                return Err(self.error(Some(self.key_span(table, "v_init")), &message));
+            }
             let c = &mut cell.decor.cable;
-            c.cm_uf_per_cm2.default = cable.cm.unwrap_or(c.cm_uf_per_cm2.default);
-            c.ra_ohm_cm.default = cable.ra.unwrap_or(c.ra_ohm_cm.default);
-            c.v_init_mv = cable.v_init.unwrap_or(c.v_init_mv);
-            for r in &cable.region {
+            c.cm_uf_per_cm2.default = c_spec.cm.unwrap_or(c.cm_uf_per_cm2.default);
+            c.ra_ohm_cm.default = c_spec.ra.unwrap_or(c.ra_ohm_cm.default);
+            c.v_init_mv = c_spec.v_init.unwrap_or(c.v_init_mv);
+            for spanned in &c_spec.region {
+                let r = spanned.get_ref();
+                check(spanned.span(), "cm", r.cm, "capacitance in µF/cm²")?;
+                check(spanned.span(), "ra", r.ra, "axial resistivity in Ω·cm")?;
                 let span = r.region.span();
                 if let Some(cm) = r.cm {
                     cell.set_cm(r.region.get_ref(), cm)

@@ -249,7 +249,7 @@ pub struct CellSpec {
     #[serde(default)]
     pub discretization: Option<Spanned<DiscretizationSpec>>,
     #[serde(default)]
-    pub cable: Option<CableSpec>,
+    pub cable: Option<Spanned<CableSpec>>,
     #[serde(default)]
     pub mechanism: Vec<MechanismSpec>,
     #[serde(default)]
@@ -339,7 +339,7 @@ pub struct CableSpec {
     /// [mV]
     pub v_init: Option<f64>,
     #[serde(default)]
-    pub region: Vec<CableRegionSpec>,
+    pub region: Vec<Spanned<CableRegionSpec>>,
 }
 
 #[derive(Debug, Deserialize)]
