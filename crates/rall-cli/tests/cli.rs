@@ -233,6 +233,15 @@ fn grad_rejects_unknown_parameters_with_the_file_and_line() {
         err.contains("bad.toml:11:8:") && err.contains("did you mean `gkbar`"),
         "{err}"
     );
+    // A misspelt scale in --param is named as a scale, not read as part of the region.
+    let model = repo("examples/hh_tree.toml");
+    let out = rall(&["grad", model.to_str().unwrap(), "-q", "--param", "hh.gl@soma:multipler"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown scale `multipler` (did you mean `multiplier`?)"),
+        "{err}"
+    );
 }
 
 #[test]

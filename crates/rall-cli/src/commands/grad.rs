@@ -27,8 +27,16 @@ pub struct GradArgs {
 
 /// Parses `hh.gnabar@soma:multiplier`.
 pub fn parse_param(text: &str) -> Result<ParameterSpec, String> {
+    const SCALES: [&str; 3] = ["value", "multiplier", "log"];
     let (rest, scale) = match text.rsplit_once(':') {
-        Some((r, s)) if ["value", "multiplier", "log"].contains(&s) => (r, s),
+        Some((r, s)) if SCALES.contains(&s) => (r, s),
+        // A word after the last `:` is a scale (a region never ends in one).
+        Some((_, s)) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            return Err(format!(
+                "--param `{text}`: unknown scale `{s}`{}; expected value, multiplier or log",
+                rall::suggest::did_you_mean(s, SCALES)
+            ));
+        }
         _ => (text, "value"),
     };
     let (name, region) = match rest.split_once('@') {
