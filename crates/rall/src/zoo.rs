@@ -53,7 +53,7 @@ pub fn hh_tree(dendrites: usize, amplitude_na: f64) -> Cell {
     cell
 }
 
-/// The twelve conductances of the inferior-olive model (`shared/models/inferior-olive.md`), as
+/// The twelve conductances of the inferior-olive model (`docs/models/inferior-olive.md`), as
 /// `(mechanism.parameter, region)` in the order of its table, for `examples/io_c4a.toml`.
 pub const IO_CONDUCTANCES: [(&str, &str); 12] = [
     ("io_soma.g_CaL", "soma"),
