@@ -6,7 +6,7 @@ Usage: make_io_c4a.py OUT.json [--start] [--max-length 20] [--tstop 1000]
 The morphology is read with NEURON's Import3d (SWC tags: 1 soma, 2 axon,
 3 dendrite) and written out section by section as 3D points, so the JSON
 carries exactly the geometry NEURON built. Import3d drops C4A's lone axon
-sample; as in shared/models/inferior-olive.md the axon is added back as a
+sample; as in docs/models/inferior-olive.md the axon is added back as a
 4 um stub (diameter 4 um, from the root sample (0,0,0) to (0,0,4)) at the
 soma root. Mechanisms: io_soma / io_dend / io_axon from mechanisms/ at the
 target conductances (or the fit's start conductances with --start). nseg is
