@@ -157,11 +157,12 @@ fn random_graph(rng: &mut ChaCha8Rng, inputs: u32, nodes: usize) -> (Graph, Vec<
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
-    /// Without the inline functions both backends do the same IEEE operations and libm calls: the same bits.
+    /// Without the inline functions both backends do the same IEEE operations and libm calls: the same values
+    /// (Cranelift: the same bits, as it calls Rust's own min and max).
     /// With them, values agree to the inline functions' error, amplified by what follows; those cases are
     /// checked to 1e-12 relative where the graph's values are well conditioned (see the catalogue test).
     #[test]
-    fn compiled_random_graphs_give_the_interpreters_bits(seed in 0u64..u64::MAX, width in 0usize..9, nodes in 1usize..60) {
+    fn compiled_random_graphs_give_the_interpreters_values(seed in 0u64..u64::MAX, width in 0usize..9, nodes in 1usize..60) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let (mut g, outputs) = random_graph(&mut rng, 4, nodes);
         // Replace the inline functions by their libm-called neighbours, so the comparison is exact.
@@ -174,7 +175,9 @@ proptest! {
             let (interpreted, compiled) = both(backend, &tape, width, &columns);
             for (a, b) in interpreted.iter().zip(&compiled) {
                 for (x, y) in a.iter().zip(b) {
-                    prop_assert!(x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()), "{backend:?}: {x} != {y}");
+                    // Equal values; a zero may differ in sign, which IEEE leaves open for min and max of
+                    // zeros (the C compiler's vectorised fmin picks the other operand than Rust's min).
+                    prop_assert!(x == y || (x.is_nan() && y.is_nan()), "{backend:?}: {x} != {y}");
                 }
             }
         }

@@ -10,5 +10,6 @@ mod network;
 mod pointers;
 mod spec;
 mod stimulus;
+mod tables;
 
 pub use build::{FitSpec, Model, ModelError, Optimizer, load_model, parse_model};

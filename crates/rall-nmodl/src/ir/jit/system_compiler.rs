@@ -1,7 +1,7 @@
 //! The system-compiler backend (cargo feature `system-compiler`): a tape in, a shared library built by the
 //! machine's C compiler out (`$CC`, else `cc`; `-O3 -march=native`, then `$RALL_CC_FLAGS`), loaded with `dlopen`.
 //!
-//! Libraries are cached by the content of their source and flags in `$RALL_KERNEL_CACHE` (default
+//! Libraries are cached by their source, flags and the processor's features in `$RALL_KERNEL_CACHE` (default
 //! `~/.cache/rall/kernels`), as nrnivmodl's and Arbor's catalogue builds are kept, so a model's kernels are
 //! compiled once per machine.
 
@@ -45,6 +45,31 @@ fn cache_folder() -> PathBuf {
     base.join("rall").join("kernels")
 }
 
+/// The processor features `-march=native` compiles for, so that a cache shared by different machines (a
+/// home folder on a cluster) never hands one machine code built for another's instructions.
+fn processor() -> String {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut features = String::from("x86_64");
+        macro_rules! detect {
+            ($($f:tt),*) => {
+                $(if std::arch::is_x86_feature_detected!($f) {
+                    features.push(' ');
+                    features.push_str($f);
+                })*
+            };
+        }
+        detect!(
+            "sse4.1", "sse4.2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512vl", "avx512bw", "bmi2"
+        );
+        features
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        std::env::consts::ARCH.to_string()
+    }
+}
+
 /// FNV-1a, 64 bits: a stable name for a source (the cache must survive rebuilds of rall).
 fn fingerprint(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -61,7 +86,7 @@ pub(super) fn compile(instructions: &[Instr], uniform: &[bool], outputs: &[u32])
     let (source, input_slots, input_uniform) = c_source::source(instructions, uniform, outputs);
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let flags = compiler_flags();
-    let key = fingerprint(&[&source, &compiler, &flags.join(" ")]);
+    let key = fingerprint(&[&source, &compiler, &flags.join(" "), &processor()]);
     let folder = cache_folder();
     let library = folder.join(format!("{key:016x}.so"));
     if !library.exists() {
