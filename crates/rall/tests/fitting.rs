@@ -190,7 +190,7 @@ fn lbfgs_recovers_three_hh_conductances_to_round_off() {
 
 /// Levenberg-Marquardt uses the Gauss-Newton curvature from the same sensitivities: in multiplier space
 /// (where the curvature must be rescaled from log-multipliers) and in log space it recovers the three
-/// conductances to round-off (1e-12) in 15-16 iterations (L-BFGS takes 33).
+/// conductances to round-off (1e-12), within 1e-9 in 11 iterations (L-BFGS takes 33 to round-off).
 #[test]
 fn levenberg_marquardt_recovers_three_hh_conductances_in_a_few_iterations() {
     for space in [Space::Multiplier, Space::Log] {
@@ -198,9 +198,17 @@ fn levenberg_marquardt_recovers_three_hh_conductances_in_a_few_iterations() {
         let result = p
             .levenberg_marquardt(LevenbergMarquardtSettings::default(), 40, |_| true)
             .unwrap();
-        // Measured: 3.0e-13 and 1.3e-12 in 15 and 16 iterations; limit 77x.
+        // Measured: 6.3e-13 and 1.3e-12; limit 77x.
         assert_recovers(&format!("Levenberg-Marquardt ({space:?})"), &result, &truth, 1e-10);
-        assert!(result.history.len() <= 20, "{} iterations", result.history.len());
+        // Few iterations to the truth: counted to the first within 1e-9 (after it the loss sits at round-off,
+        // where the count of further tiny accepted steps is chance). Measured: 11 and 11; limit 18.
+        let reached = result
+            .history
+            .iter()
+            .position(|r| largest_error(&r.multipliers, &truth) < 1e-9)
+            .expect("never within 1e-9");
+        println!("{space:?}: within 1e-9 after {reached} iterations");
+        assert!(reached <= 18, "{reached} iterations to within 1e-9");
     }
 }
 

@@ -209,12 +209,27 @@ impl Graph {
         }
     }
 
+    /// `a / b`, with divisions the processor need not do turned into multiplications (a division costs up to
+    /// 16 multiplications' time on a vector unit, and rate functions are full of them): `a / c` for a constant
+    /// `c` becomes `a · (1/c)`, and `a / (c / d)` becomes `(a · d) / c`, so `x / (1 / y)` (a time constant's
+    /// reciprocal, as `(inf - s) / tau` with `tau = 1 / (α + β)` writes it) is `x · y`. Each rewrite changes the
+    /// result by at most a rounding of the reciprocal (an ulp or two), and every backend runs the rewritten graph.
     pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.as_const(a), self.as_const(b)) {
             (Some(x), Some(y)) => self.constant(x / y),
             (Some(0.0), _) => self.constant(0.0),
             (_, Some(1.0)) => a,
-            _ => self.intern(Node::Div(a, b)),
+            (_, Some(y)) if (1.0 / y).is_normal() && y.is_normal() => {
+                let reciprocal = self.constant(1.0 / y);
+                self.mul(a, reciprocal)
+            }
+            _ => match self.node(b) {
+                Node::Div(c, d) if self.as_const(c).is_some_and(|c| (1.0 / c).is_normal() && c.is_normal()) => {
+                    let product = self.mul(a, d);
+                    self.div(product, c)
+                }
+                _ => self.intern(Node::Div(a, b)),
+            },
         }
     }
 

@@ -4,7 +4,9 @@ use super::hines::{HinesMatrix, SolveError};
 use crate::cell::{CellLayout, EventLayout, StimulusLayout};
 use crate::control::{Homeostasis, HomeostasisController};
 use crate::discretize::CvGeometry;
-use crate::mechanism::{Catalogue, EventDelivery, EventEffects, IonPool, Mechanism, StepContext, sum_is_finite};
+use crate::mechanism::{
+    Catalogue, CurrentTangents, EventDelivery, EventEffects, IonPool, Mechanism, StepContext, sum_is_finite,
+};
 use crate::sensitivity::{CableTangents, SensitivitySetup};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -518,12 +520,11 @@ impl CellIntegrator {
         self.update_voltage(integrator);
         let error = |t: f64| move |e| EngineError::Mechanism(format!("at t = {t:.4} ms: {e}"));
         for m in &mut self.mechanisms {
-            m.advance_states(&ctx, &self.v_mv, &mut self.ions)
-                .map_err(error(self.t_ms))?;
-            if let Some(t) = &self.tangents {
-                m.advance_tangents(&ctx, &t.v_dot, &mut self.ions)
-                    .map_err(error(self.t_ms))?;
+            match &self.tangents {
+                None => m.advance_states(&ctx, &self.v_mv, &mut self.ions),
+                Some(t) => m.advance_states_with_tangents(&ctx, &self.v_mv, &t.v_dot, &mut self.ions),
             }
+            .map_err(error(self.t_ms))?;
         }
         self.forget(dt_ms);
         if dt_ms != self.grid_dt {
@@ -709,19 +710,26 @@ impl CellIntegrator {
     fn accumulate_membrane_currents(&mut self, ctx: &StepContext) {
         self.current_na.fill(0.0);
         self.conductance_us.fill(0.0);
+        if let Some(t) = &mut self.tangents {
+            t.clear_currents();
+        }
         for m in &mut self.mechanisms {
-            m.accumulate_current(
-                ctx,
+            let (v, i, g, ions) = (
                 &self.v_mv,
                 &mut self.current_na,
                 &mut self.conductance_us,
                 &mut self.ions,
             );
-        }
-        if let Some(t) = &mut self.tangents {
-            t.clear_currents();
-            for m in &mut self.mechanisms {
-                m.current_tangents(&t.v_dot, &mut t.i_dot, &mut t.g_dot, &mut self.ions);
+            match &mut self.tangents {
+                None => m.accumulate_current(ctx, v, i, g, ions),
+                Some(t) => {
+                    let tangents = CurrentTangents {
+                        v_dot: &t.v_dot,
+                        i_dot: &mut t.i_dot,
+                        g_dot: &mut t.g_dot,
+                    };
+                    m.accumulate_current_with_tangents(ctx, v, i, g, ions, tangents);
+                }
             }
         }
     }

@@ -155,13 +155,30 @@ pub trait Mechanism: Send + Sync {
         Err(format!("`{}` cannot co-simulate sensitivities", self.name()))
     }
 
-    /// After [`Mechanism::accumulate_current`]: adds the tangents of the current [nA] and of the
-    /// conductance [µS] per CV (lane-major, `[lane * cvs + cv]`) given the voltage tangents.
-    fn current_tangents(&mut self, _v_dot: &[f64], _i_dot: &mut [f64], _g_dot: &mut [f64], _ions: &mut IonPool) {}
+    /// With tangents on, in place of [`Mechanism::accumulate_current`]: adds the current and conductance as it
+    /// does, and their tangents per CV (lane-major, `[lane * cvs + cv]`) given the voltage tangents.
+    fn accumulate_current_with_tangents(
+        &mut self,
+        ctx: &StepContext,
+        v_mv: &[f64],
+        current_na: &mut [f64],
+        conductance_us: &mut [f64],
+        ions: &mut IonPool,
+        _tangents: CurrentTangents<'_>,
+    ) {
+        self.accumulate_current(ctx, v_mv, current_na, conductance_us, ions);
+    }
 
-    /// After [`Mechanism::advance_states`]: advances the state tangents given the new voltage tangents.
-    fn advance_tangents(&mut self, _ctx: &StepContext, _v_dot: &[f64], _ions: &mut IonPool) -> Result<(), String> {
-        Ok(())
+    /// With tangents on, in place of [`Mechanism::advance_states`]: advances the states and their tangents
+    /// given the new voltages and their tangents (`v_dot`, lane-major).
+    fn advance_states_with_tangents(
+        &mut self,
+        ctx: &StepContext,
+        v_mv: &[f64],
+        _v_dot: &[f64],
+        ions: &mut IonPool,
+    ) -> Result<(), String> {
+        self.advance_states(ctx, v_mv, ions)
     }
 
     /// The tangent of a variable at one instance for one lane.
@@ -186,6 +203,16 @@ pub trait Mechanism: Send + Sync {
     fn variable(&self, _name: &str) -> Option<(&[CvIndex], &[f64])> {
         None
     }
+}
+
+/// The cell's tangents a mechanism's current reads and adds to, lane-major (`[lane * cvs + cv]`).
+pub struct CurrentTangents<'a> {
+    /// Of the voltage [mV per parameter unit].
+    pub v_dot: &'a [f64],
+    /// Of the membrane current [nA per unit].
+    pub i_dot: &'a mut [f64],
+    /// Of the membrane conductance [µS per unit].
+    pub g_dot: &'a mut [f64],
 }
 
 /// Whether the sum of `values` is finite (then every value is), summed in eight independent lanes so the

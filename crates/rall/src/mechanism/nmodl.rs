@@ -3,8 +3,8 @@
 use super::ions::{IonPool, IonVariable};
 use super::nmodl_events::{EventSide, action_nodes};
 use super::nmodl_steady::SteadySolve;
-use super::tangents::{JacobianKernel, ParameterSeed};
-use super::{EventDelivery, EventEffects, Mechanism, MechanismLayout, StepContext};
+use super::tangents::{JacobianKernel, LaneKernel, ParameterSeed};
+use super::{CurrentTangents, EventDelivery, EventEffects, Mechanism, MechanismLayout, StepContext};
 use crate::discretize::CvIndex;
 use rall_nmodl::ast::MechanismKind;
 use rall_nmodl::ir::{Advance, Graph, MechanismIr, NodeId, SlotId, SlotKind, Tape, TapeScratch};
@@ -92,8 +92,9 @@ pub(super) struct Tangents {
     /// Per slot: its tangents `[lane * width + instance]`, or empty when the slot carries none.
     pub columns: Vec<Vec<f64>>,
     pub init: JacobianKernel,
-    pub current: JacobianKernel,
-    pub advance: Option<JacobianKernel>,
+    /// BREAKPOINT with every lane's tangents in the same tape.
+    pub current: LaneKernel,
+    pub advance: Option<AdvanceTangents>,
     pub net_receive: Option<JacobianKernel>,
     /// Scratch for output tangents.
     pub out: Vec<Vec<f64>>,
@@ -272,7 +273,7 @@ impl NmodlMechanism {
     }
 
     /// Loads voltage, time, temperature and the ion variables the mechanism reads.
-    fn load_inputs(&mut self, t_ms: f64, ctx: &StepContext, v_mv: &[f64], ions: &IonPool) {
+    pub(super) fn load_inputs(&mut self, t_ms: f64, ctx: &StepContext, v_mv: &[f64], ions: &IonPool) {
         for (c, &cv) in self.columns[0].iter_mut().zip(&self.cv) {
             *c = v_mv[cv];
         }
@@ -294,10 +295,28 @@ impl NmodlMechanism {
         self.load_pointers(v_mv);
     }
 
-    /// Runs a kernel (its extended form when tangents are on, capturing the Jacobian) over all instances.
-    fn run(&mut self, which: Which) {
+    /// Runs a kernel over all instances; with tangents on, its extended form: the lanes' tangents from the
+    /// tangent columns as they are (see [`NmodlMechanism::gather_voltage`]), or the Jacobian, which the scratch
+    /// keeps until the tangents are applied.
+    pub(super) fn run(&mut self, which: Which) {
         let n = self.width();
         let columns = &self.columns;
+        let lanes = match (&self.tangents, which) {
+            (Some(t), Which::Current) => Some((&t.current, &t.columns)),
+            (Some(t), Which::Advance) => match &t.advance {
+                Some(AdvanceTangents::Lanes(kernel)) => Some((kernel, &t.columns)),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((kernel, tangents)) = lanes {
+            let input = |slot: u32| match kernel.tangent_input(slot) {
+                None => columns[slot as usize].as_slice(),
+                Some((s, p)) => &tangents[s as usize][p * n..(p + 1) * n],
+            };
+            kernel.tape.execute(n, input, &mut self.scratches[which as usize]);
+            return;
+        }
         let tape = tape_of(
             &self.tangents,
             &self.init_tape,
@@ -323,7 +342,7 @@ impl NmodlMechanism {
     }
 
     /// Stores the first outputs of the kernel that ran last into the given slots.
-    fn store(&mut self, which: Which, slots: &[SlotId]) {
+    pub(super) fn store(&mut self, which: Which, slots: &[SlotId]) {
         let n = self.width();
         let tape = tape_of(
             &self.tangents,
@@ -338,7 +357,7 @@ impl NmodlMechanism {
     }
 
     /// Written concentrations go back to the cell's ion pool.
-    fn write_concentrations(&self, ions: &mut IonPool) {
+    pub(super) fn write_concentrations(&self, ions: &mut IonPool) {
         for link in self.ions.iter().filter(|l| l.write) {
             let column = &self.columns[link.slot as usize];
             let s = &mut ions.species[link.species];
@@ -406,6 +425,38 @@ impl NmodlMechanism {
 }
 
 /// The tape that runs a kernel: its extended form when tangents are on.
+impl NmodlMechanism {
+    /// BREAKPOINT's inputs, at mid-step time as NEURON evaluates it, and the step's random draw (seen by
+    /// BREAKPOINT and by the state update of this step).
+    fn prepare_current(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &IonPool) {
+        self.load_inputs(ctx.t_ms + 0.5 * ctx.dt_ms, ctx, v_mv, ions);
+        self.draw_random();
+    }
+
+    /// After BREAKPOINT ran: its assigned values and currents into their columns, the total current and
+    /// conductance into the cell's sums, the ion currents into the pool.
+    fn add_currents(&mut self, current_na: &mut [f64], conductance_us: &mut [f64], ions: &mut IonPool) {
+        let slots = std::mem::take(&mut self.current_slots);
+        self.store(Which::Current, &slots);
+        let base = slots.len();
+        self.current_slots = slots;
+        let n = self.width();
+        let (total, conductance) = (self.output(Which::Current, base), self.output(Which::Current, base + 1));
+        for k in 0..n {
+            let cv = self.cv[k];
+            current_na[cv] += self.current_scale[k] * total[k];
+            conductance_us[cv] += self.current_scale[k] * conductance[k];
+        }
+        for (j, &species) in self.ion_current_species.iter().enumerate() {
+            let i_ion = self.output(Which::Current, base + 2 + j);
+            let target = &mut ions.species[species].current;
+            for k in 0..n {
+                target[self.cv[k]] += self.ion_scale[k] * i_ion[k];
+            }
+        }
+    }
+}
+
 fn tape_of<'a>(
     tangents: &'a Option<Box<Tangents>>,
     init: &'a Tape,
@@ -416,10 +467,26 @@ fn tape_of<'a>(
     match (tangents, which) {
         (Some(t), Which::Init) => &t.init.tape,
         (Some(t), Which::Current) => &t.current.tape,
-        (Some(t), Which::Advance) if t.advance.is_some() => &t.advance.as_ref().unwrap().tape,
+        (Some(t), Which::Advance) if t.advance.is_some() => t.advance.as_ref().unwrap().tape(),
         (_, Which::Init) => init,
         (_, Which::Current) => current,
         (_, Which::Advance) => advance.as_ref().unwrap(),
+    }
+}
+
+/// The state update with tangents: lane by lane in the kernel's own tape (an explicit update), or through its
+/// Jacobian (an implicit one, whose tangents need a linear solve per instance).
+pub(super) enum AdvanceTangents {
+    Lanes(LaneKernel),
+    Jacobian(JacobianKernel),
+}
+
+impl AdvanceTangents {
+    pub fn tape(&self) -> &Tape {
+        match self {
+            AdvanceTangents::Lanes(k) => &k.tape,
+            AdvanceTangents::Jacobian(k) => &k.tape,
+        }
     }
 }
 
@@ -550,28 +617,29 @@ impl Mechanism for NmodlMechanism {
         conductance_us: &mut [f64],
         ions: &mut IonPool,
     ) {
-        // NEURON evaluates BREAKPOINT at mid-step time.
-        self.load_inputs(ctx.t_ms + 0.5 * ctx.dt_ms, ctx, v_mv, ions);
-        // One draw per step, seen by BREAKPOINT and by the state update of this step.
-        self.draw_random();
+        self.prepare_current(ctx, v_mv, ions);
         self.run(Which::Current);
-        let slots = std::mem::take(&mut self.current_slots);
-        self.store(Which::Current, &slots);
-        let base = slots.len();
-        self.current_slots = slots;
-        let n = self.width();
-        let (total, conductance) = (self.output(Which::Current, base), self.output(Which::Current, base + 1));
-        for k in 0..n {
-            let cv = self.cv[k];
-            current_na[cv] += self.current_scale[k] * total[k];
-            conductance_us[cv] += self.current_scale[k] * conductance[k];
+        self.add_currents(current_na, conductance_us, ions);
+    }
+
+    fn accumulate_current_with_tangents(
+        &mut self,
+        ctx: &StepContext,
+        v_mv: &[f64],
+        current_na: &mut [f64],
+        conductance_us: &mut [f64],
+        ions: &mut IonPool,
+        tangents: CurrentTangents<'_>,
+    ) {
+        self.prepare_current(ctx, v_mv, ions);
+        if self.tangents.is_some() {
+            self.gather_voltage(tangents.v_dot);
+            self.gather_ions(ions);
         }
-        for (j, &species) in self.ion_current_species.iter().enumerate() {
-            let i_ion = self.output(Which::Current, base + 2 + j);
-            let target = &mut ions.species[species].current;
-            for k in 0..n {
-                target[self.cv[k]] += self.ion_scale[k] * i_ion[k];
-            }
+        self.run(Which::Current);
+        self.add_currents(current_na, conductance_us, ions);
+        if self.tangents.is_some() {
+            self.add_current_tangents(tangents, ions);
         }
     }
 
@@ -693,17 +761,21 @@ impl Mechanism for NmodlMechanism {
         self.build_tangents(lanes, seeds)
     }
 
-    fn current_tangents(&mut self, v_dot: &[f64], i_dot: &mut [f64], g_dot: &mut [f64], ions: &mut IonPool) {
-        if self.tangents.is_some() {
-            self.propagate_current_tangents(v_dot, i_dot, g_dot, ions);
+    fn advance_states_with_tangents(
+        &mut self,
+        ctx: &StepContext,
+        v_mv: &[f64],
+        v_dot: &[f64],
+        ions: &mut IonPool,
+    ) -> Result<(), String> {
+        match self.tangents.as_ref().and_then(|t| t.advance.as_ref()) {
+            Some(AdvanceTangents::Lanes(_)) => self.advance_explicit_with_tangents(ctx, v_mv, v_dot, ions),
+            Some(AdvanceTangents::Jacobian(_)) => {
+                self.advance_states(ctx, v_mv, ions)?;
+                self.advance_implicit_tangents(ctx, v_dot, ions)
+            }
+            None => self.advance_states(ctx, v_mv, ions),
         }
-    }
-
-    fn advance_tangents(&mut self, ctx: &StepContext, v_dot: &[f64], ions: &mut IonPool) -> Result<(), String> {
-        if self.tangents.is_some() {
-            self.propagate_advance_tangents(ctx, v_dot, ions)?;
-        }
-        Ok(())
     }
 
     fn variable_tangent(&self, name: &str, instance: usize, lane: usize) -> Option<f64> {

@@ -1,10 +1,10 @@
 //! Tangent propagation for NMODL mechanisms: Jacobians captured by the extended kernels and input tangents in,
 //! tangents of states, assigned values, currents and ion variables out (lane-major, all parameters at once).
 
-use super::StepContext;
 use super::ions::{IonPool, IonVariable};
-use super::nmodl::{KernelNodes, NmodlMechanism, Tangents, Which, solve_dense};
-use super::tangents::{JacobianKernel, ParameterSeed};
+use super::nmodl::{AdvanceTangents, KernelNodes, NmodlMechanism, Tangents, Which, solve_dense};
+use super::tangents::{JacobianKernel, LaneKernel, ParameterSeed};
+use super::{CurrentTangents, StepContext as Step};
 use rall_nmodl::ir::{Advance, Differentiator, SlotId, SlotKind};
 
 impl NmodlMechanism {
@@ -75,6 +75,14 @@ impl NmodlMechanism {
                 columns[slot] = vec![0.0; lanes * n];
             }
         }
+        // Parameters' tangents are non-zero only in their own lanes.
+        let mut lanes_of: Vec<Vec<usize>> = vec![Vec::new(); ir.slots.len()];
+        for seed in seeds {
+            let slot = ir.slot(&seed.parameter).unwrap_or(0) as usize;
+            if ir.slots[slot].kind == SlotKind::Parameter && !lanes_of[slot].contains(&seed.lane) {
+                lanes_of[slot].push(seed.lane);
+            }
+        }
         let mut graph = ir.graph.clone();
         let mut d = Differentiator::new();
         let nodes = KernelNodes::of(ir);
@@ -105,22 +113,26 @@ impl NmodlMechanism {
         };
         let init = JacobianKernel::new(&mut graph, &mut d, &nodes.init, &keep(&self.init_slots, 0), &carries);
         let extra = nodes.current.len() - self.current_slots.len();
-        let current = JacobianKernel::new(
+        let current = LaneKernel::new(
             &mut graph,
             &mut d,
             &nodes.current,
             &keep(&self.current_slots, extra),
             &carries,
+            &lanes_of,
+            lanes,
         );
         let advance = match &ir.advance {
             Advance::None => None,
-            Advance::Explicit(_) => Some(JacobianKernel::new(
+            Advance::Explicit(_) => Some(AdvanceTangents::Lanes(LaneKernel::new(
                 &mut graph,
                 &mut d,
                 &nodes.advance,
                 &keep(&self.advance_slots, 0),
                 &carries,
-            )),
+                &lanes_of,
+                lanes,
+            ))),
             Advance::Implicit { states, .. } => {
                 // The states' own Jacobian is already among the outputs; differentiate the rates by the rest.
                 let mut others = carries.clone();
@@ -128,13 +140,13 @@ impl NmodlMechanism {
                     others[*s as usize] = false;
                 }
                 let wanted: Vec<bool> = (0..nodes.advance.len()).map(|o| o < states.len()).collect();
-                Some(JacobianKernel::new(
+                Some(AdvanceTangents::Jacobian(JacobianKernel::new(
                     &mut graph,
                     &mut d,
                     &nodes.advance,
                     &wanted,
                     &others,
-                ))
+                )))
             }
         };
         let net_receive = ir.net_receive.as_ref().map(|_| {
@@ -151,14 +163,6 @@ impl NmodlMechanism {
             .map(|n| n.len())
             .max()
             .unwrap_or(0);
-        // Parameters' tangents are non-zero only in their own lanes.
-        let mut lanes_of: Vec<Vec<usize>> = vec![Vec::new(); ir.slots.len()];
-        for seed in seeds {
-            let slot = ir.slot(&seed.parameter).unwrap_or(0) as usize;
-            if ir.slots[slot].kind == SlotKind::Parameter && !lanes_of[slot].contains(&seed.lane) {
-                lanes_of[slot].push(seed.lane);
-            }
-        }
         self.tangents = Some(Box::new(Tangents {
             lanes,
             columns,
@@ -173,7 +177,7 @@ impl NmodlMechanism {
     }
 
     /// Copies the cell's voltage tangents (lane-major over CVs) into the voltage slot's tangent column.
-    fn gather_voltage(&mut self, v_dot: &[f64]) {
+    pub(super) fn gather_voltage(&mut self, v_dot: &[f64]) {
         let n = self.width();
         let t = self.tangents.as_mut().unwrap();
         let cvs = v_dot.len() / t.lanes.max(1);
@@ -182,7 +186,7 @@ impl NmodlMechanism {
     }
 
     /// Copies the tangents of the ion variables the mechanism reads from the pool.
-    fn gather_ions(&mut self, ions: &IonPool) {
+    pub(super) fn gather_ions(&mut self, ions: &IonPool) {
         let n = self.width();
         let t = self.tangents.as_mut().unwrap();
         for link in self
@@ -221,14 +225,15 @@ impl NmodlMechanism {
         }
     }
 
-    /// Applies a kernel's Jacobian to the current input tangents; results in `t.out`.
+    /// Applies the Jacobian of INITIAL or of an implicit state update to the current input tangents; results
+    /// in `t.out`.
     fn apply(&mut self, which: Which, skip: &[SlotId]) {
         let n = self.width();
         let t = self.tangents.as_mut().unwrap();
-        let kernel = match which {
-            Which::Init => &t.init,
-            Which::Current => &t.current,
-            Which::Advance => t.advance.as_ref().unwrap(),
+        let kernel = match (which, &t.advance) {
+            (Which::Advance, Some(AdvanceTangents::Jacobian(kernel))) => kernel,
+            (Which::Init, _) => &t.init,
+            _ => unreachable!("BREAKPOINT and explicit state updates compute their tangents in their own tapes"),
         };
         let (columns, lanes_of) = (&t.columns, &t.lanes_of);
         let input = |slot: SlotId| {
@@ -270,28 +275,28 @@ impl NmodlMechanism {
         self.write_concentration_tangents(ions);
     }
 
-    /// BREAKPOINT's tangents: assigned values and currents, plus `d(total current)` and `d(conductance)` per CV.
-    pub(super) fn propagate_current_tangents(
-        &mut self,
-        v_dot: &[f64],
-        i_dot: &mut [f64],
-        g_dot: &mut [f64],
-        ions: &mut IonPool,
-    ) {
-        self.gather_voltage(v_dot);
-        self.gather_ions(ions);
-        self.apply(Which::Current, &[]);
+    /// After BREAKPOINT ran with its lanes: the tangents of its assigned values and currents into their
+    /// tangent columns, and those of the total current, conductance and ion currents into the cell's sums.
+    pub(super) fn add_current_tangents(&mut self, tangents: CurrentTangents<'_>, ions: &mut IonPool) {
         let slots = std::mem::take(&mut self.current_slots);
-        self.store_tangents(&slots);
+        self.store_lane_tangents(Which::Current, &slots);
         let base = slots.len();
         self.current_slots = slots;
         let n = self.width();
         let t = self.tangents.as_ref().unwrap();
-        let cvs = v_dot.len() / t.lanes.max(1);
+        let kernel = &t.current;
+        let scratch = &self.scratches[Which::Current as usize];
+        // The tape output of lane `p`'s tangent of primal output `o` (the totals always carry one).
+        let tangent = |o: usize, p: usize| {
+            let j = kernel.tangent_outputs.iter().position(|&x| x == o).unwrap();
+            kernel.tape.output(kernel.tangent_output(j, p), n, scratch)
+        };
+        let cvs = tangents.v_dot.len() / t.lanes.max(1);
         // Lane by lane over whole rows, so only the scattered index is checked.
         for p in 0..t.lanes {
-            let (i_row, g_row) = (&mut i_dot[p * cvs..(p + 1) * cvs], &mut g_dot[p * cvs..(p + 1) * cvs]);
-            let (total, conductance) = (&t.out[base][p * n..(p + 1) * n], &t.out[base + 1][p * n..(p + 1) * n]);
+            let i_row = &mut tangents.i_dot[p * cvs..(p + 1) * cvs];
+            let g_row = &mut tangents.g_dot[p * cvs..(p + 1) * cvs];
+            let (total, conductance) = (tangent(base, p), tangent(base + 1, p));
             for (((&cv, &scale), &i), &g) in self.cv.iter().zip(&self.current_scale).zip(total).zip(conductance) {
                 i_row[cv] += scale * i;
                 g_row[cv] += scale * g;
@@ -303,7 +308,7 @@ impl NmodlMechanism {
             };
             for p in 0..t.lanes {
                 let row = &mut target.current[p * cvs..(p + 1) * cvs];
-                let values = &t.out[base + 2 + j][p * n..(p + 1) * n];
+                let values = tangent(base + 2 + j, p);
                 for ((&cv, &scale), &i) in self.cv.iter().zip(&self.ion_scale).zip(values) {
                     row[cv] += scale * i;
                 }
@@ -311,31 +316,68 @@ impl NmodlMechanism {
         }
     }
 
-    /// The state update's tangents, given the new voltage's tangents.
-    pub(super) fn propagate_advance_tangents(
+    /// The tangents a kernel run with its lanes computed, into the tangent columns of the first outputs' slots.
+    fn store_lane_tangents(&mut self, which: Which, slots: &[SlotId]) {
+        let n = self.width();
+        let t = self.tangents.as_mut().unwrap();
+        let kernel = match (which, &t.advance) {
+            (Which::Current, _) => &t.current,
+            (Which::Advance, Some(AdvanceTangents::Lanes(kernel))) => kernel,
+            _ => unreachable!("only BREAKPOINT and explicit state updates run with lanes"),
+        };
+        let scratch = &self.scratches[which as usize];
+        for (j, &o) in kernel.tangent_outputs.iter().enumerate() {
+            let Some(&slot) = slots.get(o) else { continue };
+            let column = &mut t.columns[slot as usize];
+            if column.is_empty() {
+                continue;
+            }
+            for p in 0..t.lanes {
+                column[p * n..(p + 1) * n].copy_from_slice(kernel.tape.output(kernel.tangent_output(j, p), n, scratch));
+            }
+        }
+    }
+
+    /// An explicit state update and its lanes' tangents in one run of its tape, given the new voltages and
+    /// their tangents.
+    pub(super) fn advance_explicit_with_tangents(
         &mut self,
-        ctx: &StepContext,
+        ctx: &Step,
+        v_mv: &[f64],
         v_dot: &[f64],
         ions: &mut IonPool,
     ) -> Result<(), String> {
-        if self.tangents.as_ref().unwrap().advance.is_none() {
-            return Ok(());
+        if let Some(e) = self.initial_error.take() {
+            return Err(e);
         }
+        self.load_inputs(ctx.t_ms + ctx.dt_ms, ctx, v_mv, ions);
         self.gather_voltage(v_dot);
         self.gather_ions(ions);
+        self.run(Which::Advance);
         let slots = std::mem::take(&mut self.advance_slots);
-        match &self.ir.advance {
-            Advance::Implicit { states, .. } => {
-                let states = states.clone();
-                self.apply(Which::Advance, &states);
-                self.implicit_tangents(&states, ctx.dt_ms)?;
-            }
-            _ => {
-                self.apply(Which::Advance, &[]);
-                self.store_tangents(&slots);
-            }
-        }
+        self.store(Which::Advance, &slots);
+        self.store_lane_tangents(Which::Advance, &slots);
         self.advance_slots = slots;
+        self.write_concentrations(ions);
+        self.write_concentration_tangents(ions);
+        Ok(())
+    }
+
+    /// An implicit state update's tangents, after its states converged, given the new voltage's tangents.
+    pub(super) fn advance_implicit_tangents(
+        &mut self,
+        ctx: &Step,
+        v_dot: &[f64],
+        ions: &mut IonPool,
+    ) -> Result<(), String> {
+        self.gather_voltage(v_dot);
+        self.gather_ions(ions);
+        let Advance::Implicit { states, .. } = &self.ir.advance else {
+            unreachable!("only implicit updates keep a Jacobian");
+        };
+        let states = states.clone();
+        self.apply(Which::Advance, &states);
+        self.implicit_tangents(&states, ctx.dt_ms)?;
         self.write_concentration_tangents(ions);
         Ok(())
     }

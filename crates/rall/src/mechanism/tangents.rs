@@ -99,6 +99,94 @@ impl JacobianKernel {
     }
 }
 
+/// A kernel's outputs followed by the tangents of some of them for every lane, `Σ ∂out/∂in · in_dot`, all
+/// computed by one tape: the Jacobian is never stored, and the compiled backends run the chain rule in the
+/// same vectorised loop as the kernel. Lane `p`'s tangent of slot `s` is the tape's input slot
+/// `slots + p · slots + s` ([`LaneKernel::input_slot`]).
+pub(super) struct LaneKernel {
+    pub tape: Tape,
+    /// Number of primal outputs (first, in the order the primal tape has them).
+    pub outputs: usize,
+    /// The primal outputs that get tangents, in the order their tangents follow.
+    pub tangent_outputs: Vec<usize>,
+    /// Number of the mechanism's slots.
+    slots: u32,
+}
+
+impl LaneKernel {
+    /// `outputs` (nodes of `graph`), then for each lane the tangents of those marked `wanted` through every
+    /// carrying slot; a slot with `lanes_of[slot]` non-empty (a parameter) enters only those lanes.
+    pub fn new(
+        graph: &mut Graph,
+        d: &mut Differentiator,
+        outputs: &[NodeId],
+        wanted: &[bool],
+        carries: &[bool],
+        lanes_of: &[Vec<usize>],
+        lanes: usize,
+    ) -> Self {
+        let slots = carries.len() as u32;
+        let tangent_outputs: Vec<usize> = (0..outputs.len()).filter(|&o| wanted[o]).collect();
+        // The non-zero Jacobian entries of each output that gets a tangent.
+        let mut entries: Vec<Vec<(SlotId, NodeId)>> = Vec::with_capacity(tangent_outputs.len());
+        for &o in &tangent_outputs {
+            let node = outputs[o];
+            let mut row = Vec::new();
+            for slot in (0..slots).filter(|&slot| carries[slot as usize]) {
+                if !graph.depends_on(node, slot) {
+                    continue;
+                }
+                let derivative = d.derivative(graph, node, slot);
+                if graph.as_const(derivative) != Some(0.0) {
+                    row.push((slot, derivative));
+                }
+            }
+            entries.push(row);
+        }
+        let mut nodes: Vec<NodeId> = outputs.to_vec();
+        for lane in 0..lanes {
+            for row in &entries {
+                let mut sum = graph.constant(0.0);
+                for &(slot, derivative) in row {
+                    let only = &lanes_of[slot as usize];
+                    if !only.is_empty() && !only.contains(&lane) {
+                        continue;
+                    }
+                    let tangent = graph.input(Self::input_slot_of(slots, slot, lane));
+                    let term = graph.mul(derivative, tangent);
+                    sum = graph.add(sum, term);
+                }
+                nodes.push(sum);
+            }
+        }
+        let tape = Tape::with_uniform_inputs(graph, &nodes, |slot| (1..=3).contains(&slot));
+        Self {
+            tape,
+            outputs: outputs.len(),
+            tangent_outputs,
+            slots,
+        }
+    }
+
+    fn input_slot_of(slots: u32, slot: SlotId, lane: usize) -> u32 {
+        slots + lane as u32 * slots + slot
+    }
+
+    /// The tape input that is lane `lane`'s tangent of `slot`, or `None` for a slot of the mechanism itself:
+    /// `Some((slot, lane))`.
+    pub fn tangent_input(&self, input: u32) -> Option<(SlotId, usize)> {
+        (input >= self.slots).then(|| {
+            let k = input - self.slots;
+            (k % self.slots, (k / self.slots) as usize)
+        })
+    }
+
+    /// The tape output holding lane `lane`'s tangent of the `j`-th output in `tangent_outputs`.
+    pub fn tangent_output(&self, j: usize, lane: usize) -> usize {
+        self.outputs + lane * self.tangent_outputs.len() + j
+    }
+}
+
 /// A parameter of a mechanism that a lane differentiates: `d value / d θ` at one instance.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParameterSeed {
