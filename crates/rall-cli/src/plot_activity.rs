@@ -1,16 +1,18 @@
 //! Activity plots for long runs: spikes and controller columns in; PNGs of the firing rate against time with
 //! its target, the controlled parameters against time, a spike raster and a histogram of the cells' rates out.
 
-use crate::plot::{Area, panel_xy, register_fonts};
+use crate::plot::{Area, TimeAxis, colour, panel_xy, register_fonts, tick};
 use plotters::prelude::*;
 use rall::Traces;
 use std::path::Path;
 
-/// Rate (sensor) and multipliers against time [s], one panel each, for a run with `[homeostasis]`.
+/// Rate (sensor) and multipliers against time (s for runs over 20 s), one panel each, for a run with
+/// `[homeostasis]`.
 pub fn plot_homeostasis(traces: &Traces, target_hz: f64, path: &Path) -> Result<(), String> {
     register_fonts();
     let at = |e: String| format!("{}: {e}", path.display());
-    let seconds: Vec<f64> = traces.time_ms.iter().map(|t| t / 1000.0).collect();
+    let axis = TimeAxis::for_span(traces.time_ms.last().copied().unwrap_or(0.0));
+    let seconds = axis.convert(&traces.time_ms);
     let pick = |f: &dyn Fn(&str) -> bool| -> Vec<(String, &[f64])> {
         traces
             .names
@@ -35,7 +37,7 @@ pub fn plot_homeostasis(traces: &Traces, target_hz: f64, path: &Path) -> Result<
     panel_xy(
         &areas[0],
         "firing rate (sensor) and target",
-        "t [s]",
+        axis.label,
         "rate [Hz]",
         &seconds,
         &rate_series,
@@ -44,7 +46,7 @@ pub fn plot_homeostasis(traces: &Traces, target_hz: f64, path: &Path) -> Result<
     panel_xy(
         &areas[1],
         "controlled parameters",
-        "t [s]",
+        axis.label,
         "multiplier of the initial value",
         &seconds,
         &m_series,
@@ -76,25 +78,47 @@ pub fn plot_network(traces: &Traces, cells: usize, t_stop_ms: f64, path: &Path) 
 }
 
 fn raster(area: &Area, traces: &Traces, cells: usize, t_stop_ms: f64) -> Result<(), String> {
+    let axis = TimeAxis::for_span(t_stop_ms);
+    let sources = traces.gids.len().saturating_sub(cells);
+    let caption = match sources {
+        0 => format!("spikes of the {cells} cells"),
+        1 => format!("spikes of the {cells} cells (the spike source is not shown)"),
+        n => format!("spikes of the {cells} cells (the {n} spike sources are not shown)"),
+    };
     let mut chart = ChartBuilder::on(area)
-        .caption("spikes", ("sans-serif", 22))
+        .caption(caption, ("sans-serif", 22))
         .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0.0..t_stop_ms.max(1e-9) / 1000.0, -0.5..(cells as f64 - 0.5))
+        .margin_right(40)
+        .x_label_area_size(46)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..t_stop_ms.max(1e-9) * axis.per_ms, -0.5..(cells as f64 - 0.5))
         .map_err(|e| e.to_string())?;
+    // Cells are whole numbers: label only those.
+    let gid = |y: &f64| {
+        if y.fract() == 0.0 {
+            format!("{y:.0}")
+        } else {
+            String::new()
+        }
+    };
     chart
         .configure_mesh()
-        .x_desc("t [s]")
+        .x_desc(axis.label)
         .y_desc("cell (gid)")
-        .label_style(("sans-serif", 14))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&gid)
+        .y_labels(cells.clamp(2, 11))
+        .light_line_style(WHITE.mix(0.0))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(|e| e.to_string())?;
+    let radius = if cells > 200 { 1 } else { 2 };
     let points = traces
         .spikes
         .iter()
         .filter(|s| s.gid < cells)
-        .map(|s| Circle::new((s.t_ms / 1000.0, s.gid as f64), 1, BLUE.filled()));
+        .map(|s| Circle::new((s.t_ms * axis.per_ms, s.gid as f64), radius, colour(0).filled()));
     chart.draw_series(points).map_err(|e| e.to_string())?;
     Ok(())
 }
@@ -115,20 +139,25 @@ fn histogram(area: &Area, rates: &[f64]) -> Result<(), String> {
             ("sans-serif", 22),
         )
         .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(60)
+        .margin_right(40)
+        .x_label_area_size(46)
+        .y_label_area_size(70)
         .build_cartesian_2d(0.0..top, 0.0..(highest as f64 * 1.1))
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
         .x_desc("rate [Hz]")
         .y_desc("cells")
-        .label_style(("sans-serif", 14))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .light_line_style(WHITE.mix(0.0))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(|e| e.to_string())?;
     let bars = counts.iter().enumerate().map(|(k, &c)| {
         let x0 = k as f64 * width;
-        Rectangle::new([(x0, 0.0), (x0 + width * 0.9, c as f64)], BLUE.mix(0.6).filled())
+        Rectangle::new([(x0, 0.0), (x0 + width * 0.9, c as f64)], colour(0).mix(0.7).filled())
     });
     chart.draw_series(bars).map_err(|e| e.to_string())?;
     Ok(())

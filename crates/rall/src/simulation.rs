@@ -39,8 +39,11 @@ pub struct Traces {
     /// [ms]
     pub time_ms: Vec<f64>,
     pub names: Vec<String>,
-    /// `values[probe][sample]` [mV]
+    /// `values[probe][sample]`, in `units[probe]`.
     pub values: Vec<Vec<f64>>,
+    /// The unit of each column of `values`: `mV` for a voltage, a `.mod` file's unit for a mechanism
+    /// variable (empty when it gives none), `Hz` for a controller's rate, empty for its multipliers.
+    pub units: Vec<String>,
     /// Names of the sensitivity columns, `d<probe>/d<parameter>`, when sensitivities are co-simulated.
     pub tangent_names: Vec<String>,
     /// `tangents[column][sample]`, probe-major then parameter.
@@ -428,6 +431,11 @@ impl Simulation {
             first_probe += n;
         }
         let mut names = probe_names;
+        let mut units: Vec<String> = self
+            .cells
+            .iter()
+            .flat_map(|c| c.probe_units().iter().cloned())
+            .collect();
         let several = self.cells.len() > 1;
         for ((cell, name), ctl) in self.cells.iter().zip(&self.names).zip(&control) {
             let Some(c) = cell.controller() else { continue };
@@ -439,6 +447,7 @@ impl Simulation {
                     column.clone()
                 });
                 values.push(ctl.iter().skip(k).step_by(columns.len()).copied().collect());
+                units.push(if column.ends_with(".rate") { "Hz" } else { "" }.to_string());
             }
         }
         let mut gids = self.names.clone();
@@ -449,6 +458,7 @@ impl Simulation {
             time_ms,
             names,
             values,
+            units,
             tangent_names,
             tangents,
             spikes,

@@ -343,28 +343,36 @@ fn plots(prefix: &std::path::Path, result: &FitResult, labels: &[String], proble
         &path("parameters"),
         &[("parameters", "iteration", "multiplier", &iterations, series)],
     )?;
-    // The final traces over their targets, one panel per protocol.
+    // Each protocol's target, the start's traces and the fit's, one panel per protocol (drawn in that order,
+    // each line thinner than the one under it, so a fit on its target shows as a stripe).
+    let start: Vec<f64> = problem.parameters.iter().map(|p| p.start).collect();
     let mut panels = Vec::new();
     for protocol in &problem.protocols {
-        let traces: Traces = problem.simulate_protocol(protocol, &result.best_multipliers, false, f64::INFINITY)?;
+        let fitted: Traces = problem.simulate_protocol(protocol, &result.best_multipliers, false, f64::INFINITY)?;
+        let started: Traces = problem.simulate_protocol(protocol, &start, false, f64::INFINITY)?;
+        let axis = crate::plot::TimeAxis::for_span(fitted.time_ms.last().copied().unwrap_or(0.0));
         let mut series: Vec<(String, Vec<f64>)> = Vec::new();
-        for (name, values) in traces.names.iter().zip(&traces.values) {
-            if let Some(c) = protocol.target.names.iter().position(|n| n == name) {
-                series.push((format!("{name} (fit)"), values.clone()));
-                let target = traces
-                    .time_ms
-                    .iter()
-                    .map(|&t| protocol.target.at(c, t).unwrap_or(f64::NAN));
-                series.push((format!("{name} (target)"), target.collect()));
+        for (name, values) in fitted.names.iter().zip(&fitted.values) {
+            let Some(c) = protocol.target.names.iter().position(|n| n == name) else {
+                continue;
+            };
+            let target = fitted
+                .time_ms
+                .iter()
+                .map(|&t| protocol.target.at(c, t).unwrap_or(f64::NAN));
+            series.push((format!("{name} (target)"), target.collect()));
+            if let Some(first) = started.column(name) {
+                series.push((format!("{name} (start)"), first.to_vec()));
             }
+            series.push((format!("{name} (fit)"), values.clone()));
         }
-        panels.push((protocol.name.clone(), traces.time_ms, series));
+        panels.push((protocol.name.clone(), axis, axis.convert(&fitted.time_ms), series));
     }
     let panels: Vec<_> = panels
         .iter()
-        .map(|(name, time, series)| {
+        .map(|(name, axis, time, series)| {
             let refs: Vec<(&str, &[f64])> = series.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
-            (name.as_str(), "t [ms]", "V [mV]", time.as_slice(), refs)
+            (name.as_str(), axis.label, "V [mV]", time.as_slice(), refs)
         })
         .collect();
     crate::plot::plot_panels(&path("trace"), &panels)?;

@@ -86,15 +86,14 @@ pub fn grad(args: &GradArgs) -> Result<(), String> {
         Some(path) => Some(TargetTraces::read_csv(path).map_err(|e| e.to_string())?),
         None => None,
     };
-    let (_, traces) = simulate(&args.run, |model| {
+    let (model, traces) = simulate(&args.run, |model| {
         if let Some(target) = &target {
             let warning = check_before_run(target, &windows, model.options.t_stop_ms).map_err(|e| e.to_string())?;
             if let Some(warning) = warning {
                 eprintln!("warning: {}: {warning}", args.target.as_ref().unwrap().display());
             }
         }
-        let mut specs = model.parameters.clone();
-        specs.extend(extra.iter().cloned());
+        let specs = specs_of(model, &extra);
         if specs.is_empty() {
             return Err(format!(
                 "{}: no parameters to differentiate: add [[parameter]] entries or --param NAME[@REGION]",
@@ -103,6 +102,10 @@ pub fn grad(args: &GradArgs) -> Result<(), String> {
         }
         Ok(specs)
     })?;
+    let loss = match &target {
+        Some(target) => Some(mse_loss(&traces, target, &windows).map_err(|e| e.to_string())?),
+        None => None,
+    };
     if let Some(png) = &args.run.plot {
         let range = args
             .run
@@ -110,13 +113,34 @@ pub fn grad(args: &GradArgs) -> Result<(), String> {
             .as_deref()
             .map(crate::plot::parse_window)
             .transpose()?;
-        crate::plot::plot_with_sensitivities(&crate::plot::window(&traces, range), &title(&args.run.model), png)?;
+        let shown = crate::plot::window(&traces, range);
+        let mut extra_plot = crate::plot::SensitivityPlot {
+            units: specs_of(&model, &extra)
+                .iter()
+                .map(|spec| (spec.label(), sensitivity_unit(&model, spec)))
+                .collect(),
+            ..Default::default()
+        };
+        if let (Some(target), Some(path), Some((loss, _))) = (&target, &args.target, &loss) {
+            for (c, name) in target.names.iter().enumerate() {
+                let values = shown
+                    .time_ms
+                    .iter()
+                    .map(|&t| target.at(c, t).unwrap_or(f64::NAN))
+                    .collect();
+                extra_plot.target.push((format!("{name} (target)"), values));
+            }
+            let file = path
+                .file_name()
+                .map_or(path.display().to_string(), |f| f.to_string_lossy().into());
+            extra_plot.note = Some(format!("loss {loss:.4e} against {file}"));
+        }
+        crate::plot::plot_with_sensitivities(&shown, &title(&args.run.model), png, &extra_plot)?;
         eprintln!("wrote the plot to {}", png.display());
     }
-    let (Some(target_path), Some(target)) = (&args.target, &target) else {
+    let (Some(target_path), Some((loss, gradient))) = (&args.target, loss) else {
         return Ok(());
     };
-    let (loss, gradient) = mse_loss(&traces, target, &windows).map_err(|e| e.to_string())?;
     out!(
         "loss = {loss:.9e} (½ mean squared error against {})",
         target_path.display()
@@ -137,4 +161,37 @@ pub fn grad(args: &GradArgs) -> Result<(), String> {
         eprintln!("wrote the gradient to {}", json.display());
     }
     Ok(())
+}
+
+/// The model's `[[parameter]]`s followed by the command line's `--param`s.
+fn specs_of(model: &rall::model::Model, extra: &[ParameterSpec]) -> Vec<ParameterSpec> {
+    let mut specs = model.parameters.clone();
+    specs.extend(extra.iter().cloned());
+    specs
+}
+
+/// The unit of `dV/dθ` for a parameter: mV for a multiplier or a logarithm (θ has no unit), mV per the
+/// parameter's own unit for a value.
+fn sensitivity_unit(model: &rall::model::Model, spec: &ParameterSpec) -> String {
+    use rall::sensitivity::Transform;
+    match spec.transform {
+        Transform::Multiplier | Transform::Log => "mV".into(),
+        Transform::Value => {
+            let unit = match spec.name.split_once('.') {
+                Some((mechanism, parameter)) => model
+                    .catalogue
+                    .parameters(mechanism)
+                    .ok()
+                    .and_then(|ps| ps.into_iter().find(|p| p.name == parameter))
+                    .and_then(|p| p.unit),
+                None => match spec.name.as_str() {
+                    "cm" => Some("uF/cm2".into()),
+                    "ra" => Some("ohm cm".into()),
+                    _ if spec.name.ends_with(".amplitude") => Some("nA".into()),
+                    _ => None,
+                },
+            };
+            unit.map_or("mV per unit of θ".into(), |u| format!("mV per {u}"))
+        }
+    }
 }

@@ -47,6 +47,9 @@ pub struct ProbeLayout {
     pub cv: CvIndex,
     /// `(index into CellLayout::mechanisms, instance, variable)` for a mechanism variable.
     pub variable: Option<(usize, usize, String)>,
+    /// The unit of what it records: `mV` for the voltage, the `.mod` file's unit of a variable (empty when
+    /// the file gives none).
+    pub unit: String,
 }
 
 /// A POINTER of one point-process instance and what it reads.
@@ -314,11 +317,19 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
                 p.name.clone()
             };
             let cv = geometry.cv_at_location(m, l);
-            let variable = match &p.variable {
-                None => None,
-                Some((mechanism, var)) => Some(resolve_variable(&mechanisms, catalogue, mechanism, var, cv, &name)?),
+            let (variable, unit) = match &p.variable {
+                None => (None, "mV".to_string()),
+                Some((mechanism, var)) => {
+                    let resolved = resolve_variable(&mechanisms, catalogue, mechanism, var, cv, &name)?;
+                    (Some(resolved), variable_unit(catalogue, mechanism, var))
+                }
             };
-            probes.push(ProbeLayout { name, cv, variable });
+            probes.push(ProbeLayout {
+                name,
+                cv,
+                variable,
+                unit,
+            });
         }
     }
 
@@ -376,6 +387,17 @@ pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, Cell
 }
 
 /// The mechanism instance at `cv` that holds `variable`, for a probe.
+/// The unit a mechanism's `.mod` file gives a variable (empty when it gives none).
+fn variable_unit(catalogue: &Catalogue, mechanism: &str, variable: &str) -> String {
+    let Ok(compiled) = catalogue.get(mechanism) else {
+        return String::new();
+    };
+    let ir = &compiled.ir;
+    ir.slot(variable)
+        .and_then(|s| ir.slots[s as usize].unit.clone())
+        .unwrap_or_default()
+}
+
 pub(crate) fn resolve_variable(
     mechanisms: &[MechanismLayout],
     catalogue: &Catalogue,

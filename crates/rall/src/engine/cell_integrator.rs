@@ -126,6 +126,7 @@ pub struct CellIntegrator {
     spikes: Vec<(usize, f64)>,
     probes: Vec<crate::cell::ProbeLayout>,
     probe_names: Vec<String>,
+    probe_units: Vec<String>,
     v_init_mv: f64,
     /// Membrane potential of every CV [mV].
     v_mv: Vec<f64>,
@@ -213,6 +214,7 @@ impl CellIntegrator {
             spikes: Vec::new(),
             probes: layout.probes.clone(),
             probe_names: layout.probes.iter().map(|p| p.name.clone()).collect(),
+            probe_units: layout.probes.iter().map(|p| p.unit.clone()).collect(),
             v_init_mv: layout.v_init_mv,
             v_mv: vec![layout.v_init_mv; n],
             t_ms: 0.0,
@@ -462,6 +464,11 @@ impl CellIntegrator {
 
     pub fn probe_names(&self) -> &[String] {
         &self.probe_names
+    }
+
+    /// The unit of each probe's values (`mV` for the voltage).
+    pub fn probe_units(&self) -> &[String] {
+        &self.probe_units
     }
 
     /// Appends the present value of every probe [mV] to `out`.
