@@ -193,6 +193,54 @@ PROCEDURE rates(v) {
     assert!((n - 1.0 / (1.0 + (15.0f64 / 8.0).exp())).abs() < 1e-15);
 }
 
+/// A gate written with its rates, `tau = 1/(a + b)` as hh.mod writes it: the update is still the exact
+/// solution, and it divides only where the rates do (`inf = a/(a+b)`, `tau` itself): cnexp's quotient
+/// `f / (∂f/∂s)` cancels (`(inf - s)(a + b) / -(a + b)`), and `x / (1/y)` is `x y`.
+#[test]
+fn a_gate_written_with_its_rates_updates_exactly_without_dividing_by_its_time_constant() {
+    let m = ir("
+NEURON { SUFFIX gate NONSPECIFIC_CURRENT i }
+STATE { n }
+ASSIGNED { v (mV) i (mA/cm2) ninf ntau }
+BREAKPOINT { SOLVE states METHOD cnexp i = n*(v + 80) }
+DERIVATIVE states { rates(v) n' = (ninf - n)/ntau }
+PROCEDURE rates(v) { LOCAL a, b
+    a = 0.1*exp(v/20)
+    b = 0.3*exp(-v/30)
+    ninf = a/(a + b)
+    ntau = 1/(a + b)
+}
+");
+    let Advance::Explicit(k) = &m.advance else {
+        panic!("cnexp must be explicit")
+    };
+    for (v, n0, dt) in [(-60.0, 0.1, 0.025), (-10.0, 0.9, 0.1), (20.0, 0.0, 1.0)] {
+        let x = inputs(&m, &[("v", v), ("n", n0), ("dt", dt)]);
+        let (a, b) = (0.1 * (v / 20.0f64).exp(), 0.3 * (-v / 30.0f64).exp());
+        let exact = a / (a + b) + (n0 - a / (a + b)) * (-dt * (a + b)).exp();
+        let got = output(&m, &k.outputs, "n", &x);
+        // Measured: 0 (equal to the last bit) at all three; limit 1e-14 (about 50 ulp of these values).
+        assert!((got - exact).abs() < 1e-14, "v = {v}: {got} vs {exact}");
+    }
+    let n = m.slot("n").unwrap();
+    let update = k.outputs.iter().find(|(s, _)| *s == n).unwrap().1;
+    let mut divisions = Vec::new();
+    let mut stack = vec![update];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let node = m.graph.node(id);
+        if let rall_nmodl::ir::Node::Div(..) = node {
+            divisions.push(id);
+        }
+        stack.extend(node.children().into_iter().flatten());
+    }
+    // One: `ninf = a/(a+b)`. (Before: also `(ninf - n)/ntau`, `ntau = 1/(a+b)`, cnexp's `expm1(x)/x`.)
+    assert_eq!(divisions.len(), 1, "{} divisions in the update", divisions.len());
+}
+
 #[test]
 fn kinetic_schemes_become_implicit_systems_with_exact_jacobians() {
     let m = ir("

@@ -6,7 +6,7 @@ use super::statements::{Env, Lowerer};
 use crate::ast::{BinaryOp, Expr};
 use crate::ast::{Body, Statement};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Advance, Differentiator, Func, Kernel, NodeId, SlotId, SlotKind, SteadyState};
+use crate::ir::{Advance, Differentiator, Func, Graph, Kernel, Node, NodeId, SlotId, SlotKind, SteadyState};
 use std::collections::HashMap;
 
 impl Lowerer<'_> {
@@ -125,7 +125,8 @@ impl Lowerer<'_> {
     }
 
     /// `s' = a + b s` over one step: `s + dt · exprel(b dt) · (a + b s)`, the exact solution
-    /// for fixed `a` and `b`; `None` when some `b` depends on its own state (not linear).
+    /// for fixed `a` and `b` (written `s + expm1(b dt) · (a + b s) / b` where that quotient cancels without a
+    /// division); `None` when some `b` depends on its own state (not linear).
     fn cnexp(&mut self, body: &Body) -> Option<Kernel> {
         let mut d = Differentiator::new();
         self.explicit(body, |l, f, slot, dt| {
@@ -137,9 +138,19 @@ impl Lowerer<'_> {
                 l.graph.mul(dt, f)
             } else {
                 let bdt = l.graph.mul(b, dt);
-                let factor = l.graph.call1(Func::Exprel, bdt);
-                let scaled = l.graph.mul(dt, factor);
-                l.graph.mul(scaled, f)
+                match quotient_without_division(&mut l.graph, f, b) {
+                    // A gate, `(inf - s) / tau` with `b = -1/tau`: `expm1(b dt) · (s - inf)`, NEURON's own form,
+                    // with no division left (`f / b` would cost one per state and instance).
+                    Some(ratio) => {
+                        let factor = l.graph.call1(Func::Expm1, bdt);
+                        l.graph.mul(factor, ratio)
+                    }
+                    None => {
+                        let factor = l.graph.call1(Func::Exprel, bdt);
+                        let scaled = l.graph.mul(dt, factor);
+                        l.graph.mul(scaled, f)
+                    }
+                }
             })
         })
     }
@@ -443,4 +454,36 @@ fn state_names(e: &Expr, out: &mut Vec<String>) {
             state_names(b, out);
         }
     }
+}
+
+/// `f / b` when `f` is a multiple of `b` by their structure, so the quotient needs no division: `b` is `c · K`
+/// (`-K`, `c * K`) or `c / T`, and `f` is `x · K` or `x / T` with the same node `K` or `T`; then `f / b = x / c`.
+/// `None` otherwise. (Where `K` is zero `f / b` is 0/0 while this gives `x / c`; the cnexp update uses it only
+/// multiplied by `expm1(b dt)`, which is then 0, as the exact solution's change is.)
+fn quotient_without_division(graph: &mut Graph, f: NodeId, b: NodeId) -> Option<NodeId> {
+    enum Factor {
+        Times(NodeId),
+        Over(NodeId),
+    }
+    let (c, factor) = match graph.node(b) {
+        Node::Neg(k) => (-1.0, Factor::Times(k)),
+        Node::Mul(p, q) => match (graph.as_const(p), graph.as_const(q)) {
+            (Some(c), _) => (c, Factor::Times(q)),
+            (_, Some(c)) => (c, Factor::Times(p)),
+            _ => (1.0, Factor::Times(b)),
+        },
+        Node::Div(p, t) => (graph.as_const(p)?, Factor::Over(t)),
+        _ => (1.0, Factor::Times(b)),
+    };
+    if c == 0.0 || !c.is_finite() {
+        return None;
+    }
+    let x = match (graph.node(f), factor) {
+        (Node::Mul(p, q), Factor::Times(k)) if q == k => p,
+        (Node::Mul(p, q), Factor::Times(k)) if p == k => q,
+        (Node::Div(x, t), Factor::Over(u)) if t == u => x,
+        _ => return None,
+    };
+    let c = graph.constant(c);
+    Some(graph.div(x, c))
 }
