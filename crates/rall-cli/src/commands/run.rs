@@ -13,7 +13,8 @@ use std::time::Instant;
 pub struct RunArgs {
     /// The TOML model file.
     pub model: PathBuf,
-    /// Output CSV file (t in ms, probes in mV, sensitivities per unit of their parameter).
+    /// Output file: CSV (t in ms, probes in their units, sensitivities per unit of their parameter), or with a
+    /// `.npy` extension NumPy's format (one structured array, a named float64 field per CSV column).
     #[arg(short, long, default_value = "traces.csv")]
     pub output: PathBuf,
     /// Also draw the traces (and sensitivities) into this PNG file.
@@ -123,7 +124,7 @@ pub fn simulate(
         .map_err(|e| at(&e))?;
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
-    write_csv(&traces, &args.output)?;
+    write_traces(&traces, &args.output)?;
     let has_detectors = model.cells.iter().any(|(_, c)| !c.decor.detectors.is_empty());
     let spikes_path = args.spikes.clone().or_else(|| {
         (model.network.is_some() || has_detectors).then(|| {
@@ -185,13 +186,18 @@ fn stability_check(model: &Model, h: &rall::control::HomeostasisSpec) -> Result<
     Ok(())
 }
 
-fn write_csv(traces: &Traces, path: &PathBuf) -> Result<(), String> {
+fn write_traces(traces: &Traces, path: &PathBuf) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    traces
-        .write_csv(&mut out)
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let npy = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
+    if npy {
+        rall::export::write_npy(traces, &mut out)
+    } else {
+        traces.write_csv(&mut out)
+    }
+    .and_then(|()| std::io::Write::flush(&mut out))
+    .map_err(|e| format!("{}: {e}", path.display()))
 }
