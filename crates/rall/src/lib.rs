@@ -19,10 +19,12 @@ pub mod mechanism;
 pub mod model;
 pub mod morphology;
 pub mod network;
+mod read_text;
 pub mod sensitivity;
 pub mod simulation;
 pub mod suggest;
 pub mod zoo;
 
 pub use cell::Cell;
+pub use read_text::read_text;
 pub use simulation::{RunOptions, Simulation, Traces};

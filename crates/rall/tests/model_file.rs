@@ -191,6 +191,60 @@ fn hostile_simulation_numbers_are_refused_at_their_key() {
     assert!(e.message.contains("needs `per_branch ≥ 1"), "{e}");
 }
 
+/// Geometry, ions, network sizes and files that would give a silent wrong answer or exhaust the machine are
+/// refused with their line.
+#[test]
+fn hostile_geometry_ions_sizes_and_files_are_refused() {
+    for (replace, by, expected, key) in [
+        (
+            "length = 20.0",
+            "length = -20.0",
+            "cylinder 0 has length -20 µm and diameter 20 µm; both must be positive",
+            "[[morphology.cylinder]]",
+        ),
+        (
+            "diameter = 2.0",
+            "diameter = 0.0",
+            "cylinder 1 has length 200 µm and diameter 0 µm",
+            "parent = 0",
+        ),
+        (
+            "parent = 0",
+            "parent = 0\nat = 1.5",
+            "attaches at 1.5 of its parent; expected a position in [0, 1]",
+            "parent = 0",
+        ),
+        (
+            "e = 55.0",
+            "e = 55.0\nvalence = 0.0",
+            "valence 0: an uncharged species",
+            "name = \"na\"",
+        ),
+    ] {
+        let (e, text) = error_with(replace, by);
+        assert!(e.message.contains(expected), "{by}: {e}");
+        // The cylinder's table starts at its header line or its first key.
+        let line = e.place.unwrap().0;
+        let at = line_of(&text, key);
+        assert!(
+            line == at || line == at + 1 || line + 1 == at,
+            "{by}: line {line}, expected near {at}: {e}"
+        );
+    }
+    // A population beyond what one process holds, refused before any cell is copied.
+    let ring =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/ring.toml")).unwrap();
+    let huge = ring.replacen("count = 10", "count = 1000000000000", 1);
+    let e = parse(&huge).unwrap_err();
+    assert!(e.message.contains("one process holds at most 1000000"), "{e}");
+    // Not a text file: /dev/zero is refused at its first byte, not read until the memory runs out.
+    let e = rall::model::load_model(std::path::Path::new("/dev/zero"), &Catalogue::default()).unwrap_err();
+    assert!(
+        e.to_string().contains("not a text file (a NUL byte at offset 0)"),
+        "{e}"
+    );
+}
+
 #[test]
 fn several_cells_live_under_cell_tables() {
     let text = r#"

@@ -31,7 +31,7 @@ pub fn check(files: &[PathBuf], quiet: bool) -> Result<(), String> {
     let (mut accepted, mut rejected) = (0, 0);
     for path in files {
         let name = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
+        let text = match rall::read_text(path) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("{name}: cannot read: {e}");

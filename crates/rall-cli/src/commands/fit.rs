@@ -227,7 +227,7 @@ fn best_json(labels: &[String], multipliers: &[f64], loss: f64, iteration: usize
 /// The multipliers (in the model's parameter order) of a fit's JSON.
 fn read_start(path: &std::path::Path, labels: &[String]) -> Result<Vec<f64>, String> {
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let text = std::fs::read_to_string(path).map_err(|e| at(&e))?;
+    let text = rall::read_text(path).map_err(|e| at(&e))?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| at(&e))?;
     let multipliers = json["multipliers"]
         .as_object()

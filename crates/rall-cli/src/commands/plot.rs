@@ -36,7 +36,7 @@ pub struct PlotArgs {
 }
 
 fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = rall::read_text(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<String> = lines
         .next()

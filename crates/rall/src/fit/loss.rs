@@ -82,7 +82,7 @@ impl TargetTraces {
     /// Reads a CSV with a header `t,<name>,...` (t in ms), as `rall run` writes.
     pub fn read_csv(path: &Path) -> Result<Self, LossError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| LossError::Target {
+        let text = crate::read_text(path).map_err(|e| LossError::Target {
             file: file.clone(),
             message: format!("cannot read: {e}"),
         })?;

@@ -112,7 +112,7 @@ fn list_tags(list: &str) -> Option<Vec<i32>> {
 }
 
 fn read_text(path: &Path) -> Result<String, ImportError> {
-    std::fs::read_to_string(path).map_err(|e| ImportError::Io {
+    crate::read_text(path).map_err(|e| ImportError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     })

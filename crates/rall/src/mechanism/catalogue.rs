@@ -93,7 +93,7 @@ impl Catalogue {
     /// Compiles a user's `.mod` file and adds its mechanism; returns the mechanism's name.
     pub fn add_file(&mut self, path: &Path) -> Result<String, CatalogueError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogueError::Io {
+        let text = crate::read_text(path).map_err(|e| CatalogueError::Io {
             path: display.clone(),
             message: e.to_string(),
         })?;

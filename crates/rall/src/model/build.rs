@@ -82,7 +82,7 @@ pub struct ModelError {
 
 /// Reads a model file; relative paths inside it are taken from its folder.
 pub fn load_model(path: &Path, catalogue: &Catalogue) -> Result<Model, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError {
+    let text = crate::read_text(path).map_err(|e| ModelError {
         file: path.display().to_string(),
         place: None,
         message: format!("cannot read the model file: {e}"),
@@ -590,6 +590,13 @@ impl Context<'_> {
                 return Err(self.error(
                     Some(ion.name.span()),
                     "ion values must be finite, concentrations positive",
+                ));
+            }
+            if ion.valence == Some(0.0) {
+                return Err(self.error(
+                    Some(ion.name.span()),
+                    "valence 0: an uncharged species has no Nernst potential and carries no current; give the \
+                     ion's charge (e.g. 2 for ca, -1 for cl)",
                 ));
             }
             cell.decor.ions.push(crate::cell::IonSetting {

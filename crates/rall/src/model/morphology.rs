@@ -85,6 +85,25 @@ impl Context<'_> {
         let mut starts: Vec<(Point3, f64)> = Vec::new();
         for (i, c) in m.cylinder.iter().enumerate() {
             let spec = c.get_ref();
+            let positive = |x: f64| x.is_finite() && x > 0.0;
+            if !positive(spec.length) || !positive(spec.diameter) {
+                return Err(self.error(
+                    Some(c.span()),
+                    &format!(
+                        "cylinder {i} has length {} µm and diameter {} µm; both must be positive and finite",
+                        spec.length, spec.diameter
+                    ),
+                ));
+            }
+            if !(0.0..=1.0).contains(&spec.at) {
+                return Err(self.error(
+                    Some(c.span()),
+                    &format!(
+                        "cylinder {i} attaches at {} of its parent; expected a position in [0, 1]",
+                        spec.at
+                    ),
+                ));
+            }
             let (attachment, start) = match spec.parent {
                 None if i == 0 => (None, Point3::new(0.0, 0.0, 0.0)),
                 None => {

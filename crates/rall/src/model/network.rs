@@ -8,6 +8,9 @@ use crate::network::{Connection, ConnectionRule, Network, SpikeSource, WeightAdj
 use std::ops::Range;
 use toml::Spanned;
 
+/// The most cells and spike sources a network of one process may have (each cell is a copy of its template).
+pub const MAX_GIDS: usize = 1_000_000;
+
 /// The keys of a connection rule, shared by `[[connection]]` and `[[gap_junction]]`.
 pub(super) struct RuleFields<'a> {
     pub rule: Option<&'a Spanned<String>>,
@@ -46,6 +49,12 @@ impl Context<'_> {
                 ));
             };
             self.check_new_group(&groups, &p.name, span.clone())?;
+            self.check_gid_budget(
+                network.cells.len() + network.sources.len(),
+                p.count,
+                &p.name,
+                span.clone(),
+            )?;
             let start = network.cells.len();
             for i in 0..p.count {
                 network.cells.push((format!("{}[{i}]", p.name), template.clone()));
@@ -56,6 +65,12 @@ impl Context<'_> {
             let span = s.span();
             let s = s.get_ref();
             self.check_new_group(&groups, &s.name, span.clone())?;
+            self.check_gid_budget(
+                network.cells.len() + network.sources.len(),
+                s.count,
+                &s.name,
+                span.clone(),
+            )?;
             let start = network.cells.len() + network.sources.len();
             for i in 0..s.count {
                 let source = self.spike_source(s, i, span.clone(), t_stop_ms)?;
@@ -187,6 +202,21 @@ impl Context<'_> {
             return Err(self.error(
                 Some(span),
                 &format!("two populations or spike sources are named `{name}`"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A group of `count` more gids after `so_far` must stay within what one process holds.
+    fn check_gid_budget(&self, so_far: usize, count: usize, name: &str, span: Range<usize>) -> Result<(), ModelError> {
+        if so_far.saturating_add(count) > MAX_GIDS {
+            return Err(self.error(
+                Some(span),
+                &format!(
+                    "`{name}` has count {count}, which would make {} cells and spike sources; one process holds \
+                     at most {MAX_GIDS}",
+                    so_far.saturating_add(count)
+                ),
             ));
         }
         Ok(())

@@ -46,7 +46,7 @@ impl Context<'_> {
             (Some(w), None) => (w.get_ref().iter().map(|p| (p[0], p[1])).collect(), w.span(), None),
             (None, Some(f)) => {
                 let path = self.base.join(f.get_ref());
-                let text = std::fs::read_to_string(&path)
+                let text = crate::read_text(&path)
                     .map_err(|e| self.error(Some(f.span()), &format!("{}: cannot read: {e}", path.display())))?;
                 let mut points = Vec::new();
                 for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

@@ -63,7 +63,7 @@ pub enum AscError {
 /// Reads and imports a Neurolucida ASC file.
 pub fn load_asc(path: &Path) -> Result<Morphology, AscError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| AscError::Io {
+    let text = crate::read_text(path).map_err(|e| AscError::Io {
         file: file.clone(),
         message: e.to_string(),
     })?;

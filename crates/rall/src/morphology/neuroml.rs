@@ -192,7 +192,7 @@ pub fn load_neuroml_text(text: &str, file: &str) -> Result<Morphology, NeuroMlEr
 /// Reads a NeuroML2 file (and its includes) into its cell: morphology, section names and divisions.
 pub fn read_neuroml(path: &Path) -> Result<NeuroMlCell, NeuroMlError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| NeuroMlError::Io {
+    let text = crate::read_text(path).map_err(|e| NeuroMlError::Io {
         file: file.clone(),
         message: e.to_string(),
     })?;
@@ -579,7 +579,7 @@ impl Reader {
                     if !self.seen.insert(canonical) {
                         continue;
                     }
-                    let text = std::fs::read_to_string(&path).map_err(|e| missing(e.to_string()))?;
+                    let text = crate::read_text(&path).map_err(|e| missing(e.to_string()))?;
                     let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
                     self.document(&text, &path.display().to_string(), &folder)?;
                 }

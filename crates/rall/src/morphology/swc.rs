@@ -85,7 +85,7 @@ pub enum SwcError {
 /// Reads and imports an SWC file.
 pub fn load_swc(path: &Path) -> Result<Morphology, SwcError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| SwcError::Io {
+    let text = crate::read_text(path).map_err(|e| SwcError::Io {
         file: file.clone(),
         message: e.to_string(),
     })?;

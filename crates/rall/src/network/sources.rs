@@ -130,7 +130,7 @@ impl SpikeSource {
     /// lines `t,gid` of which those with that gid are kept (as `rall run --spikes` writes them).
     pub fn from_csv(path: &Path, gid: Option<usize>) -> Result<Self, SourceError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| SourceError {
+        let text = crate::read_text(path).map_err(|e| SourceError {
             file: file.clone(),
             message: format!("cannot read: {e}"),
         })?;
