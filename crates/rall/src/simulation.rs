@@ -276,6 +276,30 @@ impl Simulation {
         &self.cells
     }
 
+    /// After a run: a warning when some step changed a membrane potential by more than it can resolve
+    /// ([`crate::engine::RESOLVED_CHANGE_MV`]), naming the cell with the largest change and how many did so.
+    pub fn accuracy_warnings(&self) -> Vec<String> {
+        let unresolved: Vec<(usize, crate::engine::LargestStep)> = self
+            .cells
+            .iter()
+            .map(|c| c.largest_step())
+            .enumerate()
+            .filter(|(_, s)| s.unresolved())
+            .collect();
+        let Some(&(cell, worst)) = unresolved.iter().max_by(|a, b| a.1.change_mv.total_cmp(&b.1.change_mv)) else {
+            return Vec::new();
+        };
+        let message = match (self.cells.len(), unresolved.len()) {
+            (1, _) => worst.to_string(),
+            (n, 1) => format!("in cell `{}` (of {n}), {worst}", self.names[cell]),
+            (n, k) => format!(
+                "in {k} of {n} cells; the largest in cell `{}`: {worst}",
+                self.names[cell]
+            ),
+        };
+        vec![message]
+    }
+
     /// Probe column names: the probe's name, prefixed by `cell.` when there are several cells.
     pub fn probe_names(&self) -> Vec<String> {
         let prefix = self.cells.len() > 1;

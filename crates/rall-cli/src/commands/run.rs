@@ -124,6 +124,9 @@ pub fn simulate(
         .map_err(|e| at(&e))?;
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();
+    for warning in simulation.accuracy_warnings() {
+        eprintln!("warning: {}: {warning}", args.model.display());
+    }
     write_traces(&traces, &args.output)?;
     let has_detectors = model.cells.iter().any(|(_, c)| !c.decor.detectors.is_empty());
     let spikes_path = args.spikes.clone().or_else(|| {

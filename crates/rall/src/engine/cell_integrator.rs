@@ -151,6 +151,8 @@ pub struct CellIntegrator {
     /// POINTERs that hold a connection's weight, and the event streams of those connections (by index).
     weight_pointers: Vec<super::pointers::WeightPointer>,
     stream_weights: std::collections::HashMap<usize, usize>,
+    /// The largest one-step voltage change since the last [`CellIntegrator::initialise`].
+    largest_step: super::LargestStep,
 }
 
 impl CellIntegrator {
@@ -237,6 +239,7 @@ impl CellIntegrator {
             external_pointers_fed: false,
             weight_pointers,
             stream_weights: Default::default(),
+            largest_step: Default::default(),
         };
         integrator.initialise()?;
         Ok(integrator)
@@ -246,6 +249,7 @@ impl CellIntegrator {
     pub fn initialise(&mut self) -> Result<(), EngineError> {
         self.t_ms = 0.0;
         (self.grid_origin, self.grid_steps, self.grid_dt) = (0.0, 0, f64::NAN);
+        self.largest_step = Default::default();
         self.pending.clear();
         self.queued = 0;
         self.stream_arguments.clear();
@@ -462,6 +466,11 @@ impl CellIntegrator {
         &self.axial_conductance_us
     }
 
+    /// The largest one-step change of any CV's membrane potential since the run started.
+    pub fn largest_step(&self) -> super::LargestStep {
+        self.largest_step
+    }
+
     pub fn probe_names(&self) -> &[String] {
         &self.probe_names
     }
@@ -524,6 +533,13 @@ impl CellIntegrator {
                 source,
             })?;
         self.solve_voltage_tangents(substep, integrator);
+        let factor = if integrator == Integrator::CrankNicolson {
+            2.0
+        } else {
+            1.0
+        };
+        self.largest_step
+            .observe(&self.v_mv, &self.rhs, factor, self.t_ms, dt_ms);
         self.update_voltage(integrator);
         let error = |t: f64| move |e| EngineError::Mechanism(format!("at t = {t:.4} ms: {e}"));
         for m in &mut self.mechanisms {

@@ -8,7 +8,9 @@
 mod cell_integrator;
 mod hines;
 mod pointers;
+mod step_monitor;
 
 pub use cell_integrator::{CellIntegrator, EngineError, Integrator};
 pub use hines::{HinesMatrix, SolveError};
 pub use pointers::ExternalPointer;
+pub use step_monitor::{LargestStep, RESOLVED_CHANGE_MV};
