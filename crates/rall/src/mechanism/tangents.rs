@@ -8,6 +8,21 @@
 
 use rall_nmodl::ir::{Differentiator, Graph, NodeId, SlotId, Tape, TapeScratch};
 
+/// The non-zero derivatives `(slot, ∂node/∂slot)` of `node` by every carrying slot.
+fn jacobian_row(graph: &mut Graph, d: &mut Differentiator, node: NodeId, carries: &[bool]) -> Vec<(SlotId, NodeId)> {
+    let mut row = Vec::new();
+    for slot in (0..carries.len() as SlotId).filter(|&slot| carries[slot as usize]) {
+        if !graph.depends_on(node, slot) {
+            continue;
+        }
+        let derivative = d.derivative(graph, node, slot);
+        if graph.as_const(derivative) != Some(0.0) {
+            row.push((slot, derivative));
+        }
+    }
+    row
+}
+
 /// A kernel's outputs followed by its sparse Jacobian, evaluated by one tape.
 pub(super) struct JacobianKernel {
     pub tape: Tape,
@@ -30,15 +45,7 @@ impl JacobianKernel {
         let mut entries = Vec::new();
         let mut nodes: Vec<NodeId> = outputs.to_vec();
         for (o, &node) in outputs.iter().enumerate().filter(|(o, _)| wanted[*o]) {
-            for (slot, _) in carries.iter().enumerate().filter(|(_, c)| **c) {
-                let slot = slot as SlotId;
-                if !graph.depends_on(node, slot) {
-                    continue;
-                }
-                let derivative = d.derivative(graph, node, slot);
-                if graph.as_const(derivative) == Some(0.0) {
-                    continue;
-                }
+            for (slot, derivative) in jacobian_row(graph, d, node, carries) {
                 entries.push((o, slot));
                 nodes.push(derivative);
             }
@@ -102,7 +109,7 @@ impl JacobianKernel {
 /// A kernel's outputs followed by the tangents of some of them for every lane, `Σ ∂out/∂in · in_dot`, all
 /// computed by one tape: the Jacobian is never stored, and the compiled backends run the chain rule in the
 /// same vectorised loop as the kernel. Lane `p`'s tangent of slot `s` is the tape's input slot
-/// `slots + p · slots + s` ([`LaneKernel::input_slot`]).
+/// `slots + p · slots + s` ([`LaneKernel::tangent_input`] decodes it).
 pub(super) struct LaneKernel {
     pub tape: Tape,
     /// Number of primal outputs (first, in the order the primal tape has them).
@@ -128,21 +135,10 @@ impl LaneKernel {
         let slots = carries.len() as u32;
         let tangent_outputs: Vec<usize> = (0..outputs.len()).filter(|&o| wanted[o]).collect();
         // The non-zero Jacobian entries of each output that gets a tangent.
-        let mut entries: Vec<Vec<(SlotId, NodeId)>> = Vec::with_capacity(tangent_outputs.len());
-        for &o in &tangent_outputs {
-            let node = outputs[o];
-            let mut row = Vec::new();
-            for slot in (0..slots).filter(|&slot| carries[slot as usize]) {
-                if !graph.depends_on(node, slot) {
-                    continue;
-                }
-                let derivative = d.derivative(graph, node, slot);
-                if graph.as_const(derivative) != Some(0.0) {
-                    row.push((slot, derivative));
-                }
-            }
-            entries.push(row);
-        }
+        let entries: Vec<Vec<(SlotId, NodeId)>> = tangent_outputs
+            .iter()
+            .map(|&o| jacobian_row(graph, d, outputs[o], carries))
+            .collect();
         let mut nodes: Vec<NodeId> = outputs.to_vec();
         for lane in 0..lanes {
             for row in &entries {
