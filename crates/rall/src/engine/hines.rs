@@ -10,6 +10,10 @@
 ///
 /// [`factor`]: HinesMatrix::factor
 /// [`solve_in_place`]: HinesMatrix::solve_in_place
+/// Right-hand sides solved together ([`HinesMatrix::solve_many`]) are stored in rows of whole blocks of this
+/// many lanes (one 512-bit vector of f64).
+pub const LANE_BLOCK: usize = 8;
+
 #[derive(Clone, Debug)]
 pub struct HinesMatrix {
     parent: Vec<usize>,
@@ -127,32 +131,50 @@ impl HinesMatrix {
         self.back_substitute(rhs);
     }
 
-    /// Solves `A X = B` for `lanes` right-hand sides stored node-major (`rhs[node * lanes + lane]`)
-    /// with the stored factors; the lanes are independent, so the inner loops vectorise.
-    pub fn solve_many(&self, rhs: &mut [f64], lanes: usize) {
+    /// Solves `A X = B` for right-hand sides stored node-major with a row stride of `stride`
+    /// (`rhs[node * stride + lane]`, `stride` a multiple of [`LANE_BLOCK`]) with the stored factors. The lanes
+    /// are independent and every row is whole blocks, so the inner loops are fixed-width vector code; padding
+    /// lanes that hold zeros stay zero.
+    pub fn solve_many(&self, rhs: &mut [f64], stride: usize) {
         let n = self.parent.len();
-        if lanes == 0 || n == 0 {
+        if stride == 0 || n == 0 {
             return;
         }
+        assert!(
+            stride.is_multiple_of(LANE_BLOCK) && rhs.len() >= n * stride,
+            "node-major rows of whole lane blocks"
+        );
         for i in (1..n).rev() {
             let p = self.parent[i];
             let m = self.multiplier[i];
-            let (head, tail) = rhs.split_at_mut(i * lanes);
-            let (row_p, row_i) = (&mut head[p * lanes..(p + 1) * lanes], &tail[..lanes]);
-            for (x, y) in row_p.iter_mut().zip(row_i) {
-                *x -= m * y;
+            let (head, tail) = rhs.split_at_mut(i * stride);
+            let row_p = &mut head[p * stride..(p + 1) * stride];
+            for (x, y) in row_p
+                .chunks_exact_mut(LANE_BLOCK)
+                .zip(tail[..stride].chunks_exact(LANE_BLOCK))
+            {
+                // A copy of the child's block: the compiler then knows it does not overlap the parent's.
+                let y: [f64; LANE_BLOCK] = y.try_into().expect("whole blocks");
+                for k in 0..LANE_BLOCK {
+                    x[k] -= m * y[k];
+                }
             }
         }
-        for x in &mut rhs[..lanes] {
-            *x *= self.inverse_pivot[0];
-        }
+        let inverse = self.inverse_pivot[0];
+        rhs[..stride].iter_mut().for_each(|x| *x *= inverse);
         for i in 1..n {
             let p = self.parent[i];
             let (c, inv) = (self.coupling[i], self.inverse_pivot[i]);
-            let (head, tail) = rhs.split_at_mut(i * lanes);
-            let (row_p, row_i) = (&head[p * lanes..(p + 1) * lanes], &mut tail[..lanes]);
-            for (x, y) in row_i.iter_mut().zip(row_p) {
-                *x = (*x - c * y) * inv;
+            let (head, tail) = rhs.split_at_mut(i * stride);
+            let row_p = &head[p * stride..(p + 1) * stride];
+            for (x, y) in tail[..stride]
+                .chunks_exact_mut(LANE_BLOCK)
+                .zip(row_p.chunks_exact(LANE_BLOCK))
+            {
+                let y: [f64; LANE_BLOCK] = y.try_into().expect("whole blocks");
+                for k in 0..LANE_BLOCK {
+                    x[k] = (x[k] - c * y[k]) * inv;
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Voltage tangents of one cell: the primal step's matrix, currents and conductances in, `dV/dθ` for every lane out.
 
+use crate::engine::LANE_BLOCK;
 use crate::mechanism::ParameterSeed;
 
 /// Everything a cell needs to co-simulate sensitivities, in CV terms (from [`resolve_parameters`](super::resolve_parameters)).
@@ -36,7 +37,13 @@ pub struct CableTangents {
     /// Tangents of the membrane current [nA] and conductance [µS] of this step.
     pub i_dot: Vec<f64>,
     pub g_dot: Vec<f64>,
+    /// The tangent systems' right-hand sides, node-major with rows of `stride` lanes (whole blocks; the
+    /// padding lanes stay zero).
     rhs: Vec<f64>,
+    stride: usize,
+    /// Per CV: `C/dt + G` and `V - x` of the step being differentiated.
+    diagonal: Vec<f64>,
+    drop_mv: Vec<f64>,
     /// Weight tangents per synapse placement, one value per lane.
     weight_dot: Vec<Vec<f64>>,
     /// Zeros, one per lane.
@@ -46,6 +53,7 @@ pub struct CableTangents {
 impl CableTangents {
     pub fn new(setup: SensitivitySetup, cvs: usize, placements: usize) -> Self {
         let lanes = setup.lanes();
+        let stride = lanes.next_multiple_of(LANE_BLOCK);
         let mut weight_dot = vec![vec![0.0; lanes]; placements];
         for &(lane, placement, d) in &setup.weight {
             weight_dot[placement][lane] += d;
@@ -55,7 +63,10 @@ impl CableTangents {
             v_dot: vec![0.0; lanes * cvs],
             i_dot: vec![0.0; lanes * cvs],
             g_dot: vec![0.0; lanes * cvs],
-            rhs: vec![0.0; lanes * cvs],
+            rhs: vec![0.0; stride * cvs],
+            stride,
+            diagonal: vec![0.0; cvs],
+            drop_mv: vec![0.0; cvs],
             weight_dot,
             no_weight: vec![0.0; lanes],
             setup,
@@ -103,36 +114,47 @@ impl CableTangents {
         substep_ms: f64,
         crank_nicolson: bool,
     ) {
-        let (n, lanes) = (self.cvs, self.lanes());
-        // Right-hand sides node-major (`[cv * lanes + lane]`), so all lanes are solved together.
-        let rhs = &mut self.rhs;
+        let (n, lanes, stride) = (self.cvs, self.lanes(), self.stride);
         for i in 0..n {
-            let c = capacitance_nf[i] / substep_ms + conductance_us[i];
-            let dv = v_old[i] - x[i];
+            self.diagonal[i] = capacitance_nf[i] / substep_ms + conductance_us[i];
+            self.drop_mv[i] = v_old[i] - x[i];
+        }
+        // Lane-major tangents into node-major rows, a block of CVs at a time: the reads run along each lane's
+        // row and the writes stay within the block's few rows.
+        let rhs = &mut self.rhs;
+        for (block, rows) in rhs.chunks_mut(LANE_BLOCK * stride).enumerate() {
+            let cvs = block * LANE_BLOCK..(block * LANE_BLOCK + LANE_BLOCK).min(n);
+            let factors = self.diagonal[cvs.clone()].iter().zip(&self.drop_mv[cvs.clone()]);
             for p in 0..lanes {
-                let k = p * n + i;
-                rhs[i * lanes + p] = self.g_dot[k] * dv + c * self.v_dot[k] - self.i_dot[k];
+                let at = p * n + cvs.start..p * n + cvs.end;
+                let tangents = self.g_dot[at.clone()]
+                    .iter()
+                    .zip(&self.v_dot[at.clone()])
+                    .zip(&self.i_dot[at]);
+                for ((row, (c, dv)), ((g_dot, v_dot), i_dot)) in
+                    rows.chunks_exact_mut(stride).zip(factors.clone()).zip(tangents)
+                {
+                    row[p] = g_dot * dv + c * v_dot - i_dot;
+                }
             }
         }
         for &(lane, cv, dc) in &self.setup.capacitance {
-            rhs[cv * lanes + lane] += dc / substep_ms * (v_old[cv] - x[cv]);
+            rhs[cv * stride + lane] += dc / substep_ms * (v_old[cv] - x[cv]);
         }
         for &(lane, cv, dg) in &self.setup.axial {
             let q = parent[cv];
             let flow = dg * (x[cv] - x[q]);
-            rhs[cv * lanes + lane] -= flow;
-            rhs[q * lanes + lane] += flow;
+            rhs[cv * stride + lane] -= flow;
+            rhs[q * stride + lane] += flow;
         }
-        matrix.solve_many(rhs, lanes);
-        for i in 0..n {
+        matrix.solve_many(rhs, stride);
+        for (block, rows) in rhs.chunks(LANE_BLOCK * stride).enumerate() {
+            let cvs = block * LANE_BLOCK..(block * LANE_BLOCK + LANE_BLOCK).min(n);
             for p in 0..lanes {
-                let k = p * n + i;
-                let solved = rhs[i * lanes + p];
-                self.v_dot[k] = if crank_nicolson {
-                    2.0 * solved - self.v_dot[k]
-                } else {
-                    solved
-                };
+                let v_dot = &mut self.v_dot[p * n + cvs.start..p * n + cvs.end];
+                for (v, row) in v_dot.iter_mut().zip(rows.chunks_exact(stride)) {
+                    *v = if crank_nicolson { 2.0 * row[p] - *v } else { row[p] };
+                }
             }
         }
     }
