@@ -114,6 +114,8 @@ pub enum SimulationError {
     Options(String),
     #[error("{}{message}", cell_prefix(.cell))]
     Sensitivity { cell: String, message: String },
+    #[error("interrupted at t = {t_ms} ms")]
+    Interrupted { t_ms: f64 },
 }
 
 fn cell_prefix(cell: &str) -> String {
@@ -314,6 +316,19 @@ impl Simulation {
 
     /// Runs from t = 0 to `t_stop_ms`, calling `progress` with the fraction done.
     pub fn run(&mut self, options: &RunOptions, progress: impl Fn(f64)) -> Result<Traces, SimulationError> {
+        self.run_with(options, |fraction| {
+            progress(fraction);
+            true
+        })
+    }
+
+    /// [`run`](Self::run), stopping with [`SimulationError::Interrupted`] when `progress` (called about 200
+    /// times per run with the fraction done) returns false.
+    pub fn run_with(
+        &mut self,
+        options: &RunOptions,
+        mut progress: impl FnMut(f64) -> bool,
+    ) -> Result<Traces, SimulationError> {
         let RunOptions {
             t_stop_ms,
             dt_ms,
@@ -427,7 +442,11 @@ impl Simulation {
             from_sources.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms).then(a.gid.cmp(&b.gid)));
             spikes.append(&mut from_sources);
             done += todo;
-            progress(done as f64 / steps as f64);
+            if !progress(done as f64 / steps as f64) {
+                return Err(SimulationError::Interrupted {
+                    t_ms: done as f64 * dt_ms,
+                });
+            }
         }
         let time_ms: Vec<f64> = (0..samples).map(|k| (k * every) as f64 * dt_ms).collect();
         let (mut values, mut tangents, mut tangent_names) = (Vec::new(), Vec::new(), Vec::new());

@@ -2,7 +2,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rall::Traces;
-use rall::fit::{FitProblem, FitResult, Identifiability, Protocol, Record, TargetTraces, synthetic_target};
+use rall::fit::{FitProblem, FitResult, Identifiability, Record};
 use rall::mechanism::Catalogue;
 use rall::model::{Optimizer, load_model};
 use std::io::Write;
@@ -74,38 +74,8 @@ pub fn fit(args: &FitArgs) -> Result<(), String> {
             p.start = m;
         }
     }
-    let mut protocols = Vec::new();
-    for p in &spec.protocols {
-        let target = match (&p.target, &spec.truth) {
-            (Some(path), _) => TargetTraces::read_csv(path).map_err(|e| e.to_string())?,
-            (None, Some(truth)) => {
-                let options = rall::RunOptions {
-                    t_stop_ms: p.t_stop_ms.unwrap_or(model.options.t_stop_ms),
-                    ..model.options
-                };
-                synthetic_target(&p.cells, &model.catalogue, &options, &spec.parameters, truth)
-                    .map_err(|e| at(&format!("protocol `{}`: {e}", p.name)))?
-            }
-            (None, None) => return Err(at(&format!("protocol `{}` has no target", p.name))),
-        };
-        protocols.push(Protocol {
-            name: p.name.clone(),
-            cells: p.cells.clone(),
-            target,
-            windows: p.windows.clone(),
-            weight: p.weight,
-            t_stop_ms: p.t_stop_ms,
-        });
-    }
     let labels: Vec<String> = spec.parameters.iter().map(|p| p.spec.label()).collect();
-    let problem = FitProblem {
-        protocols,
-        catalogue: model.catalogue.clone(),
-        options: model.options,
-        parameters: spec.parameters.clone(),
-        space: spec.space,
-        curriculum: spec.curriculum,
-    };
+    let problem = model.fit_problem(&spec)?;
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }

@@ -3,7 +3,7 @@
 
 use super::run::{RunArgs, simulate, title};
 use rall::fit::{TargetTraces, Window, check_before_run, mse_loss};
-use rall::sensitivity::{ParameterSpec, Transform};
+use rall::sensitivity::ParameterSpec;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -27,33 +27,7 @@ pub struct GradArgs {
 
 /// Parses `hh.gnabar@soma:multiplier`.
 pub fn parse_param(text: &str) -> Result<ParameterSpec, String> {
-    const SCALES: [&str; 3] = ["value", "multiplier", "log"];
-    let (rest, scale) = match text.rsplit_once(':') {
-        Some((r, s)) if SCALES.contains(&s) => (r, s),
-        // A word after the last `:` is a scale (a region never ends in one).
-        Some((_, s)) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
-            return Err(format!(
-                "--param `{text}`: unknown scale `{s}`{}; expected value, multiplier or log",
-                rall::suggest::did_you_mean(s, SCALES)
-            ));
-        }
-        _ => (text, "value"),
-    };
-    let (name, region) = match rest.split_once('@') {
-        Some((n, r)) => (n, Some(r)),
-        None => (rest, None),
-    };
-    if name.is_empty() {
-        return Err(format!(
-            "--param `{text}`: expected NAME[@REGION][:value|multiplier|log]"
-        ));
-    }
-    let transform = match scale {
-        "multiplier" => Transform::Multiplier,
-        "log" => Transform::Log,
-        _ => Transform::Value,
-    };
-    Ok(ParameterSpec::new(name, region, transform))
+    ParameterSpec::parse(text).map_err(|e| format!("--param {e}"))
 }
 
 fn parse_window(text: &str) -> Result<Window, String> {

@@ -4,6 +4,7 @@
 //! its top level, or several under `[[cell]]`, plus a `[simulation]` table.
 
 mod build;
+mod fit_problem;
 mod gap_junctions;
 mod morphology;
 mod network;

@@ -42,6 +42,36 @@ impl ParameterSpec {
         }
     }
 
+    /// Parses `NAME[@REGION][:value|multiplier|log]`, e.g. `hh.gnabar@soma:multiplier` (the command line's
+    /// `--param` and the Python package's parameter names).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        const SCALES: [&str; 3] = ["value", "multiplier", "log"];
+        let (rest, scale) = match text.rsplit_once(':') {
+            Some((r, s)) if SCALES.contains(&s) => (r, s),
+            // A word after the last `:` is a scale (a region never ends in one).
+            Some((_, s)) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+                return Err(format!(
+                    "`{text}`: unknown scale `{s}`{}; expected value, multiplier or log",
+                    crate::suggest::did_you_mean(s, SCALES)
+                ));
+            }
+            _ => (text, "value"),
+        };
+        let (name, region) = match rest.split_once('@') {
+            Some((n, r)) => (n, Some(r)),
+            None => (rest, None),
+        };
+        if name.is_empty() {
+            return Err(format!("`{text}`: expected NAME[@REGION][:value|multiplier|log]"));
+        }
+        let transform = match scale {
+            "multiplier" => Transform::Multiplier,
+            "log" => Transform::Log,
+            _ => Transform::Value,
+        };
+        Ok(Self::new(name, region, transform))
+    }
+
     /// The lane's name in outputs: `hh.gnabar@soma`, `cm`, ...
     pub fn label(&self) -> String {
         match (&self.alias, &self.region) {

@@ -1,0 +1,73 @@
+//! The Python package (`python/`, its extension module from `crates/rall-python`) runs its pytest suite
+//! against this crate's `rall` binary and NEURON: the same traces and sensitivities as the command line, SciPy
+//! fits with exact gradients, errors and Ctrl-C. The package is assembled from the extension cargo built for
+//! these tests (what `pip install ./python` builds with maturin, in this build's profile).
+//!
+//! Needs numpy, scipy, pytest and NEURON in `.venv` (made by `.ci/run`); `#[ignore]`d for a plain `cargo test`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+/// `rall/` with the package's Python files and the extension module as `_rall.abi3.so`.
+fn assemble_package() -> PathBuf {
+    let deps = std::env::current_exe()
+        .expect("test binary path")
+        .parent()
+        .expect("deps folder")
+        .to_path_buf();
+    let extension = ["lib_rall.so", "lib_rall.dylib"]
+        .iter()
+        .map(|name| deps.join(name))
+        .find(|p| p.exists())
+        .expect("cargo builds the rall-python dev-dependency's extension module next to this test");
+    let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-package");
+    let package = site.join("rall");
+    let _ = std::fs::remove_dir_all(&site);
+    std::fs::create_dir_all(&package).unwrap();
+    for entry in std::fs::read_dir(repo("python/rall")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "py") {
+            std::fs::copy(&path, package.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(&extension, package.join("_rall.abi3.so")).unwrap();
+    site
+}
+
+#[test]
+#[ignore = "needs numpy, scipy, pytest and NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn python_package_passes_its_pytest_suite() {
+    let python = std::env::var_os("RALL_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo(".venv/bin/python"));
+    let ready = Command::new(&python)
+        .args(["-c", "import numpy, scipy, pytest, neuron"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ready,
+        "this test needs numpy, scipy, pytest and NEURON in {} (run `bash .ci/run` once to make it)",
+        python.display()
+    );
+    let site = assemble_package();
+    let output = Command::new(&python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .arg(repo("python/tests"))
+        .env("PYTHONPATH", &site)
+        .env("RALL_CLI", env!("CARGO_BIN_EXE_rall"))
+        .output()
+        .expect("runs pytest");
+    let report = String::from_utf8_lossy(&output.stdout);
+    println!("{report}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the pytest suite failed (report above)");
+    // Every test ran: none skipped for a missing tool.
+    let summary = report.lines().last().unwrap_or_default();
+    assert!(
+        summary.contains("passed") && !summary.contains("skipped") && !summary.contains("failed"),
+        "pytest: {summary}"
+    );
+}

@@ -1,0 +1,308 @@
+//! `rall.load(path)` and `Model`: a model file in; its probes and parameters, and runs with sensitivities
+//! and parameter multipliers, out.
+
+use crate::problem::FitProblem;
+use crate::run::Run;
+use crate::{ModelError, SimulationError};
+use pyo3::prelude::*;
+use pyo3::types::PyBool;
+use rall::mechanism::Catalogue;
+use rall::sensitivity::{ParameterSpec, perturbed};
+use rall::{Cell, RunOptions, Simulation, Traces};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// Reads a model file (TOML; see docs/model-format.md). Raises `rall.ModelError` with the file, line and
+/// column of what is wrong.
+#[pyfunction]
+pub fn load(path: PathBuf) -> PyResult<Model> {
+    let model =
+        rall::model::load_model(&path, &Catalogue::default()).map_err(|e| ModelError::new_err(e.to_string()))?;
+    Ok(Model { model })
+}
+
+/// A model file, read and checked: its cells (or network) and how to run them.
+#[pyclass(module = "rall")]
+pub struct Model {
+    pub(crate) model: rall::model::Model,
+}
+
+/// Parameter names as the command line's `--param` takes them: `NAME[@REGION][:value|multiplier|log]`.
+pub(crate) fn parse_specs(names: &[String]) -> PyResult<Vec<ParameterSpec>> {
+    names
+        .iter()
+        .map(|n| ParameterSpec::parse(n).map_err(|e| ModelError::new_err(format!("parameter {e}"))))
+        .collect()
+}
+
+impl Model {
+    fn at(&self, e: &dyn std::fmt::Display) -> String {
+        format!("{}: {e}", self.model.file.display())
+    }
+
+    /// The model's cells with each `(parameter, factor)` multiplied in.
+    fn cells_with(&self, multipliers: &[(ParameterSpec, f64)]) -> PyResult<Vec<(String, Cell)>> {
+        let mut cells = self.model.cells.clone();
+        for (spec, factor) in multipliers {
+            for (name, cell) in &mut cells {
+                *cell = perturbed(cell, &self.model.catalogue, spec, *factor)
+                    .map_err(|e| ModelError::new_err(self.at(&format!("cell `{name}`: {e}"))))?;
+            }
+        }
+        Ok(cells)
+    }
+
+    fn simulation(&self, cells: &[(String, Cell)]) -> PyResult<Simulation> {
+        let m = &self.model;
+        let simulation = match &m.network {
+            Some(network) => {
+                let mut network = network.clone();
+                network.cells = cells.to_vec();
+                Simulation::network(&network, &m.catalogue)
+            }
+            None => Simulation::new(cells, &m.catalogue),
+        };
+        simulation.map_err(|e| ModelError::new_err(self.at(&e)))
+    }
+
+    /// The parameters `sensitivities` names: `True` for the model's `[[parameter]]` entries, else a list of names.
+    fn sensitivity_specs(&self, sensitivities: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<ParameterSpec>> {
+        let Some(s) = sensitivities else {
+            return Ok(Vec::new());
+        };
+        if let Ok(flag) = s.cast::<PyBool>() {
+            return Ok(if flag.is_true() {
+                self.model.parameters.clone()
+            } else {
+                Vec::new()
+            });
+        }
+        let names: Vec<String> = s.extract().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(
+                "sensitivities: expected True (the model's [[parameter]] entries) or a list of names such as \
+                 'hh.gnabar@soma:multiplier'",
+            )
+        })?;
+        parse_specs(&names)
+    }
+}
+
+/// Runs `simulation` without holding the GIL; between chunks of steps it checks for Ctrl-C and reports
+/// the fraction done to `progress`.
+pub(crate) fn run_detached(
+    py: Python<'_>,
+    simulation: &mut Simulation,
+    options: &RunOptions,
+    progress: Option<&Py<PyAny>>,
+) -> PyResult<Traces> {
+    let stopped: Mutex<Option<PyErr>> = Mutex::new(None);
+    let result = py.detach(|| {
+        simulation.run_with(options, |fraction| {
+            Python::attach(|py| {
+                let outcome = py
+                    .check_signals()
+                    .and_then(|()| progress.map_or(Ok(()), |p| p.call1(py, (fraction,)).map(drop)));
+                match outcome {
+                    Ok(()) => true,
+                    Err(e) => {
+                        *stopped.lock().expect("not poisoned") = Some(e);
+                        false
+                    }
+                }
+            })
+        })
+    });
+    if let Some(e) = stopped.into_inner().expect("not poisoned") {
+        return Err(e);
+    }
+    result.map_err(|e| SimulationError::new_err(e.to_string()))
+}
+
+#[pymethods]
+impl Model {
+    /// The model file.
+    #[getter]
+    fn file(&self) -> PathBuf {
+        self.model.file.clone()
+    }
+
+    /// Simulated time [ms] (from `[simulation] t_stop`).
+    #[getter]
+    fn t_stop(&self) -> f64 {
+        self.model.options.t_stop_ms
+    }
+
+    #[setter]
+    fn set_t_stop(&mut self, t_stop: f64) -> PyResult<()> {
+        if !(t_stop >= 0.0 && t_stop.is_finite()) {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "t_stop must be finite and >= 0 ms, got {t_stop}"
+            )));
+        }
+        self.model.options.t_stop_ms = t_stop;
+        Ok(())
+    }
+
+    /// Time step [ms].
+    #[getter]
+    fn dt(&self) -> f64 {
+        self.model.options.dt_ms
+    }
+
+    #[setter]
+    fn set_dt(&mut self, dt: f64) -> PyResult<()> {
+        if !(dt > 0.0 && dt.is_finite()) {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "dt must be finite and > 0 ms, got {dt}"
+            )));
+        }
+        self.model.options.dt_ms = dt;
+        Ok(())
+    }
+
+    /// Interval between samples of the traces [ms].
+    #[getter]
+    fn sample_interval(&self) -> f64 {
+        self.model.options.sample_interval_ms
+    }
+
+    /// The cells' names.
+    #[getter]
+    fn cells(&self) -> Vec<String> {
+        self.model.cells.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// The labels of the model's `[[parameter]]` entries (what `run(sensitivities=True)` differentiates).
+    #[getter]
+    fn parameters(&self) -> Vec<String> {
+        self.model.parameters.iter().map(ParameterSpec::label).collect()
+    }
+
+    /// What the file asks for that runs but may not be what was meant, each with its file and line.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.model.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    /// The probes' names, in the order of the traces' columns.
+    #[getter]
+    fn probes(&self) -> PyResult<Vec<String>> {
+        Ok(self.simulation(&self.model.cells)?.probe_names())
+    }
+
+    /// Simulates the model and returns its traces as a `rall.Run`; writes nothing.
+    ///
+    /// t_stop, dt: override the model's [ms]. sensitivities: True for the model's `[[parameter]]` entries, or
+    /// names such as `"hh.gnabar@soma:multiplier"` (the command line's `--param`); their exact sensitivities
+    /// come back as `Run.sensitivities[time, probe, parameter]`. multipliers: `{name: factor}` multiplies
+    /// parameters (`"hh.gnabar@soma"`, `"cm"`, `"stimulus[0].amplitude"`, ...) before the run. progress: a
+    /// callable given the fraction done about 200 times per run. Ctrl-C stops the run with KeyboardInterrupt.
+    #[pyo3(signature = (*, t_stop=None, dt=None, sensitivities=None, multipliers=None, progress=None))]
+    fn run(
+        &self,
+        py: Python<'_>,
+        t_stop: Option<f64>,
+        dt: Option<f64>,
+        sensitivities: Option<&Bound<'_, PyAny>>,
+        multipliers: Option<std::collections::BTreeMap<String, f64>>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Run> {
+        let m = &self.model;
+        let mut options = m.options;
+        if let Some(t) = t_stop {
+            options.t_stop_ms = t;
+        }
+        if let Some(dt) = dt {
+            options.dt_ms = dt;
+        }
+        let specs = self.sensitivity_specs(sensitivities)?;
+        let mut scaled = Vec::new();
+        for (name, factor) in multipliers.unwrap_or_default() {
+            scaled.push((parse_specs(&[name])?.remove(0), factor));
+        }
+        let cells = self.cells_with(&scaled)?;
+        let mut simulation = self.simulation(&cells)?;
+        if let Some(h) = &m.homeostasis {
+            if !specs.is_empty() {
+                return Err(ModelError::new_err(self.at(
+                    &"[homeostasis] brings its own sensitivities: run it without sensitivities",
+                )));
+            }
+            simulation
+                .enable_homeostasis(&cells, &m.catalogue, h)
+                .map_err(|e| ModelError::new_err(self.at(&e)))?;
+        }
+        if !specs.is_empty() {
+            simulation
+                .enable_sensitivities(&cells, &m.catalogue, &specs, m.forgetting_per_ms)
+                .map_err(|e| ModelError::new_err(self.at(&e)))?;
+        }
+        let traces = run_detached(py, &mut simulation, &options, progress.as_ref())?;
+        let warnings = simulation.accuracy_warnings();
+        Ok(Run::new(
+            traces,
+            specs.iter().map(ParameterSpec::label).collect(),
+            warnings,
+        ))
+    }
+
+    /// The fitting problem of the model's `[fit]` table: `problem(m)` gives the loss and its exact gradient
+    /// at multipliers `m` (scipy.optimize.minimize(problem, problem.start, jac=True, bounds=problem.bounds)).
+    ///
+    /// With `parameters` and `target` it is built here instead: parameters as names (`"hh.gnabar@soma"`),
+    /// target as `(time [ms], {probe: values})`, windows as `[(start, end, weight), ...]` [ms], each
+    /// multiplier bounded by `bounds = (lower, upper)`.
+    #[pyo3(signature = (parameters=None, target=None, windows=None, bounds=(0.01, 100.0)))]
+    fn fit_problem(
+        &self,
+        parameters: Option<Vec<String>>,
+        target: Option<crate::problem::TargetArrays>,
+        windows: Option<Vec<(f64, f64, f64)>>,
+        bounds: (f64, f64),
+    ) -> PyResult<FitProblem> {
+        let m = &self.model;
+        let problem = match (parameters, target) {
+            (None, None) => {
+                let spec = m
+                    .fit
+                    .as_ref()
+                    .ok_or_else(|| ModelError::new_err(self.at(&"no [fit] table (or give parameters and target)")))?;
+                m.fit_problem(spec).map_err(ModelError::new_err)?
+            }
+            (Some(names), Some(target)) => FitProblem::custom(m, &names, target, windows, bounds)?,
+            _ => {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "fit_problem: give both parameters and target, or neither (for the model's [fit] table)",
+                ));
+            }
+        };
+        Ok(FitProblem::new(problem))
+    }
+
+    /// The cells as the JSON that validation/neuron/run_neuron.py builds in NEURON (same 3D points and nseg),
+    /// for cross-checking a model there; `multipliers` as for `run`.
+    #[pyo3(signature = (multipliers=None))]
+    fn neuron_json(&self, multipliers: Option<std::collections::BTreeMap<String, f64>>) -> PyResult<String> {
+        let m = &self.model;
+        let mut scaled = Vec::new();
+        for (name, factor) in multipliers.unwrap_or_default() {
+            scaled.push((parse_specs(&[name])?.remove(0), factor));
+        }
+        let cells = self.cells_with(&scaled)?;
+        let value = rall::export::neuron_cells_json(&cells, &m.options, &m.catalogue, None)
+            .map_err(|e| ModelError::new_err(self.at(&e)))?;
+        Ok(value.to_string())
+    }
+
+    fn __repr__(&self) -> String {
+        let m = &self.model;
+        format!(
+            "<rall.Model {} ({} cell{}, t_stop {} ms, dt {} ms)>",
+            m.file.display(),
+            m.cells.len(),
+            if m.cells.len() == 1 { "" } else { "s" },
+            m.options.t_stop_ms,
+            m.options.dt_ms
+        )
+    }
+}
