@@ -3,7 +3,10 @@
 //! fits with exact gradients, errors and Ctrl-C. The package is assembled from the extension cargo built for
 //! these tests (what `pip install ./python` builds with maturin, in this build's profile).
 //!
-//! Needs numpy, scipy, pytest and NEURON in `.venv` (made by `.ci/run`); `#[ignore]`d for a plain `cargo test`.
+//! The JAX wrapper's tests (`python/tests_jax`) run in `.venv-jaxley`, which has JAX.
+//!
+//! Needs numpy, scipy, pytest and NEURON in `.venv`, and pytest in `.venv-jaxley` (both made by `.ci/run`);
+//! `#[ignore]`d for a plain `cargo test`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,8 +15,9 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
 }
 
-/// `rall/` with the package's Python files and the extension module as `_rall.abi3.so`.
-fn assemble_package() -> PathBuf {
+/// `rall/` with the package's Python files and the extension module as `_rall.abi3.so`, in a folder of
+/// `name` (one per test: the tests run in parallel).
+fn assemble_package(name: &str) -> PathBuf {
     let deps = std::env::current_exe()
         .expect("test binary path")
         .parent()
@@ -24,7 +28,7 @@ fn assemble_package() -> PathBuf {
         .map(|name| deps.join(name))
         .find(|p| p.exists())
         .expect("cargo builds the rall-python dev-dependency's extension module next to this test");
-    let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-package");
+    let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let package = site.join("rall");
     let _ = std::fs::remove_dir_all(&site);
     std::fs::create_dir_all(&package).unwrap();
@@ -38,6 +42,39 @@ fn assemble_package() -> PathBuf {
     site
 }
 
+/// Runs pytest on `tests` (a folder of `python/`) with `python` and the assembled package; panics with the
+/// report unless every test passed.
+fn pytest(python: &Path, tests: &str, site: &Path) {
+    let ready = Command::new(python)
+        .args(["-c", "import numpy, pytest"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ready,
+        "the Python package's tests need numpy and pytest in {} (run `bash .ci/run` once to make it)",
+        python.display()
+    );
+    let output = Command::new(python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .arg(repo(tests))
+        .env("PYTHONPATH", site)
+        .env("RALL_CLI", env!("CARGO_BIN_EXE_rall"))
+        .output()
+        .expect("runs pytest");
+    let report = String::from_utf8_lossy(&output.stdout);
+    println!("{tests}:\n{report}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{tests}: the pytest suite failed (report above)"
+    );
+    // Every test ran: none skipped for a missing tool.
+    let summary = report.lines().last().unwrap_or_default();
+    assert!(
+        summary.contains("passed") && !summary.contains("skipped") && !summary.contains("failed"),
+        "{tests}: {summary}"
+    );
+}
+
 #[test]
 #[ignore = "needs numpy, scipy, pytest and NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn python_package_passes_its_pytest_suite() {
@@ -45,29 +82,22 @@ fn python_package_passes_its_pytest_suite() {
         .map(PathBuf::from)
         .unwrap_or_else(|| repo(".venv/bin/python"));
     let ready = Command::new(&python)
-        .args(["-c", "import numpy, scipy, pytest, neuron"])
+        .args(["-c", "import scipy, neuron"])
         .status()
         .is_ok_and(|s| s.success());
     assert!(
         ready,
-        "this test needs numpy, scipy, pytest and NEURON in {} (run `bash .ci/run` once to make it)",
+        "this test needs SciPy and NEURON in {} (run `bash .ci/run` once to make it)",
         python.display()
     );
-    let site = assemble_package();
-    let output = Command::new(&python)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .arg(repo("python/tests"))
-        .env("PYTHONPATH", &site)
-        .env("RALL_CLI", env!("CARGO_BIN_EXE_rall"))
-        .output()
-        .expect("runs pytest");
-    let report = String::from_utf8_lossy(&output.stdout);
-    println!("{report}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the pytest suite failed (report above)");
-    // Every test ran: none skipped for a missing tool.
-    let summary = report.lines().last().unwrap_or_default();
-    assert!(
-        summary.contains("passed") && !summary.contains("skipped") && !summary.contains("failed"),
-        "pytest: {summary}"
-    );
+    pytest(&python, "python/tests", &assemble_package("python-package"));
+}
+
+#[test]
+#[ignore = "needs JAX and pytest in .venv-jaxley: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
+fn jax_wrapper_passes_its_tests() {
+    let python = std::env::var_os("RALL_JAX_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo(".venv-jaxley/bin/python"));
+    pytest(&python, "python/tests_jax", &assemble_package("python-package-jax"));
 }

@@ -261,22 +261,23 @@ impl Model {
         bounds: (f64, f64),
     ) -> PyResult<FitProblem> {
         let m = &self.model;
-        let problem = match (parameters, target) {
+        let (problem, optimizer) = match (parameters, target) {
             (None, None) => {
                 let spec = m
                     .fit
                     .as_ref()
                     .ok_or_else(|| ModelError::new_err(self.at(&"no [fit] table (or give parameters and target)")))?;
-                m.fit_problem(spec).map_err(ModelError::new_err)?
+                let problem = m.fit_problem(spec).map_err(ModelError::new_err)?;
+                (problem, Some((spec.optimizer.clone(), spec.iterations)))
             }
-            (Some(names), Some(target)) => FitProblem::custom(m, &names, target, windows, bounds)?,
+            (Some(names), Some(target)) => (FitProblem::custom(m, &names, target, windows, bounds)?, None),
             _ => {
                 return Err(pyo3::exceptions::PyValueError::new_err(
                     "fit_problem: give both parameters and target, or neither (for the model's [fit] table)",
                 ));
             }
         };
-        Ok(FitProblem::new(problem))
+        Ok(FitProblem::new(problem, optimizer))
     }
 
     /// The cells as the JSON that validation/neuron/run_neuron.py builds in NEURON (same 3D points and nseg),

@@ -4,11 +4,15 @@
 use crate::model::parse_specs;
 use crate::run::Run;
 use crate::{ModelError, SimulationError};
+use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use rall::fit::{FitParameter, Protocol, TargetTraces, Window};
+use pyo3::types::PyDict;
+use rall::fit::{FitParameter, FitResult, Protocol, Record, TargetTraces, Window};
+use rall::model::Optimizer;
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// A target from Python: `(time [ms], {probe: values})`.
 pub type TargetArrays = (Vec<f64>, BTreeMap<String, Vec<f64>>);
@@ -18,11 +22,35 @@ pub type TargetArrays = (Vec<f64>, BTreeMap<String, Vec<f64>>);
 #[pyclass(module = "rall", frozen)]
 pub struct FitProblem {
     problem: rall::fit::FitProblem,
+    /// The `[fit]` table's optimiser and iterations, when the problem comes from one.
+    optimizer: Option<(Optimizer, usize)>,
+}
+
+/// The optimisers `FitProblem.fit` knows, by the names the model file's `[fit] optimizer` takes.
+const OPTIMIZERS: [&str; 4] = ["adam", "lbfgs", "levenberg-marquardt", "cmaes"];
+
+fn optimizer_named(name: &str) -> PyResult<Optimizer> {
+    Ok(match name {
+        "adam" => Optimizer::Adam(Default::default()),
+        "lbfgs" => Optimizer::Lbfgs(Default::default()),
+        "levenberg-marquardt" => Optimizer::LevenbergMarquardt(Default::default()),
+        "cmaes" => Optimizer::Cmaes(Default::default()),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "unknown optimizer `{name}`{}; expected one of {OPTIMIZERS:?}",
+                rall::suggest::did_you_mean(name, OPTIMIZERS)
+            )));
+        }
+    })
+}
+
+fn same_kind(a: &Optimizer, b: &Optimizer) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
 }
 
 impl FitProblem {
-    pub fn new(problem: rall::fit::FitProblem) -> Self {
-        Self { problem }
+    pub fn new(problem: rall::fit::FitProblem, optimizer: Option<(Optimizer, usize)>) -> Self {
+        Self { problem, optimizer }
     }
 
     /// A problem over the model as written against `(time_ms, columns)`.
@@ -152,6 +180,103 @@ impl FitProblem {
         Ok(Run::new(traces, Vec::new(), Vec::new()))
     }
 
+    /// Runs one of rall's optimisers (those of `rall fit`): `optimizer` is "adam", "lbfgs",
+    /// "levenberg-marquardt" or "cmaes" (default: the `[fit]` table's, with its settings), for `iterations`
+    /// (default: the table's, else 100). `callback(iteration, loss, multipliers)` sees every record and stops
+    /// the fit by returning False; Ctrl-C stops it with KeyboardInterrupt. Returns a dict: `best_multipliers`,
+    /// `best_loss`, `best_iteration`, and the history as arrays (`iteration`, `simulations`, `seconds`, `loss`,
+    /// `multipliers` `[record, parameter]`).
+    #[pyo3(signature = (optimizer=None, iterations=None, callback=None))]
+    fn fit<'py>(
+        &self,
+        py: Python<'py>,
+        optimizer: Option<&str>,
+        iterations: Option<usize>,
+        callback: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (method, default_iterations) = match (optimizer, &self.optimizer) {
+            (None, Some(table)) => table.clone(),
+            (None, None) => {
+                return Err(PyValueError::new_err(format!(
+                    "name an optimizer, one of {OPTIMIZERS:?} (this problem has no [fit] table)"
+                )));
+            }
+            (Some(name), table) => {
+                let named = optimizer_named(name)?;
+                match table {
+                    // The table's settings for its own optimiser.
+                    Some((settings, n)) if same_kind(settings, &named) => (settings.clone(), *n),
+                    _ => (named, 100),
+                }
+            }
+        };
+        let iterations = iterations.unwrap_or(default_iterations);
+        let stopped: Mutex<Option<PyErr>> = Mutex::new(None);
+        let observe = |record: &Record| -> bool {
+            Python::attach(|py| {
+                let outcome = py.check_signals().and_then(|()| match &callback {
+                    Some(f) => f
+                        .call1(py, (record.iteration, record.loss, record.multipliers.clone()))
+                        .and_then(|answer| Ok(answer.is_none(py) || answer.is_truthy(py)?)),
+                    None => Ok(true),
+                });
+                outcome.unwrap_or_else(|e| {
+                    *stopped.lock().expect("not poisoned") = Some(e);
+                    false
+                })
+            })
+        };
+        let problem = &self.problem;
+        let result = py.detach(|| match method {
+            Optimizer::Adam(s) => problem.adam(s, iterations, observe),
+            Optimizer::Lbfgs(s) => problem.lbfgs(s, iterations, observe),
+            Optimizer::LevenbergMarquardt(s) => problem.levenberg_marquardt(s, iterations, observe),
+            Optimizer::Cmaes(s) => problem.cmaes(s, iterations, observe),
+        });
+        if let Some(e) = stopped.into_inner().expect("not poisoned") {
+            return Err(e);
+        }
+        let result = result.map_err(SimulationError::new_err)?;
+        fit_result_dict(py, &result)
+    }
+
+    /// What the loss says about each parameter at multipliers `m` (one gradient evaluation): a dict with
+    /// `loss`, `curvature` (the Gauss-Newton matrix in log-multipliers), `eigenvalues` of its scaled form
+    /// (near zero: combinations the loss cannot tell apart) and per parameter the loss rise when it alone is
+    /// 5 % off, when the others compensate, and the largest relative error compatible with the loss.
+    fn identifiability<'py>(&self, py: Python<'py>, m: PyReadonlyArray1<'_, f64>) -> PyResult<Bound<'py, PyDict>> {
+        let m = self.multipliers(m)?;
+        let report = py
+            .detach(|| self.problem.identifiability(&m))
+            .map_err(SimulationError::new_err)?;
+        let n = m.len();
+        let out = PyDict::new(py);
+        out.set_item("loss", report.loss)?;
+        let curvature = Array2::from_shape_vec((n, n), report.curvature).expect("n x n");
+        out.set_item("curvature", curvature.into_pyarray(py))?;
+        out.set_item("eigenvalues", report.eigenvalues.into_pyarray(py))?;
+        let column = |f: fn(&rall::fit::ParameterIdentifiability) -> f64| -> Vec<f64> {
+            report.parameters.iter().map(f).collect()
+        };
+        out.set_item(
+            "names",
+            report.parameters.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        )?;
+        out.set_item(
+            "rise_alone_5_percent",
+            column(|p| p.rise_alone_5_percent).into_pyarray(py),
+        )?;
+        out.set_item(
+            "rise_compensated_5_percent",
+            column(|p| p.rise_compensated_5_percent).into_pyarray(py),
+        )?;
+        out.set_item(
+            "relative_error_bound",
+            column(|p| p.relative_error_bound).into_pyarray(py),
+        )?;
+        Ok(out)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "<rall.FitProblem {} protocol(s), parameters {:?}>",
@@ -159,4 +284,22 @@ impl FitProblem {
             self.names()
         )
     }
+}
+
+/// A finished fit as a dict of NumPy arrays.
+fn fit_result_dict<'py>(py: Python<'py>, result: &FitResult) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("best_multipliers", result.best_multipliers.clone().into_pyarray(py))?;
+    out.set_item("best_loss", result.best_loss)?;
+    out.set_item("best_iteration", result.best_iteration)?;
+    let history = &result.history;
+    let column = |f: fn(&Record) -> f64| -> Vec<f64> { history.iter().map(f).collect() };
+    out.set_item("iteration", column(|r| r.iteration as f64).into_pyarray(py))?;
+    out.set_item("simulations", column(|r| r.simulations as f64).into_pyarray(py))?;
+    out.set_item("seconds", column(|r| r.seconds).into_pyarray(py))?;
+    out.set_item("loss", column(|r| r.loss).into_pyarray(py))?;
+    let n = result.best_multipliers.len();
+    let multipliers = Array2::from_shape_fn((history.len(), n), |(k, q)| history[k].multipliers[q]);
+    out.set_item("multipliers", multipliers.into_pyarray(py))?;
+    Ok(out)
 }
