@@ -415,8 +415,8 @@ fn call1_column(f: Func, out: &mut [f64], a: &[f64]) {
 /// A two-argument function over columns, the function chosen once.
 fn call2_column(f: Func, out: &mut [f64], a: &[f64], b: &[f64]) {
     match f {
-        Func::Min => zip2(out, a, b, f64::min),
-        Func::Max => zip2(out, a, b, f64::max),
+        Func::Min => zip2(out, a, b, super::graph::min),
+        Func::Max => zip2(out, a, b, super::graph::max),
         Func::Atan2 => zip2(out, a, b, f64::atan2),
         _ => out.fill(f64::NAN),
     }

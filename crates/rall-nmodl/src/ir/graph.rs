@@ -55,12 +55,24 @@ impl Func {
 
     pub fn apply2(self, a: f64, b: f64) -> f64 {
         match self {
-            Func::Min => a.min(b),
-            Func::Max => a.max(b),
+            Func::Min => min(a, b),
+            Func::Max => max(a, b),
             Func::Atan2 => a.atan2(b),
             _ => f64::NAN,
         }
     }
+}
+
+/// NMODL's `min`: the smaller argument, the other one where one is NaN (as C's `fmin`), and the second where
+/// they compare equal, so that `min(0, -0)` is `-0` in every backend (Rust's and C's own leave that open,
+/// and a zero's sign survives into `atan2` or a division).
+pub fn min(a: f64, b: f64) -> f64 {
+    if a < b || b.is_nan() { a } else { b }
+}
+
+/// NMODL's `max`, as [`min`]: the larger argument, the other one where one is NaN, the second where equal.
+pub fn max(a: f64, b: f64) -> f64 {
+    if a > b || b.is_nan() { a } else { b }
 }
 
 /// One node. Comparisons and logic give 1.0 or 0.0.

@@ -125,9 +125,10 @@ fn expression(instr: Instr, r: impl Fn(u32) -> String) -> String {
             format!("{name}({})", r(a))
         }
         Instr::Call2(f, a, b) => match f {
-            // C's fmin/fmax return the other argument for a NaN, as Rust's min/max do.
-            Func::Min => format!("fmin({}, {})", r(a), r(b)),
-            Func::Max => format!("fmax({}, {})", r(a), r(b)),
+            // As `graph::min` and `graph::max`: the other argument for a NaN, the second where equal (fmin and
+            // fmax leave the sign of a zero open, and the vectorised ones pick the other operand than Rust's).
+            Func::Min => format!("(({a} < {b} || {b} != {b}) ? {a} : {b})", a = r(a), b = r(b)),
+            Func::Max => format!("(({a} > {b} || {b} != {b}) ? {a} : {b})", a = r(a), b = r(b)),
             Func::Atan2 => format!("atan2({}, {})", r(a), r(b)),
             _ => literal(f64::NAN),
         },

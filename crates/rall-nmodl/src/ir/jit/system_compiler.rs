@@ -19,6 +19,19 @@ fn compiler_flags() -> Vec<String> {
         "-fno-math-errno",
         "-fno-trapping-math",
         "-ffp-contract=off",
+        // libm's functions called, never evaluated at compile time: GCC folds a call whose argument it can
+        // prove (say log10 of a constant that a min picked) to the correctly rounded value, which is not
+        // always libm's, and the interpreter calls libm.
+        "-fno-builtin-log",
+        "-fno-builtin-log10",
+        "-fno-builtin-exp",
+        "-fno-builtin-expm1",
+        "-fno-builtin-pow",
+        "-fno-builtin-sin",
+        "-fno-builtin-cos",
+        "-fno-builtin-tan",
+        "-fno-builtin-tanh",
+        "-fno-builtin-atan2",
         "-fPIC",
         "-shared",
     ];
