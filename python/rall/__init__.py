@@ -1,7 +1,7 @@
 """rall: multicompartmental neurons with exact gradients.
 
-Load a model file (TOML; docs/model-format.md), run it, and get traces, exact sensitivities and fitting
-problems as NumPy arrays::
+Load a model file (TOML; docs/model-format.md) or build a cell with rall.Cell, run it, and get traces,
+exact sensitivities and fitting problems as NumPy arrays::
 
     import rall
     model = rall.load("examples/hh_tree.toml")
@@ -12,14 +12,22 @@ See docs/python.md.
 """
 
 from os import fspath as _fspath
+from os import getcwd as _getcwd
 
 from . import _rall
 from ._progress import ProgressBar
 from ._rall import FitProblem, Model, ModelError, Run, SimulationError
+from .cell import Cell
 
-__all__ = ["load", "Model", "Run", "FitProblem", "ModelError", "SimulationError", "ProgressBar"]
+__all__ = ["load", "loads", "Cell", "Model", "Run", "FitProblem", "ModelError", "SimulationError", "ProgressBar"]
 
 
 def load(path) -> Model:
     """Reads a model file; raises rall.ModelError naming the file, line and column of what is wrong."""
     return _rall.load(_fspath(path))
+
+
+def loads(text, file="<string>", base=None) -> Model:
+    """Reads model text (a model file's TOML); relative paths in it are taken from `base` (default: the
+    current folder), and errors name `file`."""
+    return _rall.loads(text, file, _fspath(base) if base is not None else _getcwd())

@@ -122,3 +122,19 @@ def test_readme_python_snippet_runs(root, monkeypatch):
     exec(snippet, namespace)
     assert namespace["run"].sensitivities.shape[2] == 1
     assert namespace["problem"].names == ["hh.gnabar", "hh.gkbar", "hh.gl"]
+
+
+def test_parameter_vectors_round_trip(root):
+    """Multipliers as a vector for model.parameters equal the same as a dict; a problem's vectors line up."""
+    model = rall.load(root / "examples" / "hh_tree.toml")
+    vector = np.array([1.1, 0.9, 1.3])
+    by_vector = model.run(t_stop=15, multipliers=vector)
+    by_name = model.run(t_stop=15, multipliers=dict(zip(model.parameters, vector.tolist())))
+    assert np.array_equal(by_vector.traces, by_name.traces)
+    assert not np.array_equal(by_vector.traces, model.run(t_stop=15).traces)
+    with pytest.raises(ValueError, match="2 factors for the 3 parameters"):
+        model.run(multipliers=[1.0, 2.0])
+    problem = rall.load(root / "examples" / "hh_fit.toml").fit_problem()
+    assert len(problem.start) == len(problem.bounds) == len(problem.names) == 3
+    fitted = problem.simulate(problem.start)
+    assert np.array_equal(fitted["soma"], rall.load(root / "examples" / "hh_fit.toml").run()["soma"])

@@ -26,6 +26,7 @@ fn _rall(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<run::Run>()?;
     m.add_class::<problem::FitProblem>()?;
     m.add_function(wrap_pyfunction!(model::load, m)?)?;
+    m.add_function(wrap_pyfunction!(model::loads, m)?)?;
     m.add("ModelError", m.py().get_type::<ModelError>())?;
     m.add("SimulationError", m.py().get_type::<SimulationError>())?;
     Ok(())

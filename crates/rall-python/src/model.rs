@@ -21,6 +21,18 @@ pub fn load(path: PathBuf) -> PyResult<Model> {
     Ok(Model { model })
 }
 
+/// Reads model text (the model file's TOML); `file` names it in errors and relative paths are taken from
+/// `base`. Raises `rall.ModelError` with `file:line:column` of what is wrong.
+#[pyfunction]
+#[pyo3(signature = (text, file="<string>", base=None))]
+pub fn loads(text: &str, file: &str, base: Option<PathBuf>) -> PyResult<Model> {
+    let base = base.unwrap_or_else(|| PathBuf::from("."));
+    let mut model = rall::model::parse_model(text, file, &base, &Catalogue::default())
+        .map_err(|e| ModelError::new_err(e.to_string()))?;
+    model.file = PathBuf::from(file);
+    Ok(Model { model })
+}
+
 /// A model file, read and checked: its cells (or network) and how to run them.
 #[pyclass(module = "rall")]
 pub struct Model {
@@ -63,6 +75,36 @@ impl Model {
             None => Simulation::new(cells, &m.catalogue),
         };
         simulation.map_err(|e| ModelError::new_err(self.at(&e)))
+    }
+
+    /// `multipliers` as a dict `{name: factor}`, or a sequence of factors for the model's `[[parameter]]`
+    /// entries in order (`model.parameters`).
+    fn multiplier_specs(&self, multipliers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(ParameterSpec, f64)>> {
+        let Some(m) = multipliers else {
+            return Ok(Vec::new());
+        };
+        if let Ok(by_name) = m.extract::<std::collections::BTreeMap<String, f64>>() {
+            let mut out = Vec::new();
+            for (name, factor) in by_name {
+                out.push((parse_specs(&[name])?.remove(0), factor));
+            }
+            return Ok(out);
+        }
+        let factors: Vec<f64> = m.extract().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(
+                "multipliers: expected a dict {name: factor} or a sequence of factors for model.parameters",
+            )
+        })?;
+        let specs = &self.model.parameters;
+        if factors.len() != specs.len() {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "multipliers: {} factors for the {} parameters {:?}",
+                factors.len(),
+                specs.len(),
+                specs.iter().map(ParameterSpec::label).collect::<Vec<_>>()
+            )));
+        }
+        Ok(specs.iter().cloned().zip(factors).collect())
     }
 
     /// The parameters `sensitivities` names: `True` for the model's `[[parameter]]` entries, else a list of names.
@@ -194,9 +236,10 @@ impl Model {
     ///
     /// t_stop, dt: override the model's [ms]. sensitivities: True for the model's `[[parameter]]` entries, or
     /// names such as `"hh.gnabar@soma:multiplier"` (the command line's `--param`); their exact sensitivities
-    /// come back as `Run.sensitivities[time, probe, parameter]`. multipliers: `{name: factor}` multiplies
-    /// parameters (`"hh.gnabar@soma"`, `"cm"`, `"stimulus[0].amplitude"`, ...) before the run. progress: a
-    /// callable given the fraction done about 200 times per run. Ctrl-C stops the run with KeyboardInterrupt.
+    /// come back as `Run.sensitivities[time, probe, parameter]`. multipliers: `{name: factor}` (names such as
+    /// `"hh.gnabar@soma"`, `"cm"`, `"stimulus[0].amplitude"`), or factors for `model.parameters` in order,
+    /// multiplies parameters before the run. progress: a callable given the fraction done about 200 times
+    /// per run. Ctrl-C stops the run with KeyboardInterrupt.
     #[pyo3(signature = (*, t_stop=None, dt=None, sensitivities=None, multipliers=None, progress=None))]
     fn run(
         &self,
@@ -204,7 +247,7 @@ impl Model {
         t_stop: Option<f64>,
         dt: Option<f64>,
         sensitivities: Option<&Bound<'_, PyAny>>,
-        multipliers: Option<std::collections::BTreeMap<String, f64>>,
+        multipliers: Option<&Bound<'_, PyAny>>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Run> {
         let m = &self.model;
@@ -216,11 +259,7 @@ impl Model {
             options.dt_ms = dt;
         }
         let specs = self.sensitivity_specs(sensitivities)?;
-        let mut scaled = Vec::new();
-        for (name, factor) in multipliers.unwrap_or_default() {
-            scaled.push((parse_specs(&[name])?.remove(0), factor));
-        }
-        let cells = self.cells_with(&scaled)?;
+        let cells = self.cells_with(&self.multiplier_specs(multipliers)?)?;
         let mut simulation = self.simulation(&cells)?;
         if let Some(h) = &m.homeostasis {
             if !specs.is_empty() {
@@ -283,13 +322,9 @@ impl Model {
     /// The cells as the JSON that validation/neuron/run_neuron.py builds in NEURON (same 3D points and nseg),
     /// for cross-checking a model there; `multipliers` as for `run`.
     #[pyo3(signature = (multipliers=None))]
-    fn neuron_json(&self, multipliers: Option<std::collections::BTreeMap<String, f64>>) -> PyResult<String> {
+    fn neuron_json(&self, multipliers: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
         let m = &self.model;
-        let mut scaled = Vec::new();
-        for (name, factor) in multipliers.unwrap_or_default() {
-            scaled.push((parse_specs(&[name])?.remove(0), factor));
-        }
-        let cells = self.cells_with(&scaled)?;
+        let cells = self.cells_with(&self.multiplier_specs(multipliers)?)?;
         let value = rall::export::neuron_cells_json(&cells, &m.options, &m.catalogue, None)
             .map_err(|e| ModelError::new_err(self.at(&e)))?;
         Ok(value.to_string())
