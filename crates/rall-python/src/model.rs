@@ -300,14 +300,14 @@ impl Model {
         bounds: (f64, f64),
     ) -> PyResult<FitProblem> {
         let m = &self.model;
-        let (problem, optimizer) = match (parameters, target) {
+        let (problem, table) = match (parameters, target) {
             (None, None) => {
                 let spec = m
                     .fit
                     .as_ref()
                     .ok_or_else(|| ModelError::new_err(self.at(&"no [fit] table (or give parameters and target)")))?;
                 let problem = m.fit_problem(spec).map_err(ModelError::new_err)?;
-                (problem, Some((spec.optimizer.clone(), spec.iterations)))
+                (problem, Some(spec))
             }
             (Some(names), Some(target)) => (FitProblem::custom(m, &names, target, windows, bounds)?, None),
             _ => {
@@ -316,7 +316,9 @@ impl Model {
                 ));
             }
         };
-        Ok(FitProblem::new(problem, optimizer))
+        let optimizer = table.map(|spec| (spec.optimizer.clone(), spec.iterations));
+        let truth = table.and_then(|spec| spec.truth.clone());
+        Ok(FitProblem::new(problem, optimizer, truth))
     }
 
     /// The cells as the JSON that validation/neuron/run_neuron.py builds in NEURON (same 3D points and nseg),

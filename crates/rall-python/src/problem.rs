@@ -24,6 +24,8 @@ pub struct FitProblem {
     problem: rall::fit::FitProblem,
     /// The `[fit]` table's optimiser and iterations, when the problem comes from one.
     optimizer: Option<(Optimizer, usize)>,
+    /// The `[fit]` table's `truth` multipliers (of a synthetic target), when it gives them.
+    truth: Option<Vec<f64>>,
 }
 
 /// The optimisers `FitProblem.fit` knows, by the names the model file's `[fit] optimizer` takes.
@@ -49,8 +51,12 @@ fn same_kind(a: &Optimizer, b: &Optimizer) -> bool {
 }
 
 impl FitProblem {
-    pub fn new(problem: rall::fit::FitProblem, optimizer: Option<(Optimizer, usize)>) -> Self {
-        Self { problem, optimizer }
+    pub fn new(problem: rall::fit::FitProblem, optimizer: Option<(Optimizer, usize)>, truth: Option<Vec<f64>>) -> Self {
+        Self {
+            problem,
+            optimizer,
+            truth,
+        }
     }
 
     /// A problem over the model as written against `(time_ms, columns)`.
@@ -138,6 +144,12 @@ impl FitProblem {
     fn start<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         let start: Vec<f64> = self.problem.parameters.iter().map(|p| p.start).collect();
         start.into_pyarray(py)
+    }
+
+    /// The `[fit]` table's `truth` multipliers (what its synthetic targets were simulated at), or None.
+    #[getter]
+    fn truth<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.truth.clone().map(|t| t.into_pyarray(py))
     }
 
     /// `(lower, upper)` of every multiplier, as `scipy.optimize.minimize(bounds=...)` takes them.
