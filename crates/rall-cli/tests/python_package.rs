@@ -42,16 +42,23 @@ fn assemble_package(name: &str) -> PathBuf {
     site
 }
 
-/// Runs pytest on `tests` (a folder of `python/`) with `python` and the assembled package; panics with the
-/// report unless every test passed.
-fn pytest(python: &Path, tests: &str, site: &Path) {
+/// The interpreter `variable` names, else `default` (a path in the repository).
+fn python_from(variable: &str, default: &str) -> PathBuf {
+    std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo(default))
+}
+
+/// Runs pytest on `tests` (a folder of `python/`) with `python`, which must import `modules` besides numpy
+/// and pytest, and the assembled package; panics with the report unless every test passed.
+fn pytest(python: &Path, modules: &str, tests: &str, site: &Path) {
     let ready = Command::new(python)
-        .args(["-c", "import numpy, pytest"])
+        .args(["-c", &format!("import numpy, pytest, {modules}")])
         .status()
         .is_ok_and(|s| s.success());
     assert!(
         ready,
-        "the Python package's tests need numpy and pytest in {} (run `bash .ci/run` once to make it)",
+        "{tests} needs numpy, pytest and {modules} in {} (run `bash .ci/run` once to make it)",
         python.display()
     );
     let output = Command::new(python)
@@ -78,26 +85,23 @@ fn pytest(python: &Path, tests: &str, site: &Path) {
 #[test]
 #[ignore = "needs numpy, scipy, pytest and NEURON in .venv: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn python_package_passes_its_pytest_suite() {
-    let python = std::env::var_os("RALL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo(".venv/bin/python"));
-    let ready = Command::new(&python)
-        .args(["-c", "import scipy, neuron"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ready,
-        "this test needs SciPy and NEURON in {} (run `bash .ci/run` once to make it)",
-        python.display()
+    let python = python_from("RALL_PYTHON", ".venv/bin/python");
+    pytest(
+        &python,
+        "scipy, neuron",
+        "python/tests",
+        &assemble_package("python-package"),
     );
-    pytest(&python, "python/tests", &assemble_package("python-package"));
 }
 
 #[test]
 #[ignore = "needs JAX and pytest in .venv-jaxley: run `bash .ci/run`, or `cargo test -- --include-ignored`"]
 fn jax_wrapper_passes_its_tests() {
-    let python = std::env::var_os("RALL_JAX_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo(".venv-jaxley/bin/python"));
-    pytest(&python, "python/tests_jax", &assemble_package("python-package-jax"));
+    let python = python_from("RALL_JAX_PYTHON", ".venv-jaxley/bin/python");
+    pytest(
+        &python,
+        "jax",
+        "python/tests_jax",
+        &assemble_package("python-package-jax"),
+    );
 }
