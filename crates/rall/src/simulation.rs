@@ -126,6 +126,9 @@ fn cell_prefix(cell: &str) -> String {
     }
 }
 
+/// How many times a run reports its progress (and may be stopped), at most.
+const PROGRESS_REPORTS: usize = 200;
+
 /// Cells simulated side by side, independent or wired into a network.
 pub struct Simulation {
     names: Vec<String>,
@@ -322,8 +325,8 @@ impl Simulation {
         })
     }
 
-    /// [`run`](Self::run), stopping with [`SimulationError::Interrupted`] when `progress` (called about 200
-    /// times per run with the fraction done) returns false.
+    /// [`run`](Self::run), stopping with [`SimulationError::Interrupted`] when `progress` (called at most 200
+    /// times per run with the fraction done, the last time with 1) returns false.
     pub fn run_with(
         &mut self,
         options: &RunOptions,
@@ -388,6 +391,7 @@ impl Simulation {
         let mut next_source_spike = vec![0; trains.len()];
         let mut spikes: Vec<Spike> = Vec::new();
         let mut done = 0;
+        let mut reported = 0;
         while done < steps {
             let todo = chunk.min(steps - done);
             // Spike sources are known ahead: their spikes up to the epoch's end are routed before it.
@@ -442,6 +446,12 @@ impl Simulation {
             from_sources.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms).then(a.gid.cmp(&b.gid)));
             spikes.append(&mut from_sources);
             done += todo;
+            // At most 200 reports, also where cells coupled through POINTERs advance a step at a time.
+            let tick = done * PROGRESS_REPORTS / steps;
+            if tick == reported && done < steps {
+                continue;
+            }
+            reported = tick;
             if !progress(done as f64 / steps as f64) {
                 return Err(SimulationError::Interrupted {
                     t_ms: done as f64 * dt_ms,

@@ -148,6 +148,34 @@ fn the_sensitivity_to_a_gap_conductance_matches_finite_differences() {
 
 /// A POINTER left unbound, bound to a name the mechanism lacks, or to a cell not in the simulation is an
 /// error that names it.
+/// Coupled cells advance one step at a time, but their progress is reported at most 200 times (1600 steps
+/// here), in order and ending at 1 (counted, not timed); a progress that says stop ends the run at once.
+#[test]
+fn coupled_cells_report_progress_at_most_200_times() {
+    let (cells, options, catalogue) = coupled_pair();
+    let options = RunOptions {
+        t_stop_ms: 40.0,
+        ..options
+    };
+    let mut seen = Vec::new();
+    Simulation::new(&cells, &catalogue)
+        .unwrap()
+        .run_with(&options, |f| {
+            seen.push(f);
+            true
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 200, "{} reports", seen.len());
+    assert!(seen.windows(2).all(|w| w[0] < w[1]) && seen.last() == Some(&1.0));
+    let stopped = Simulation::new(&cells, &catalogue)
+        .unwrap()
+        .run_with(&options, |f| f < 0.5);
+    assert!(
+        matches!(stopped, Err(rall::simulation::SimulationError::Interrupted { t_ms }) if (20.0..20.5).contains(&t_ms)),
+        "{stopped:?}"
+    );
+}
+
 #[test]
 fn pointer_mistakes_are_named() {
     let catalogue = Catalogue::default();
