@@ -3,14 +3,13 @@
 
 use crate::problem::FitProblem;
 use crate::run::Run;
-use crate::{ModelError, SimulationError};
+use crate::{Interruptible, ModelError};
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
 use rall::mechanism::Catalogue;
 use rall::sensitivity::{ParameterSpec, perturbed};
 use rall::{Cell, RunOptions, Simulation, Traces};
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 /// Reads a model file (TOML; see docs/model-format.md). Raises `rall.ModelError` with the file, line and
 /// column of what is wrong.
@@ -62,19 +61,6 @@ impl Model {
             }
         }
         Ok(cells)
-    }
-
-    fn simulation(&self, cells: &[(String, Cell)]) -> PyResult<Simulation> {
-        let m = &self.model;
-        let simulation = match &m.network {
-            Some(network) => {
-                let mut network = network.clone();
-                network.cells = cells.to_vec();
-                Simulation::network(&network, &m.catalogue)
-            }
-            None => Simulation::new(cells, &m.catalogue),
-        };
-        simulation.map_err(|e| ModelError::new_err(self.at(&e)))
     }
 
     /// `multipliers` as a dict `{name: factor}`, or a sequence of factors for the model's `[[parameter]]`
@@ -137,27 +123,13 @@ pub(crate) fn run_detached(
     options: &RunOptions,
     progress: Option<&Py<PyAny>>,
 ) -> PyResult<Traces> {
-    let stopped: Mutex<Option<PyErr>> = Mutex::new(None);
+    let checks = Interruptible::default();
     let result = py.detach(|| {
         simulation.run_with(options, |fraction| {
-            Python::attach(|py| {
-                let outcome = py
-                    .check_signals()
-                    .and_then(|()| progress.map_or(Ok(()), |p| p.call1(py, (fraction,)).map(drop)));
-                match outcome {
-                    Ok(()) => true,
-                    Err(e) => {
-                        *stopped.lock().expect("not poisoned") = Some(e);
-                        false
-                    }
-                }
-            })
+            checks.go_on(|py| progress.map_or(Ok(true), |p| p.call1(py, (fraction,)).map(|_| true)))
         })
     });
-    if let Some(e) = stopped.into_inner().expect("not poisoned") {
-        return Err(e);
-    }
-    result.map_err(|e| SimulationError::new_err(e.to_string()))
+    checks.result(result.map_err(|e| e.to_string()))
 }
 
 #[pymethods]
@@ -229,7 +201,8 @@ impl Model {
     /// The probes' names, in the order of the traces' columns.
     #[getter]
     fn probes(&self) -> PyResult<Vec<String>> {
-        Ok(self.simulation(&self.model.cells)?.probe_names())
+        let simulation = self.model.simulation(&self.model.cells, &[]);
+        Ok(simulation.map_err(|e| ModelError::new_err(self.at(&e)))?.probe_names())
     }
 
     /// Simulates the model and returns its traces as a `rall.Run`; writes nothing.
@@ -259,23 +232,15 @@ impl Model {
             options.dt_ms = dt;
         }
         let specs = self.sensitivity_specs(sensitivities)?;
+        if m.homeostasis.is_some() && !specs.is_empty() {
+            return Err(ModelError::new_err(self.at(
+                &"[homeostasis] brings its own sensitivities: run it without sensitivities",
+            )));
+        }
         let cells = self.cells_with(&self.multiplier_specs(multipliers)?)?;
-        let mut simulation = self.simulation(&cells)?;
-        if let Some(h) = &m.homeostasis {
-            if !specs.is_empty() {
-                return Err(ModelError::new_err(self.at(
-                    &"[homeostasis] brings its own sensitivities: run it without sensitivities",
-                )));
-            }
-            simulation
-                .enable_homeostasis(&cells, &m.catalogue, h)
-                .map_err(|e| ModelError::new_err(self.at(&e)))?;
-        }
-        if !specs.is_empty() {
-            simulation
-                .enable_sensitivities(&cells, &m.catalogue, &specs, m.forgetting_per_ms)
-                .map_err(|e| ModelError::new_err(self.at(&e)))?;
-        }
+        let mut simulation = m
+            .simulation(&cells, &specs)
+            .map_err(|e| ModelError::new_err(self.at(&e)))?;
         let traces = run_detached(py, &mut simulation, &options, progress.as_ref())?;
         let warnings = simulation.accuracy_warnings();
         Ok(Run::new(

@@ -3,7 +3,7 @@
 
 use crate::model::parse_specs;
 use crate::run::Run;
-use crate::{ModelError, SimulationError};
+use crate::{Interruptible, ModelError, SimulationError};
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
@@ -12,7 +12,6 @@ use pyo3::types::PyDict;
 use rall::fit::{FitParameter, FitResult, Protocol, Record, TargetTraces, Window};
 use rall::model::Optimizer;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 /// A target from Python: `(time [ms], {probe: values})`.
 pub type TargetArrays = (Vec<f64>, BTreeMap<String, Vec<f64>>);
@@ -223,19 +222,13 @@ impl FitProblem {
             }
         };
         let iterations = iterations.unwrap_or(default_iterations);
-        let stopped: Mutex<Option<PyErr>> = Mutex::new(None);
+        let checks = Interruptible::default();
         let observe = |record: &Record| -> bool {
-            Python::attach(|py| {
-                let outcome = py.check_signals().and_then(|()| match &callback {
-                    Some(f) => f
-                        .call1(py, (record.iteration, record.loss, record.multipliers.clone()))
-                        .and_then(|answer| Ok(answer.is_none(py) || answer.is_truthy(py)?)),
-                    None => Ok(true),
-                });
-                outcome.unwrap_or_else(|e| {
-                    *stopped.lock().expect("not poisoned") = Some(e);
-                    false
-                })
+            checks.go_on(|py| match &callback {
+                Some(f) => f
+                    .call1(py, (record.iteration, record.loss, record.multipliers.clone()))
+                    .and_then(|answer| Ok(answer.is_none(py) || answer.is_truthy(py)?)),
+                None => Ok(true),
             })
         };
         let problem = &self.problem;
@@ -245,10 +238,7 @@ impl FitProblem {
             Optimizer::LevenbergMarquardt(s) => problem.levenberg_marquardt(s, iterations, observe),
             Optimizer::Cmaes(s) => problem.cmaes(s, iterations, observe),
         });
-        if let Some(e) = stopped.into_inner().expect("not poisoned") {
-            return Err(e);
-        }
-        let result = result.map_err(SimulationError::new_err)?;
+        let result = checks.result(result)?;
         fit_result_dict(py, &result)
     }
 

@@ -1,10 +1,10 @@
 //! `rall run`: a model file in, a CSV of probe traces (and optionally a PNG plot) out.
 
 use indicatif::{ProgressBar, ProgressStyle};
+use rall::Traces;
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model};
 use rall::sensitivity::ParameterSpec;
-use rall::{Simulation, Traces};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -85,11 +85,6 @@ pub fn simulate(
         model.options.dt_ms = dt;
     }
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", args.model.display());
-    let mut simulation = match &model.network {
-        Some(network) => Simulation::network(network, &model.catalogue),
-        None => Simulation::new(&model.cells, &model.catalogue),
-    }
-    .map_err(|e| at(&e))?;
     let specs = parameters(&model)?;
     if let Some(h) = &model.homeostasis {
         if !specs.is_empty() {
@@ -100,15 +95,8 @@ pub fn simulate(
         if !args.skip_stability_check {
             stability_check(&model, h).map_err(|e| at(&e))?;
         }
-        simulation
-            .enable_homeostasis(&model.cells, &model.catalogue, h)
-            .map_err(|e| at(&e))?;
     }
-    if !specs.is_empty() {
-        simulation
-            .enable_sensitivities(&model.cells, &model.catalogue, &specs, model.forgetting_per_ms)
-            .map_err(|e| at(&e))?;
-    }
+    let mut simulation = model.simulation(&model.cells, &specs).map_err(|e| at(&e))?;
     let cvs: usize = simulation.cells().iter().map(|c| c.voltages_mv().len()).sum();
     let bar = if args.quiet {
         ProgressBar::hidden()

@@ -9,6 +9,7 @@ mod gap_junctions;
 mod morphology;
 mod network;
 mod pointers;
+mod simulation;
 mod spec;
 mod stimulus;
 mod tables;
