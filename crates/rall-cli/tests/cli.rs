@@ -697,6 +697,28 @@ fn a_parameter_outside_the_range_its_mod_file_declares_is_a_located_warning() {
             );
         }
     }
+    // A file that declares no range: a negative conductance density (S/cm2) is still warned about, at its
+    // key; a negative reversal potential is not.
+    std::fs::write(
+        dir.join("leak.mod"),
+        "NEURON { SUFFIX leak NONSPECIFIC_CURRENT i RANGE g, e }\n\
+         PARAMETER { g = 0.001 (S/cm2) e = -70 (mV) }\n\
+         ASSIGNED { v (mV) i (mA/cm2) }\nBREAKPOINT { i = g*(v - e) }\n",
+    )
+    .unwrap();
+    let leak = "mod_files = [\"leak.mod\"]\n[simulation]\nt_stop = 1.0\n[morphology]\n\
+                cylinder = [{ length = 20.0, diameter = 20.0 }]\n[[mechanism]]\nname = \"leak\"\n\
+                parameters = { g = -0.001, e = -80.0 }\n";
+    let path = dir.join("leak.toml");
+    std::fs::write(&path, leak).unwrap();
+    let result = rall(&["inspect", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("warning:").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("leak.toml:8:16:") && stderr.contains("`leak.g` = -0.001 is a negative conductance density"),
+        "{stderr}"
+    );
 }
 
 #[test]

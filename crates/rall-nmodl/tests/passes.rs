@@ -65,6 +65,21 @@ BREAKPOINT {
     assert!(e.iter().all(|x| x.contains('^')), "{e:?}");
 }
 
+/// A missing `)` in BREAKPOINT is the one error: the statement it drops is not reported again as a current
+/// that is "never assigned".
+#[test]
+fn a_syntax_error_is_not_followed_by_a_spurious_semantic_one() {
+    let e = errors(&LEAK.replace("i = g*(v - e)", "i = g*((v - e)"));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("t.mod:5:") && e[0].contains("expected `)`"), "{e:?}");
+    // Without the syntax error the check still fires.
+    let e = errors(&LEAK.replace("i = g*(v - e)", "g = 2"));
+    assert!(
+        e.iter().any(|x| x.contains("the current `i` is never assigned")),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn unsupported_constructs_are_named_with_their_line() {
     let e = errors(&format!("{LEAK}\nVERBATIM\n  double x;\nENDVERBATIM\n"));

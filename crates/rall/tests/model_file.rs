@@ -191,6 +191,58 @@ fn hostile_simulation_numbers_are_refused_at_their_key() {
     assert!(e.message.contains("needs `per_branch ≥ 1"), "{e}");
 }
 
+/// CV rules and diameters that would give one CV, 1e303 CVs or an unsolvable cable are refused at the key
+/// or the table they come from, before anything is allocated.
+#[test]
+fn hostile_cv_rules_and_diameters_are_refused_at_their_place() {
+    let rule = "policy = \"max-extent\"\nmax_extent = 10.0";
+    for (by, expected, key) in [
+        (
+            "policy = \"d-lambda\"\nd_lambda = -0.1",
+            "d_lambda must be a positive, finite number (a fraction of λ), found -0.1",
+            "d_lambda = -0.1",
+        ),
+        (
+            "policy = \"d-lambda\"\nd_lambda = nan",
+            "d_lambda must be a positive, finite number",
+            "d_lambda = nan",
+        ),
+        (
+            "policy = \"d-lambda\"\nfrequency = 0.0",
+            "frequency must be a positive, finite number of Hz, found 0",
+            "frequency = 0.0",
+        ),
+        (
+            "policy = \"d-lambda\"\nfrequency = 1e300",
+            // d_lambda's count grows as sqrt(frequency): 1e149 times the ~10 CVs at 100 Hz.
+            "e149 CVs; rall allows at most 10000000",
+            "policy = \"d-lambda\"",
+        ),
+        (
+            "policy = \"max-extent\"\nmax_extent = 1e-300",
+            // 220 µm of cable in pieces of 1e-300 µm.
+            "the discretisation gives 2.200e302 CVs",
+            "policy = \"max-extent\"",
+        ),
+    ] {
+        let (e, text) = error_with(rule, by);
+        assert!(e.message.contains(expected), "{by}: {e}");
+        assert_eq!(e.place.unwrap().0, line_of(&text, key), "{by}: {e}");
+    }
+    // Diameters whose axial conductance overflows or vanishes: refused at the morphology, naming the CV
+    // (was an unlocated "non-positive pivot" at t = 0).
+    for (diameter, conductance) in [("1e300", "inf"), ("1e-300", "0e0")] {
+        let (e, text) = error_with("diameter = 2.0", &format!("diameter = {diameter}"));
+        assert!(
+            e.message.contains(&format!(
+                "the CV on branch 1 from 0.000 to 0.050 has axial conductance to its parent [µS] {conductance}"
+            )),
+            "{diameter}: {e}"
+        );
+        assert_eq!(e.place.unwrap().0, line_of(&text, "[morphology]"), "{diameter}: {e}");
+    }
+}
+
 /// Geometry, ions, network sizes and files that would give a silent wrong answer or exhaust the machine are
 /// refused with their line.
 #[test]

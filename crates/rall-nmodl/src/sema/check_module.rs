@@ -28,6 +28,8 @@ pub(super) enum Context {
 
 /// Builds the symbol table and the mechanism's interface; pushes every problem into `diagnostics`.
 pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Option<(SymbolTable, MechanismInfo)> {
+    // A syntax error drops the rest of its statement or block, so what the file "never assigns" is unknown.
+    let syntax_errors = diagnostics.iter().any(Diagnostic::is_error);
     let Some(neuron) = &module.neuron else {
         diagnostics.push(Diagnostic::error(
             Default::default(),
@@ -347,7 +349,7 @@ pub fn check_module(module: &Module, diagnostics: &mut Vec<Diagnostic>) -> Optio
             continue;
         }
         // A current that is a STATE changes through its own equations (and events).
-        if !assigned_in_breakpoint.contains(&s.name) && s.kind != SymbolKind::State {
+        if !assigned_in_breakpoint.contains(&s.name) && s.kind != SymbolKind::State && !syntax_errors {
             let place = if module.breakpoint.is_some() {
                 "in BREAKPOINT"
             } else {

@@ -103,25 +103,72 @@ pub struct CellLayout {
 /// The most CVs a cell may have (a branch of 1e12 µm at 20 µm per CV would otherwise allocate terabytes).
 pub const MAX_CVS: usize = 10_000_000;
 
+impl Cell {
+    /// The number of CVs its CV policy gives the cell, as a float so that an absurd policy or morphology
+    /// (a branch of 1e12 µm, a `d_lambda` of 1e-300) is counted without allocating anything.
+    pub fn cv_count(&self) -> f64 {
+        let (m, cable) = (&self.morphology, &self.decor.cable);
+        (0..m.branches.len())
+            .map(|b| {
+                self.policy
+                    .cv_count(m, b, |pos| (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos)))
+            })
+            .sum()
+    }
+
+    /// The CV tree and its electrical properties, refused when there would be more than [`MAX_CVS`] CVs
+    /// (checked before anything is allocated) or when a CV's capacitance or axial conductance is degenerate.
+    pub fn discretise(&self) -> Result<(CvGeometry, CvProperties), CellError> {
+        let count = self.cv_count();
+        if !(count <= MAX_CVS as f64) {
+            return Err(CellError::TooManyCvs { count });
+        }
+        let (m, cable) = (&self.morphology, &self.decor.cable);
+        let boundaries: Vec<Vec<f64>> = (0..m.branches.len())
+            .map(|b| {
+                self.policy
+                    .boundaries(m, b, |pos| (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos)))
+            })
+            .collect();
+        let geometry = CvGeometry::new(m, &boundaries);
+        let properties = CvProperties::new(m, &geometry, cable);
+        check_cv_properties(&geometry, &properties)?;
+        Ok((geometry, properties))
+    }
+}
+
+/// Every CV's capacitance finite and every link to a parent a finite, positive conductance: a diameter of
+/// 1e-300 or 1e300 µm would otherwise surface only as a failing cable solve at t = 0, without a place.
+fn check_cv_properties(geometry: &CvGeometry, properties: &CvProperties) -> Result<(), CellError> {
+    for cv in 0..geometry.len() {
+        let capacitance = properties.capacitance_nf[cv];
+        let axial = properties.axial_conductance_us[cv];
+        let bad = if !(capacitance >= 0.0 && capacitance.is_finite()) {
+            Some(("membrane capacitance [nF]", capacitance))
+        } else if geometry.parent[cv].is_some() && !(axial > 0.0 && axial.is_finite()) {
+            Some(("axial conductance to its parent [µS]", axial))
+        } else {
+            None
+        };
+        if let Some((what, value)) = bad {
+            let (from, to) = geometry.extent[cv];
+            return Err(CellError::DegenerateCv {
+                branch: geometry.branch[cv],
+                from,
+                to,
+                what,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Discretises a cell and resolves its decor to CVs.
 pub fn lower_cell(cell: &Cell, catalogue: &Catalogue) -> Result<CellLayout, CellError> {
     let m = &cell.morphology;
     let cable = &cell.decor.cable;
-    let ra_cm = |b: usize| move |pos: f64| (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos));
-    let cvs: f64 = (0..m.branches.len())
-        .map(|b| cell.policy.cv_count(m, b, ra_cm(b)))
-        .sum();
-    if !(cvs <= MAX_CVS as f64) {
-        return Err(CellError::TooManyCvs { count: cvs });
-    }
-    let boundaries: Vec<Vec<f64>> = (0..m.branches.len())
-        .map(|b| {
-            cell.policy
-                .boundaries(m, b, |pos| (cable.ra_ohm_cm.at(b, pos), cable.cm_uf_per_cm2.at(b, pos)))
-        })
-        .collect();
-    let geometry = CvGeometry::new(m, &boundaries);
-    let properties = CvProperties::new(m, &geometry, cable);
+    let (geometry, properties) = cell.discretise()?;
 
     let mut mechanisms: Vec<MechanismLayout> = Vec::new();
     for (index, paint) in cell.decor.paints.iter().enumerate() {

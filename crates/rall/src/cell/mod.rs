@@ -201,6 +201,17 @@ pub enum CellError {
     )]
     TooManyCvs { count: f64 },
     #[error(
+        "the CV on branch {branch} from {from:.3} to {to:.3} has {what} {value:e}; check the diameters there (a \
+         diameter far outside 0.01-10000 µm, or zero, makes the cable equation unsolvable)"
+    )]
+    DegenerateCv {
+        branch: usize,
+        from: f64,
+        to: f64,
+        what: &'static str,
+        value: f64,
+    },
+    #[error(
         "mechanism `{mechanism}` is painted twice on overlapping regions (paint it once per region, or on disjoint regions)"
     )]
     OverlappingPaint { mechanism: String },

@@ -197,10 +197,23 @@ impl Catalogue {
 
     /// A warning when `value` lies outside the range `<lower, upper>` the mechanism's file declares for
     /// `parameter` (rall runs it, as NEURON does).
+    /// Without a declared range, a negative value of a conductance density (a unit of S/cm², mho/cm² or
+    /// their multiples) is warned about too.
     pub fn outside_declared_range(&self, mechanism: &str, parameter: &str, value: f64) -> Option<String> {
         let parameters = self.parameters(mechanism).ok()?;
-        let (lower, upper) = parameters.iter().find(|p| p.name == parameter)?.bounds?;
+        let info = parameters.iter().find(|p| p.name == parameter)?;
         let file = &self.get(mechanism).ok()?.source.name;
+        let Some((lower, upper)) = info.bounds else {
+            let unit = info.unit.as_deref().unwrap_or("").replace(' ', "").to_ascii_lowercase();
+            let conductance_density = ["s/cm2", "mho/cm2"].iter().any(|u| unit.ends_with(u));
+            return (conductance_density && value < 0.0).then(|| {
+                format!(
+                    "`{mechanism}.{parameter}` = {value} is a negative conductance density ({}, in {file}); \
+                     rall runs it, but a negative conductance is unphysical: check the sign",
+                    info.unit.as_deref().unwrap_or("")
+                )
+            });
+        };
         let compact = |x: f64| {
             if x != 0.0 && !(1e-3..1e5).contains(&x.abs()) {
                 format!("{x:e}")

@@ -471,6 +471,15 @@ impl Context<'_> {
                 }
             }
         }
+        // The CVs counted before anything is allocated and their geometry checked, each error at the CV
+        // rule or the morphology it comes from (a failing cable solve at t = 0 would have no place).
+        if let Err(e) = cell.discretise() {
+            let span = match (&e, &spec.discretization) {
+                (CellError::TooManyCvs { .. }, Some(d)) => d.get_ref().policy.span(),
+                _ => spec.morphology.span(),
+            };
+            return Err(self.cell_error(span, e));
+        }
         for m in &spec.mechanism {
             self.catalogue
                 .get(m.name.get_ref())
@@ -700,10 +709,22 @@ impl Context<'_> {
                     .filter(|l| *l > 0.0)
                     .ok_or_else(|| need("length > 0 (µm)"))?,
             ),
-            "d-lambda" => CvPolicy::DLambda {
-                d_lambda: spec.d_lambda.unwrap_or(0.1),
-                frequency_hz: spec.frequency.unwrap_or(100.0),
-            },
+            "d-lambda" => {
+                let positive = |key: &str, value: f64, unit: &str| {
+                    if value > 0.0 && value.is_finite() {
+                        Ok(value)
+                    } else {
+                        Err(self.error(
+                            Some(self.key_span(d.span(), key)),
+                            &format!("discretization.{key} must be a positive, finite number{unit}, found {value}"),
+                        ))
+                    }
+                };
+                CvPolicy::DLambda {
+                    d_lambda: positive("d_lambda", spec.d_lambda.unwrap_or(0.1), " (a fraction of λ)")?,
+                    frequency_hz: positive("frequency", spec.frequency.unwrap_or(100.0), " of Hz")?,
+                }
+            }
             other => {
                 let known = [
                     "fixed-per-branch",
