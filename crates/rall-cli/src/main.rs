@@ -14,6 +14,7 @@ macro_rules! out {
 mod commands;
 mod plot;
 mod plot_activity;
+mod plot_file;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

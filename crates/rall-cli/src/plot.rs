@@ -1,10 +1,12 @@
-//! Trace plots: sampled traces (and sensitivities) in, PNGs with one line per probe (time in ms) out.
+//! Trace plots: sampled traces (and sensitivities) in, PNGs or SVGs with one line per probe (time in ms) out.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rall::Traces;
 use std::path::Path;
 use std::sync::Once;
+
+use crate::plot_file::PlotFile;
 
 pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
@@ -14,7 +16,7 @@ pub(crate) fn register_fonts() {
     });
 }
 
-pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type Area<'a> = DrawingArea<PlotFile<'a>, Shift>;
 
 /// Line colours: distinct on white and for most colour-blind readers (Okabe and Ito's palette without its
 /// yellow, then darker tones), cycled for more lines.
@@ -77,7 +79,8 @@ impl TimeAxis {
 }
 
 /// A tick label with at most four significant digits and no trailing zeros (`-60`, `2.5`, `1.2e5`).
-pub(crate) fn tick(v: &f64) -> String {
+#[cfg(test)]
+fn tick(v: &f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         return "0".into();
@@ -86,7 +89,31 @@ pub(crate) fn tick(v: &f64) -> String {
         return format!("{v:.1e}");
     }
     let decimals = (3 - a.log10().floor() as i32).clamp(0, 4) as usize;
-    let text = format!("{v:.decimals$}");
+    trimmed(format!("{v:.decimals$}"))
+}
+
+/// Tick labels for an axis from `lo` to `hi`: as many digits as tell neighbouring ticks apart (about ten
+/// across the axis: 0.9995 and 1 on a multiplier axis from 0.997 to 1.001, not 1 and 1) and no trailing
+/// zeros; exponents outside 1e-3..1e5.
+pub(crate) fn ticks(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let step = (hi - lo).abs() / 10.0;
+    let magnitude = lo.abs().max(hi.abs());
+    move |v: &f64| {
+        if *v == 0.0 || !(step > 0.0 && step.is_finite()) {
+            return trimmed(format!("{v}"));
+        }
+        if (1e-3..1e5).contains(&magnitude) {
+            let decimals = (-step.log10()).ceil().clamp(0.0, 8.0) as usize;
+            trimmed(format!("{v:.decimals$}"))
+        } else {
+            let digits = (magnitude / step).log10().ceil().clamp(1.0, 8.0) as usize;
+            format!("{v:.digits$e}")
+        }
+    }
+}
+
+/// `-0.50` as `-0.5`, `2.000` as `2`, `-0` as `0`.
+fn trimmed(text: String) -> String {
     let text = if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.')
     } else {
@@ -202,13 +229,14 @@ fn lines_panel(
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .x_label_formatter(&ticks(x0, x1))
+        .y_label_formatter(&ticks(lo - pad, hi + pad))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|e| err(&e))?;
+    frame(&chart).map_err(|e| err(&e))?;
     let (columns, rows) = chart.plotting_area().get_pixel_range();
     let pixels = (columns.end - columns.start).max(1) as usize;
     for (k, (name, x, y)) in lines.iter().enumerate() {
@@ -235,6 +263,24 @@ fn lines_panel(
             .map_err(|e| err(&e))?;
     }
     Ok((columns, rows))
+}
+
+/// A thin black frame around a chart's plotting area (boxed axes; in an SVG it marks the area that every
+/// line and point of data stays inside).
+pub(crate) fn frame(
+    chart: &ChartContext<
+        PlotFile,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+) -> Result<(), String> {
+    let (x, y) = (chart.x_range(), chart.y_range());
+    chart
+        .plotting_area()
+        .draw(&Rectangle::new(
+            [(x.start, y.start), (x.end, y.end)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| e.to_string())
 }
 
 fn check(traces: &Traces, path: &Path) -> Result<(), String> {
@@ -281,7 +327,7 @@ pub fn plot_traces(traces: &Traces, title: &str, path: &Path) -> Result<(), Stri
     } else {
         380 * groups.len() as u32
     };
-    let root = BitMapBackend::new(path, (1000, height)).into_drawing_area();
+    let root = PlotFile::new(path, (1000, height))?.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     for (k, (area, (unit, series))) in root.split_evenly((groups.len(), 1)).iter().zip(&groups).enumerate() {
         let names: Vec<&str> = series.iter().map(|s| s.0).collect();
@@ -315,7 +361,7 @@ pub fn plot_with_sensitivities(
     register_fonts();
     let parameters = traces.parameters();
     let panels = 1 + parameters.len();
-    let root = BitMapBackend::new(path, (1100, 380 * panels as u32)).into_drawing_area();
+    let root = PlotFile::new(path, (1100, 380 * panels as u32))?.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let areas = root.split_evenly((panels, 1));
     let at = |e: String| format!("{}: {e}", path.display());
@@ -400,7 +446,7 @@ pub type Panel<'a> = (&'a str, &'a str, &'a str, &'a [f64], Vec<(&'a str, &'a [f
 /// Panels stacked vertically.
 pub fn plot_panels(path: &Path, panels: &[Panel]) -> Result<(), String> {
     register_fonts();
-    let root = BitMapBackend::new(path, (1000, 380 * panels.len() as u32)).into_drawing_area();
+    let root = PlotFile::new(path, (1000, 380 * panels.len() as u32))?.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     for (area, (title, x_label, y_label, x, series)) in root.split_evenly((panels.len(), 1)).iter().zip(panels) {
         if x.is_empty() {
@@ -424,7 +470,7 @@ pub fn plot_xy_series(
         return Err(format!("{}: nothing to plot", path.display()));
     }
     let at = |e: String| format!("{}: {e}", path.display());
-    let root = BitMapBackend::new(path, (1100, 650)).into_drawing_area();
+    let root = PlotFile::new(path, (1100, 650))?.into_drawing_area();
     root.fill(&WHITE).map_err(|e| at(e.to_string()))?;
     let lines: Vec<(&str, &[f64], &[f64])> = series
         .iter()
@@ -451,7 +497,7 @@ mod tests {
             .map(|k| if k % 7 == 0 { 40.0 } else { -75.0 + (k % 5) as f64 })
             .collect();
         let (columns, rows) = {
-            let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+            let root = PlotFile::Png(BitMapBackend::with_buffer(&mut buffer, (w, h))).into_drawing_area();
             root.fill(&WHITE).unwrap();
             let ranges = lines_panel(&root, "spikes", "t [ms]", "V [mV]", &[("v", &x, &y)]).unwrap();
             root.present().unwrap();
@@ -488,6 +534,31 @@ mod tests {
         let points = decimate(&x, &y, (0.0, 9_999.0), 100);
         assert!(points.len() <= 400, "{} points", points.len());
         assert!(points.iter().flatten().any(|p| p.1 == 30.0));
+    }
+
+    /// Neighbouring ticks differ in their labels however narrow the axis (plotters puts about ten on it).
+    #[test]
+    fn tick_labels_tell_neighbouring_ticks_apart() {
+        for (lo, hi, step) in [
+            (0.997, 1.001, 0.0005),
+            (-80.0, 40.0, 20.0),
+            (0.0, 4.2, 0.5),
+            (1e5, 1.0004e5, 5.0),
+        ] {
+            let format = ticks(lo, hi);
+            let labels: Vec<String> = (0..)
+                .map(|k| lo + k as f64 * step)
+                .take_while(|v| *v <= hi)
+                .map(|v| format(&v))
+                .collect();
+            for pair in labels.windows(2) {
+                assert_ne!(pair[0], pair[1], "{lo}..{hi}: {labels:?}");
+            }
+            assert!(labels.iter().all(|l| l.len() <= 9), "{labels:?}");
+        }
+        assert_eq!(ticks(0.997, 1.001)(&0.9995), "0.9995");
+        assert_eq!(ticks(-80.0, 40.0)(&-60.0), "-60");
+        assert_eq!(ticks(0.0, 4.2)(&3.5), "3.5");
     }
 
     #[test]

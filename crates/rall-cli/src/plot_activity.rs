@@ -1,7 +1,7 @@
-//! Activity plots for long runs: spikes and controller columns in; PNGs of the firing rate against time with
+//! Activity plots for long runs: spikes and controller columns in; PNGs or SVGs of the firing rate against time with
 //! its target, the controlled parameters against time, a spike raster and a histogram of the cells' rates out.
 
-use crate::plot::{Area, TimeAxis, colour, panel_xy, register_fonts, tick};
+use crate::plot::{Area, TimeAxis, colour, frame, panel_xy, register_fonts, ticks};
 use plotters::prelude::*;
 use rall::Traces;
 use std::path::Path;
@@ -31,7 +31,7 @@ pub fn plot_homeostasis(traces: &Traces, target_hz: f64, path: &Path) -> Result<
     let mut rate_series: Vec<(&str, &[f64])> = rates.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     rate_series.push(("target", &target));
     let m_series: Vec<(&str, &[f64])> = multipliers.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-    let root = BitMapBackend::new(path, (1100, 760)).into_drawing_area();
+    let root = crate::plot_file::PlotFile::new(path, (1100, 760))?.into_drawing_area();
     root.fill(&WHITE).map_err(|e| at(e.to_string()))?;
     let areas = root.split_evenly((2, 1));
     panel_xy(
@@ -59,7 +59,7 @@ pub fn plot_homeostasis(traces: &Traces, target_hz: f64, path: &Path) -> Result<
 pub fn plot_network(traces: &Traces, cells: usize, t_stop_ms: f64, path: &Path) -> Result<(), String> {
     register_fonts();
     let at = |e: &dyn std::fmt::Display| format!("{}: cannot draw the plot: {e}", path.display());
-    let root = BitMapBackend::new(path, (1100, 760)).into_drawing_area();
+    let root = crate::plot_file::PlotFile::new(path, (1100, 760))?.into_drawing_area();
     root.fill(&WHITE).map_err(|e| at(&e))?;
     let areas = root.split_evenly((2, 1));
     raster(&areas[0], traces, cells, t_stop_ms).map_err(|e| at(&e))?;
@@ -105,7 +105,7 @@ fn raster(area: &Area, traces: &Traces, cells: usize, t_stop_ms: f64) -> Result<
         .configure_mesh()
         .x_desc(axis.label)
         .y_desc("cell (gid)")
-        .x_label_formatter(&tick)
+        .x_label_formatter(&ticks(0.0, t_stop_ms * axis.per_ms))
         .y_label_formatter(&gid)
         .y_labels(cells.clamp(2, 11))
         .light_line_style(WHITE.mix(0.0))
@@ -113,6 +113,7 @@ fn raster(area: &Area, traces: &Traces, cells: usize, t_stop_ms: f64) -> Result<
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(|e| e.to_string())?;
+    frame(&chart)?;
     let radius = if cells > 200 { 1 } else { 2 };
     let points = traces
         .spikes
@@ -148,13 +149,14 @@ fn histogram(area: &Area, rates: &[f64]) -> Result<(), String> {
         .configure_mesh()
         .x_desc("rate [Hz]")
         .y_desc("cells")
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .x_label_formatter(&ticks(0.0, top))
+        .y_label_formatter(&ticks(0.0, highest as f64 * 1.1))
         .light_line_style(WHITE.mix(0.0))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(|e| e.to_string())?;
+    frame(&chart)?;
     let bars = counts.iter().enumerate().map(|(k, &c)| {
         let x0 = k as f64 * width;
         Rectangle::new([(x0, 0.0), (x0 + width * 0.9, c as f64)], colour(0).mix(0.7).filled())

@@ -18,7 +18,7 @@ pub struct FitArgs {
     /// The best parameters as JSON (rewritten after every iteration; default: OUTPUT with .json).
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write PLOT_loss.png, PLOT_parameters.png and PLOT_trace.png.
+    /// Write PLOT_loss.png, PLOT_parameters.png and PLOT_trace.png (.svg for a PLOT ending in .svg).
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Override [fit] iterations.
@@ -278,7 +278,17 @@ fn report(result: &FitResult, labels: &[String], cost: f64) {
 }
 
 fn plots(prefix: &std::path::Path, result: &FitResult, labels: &[String], problem: &FitProblem) -> Result<(), String> {
-    let path = |suffix: &str| PathBuf::from(format!("{}_{suffix}.png", prefix.display()));
+    // A prefix that ends in .svg (or .png) picks the format and loses its extension.
+    let extension = match prefix.extension().and_then(|e| e.to_str()) {
+        Some(e @ ("svg" | "png")) => e.to_string(),
+        _ => "png".into(),
+    };
+    let prefix = if prefix.extension().is_some_and(|e| e == extension.as_str()) {
+        prefix.with_extension("")
+    } else {
+        prefix.to_path_buf()
+    };
+    let path = |suffix: &str| PathBuf::from(format!("{}_{suffix}.{extension}", prefix.display()));
     let iterations: Vec<f64> = result.history.iter().map(|r| r.iteration as f64).collect();
     let seconds: Vec<f64> = result.history.iter().map(|r| r.seconds).collect();
     let log_loss: Vec<f64> = result.history.iter().map(|r| r.loss.max(1e-300).log10()).collect();

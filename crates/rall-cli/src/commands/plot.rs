@@ -30,7 +30,7 @@ pub struct PlotArgs {
     pub y_label: Option<String>,
     #[arg(long, default_value = "")]
     pub title: String,
-    /// The PNG to write.
+    /// The plot to write: PNG, or SVG for a name ending in .svg.
     #[arg(short, long)]
     pub output: PathBuf,
 }

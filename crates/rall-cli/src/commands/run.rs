@@ -17,7 +17,7 @@ pub struct RunArgs {
     /// `.npy` extension NumPy's format (one structured array, a named float64 field per CSV column).
     #[arg(short, long, default_value = "traces.csv")]
     pub output: PathBuf,
-    /// Also draw the traces (and sensitivities) into this PNG file.
+    /// Also draw the traces (and sensitivities) into this file: PNG, or SVG for a name ending in .svg.
     #[arg(long)]
     pub plot: Option<PathBuf>,
     /// Write the spikes (t, gid, cell) to this CSV (default for networks: OUTPUT with `_spikes.csv`).
@@ -53,7 +53,8 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         eprintln!("wrote the plot to {}", png.display());
         if model.network.is_some() {
             let stem = png.file_stem().unwrap_or_default().to_string_lossy();
-            let spikes_png = png.with_file_name(format!("{stem}_spikes.png"));
+            let extension = png.extension().unwrap_or_default().to_string_lossy();
+            let spikes_png = png.with_file_name(format!("{stem}_spikes.{extension}"));
             crate::plot_activity::plot_network(&traces, model.cells.len(), model.options.t_stop_ms, &spikes_png)?;
             eprintln!("wrote the spike raster and rate histogram to {}", spikes_png.display());
         }
