@@ -82,6 +82,14 @@ def test_save_writes_the_command_lines_files(root, rall_cli, tmp_path):
     run.save(tmp_path / "py.npy")
     table = np.load(tmp_path / "py.npy")
     assert np.array_equal(table["soma"], run["soma"])
+    # The archive holds the arrays Run has, under the same names.
+    graded = model.run(t_stop=10, sensitivities=True)
+    graded.save(tmp_path / "py.npz")
+    archive = np.load(tmp_path / "py.npz")
+    for name in ["time", "traces", "sensitivities", "spike_times", "spike_gids"]:
+        assert np.array_equal(archive[name], getattr(graded, name)), name
+    for name in ["probes", "parameters", "gids"]:
+        assert list(archive[name]) == list(getattr(graded, name)), name
 
 
 def test_properties_and_overrides(root):

@@ -138,18 +138,11 @@ impl Run {
         self.traces.time_ms.len()
     }
 
-    /// Writes the command line's CSV (`.csv`) or NumPy file (`.npy`, one structured array).
+    /// Writes the command line's CSV (`.csv`), NumPy file (`.npy`, one structured array) or NumPy archive
+    /// (`.npz`: time, traces, sensitivities, spikes and their names).
     fn save(&self, path: PathBuf) -> PyResult<()> {
-        let fail = |e: std::io::Error| PyIOError::new_err(format!("{}: {e}", path.display()));
-        let file = std::fs::File::create(&path).map_err(fail)?;
-        let mut out = std::io::BufWriter::new(file);
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy")) {
-            rall::export::write_npy(&self.traces, &mut out)
-        } else {
-            self.traces.write_csv(&mut out)
-        }
-        .and_then(|()| std::io::Write::flush(&mut out))
-        .map_err(fail)
+        rall::export::write_traces_file(&self.traces, &path)
+            .map_err(|e| PyIOError::new_err(format!("{}: {e}", path.display())))
     }
 
     fn __repr__(&self) -> String {

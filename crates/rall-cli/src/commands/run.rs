@@ -1,4 +1,4 @@
-//! `rall run`: a model file in, a CSV of probe traces (and optionally a PNG plot) out.
+//! `rall run`: a model file in, probe traces (CSV, .npy or .npz; optionally a PNG or SVG plot) out.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rall::Traces;
@@ -13,8 +13,10 @@ use std::time::Instant;
 pub struct RunArgs {
     /// The TOML model file.
     pub model: PathBuf,
-    /// Output file: CSV (t in ms, probes in their units, sensitivities per unit of their parameter), or with a
-    /// `.npy` extension NumPy's format (one structured array, a named float64 field per CSV column).
+    /// Output file: CSV (t in ms, probes in their units, sensitivities per unit of their parameter); with a
+    /// `.npy` extension NumPy's format (one structured array, a named float64 field per CSV column); with
+    /// `.npz` a NumPy archive of time, traces [time, probe], sensitivities [time, probe, parameter], spike
+    /// times and gids, and their names.
     #[arg(short, long, default_value = "traces.csv")]
     pub output: PathBuf,
     /// Also draw the traces (and sensitivities) into this file: PNG, or SVG for a name ending in .svg.
@@ -118,8 +120,9 @@ pub fn simulate(
     }
     write_traces(&traces, &args.output)?;
     let has_detectors = model.cells.iter().any(|(_, c)| !c.decor.detectors.is_empty());
+    // An .npz archive holds the spikes itself.
     let spikes_path = args.spikes.clone().or_else(|| {
-        (model.network.is_some() || has_detectors).then(|| {
+        (extension(&args.output) != "npz" && (model.network.is_some() || has_detectors)).then(|| {
             let stem = args.output.file_stem().unwrap_or_default().to_string_lossy();
             args.output.with_file_name(format!("{stem}_spikes.csv"))
         })
@@ -178,18 +181,16 @@ fn stability_check(model: &Model, h: &rall::control::HomeostasisSpec) -> Result<
     Ok(())
 }
 
-fn write_traces(traces: &Traces, path: &PathBuf) -> Result<(), String> {
+/// A path's extension in lower case (empty without one).
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn write_traces(traces: &Traces, path: &Path) -> Result<(), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut out = std::io::BufWriter::new(file);
-    let npy = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    if npy {
-        rall::export::write_npy(traces, &mut out)
-    } else {
-        traces.write_csv(&mut out)
-    }
-    .and_then(|()| std::io::Write::flush(&mut out))
-    .map_err(|e| format!("{}: {e}", path.display()))
+    rall::export::write_traces_file(traces, path).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -21,26 +21,7 @@ pub fn write_npy(traces: &Traces, out: &mut impl Write) -> std::io::Result<()> {
         fields.join(", "),
         traces.time_ms.len()
     );
-    // The magic, the version, the header's length, the header padded with spaces and ended by a newline so
-    // that the data starts at a multiple of 64 bytes.
-    let (version, length_bytes) = if dictionary.len() + 11 < 65_536 {
-        (1u8, 2)
-    } else {
-        (2u8, 4)
-    };
-    let prefix = 6 + 2 + length_bytes;
-    let padded = (prefix + dictionary.len() + 1).div_ceil(64) * 64;
-    let header_length = padded - prefix;
-    out.write_all(b"\x93NUMPY")?;
-    out.write_all(&[version, 0])?;
-    if version == 1 {
-        out.write_all(&(header_length as u16).to_le_bytes())?;
-    } else {
-        out.write_all(&(header_length as u32).to_le_bytes())?;
-    }
-    out.write_all(dictionary.as_bytes())?;
-    out.write_all(&vec![b' '; header_length - dictionary.len() - 1])?;
-    out.write_all(b"\n")?;
+    out.write_all(&npy_header(&dictionary))?;
     let columns: Vec<&[f64]> = traces
         .values
         .iter()
@@ -57,6 +38,31 @@ pub fn write_npy(traces: &Traces, out: &mut impl Write) -> std::io::Result<()> {
         out.write_all(&record)?;
     }
     Ok(())
+}
+
+/// The magic, the format version, the header's length and the header `dictionary`, padded with spaces and
+/// ended by a newline so that the data starts at a multiple of 64 bytes (version 1.0, or 2.0 when the
+/// header exceeds 64 KiB).
+pub(super) fn npy_header(dictionary: &str) -> Vec<u8> {
+    let (version, length_bytes) = if dictionary.len() + 11 < 65_536 {
+        (1u8, 2)
+    } else {
+        (2u8, 4)
+    };
+    let prefix = 6 + 2 + length_bytes;
+    let padded = (prefix + dictionary.len() + 1).div_ceil(64) * 64;
+    let header_length = padded - prefix;
+    let mut out = b"\x93NUMPY".to_vec();
+    out.extend_from_slice(&[version, 0]);
+    if version == 1 {
+        out.extend_from_slice(&(header_length as u16).to_le_bytes());
+    } else {
+        out.extend_from_slice(&(header_length as u32).to_le_bytes());
+    }
+    out.extend_from_slice(dictionary.as_bytes());
+    out.resize(padded - 1, b' ');
+    out.push(b'\n');
+    out
 }
 
 /// `name` inside a single-quoted Python string literal.
