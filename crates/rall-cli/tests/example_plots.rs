@@ -277,37 +277,57 @@ fn every_examples_plots_are_inside_their_frames_and_their_texts_readable() {
         .collect();
     examples.sort();
     assert!(examples.len() >= 14, "{examples:?}");
-    let mut report = Vec::new();
-    for example in &examples {
-        let name = example.file_stem().unwrap().to_string_lossy().to_string();
-        let mut args = command_of(example, &dir);
-        // Shortened where the full run takes minutes (the controlled runs 2000 s, the IO fit 40 iterations):
-        // the plots are the same drawings.
-        match name.as_str() {
-            "homeostasis" | "network_homeostasis" => {
-                args.extend(["--t-stop", "2000", "--skip-stability-check"].map(String::from))
-            }
-            "io_fit" => args.extend(["--iterations", "2"].map(String::from)),
-            _ => {}
+    // Every example in its own thread (each writes files of its own names): the two cores share them.
+    let runs: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = examples
+            .iter()
+            .map(|example| {
+                let dir = &dir;
+                scope.spawn(move || run_and_check(example, dir))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let report: Vec<String> = runs.into_iter().flatten().collect();
+    println!("{}", report.join("\n"));
+    assert!(report.iter().all(|r| r.ends_with(": ok")), "{}", report.join("\n"));
+}
+
+/// Runs one example's command with its plots as SVG into `dir/<example>/` and returns a line per SVG: `ok`
+/// or its defects.
+fn run_and_check(example: &Path, dir: &Path) -> Vec<String> {
+    let name = example.file_stem().unwrap().to_string_lossy().to_string();
+    let dir = dir.join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut args = command_of(example, &dir);
+    // Shortened where the full run takes minutes (the controlled runs 2000 s, the IO fit 300 iterations):
+    // the plots are the same drawings.
+    match name.as_str() {
+        "homeostasis" | "network_homeostasis" => {
+            args.extend(["--t-stop", "2000", "--skip-stability-check"].map(String::from))
         }
-        let before: Vec<PathBuf> = svgs(&dir);
-        let output = Command::new(env!("CARGO_BIN_EXE_rall"))
-            .current_dir(repo(""))
-            .args(&args)
-            .arg("-q")
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{name}: rall {}\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let written: Vec<PathBuf> = svgs(&dir).into_iter().filter(|p| !before.contains(p)).collect();
-        assert!(!written.is_empty(), "{name}: no SVG written by rall {}", args.join(" "));
-        for svg in written {
-            let problems = defects(&std::fs::read_to_string(&svg).unwrap());
-            report.push(format!(
+        "io_fit" => args.extend(["--iterations", "2"].map(String::from)),
+        _ => {}
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_rall"))
+        .current_dir(repo(""))
+        .args(&args)
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{name}: rall {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = svgs(&dir);
+    assert!(!written.is_empty(), "{name}: no SVG written by rall {}", args.join(" "));
+    written
+        .iter()
+        .map(|svg| {
+            let problems = defects(&std::fs::read_to_string(svg).unwrap());
+            format!(
                 "{}: {}",
                 svg.file_name().unwrap().to_string_lossy(),
                 if problems.is_empty() {
@@ -315,11 +335,9 @@ fn every_examples_plots_are_inside_their_frames_and_their_texts_readable() {
                 } else {
                     problems.join("; ")
                 }
-            ));
-        }
-    }
-    println!("{}", report.join("\n"));
-    assert!(report.iter().all(|r| r.ends_with(": ok")), "{}", report.join("\n"));
+            )
+        })
+        .collect()
 }
 
 fn svgs(dir: &Path) -> Vec<PathBuf> {

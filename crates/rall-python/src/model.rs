@@ -181,6 +181,35 @@ impl Model {
     }
 
     /// The cells' names.
+    /// The current clamps of every cell as the model file describes them (multipliers not applied): a list of
+    /// dicts with `cell`, `index` (the cell's `stimulus[index]`), `delay`, `duration` [ms], `amplitude` [nA],
+    /// `locations` (how many places it injects at) and `current`, the injected current [nA] at each of `time`
+    /// [ms] (for `rall.nwb`).
+    fn stimuli<'py>(
+        &self,
+        py: Python<'py>,
+        time: numpy::PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Vec<Bound<'py, pyo3::types::PyDict>>> {
+        use numpy::IntoPyArray;
+        let time = time.as_slice()?;
+        let mut out = Vec::new();
+        for (name, cell) in &self.model.cells {
+            for (index, clamp) in cell.decor.clamps.iter().enumerate() {
+                let d = pyo3::types::PyDict::new(py);
+                d.set_item("cell", name)?;
+                d.set_item("index", index)?;
+                d.set_item("delay", clamp.delay_ms)?;
+                d.set_item("duration", clamp.duration_ms)?;
+                d.set_item("amplitude", clamp.amplitude_na)?;
+                d.set_item("locations", clamp.locset.locations.len())?;
+                let current: Vec<f64> = time.iter().map(|&t| clamp.current_at(t)).collect();
+                d.set_item("current", current.into_pyarray(py))?;
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
     #[getter]
     fn cells(&self) -> Vec<String> {
         self.model.cells.iter().map(|(n, _)| n.clone()).collect()

@@ -19,10 +19,7 @@ impl StimulusLayout {
     /// The factor the amplitude is multiplied by at `t_ms`: 0 outside the clamp's interval, the waveform's
     /// value (1 for a step) inside.
     pub fn shape_at(&self, t_ms: f64) -> f64 {
-        if !(t_ms >= self.delay_ms && t_ms < self.delay_ms + self.duration_ms) {
-            return 0.0;
-        }
-        self.waveform.as_ref().map_or(1.0, |w| w.at(t_ms))
+        super::clamp_shape(self.delay_ms, self.duration_ms, self.waveform.as_ref(), t_ms)
     }
 }
 

@@ -44,6 +44,22 @@ pub struct CurrentClamp {
     pub waveform: Option<Waveform>,
 }
 
+impl CurrentClamp {
+    /// The current it injects at `t_ms` [nA] at each of its locations.
+    pub fn current_at(&self, t_ms: f64) -> f64 {
+        self.amplitude_na * clamp_shape(self.delay_ms, self.duration_ms, self.waveform.as_ref(), t_ms)
+    }
+}
+
+/// The factor a clamp's amplitude is multiplied by at `t_ms`: 0 outside `[delay, delay + duration)`, the
+/// waveform's value (1 for a step) inside.
+pub(crate) fn clamp_shape(delay_ms: f64, duration_ms: f64, waveform: Option<&Waveform>, t_ms: f64) -> f64 {
+    if !(t_ms >= delay_ms && t_ms < delay_ms + duration_ms) {
+        return 0.0;
+    }
+    waveform.map_or(1.0, |w| w.at(t_ms))
+}
+
 /// A piecewise-linear time course: times [ms] (increasing) and values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Waveform {
