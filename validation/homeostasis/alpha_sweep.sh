@@ -22,3 +22,6 @@ for p in hh_rate.gkbar hh_rate.gnabar ou_drive.gain; do
   ./target/release/rall plot "${files[@]}" --x t --x-scale 1000 --x-label "t [s]" --y "homeostasis.m[$p]" --y-label "multiplier" --labels "$labels" \
     --title "$p multiplier for several learning rates (target 2 Hz)" -o "$out/swing_${p}.png"
 done
+# The figure docs/homeostasis.md shows (committed): the gK multiplier of every run.
+mkdir -p docs/img
+cp "$out/swing_hh_rate.gkbar.png" docs/img/homeostasis_alpha_swing.png
