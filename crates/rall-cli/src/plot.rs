@@ -30,8 +30,15 @@ const COLOURS: [RGBColor; 10] = [
     RGBColor(0, 0, 0),
     RGBColor(120, 60, 160),
     RGBColor(140, 86, 75),
-    RGBColor(100, 100, 100),
+    RGBColor(68, 170, 153),
 ];
+
+/// The colour of a target line (`target`, `soma (target)`): a dark grey that no data line has.
+const TARGET: RGBColor = RGBColor(70, 70, 70);
+
+fn is_target(name: &str) -> bool {
+    name == "target" || name.ends_with("(target)")
+}
 
 pub(crate) fn colour(k: usize) -> RGBColor {
     COLOURS[k % COLOURS.len()]
@@ -239,9 +246,18 @@ fn lines_panel(
     frame(&chart).map_err(|e| err(&e))?;
     let (columns, rows) = chart.plotting_area().get_pixel_range();
     let pixels = (columns.end - columns.start).max(1) as usize;
+    // Targets in grey, the other lines in the palette's colours in their order (a target would otherwise
+    // share its colour with the line ten places before or after it).
+    let mut next_colour = 0;
     for (k, (name, x, y)) in lines.iter().enumerate() {
         let dense = x.len() > 2 * pixels;
-        let style = colour(k).stroke_width(width(k, lines.len(), dense));
+        let line_colour = if is_target(name) {
+            TARGET
+        } else {
+            next_colour += 1;
+            colour(next_colour - 1)
+        };
+        let style = line_colour.stroke_width(width(k, lines.len(), dense));
         let points = decimate(x, y, (x0, x1), pixels);
         let segments = points.windows(2).filter_map(move |w| match (w[0], w[1]) {
             (Some(a), Some(b)) => Some(PathElement::new(vec![a, b], style)),
