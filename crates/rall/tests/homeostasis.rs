@@ -286,11 +286,7 @@ fn a_shortened_controlled_run_reaches_the_target_rate() {
 fn above_the_stability_limit_the_controller_oscillates_and_below_it_does_not() {
     let base = model("homeostasis.toml");
     // The probe as `rall run` makes it: 20 s, sampled every 1 ms.
-    let options = RunOptions {
-        t_stop_ms: 20_000.0,
-        sample_interval_ms: 1.0,
-        ..base.options
-    };
+    let options = rall::control::probe_options(&base.options);
     let spec = base.homeostasis.as_ref().unwrap();
     let limit = rall::control::estimate_loop_gain(&base.cells[0].1, &base.catalogue, spec, &options, 0.05)
         .unwrap()

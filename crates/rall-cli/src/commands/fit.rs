@@ -279,14 +279,9 @@ fn report(result: &FitResult, labels: &[String], cost: f64) {
 
 fn plots(prefix: &std::path::Path, result: &FitResult, labels: &[String], problem: &FitProblem) -> Result<(), String> {
     // A prefix that ends in .svg (or .png) picks the format and loses its extension.
-    let extension = match prefix.extension().and_then(|e| e.to_str()) {
-        Some(e @ ("svg" | "png")) => e.to_string(),
-        _ => "png".into(),
-    };
-    let prefix = if prefix.extension().is_some_and(|e| e == extension.as_str()) {
-        prefix.with_extension("")
-    } else {
-        prefix.to_path_buf()
+    let (prefix, extension) = match prefix.extension().and_then(|e| e.to_str()) {
+        Some(e @ ("svg" | "png")) => (prefix.with_extension(""), e),
+        _ => (prefix.to_path_buf(), "png"),
     };
     let path = |suffix: &str| PathBuf::from(format!("{}_{suffix}.{extension}", prefix.display()));
     let iterations: Vec<f64> = result.history.iter().map(|r| r.iteration as f64).collect();

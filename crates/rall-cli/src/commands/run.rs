@@ -155,13 +155,7 @@ pub fn simulate(
 
 /// Estimates the loop gain from 20 s probe runs of the first cell and warns when α exceeds the linear limit.
 fn stability_check(model: &Model, h: &rall::control::HomeostasisSpec) -> Result<(), String> {
-    // Sampled every 1 ms (the sensor and the direction are low-passed over seconds): a 40th of the memory of
-    // sampling every step (the homeostasis example peaked at 402 MB, now 24 MB; G moved by 8e-6 relative).
-    let options = rall::RunOptions {
-        t_stop_ms: 20_000.0,
-        sample_interval_ms: model.options.dt_ms.max(1.0),
-        ..model.options
-    };
+    let options = rall::control::probe_options(&model.options);
     let (_, cell) = &model.cells[0];
     let g = rall::control::estimate_loop_gain(cell, &model.catalogue, h, &options, 0.05)?;
     eprintln!(

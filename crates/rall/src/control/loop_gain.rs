@@ -28,6 +28,17 @@ pub struct LoopGain {
     pub alpha_limit: f64,
 }
 
+/// The probe runs' options for a model run with `options`: 20 s, sampled every 1 ms or every step if that is
+/// longer (the sensor and the direction are low-passed over seconds; sampling every step took 402 MB for the
+/// homeostasis example, this 24 MB, and moved G by 8e-6 relative).
+pub fn probe_options(options: &RunOptions) -> RunOptions {
+    RunOptions {
+        t_stop_ms: 20_000.0,
+        sample_interval_ms: options.dt_ms.max(1.0),
+        ..*options
+    }
+}
+
 /// Runs the probe: `1 + 2P` simulations of `options.t_stop_ms` (in parallel), multipliers changed by `±delta`.
 pub fn estimate_loop_gain(
     cell: &Cell,

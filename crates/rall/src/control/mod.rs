@@ -5,4 +5,4 @@ pub mod homeostasis;
 pub mod loop_gain;
 
 pub use homeostasis::{Homeostasis, HomeostasisController, HomeostasisError, HomeostasisSpec};
-pub use loop_gain::{LoopGain, estimate_loop_gain};
+pub use loop_gain::{LoopGain, estimate_loop_gain, probe_options};
