@@ -4,4 +4,4 @@
 # target/fuzz-crash-<reader>.txt. CI runs the same tests with 20,000 inputs a reader.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-RALL_FUZZ_ITERATIONS="${1:-1000000}" cargo test --release -p rall --test fuzz_readers -- --nocapture --test-threads 1
+RALL_FUZZ_ITERATIONS="${1:-1000000}" cargo test --release -p rall --test suite fuzz_readers:: -- --nocapture --test-threads 1

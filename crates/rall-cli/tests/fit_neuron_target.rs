@@ -2,9 +2,7 @@
 //! conductances (`validation/jaxley/hh_tree_neuron_json.py` + `validation/neuron/run_neuron.py`), and
 //! `rall fit` recovers the changes from NEURON's soma trace.
 
-// The comparison helpers of the library's tests (the Python with NEURON).
-#[path = "../../rall/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -5,12 +5,10 @@
 //! The tests that need NEURON's wheel are `#[ignore]`d for a plain `cargo test`;
 //! `.ci/run` (which installs it into `.venv`) runs them with `--include-ignored`.
 
-// The comparison helpers of the library's tests (the NEURON runner, CSV columns, NaN-aware maxima).
-#[path = "../../rall/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
-use common::neuron::{Csv, run_json};
-use common::{max_or_nan, python};
+use crate::common::neuron::{Csv, run_json};
+use crate::common::{max_or_nan, python};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,8 +1,7 @@
 //! `rall run/grad -o FILE.npy`: NumPy itself (in `.venv`, which `.ci/run` makes) reads the file, finds every CSV
 //! column by name, and gets the CSV's numbers to the last bit (both hold the same float64 values).
 
-#[path = "../../rall/tests/common/mod.rs"]
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

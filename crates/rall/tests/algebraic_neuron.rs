@@ -3,10 +3,10 @@
 //! compared over 200 ms with NEURON running the same files (nrnivmodl), and the solved states against the
 //! equations they solve. `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv`; `.ci/run` has it).
 
-mod common;
+use crate::common;
 
-use common::neuron::{agreement, leaky_compartment, probe_states, run_cell};
-use common::{max_or_nan, python};
+use crate::common::neuron::{agreement, leaky_compartment, probe_states, run_cell};
+use crate::common::{max_or_nan, python};
 use rall::mechanism::Catalogue;
 use rall::{RunOptions, Simulation, Traces};
 use std::path::PathBuf;

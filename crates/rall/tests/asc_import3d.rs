@@ -3,10 +3,8 @@
 //! thalamocortical cells. NEURON's side comes from `validation/neuron/import3d_sections.py`.
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv` and the corpus, as `neuron_agreement.rs`).
 
-mod common;
-
-use common::neuron::neuron_section_names;
-use common::{corpus, max_or_nan, python, run_tool};
+use crate::common::neuron::neuron_section_names;
+use crate::common::{corpus, max_or_nan, python, run_tool};
 use rall::morphology::load_asc;
 use serde_json::Value;
 use std::path::Path;

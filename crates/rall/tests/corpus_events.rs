@@ -5,10 +5,8 @@
 //! nrnivmodl, fetched by `validation/corpus/fetch.sh`); the voltage and every state are compared over 200 ms.
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv` and the corpus; `.ci/run` fetches both).
 
-mod common;
-
-use common::corpus;
-use common::neuron::{agreement, leaky_compartment, probe_states, range, run_both, worst_state_agreement};
+use crate::common::corpus;
+use crate::common::neuron::{agreement, leaky_compartment, probe_states, range, run_both, worst_state_agreement};
 use rall::Cell;
 use rall::mechanism::Catalogue;
 use std::path::PathBuf;

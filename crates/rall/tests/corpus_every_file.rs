@@ -7,10 +7,10 @@
 //! gives them (a bound POINTER) or draw random numbers are listed with that reason and checked elsewhere.
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv` and the corpus; `.ci/run` has both).
 
-mod common;
+use crate::common;
 
-use common::neuron::{Csv, agreement, leaky_compartment, probe_states, run_cell};
-use common::{corpus, max_or_nan, python};
+use crate::common::neuron::{Csv, agreement, leaky_compartment, probe_states, run_cell};
+use crate::common::{corpus, max_or_nan, python};
 use rall::mechanism::Catalogue;
 use rall::{Cell, RunOptions, Simulation, Traces};
 use rall_nmodl::ast::MechanismKind;

@@ -7,10 +7,12 @@
 //! compiled by nrnivmodl); the voltage and every state are compared over 200 ms.
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv` and the corpus; `.ci/run` fetches both).
 
-mod common;
+use crate::common;
 
-use common::neuron::{agreement, leaky_compartment, probe_states, range, run_both, run_cell, worst_state_agreement};
-use common::{corpus, python};
+use crate::common::neuron::{
+    agreement, leaky_compartment, probe_states, range, run_both, run_cell, worst_state_agreement,
+};
+use crate::common::{corpus, python};
 use rall::mechanism::Catalogue;
 use rall::{Cell, RunOptions, Simulation};
 use std::path::PathBuf;

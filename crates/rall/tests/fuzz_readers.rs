@@ -4,9 +4,7 @@
 //! reader); `bash validation/fuzz/run.sh N` runs N a reader. A panicking input is written to
 //! `target/fuzz-crash-<reader>.txt` to become a regression test.
 
-mod common;
-
-use common::repo_path;
+use crate::common::repo_path;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::panic::{AssertUnwindSafe, catch_unwind};

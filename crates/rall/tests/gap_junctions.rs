@@ -5,10 +5,8 @@
 //! conductance is checked against central finite differences.
 //! The NEURON comparisons are `#[ignore]`d for a plain `cargo test` (`.ci/run` runs them).
 
-mod common;
-
-use common::neuron::{agreement, run_script};
-use common::{python, repo_path};
+use crate::common::neuron::{agreement, run_script};
+use crate::common::{python, repo_path};
 use rall::mechanism::Catalogue;
 use rall::morphology::{Attachment, MorphologyBuilder, Point3};
 use rall::sensitivity::{ParameterSpec, Transform};

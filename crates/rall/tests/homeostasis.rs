@@ -4,9 +4,7 @@
 //! sensitivities through the noise equal finite differences on the same noise path; the controller's
 //! running gradient and clipped update equal the recipe recomputed from its own sampled inputs.
 
-mod common;
-
-use common::repo_path;
+use crate::common::repo_path;
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model};
 use rall::sensitivity::{ParameterSpec, Transform};

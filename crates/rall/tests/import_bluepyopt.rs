@@ -5,10 +5,10 @@
 //! and the imported model against the hand-written `examples/l5pc/l5pc_step3.toml`.
 //! `#[ignore]`d for a plain `cargo test` (needs the corpus, NEURON and BluePyOpt; `.ci/run` has them).
 
-mod common;
+use crate::common;
 
-use common::neuron::{Csv, crossings};
-use common::{corpus, max_or_nan, python, repo_path, run_tool};
+use crate::common::neuron::{Csv, crossings};
+use crate::common::{corpus, max_or_nan, python, repo_path, run_tool};
 use rall::import::{ImportOptions, import_bluepyopt};
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model};

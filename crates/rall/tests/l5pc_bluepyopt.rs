@@ -4,10 +4,8 @@
 //! `l5pc_model.create()` instantiates (`validation/neuron/l5pc_bluepyopt.py --sections`).
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON and BluePyOpt in `.venv` and the corpus).
 
-mod common;
-
-use common::neuron::{crossings, neuron_section_names, run_cell};
-use common::{corpus, max_or_nan, python, repo_path, run_tool};
+use crate::common::neuron::{crossings, neuron_section_names, run_cell};
+use crate::common::{corpus, max_or_nan, python, repo_path, run_tool};
 use rall::discretize::CvPolicy;
 use rall::morphology::{AxonStub, load_asc};
 use serde_json::Value;

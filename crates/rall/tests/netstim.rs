@@ -4,9 +4,9 @@
 //! `(1 - noise) · interval` and the mean `interval`), for rall's trains and NEURON's.
 //! The NEURON comparison is `#[ignore]`d for a plain `cargo test` (`.ci/run` runs it).
 
-mod common;
+use crate::common;
 
-use common::{python, run_tool};
+use crate::common::{python, run_tool};
 use rall::network::SpikeSource;
 use serde_json::{Value, json};
 

@@ -4,10 +4,10 @@
 //! per cell must be identical and spike times agree to within 65x of the 1.5e-9 ms measured over 1 s.
 //! The NEURON comparisons are `#[ignore]`d for a plain `cargo test` (see `neuron_agreement.rs`).
 
-mod common;
+use crate::common;
 
-use common::neuron::run_script;
-use common::{max_or_nan, python, repo_path};
+use crate::common::neuron::run_script;
+use crate::common::{max_or_nan, python, repo_path};
 use rall::export::neuron_network_json;
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model};

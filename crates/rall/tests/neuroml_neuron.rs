@@ -7,9 +7,7 @@
 //! spherical soma, fractionAlong 0.3, children in the middle of a cable).
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv`, Java and the fetched files).
 
-mod common;
-
-use common::{max_or_nan, python, repo_path, run_tool};
+use crate::common::{max_or_nan, python, repo_path, run_tool};
 use rall::morphology::read_neuroml;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -8,10 +8,10 @@
 //! `RALL_PYTHON`: the tests are `#[ignore]`d for a plain `cargo test` and run by
 //! `.ci/run` with `--include-ignored`.
 
-mod common;
+use crate::common;
 
-use common::neuron::{Agreement, Csv, agreement, neuron_share, peaks, run_cell, worst_agreement};
-use common::{max_or_nan, python, repo_path};
+use crate::common::neuron::{Agreement, Csv, agreement, neuron_share, peaks, run_cell, worst_agreement};
+use crate::common::{max_or_nan, python, repo_path};
 use rall::engine::Integrator;
 use rall::mechanism::Catalogue;
 use rall::model::load_model;

@@ -4,10 +4,8 @@
 //! PyNN wires them (`setpointer adjuster.wsyn, netcon.weight`; `validation/neuron/run_network.py`).
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv` and the corpus; `.ci/run` has both).
 
-mod common;
-
-use common::neuron::run_script;
-use common::{corpus, max_or_nan, python};
+use crate::common::neuron::run_script;
+use crate::common::{corpus, max_or_nan, python};
 use rall::Simulation;
 use rall::export::neuron_network_json;
 use rall::mechanism::Catalogue;

@@ -5,7 +5,7 @@
 //! so the comparison is with the distribution, not with NEURON's spike times.
 //! `#[ignore]`d for a plain `cargo test` (needs the corpus, fetched by `.ci/run`).
 
-mod common;
+use crate::common;
 
 use rall::Simulation;
 use rall::mechanism::Catalogue;

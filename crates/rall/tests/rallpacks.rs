@@ -1,9 +1,7 @@
 //! Rallpacks 1 and 2: rall's passive cable and branched tree against the analytic
 //! solutions of cable theory (written here) and the published reference traces.
 
-mod common;
-
-use common::{read_reference, relative_errors, sealed_cable_step_mv};
+use crate::common::{read_reference, relative_errors, sealed_cable_step_mv};
 use rall::discretize::CvPolicy;
 use rall::mechanism::Catalogue;
 use rall::morphology::{Attachment, MorphologyBuilder, Point3};

@@ -3,9 +3,7 @@
 //! difference (the simulation comparisons export rall's own parse and could not see one).
 //! `#[ignore]`d for a plain `cargo test` (needs NEURON in `.venv`, as `neuron_agreement.rs`).
 
-mod common;
-
-use common::{max_or_nan, python, repo_path, run_tool};
+use crate::common::{max_or_nan, python, repo_path, run_tool};
 use rall::morphology::load_swc;
 use serde_json::Value;
 
