@@ -219,15 +219,26 @@ fn lines_panel(
         (lo, hi) = (-1.0, 1.0);
     }
     let pad = ((hi - lo) * 0.05).max(1e-9 + 1e-3 * hi.abs().max(lo.abs()));
-    let caption = if lines.len() > 12 {
-        format!("{title} ({} lines; legend omitted)", lines.len())
+    // Past a dozen lines a legend would cover the data: the lines take a colour scale by their order instead.
+    let scaled = lines.len() > 12;
+    let caption = if scaled {
+        format!("{title} ({} lines)", lines.len())
     } else {
         title.to_string()
+    };
+    let label_width = if scaled {
+        let widest = [lines[0].0, lines[lines.len() - 1].0]
+            .map(|n| n.chars().count())
+            .into_iter()
+            .max();
+        34 + 9 * widest.unwrap_or(0) as u32
+    } else {
+        0
     };
     let mut chart = ChartBuilder::on(area)
         .caption(caption, ("sans-serif", 22))
         .margin(12)
-        .margin_right(40)
+        .margin_right(40 + label_width)
         .x_label_area_size(46)
         .y_label_area_size(84)
         .build_cartesian_2d(x0..x1.max(x0 + 1e-9), (lo - pad)..(hi + pad))
@@ -253,6 +264,8 @@ fn lines_panel(
         let dense = x.len() > 2 * pixels;
         let line_colour = if is_target(name) {
             TARGET
+        } else if scaled {
+            ramp(k as f64 / (lines.len() - 1) as f64)
         } else {
             next_colour += 1;
             colour(next_colour - 1)
@@ -269,7 +282,9 @@ fn lines_panel(
             .label(*name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
     }
-    if lines.len() <= 12 {
+    if scaled {
+        colour_scale(area, (&columns, &rows), lines[0].0, lines[lines.len() - 1].0).map_err(|e| err(&e))?;
+    } else {
         chart
             .configure_series_labels()
             .background_style(WHITE.mix(0.85))
@@ -279,6 +294,58 @@ fn lines_panel(
             .map_err(|e| err(&e))?;
     }
     Ok((columns, rows))
+}
+
+/// The colours of many lines in order, from navy through blue and teal to vermilion (`f` from 0 to 1): each
+/// readable on white, neighbours alike, the ends far apart.
+fn ramp(f: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] = [
+        (33.0, 49.0, 140.0),
+        (0.0, 114.0, 178.0),
+        (0.0, 158.0, 115.0),
+        (150.0, 150.0, 0.0),
+        (213.0, 94.0, 0.0),
+    ];
+    let x = f.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
+    let k = (x.floor() as usize).min(STOPS.len() - 2);
+    let (a, b, t) = (STOPS[k], STOPS[k + 1], x - k as f64);
+    let mix = |p: f64, q: f64| (p + (q - p) * t).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// A colour bar right of the plotting area (whose pixel columns and rows are given) for lines coloured by
+/// [`ramp`], the first line's name at its top and the last one's at its bottom.
+fn colour_scale(
+    area: &Area,
+    (columns, rows): (&std::ops::Range<i32>, &std::ops::Range<i32>),
+    first: &str,
+    last: &str,
+) -> Result<(), String> {
+    let (x0, y0) = area.get_base_pixel();
+    let (left, top, bottom) = (columns.end - x0 + 12, rows.start - y0, rows.end - y0);
+    let steps = 64;
+    for i in 0..steps {
+        let (a, b) = (top + (bottom - top) * i / steps, top + (bottom - top) * (i + 1) / steps);
+        area.draw(&Rectangle::new(
+            [(left, a), (left + 14, b)],
+            ramp(i as f64 / (steps - 1) as f64).filled(),
+        ))
+        .map_err(|e| e.to_string())?;
+    }
+    area.draw(&Rectangle::new(
+        [(left, top), (left + 14, bottom)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(|e| e.to_string())?;
+    let style = ("sans-serif", 14).into_font().color(&BLACK);
+    area.draw(&Text::new(first.to_string(), (left + 20, top), style.clone()))
+        .map_err(|e| e.to_string())?;
+    let below = style.pos(plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Left,
+        plotters::style::text_anchor::VPos::Bottom,
+    ));
+    area.draw(&Text::new(last.to_string(), (left + 20, bottom), below))
+        .map_err(|e| e.to_string())
 }
 
 /// A thin black frame around a chart's plotting area (boxed axes; in an SVG it marks the area that every

@@ -745,3 +745,73 @@ fn grad_checks_the_target_and_windows_before_simulating() {
     let same = rall(&["grad", m, "-q", "-o", o, "--target", t]);
     assert!(!String::from_utf8_lossy(&same.stderr).contains("warning"));
 }
+
+/// `-o -` writes the CSV to standard output, byte for byte what `-o FILE` writes, creates no file named `-`,
+/// and says where the spikes went instead of writing them beside a file that does not exist.
+#[test]
+fn output_dash_writes_the_csv_to_standard_output() {
+    let dir = tempdir("stdout");
+    let model = repo("examples/ring.toml");
+    let file = dir.join("ring.csv");
+    let to_file = rall(&[
+        "run",
+        "-q",
+        model.to_str().unwrap(),
+        "--t-stop",
+        "40",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(to_file.status.success(), "{}", String::from_utf8_lossy(&to_file.stderr));
+    let to_stdout = Command::new(env!("CARGO_BIN_EXE_rall"))
+        .args(["run", "-q", model.to_str().unwrap(), "--t-stop", "40", "-o", "-"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&to_stdout.stderr);
+    assert!(to_stdout.status.success(), "{stderr}");
+    assert_eq!(to_stdout.stdout, std::fs::read(&file).unwrap());
+    assert!(!dir.join("-").exists() && !dir.join("-_spikes.csv").exists());
+    assert!(
+        stderr.contains("spikes not written (standard output holds the traces)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("to standard output"), "{stderr}");
+}
+
+/// The limits on what a model file may make rall allocate are refused at the file's key with the way to raise
+/// them, and the environment variables named there move them (down here, to stay cheap).
+#[test]
+fn resource_limits_name_the_variable_that_raises_them() {
+    let run = |model: &str, variable: &str, limit: &str| {
+        Command::new(env!("CARGO_BIN_EXE_rall"))
+            .args(["run", "-q", repo(model).to_str().unwrap(), "--t-stop", "1", "-o"])
+            .arg(tempdir("limits").join("out.csv"))
+            .env(variable, limit)
+            .output()
+            .unwrap()
+    };
+    // c4a_passive.toml has 113 membrane CVs (and 74 zero-area junctions, which the limit does not count).
+    let refused = run("examples/c4a_passive.toml", "RALL_MAX_CVS", "112");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("c4a_passive.toml:"), "{stderr}");
+    assert!(stderr.contains("rall allows at most 112 per cell"), "{stderr}");
+    assert!(stderr.contains("RALL_MAX_CVS raises the limit"), "{stderr}");
+    let accepted = run("examples/c4a_passive.toml", "RALL_MAX_CVS", "113");
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    // ring.toml has 10 cells and a spike source.
+    let refused = run("examples/ring.toml", "RALL_MAX_GIDS", "9");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("at most 9 (the environment variable RALL_MAX_GIDS raises the limit)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ring.toml:55:9: `ring` has count 10"), "{stderr}");
+    assert!(run("examples/ring.toml", "RALL_MAX_GIDS", "11").status.success());
+}

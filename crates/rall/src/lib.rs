@@ -15,6 +15,7 @@ pub mod export;
 pub mod fit;
 pub mod import;
 pub mod labels;
+pub mod limits;
 pub mod mechanism;
 pub mod model;
 pub mod morphology;

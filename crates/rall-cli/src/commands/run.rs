@@ -16,7 +16,7 @@ pub struct RunArgs {
     /// Output file: CSV (t in ms, probes in their units, sensitivities per unit of their parameter); with a
     /// `.npy` extension NumPy's format (one structured array, a named float64 field per CSV column); with
     /// `.npz` a NumPy archive of time, traces [time, probe], sensitivities [time, probe, parameter], spike
-    /// times and gids, and their names.
+    /// times and gids, and their names; `-` writes the CSV to standard output.
     #[arg(short, long, default_value = "traces.csv")]
     pub output: PathBuf,
     /// Also draw the traces (and sensitivities) into this file: PNG, or SVG for a name ending in .svg.
@@ -122,7 +122,8 @@ pub fn simulate(
     let has_detectors = model.cells.iter().any(|(_, c)| !c.decor.detectors.is_empty());
     // An .npz archive holds the spikes itself.
     let spikes_path = args.spikes.clone().or_else(|| {
-        (extension(&args.output) != "npz" && (model.network.is_some() || has_detectors)).then(|| {
+        let to_stdout = args.output == Path::new("-");
+        (!to_stdout && extension(&args.output) != "npz" && (model.network.is_some() || has_detectors)).then(|| {
             let stem = args.output.file_stem().unwrap_or_default().to_string_lossy();
             args.output.with_file_name(format!("{stem}_spikes.csv"))
         })
@@ -134,6 +135,11 @@ pub fn simulate(
         }
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("wrote {} spikes to {}", traces.spikes.len(), path.display());
+    } else if !traces.spikes.is_empty() && args.output == Path::new("-") {
+        eprintln!(
+            "{} spikes not written (standard output holds the traces): --spikes FILE writes them",
+            traces.spikes.len()
+        );
     }
     let o = &model.options;
     eprintln!(
@@ -148,7 +154,11 @@ pub fn simulate(
         },
         traces.time_ms.len(),
         traces.names.len() + traces.tangent_names.len(),
-        args.output.display()
+        if args.output == Path::new("-") {
+            "standard output".into()
+        } else {
+            args.output.display().to_string()
+        }
     );
     Ok((model, traces))
 }
@@ -185,6 +195,15 @@ fn extension(path: &Path) -> String {
 }
 
 fn write_traces(traces: &Traces, path: &Path) -> Result<(), String> {
+    if path == Path::new("-") {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = traces.write_csv(&mut out).and_then(|_| std::io::Write::flush(&mut out));
+        return match written {
+            // A reader that stops early (`| head`) is not an error.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("standard output: {e}")),
+            _ => Ok(()),
+        };
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }

@@ -97,9 +97,6 @@ pub struct CellLayout {
     pub noise_seed: u64,
 }
 
-/// The most CVs a cell may have (a branch of 1e12 µm at 20 µm per CV would otherwise allocate terabytes).
-pub const MAX_CVS: usize = 10_000_000;
-
 impl Cell {
     /// The number of CVs its CV policy gives the cell, as a float so that an absurd policy or morphology
     /// (a branch of 1e12 µm, a `d_lambda` of 1e-300) is counted without allocating anything.
@@ -113,12 +110,14 @@ impl Cell {
             .sum()
     }
 
-    /// The CV tree and its electrical properties, refused when there would be more than [`MAX_CVS`] CVs
+    /// The CV tree and its electrical properties, refused when there would be more than
+    /// [`crate::limits::max_cvs`] CVs
     /// (checked before anything is allocated) or when a CV's capacitance or axial conductance is degenerate.
     pub fn discretise(&self) -> Result<(CvGeometry, CvProperties), CellError> {
         let count = self.cv_count();
-        if !(count <= MAX_CVS as f64) {
-            return Err(CellError::TooManyCvs { count });
+        let limit = crate::limits::max_cvs();
+        if !(count <= limit as f64) {
+            return Err(CellError::TooManyCvs { count, limit });
         }
         let (m, cable) = (&self.morphology, &self.decor.cable);
         let boundaries: Vec<Vec<f64>> = (0..m.branches.len())

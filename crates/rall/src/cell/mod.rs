@@ -212,10 +212,10 @@ pub enum CellError {
     #[error("{0}")]
     Mechanism(String),
     #[error(
-        "the discretisation gives {count:.3e} CVs; rall allows at most {} per cell (check branch lengths and the CV policy)",
-        lower::MAX_CVS
+        "the discretisation gives {count:.3e} CVs; rall allows at most {limit} per cell (check branch lengths and \
+         the CV policy; the environment variable RALL_MAX_CVS raises the limit)"
     )]
-    TooManyCvs { count: f64 },
+    TooManyCvs { count: f64, limit: usize },
     #[error(
         "the CV on branch {branch} from {from:.3} to {to:.3} has {what} {value:e}; check the diameters there (a \
          diameter far outside 0.01-10000 µm, or zero, makes the cable equation unsolvable)"

@@ -8,9 +8,6 @@ use crate::network::{Connection, ConnectionRule, Network, SpikeSource, WeightAdj
 use std::ops::Range;
 use toml::Spanned;
 
-/// The most cells and spike sources a network of one process may have (each cell is a copy of its template).
-pub const MAX_GIDS: usize = 1_000_000;
-
 /// The keys of a connection rule, shared by `[[connection]]` and `[[gap_junction]]`.
 pub(super) struct RuleFields<'a> {
     pub rule: Option<&'a Spanned<String>>,
@@ -49,14 +46,10 @@ impl Context<'_> {
                 ));
             };
             self.check_new_group(&groups, &p.name, span.clone())?;
-            self.check_gid_budget(
-                network.cells.len() + network.sources.len(),
-                p.count,
-                &p.name,
-                span.clone(),
-            )?;
+            let (count, count_span) = super::spec::count_of(&p.count, span.clone());
+            self.check_gid_budget(network.cells.len() + network.sources.len(), count, &p.name, count_span)?;
             let start = network.cells.len();
-            for i in 0..p.count {
+            for i in 0..count {
                 network.cells.push((format!("{}[{i}]", p.name), template.clone()));
             }
             groups.push((p.name.clone(), start..network.cells.len(), true));
@@ -65,18 +58,14 @@ impl Context<'_> {
             let span = s.span();
             let s = s.get_ref();
             self.check_new_group(&groups, &s.name, span.clone())?;
-            self.check_gid_budget(
-                network.cells.len() + network.sources.len(),
-                s.count,
-                &s.name,
-                span.clone(),
-            )?;
+            let (count, count_span) = super::spec::count_of(&s.count, span.clone());
+            self.check_gid_budget(network.cells.len() + network.sources.len(), count, &s.name, count_span)?;
             let start = network.cells.len() + network.sources.len();
-            for i in 0..s.count {
+            for i in 0..count {
                 let source = self.spike_source(s, i, span.clone(), t_stop_ms)?;
                 network.sources.push((format!("{}[{i}]", s.name), source));
             }
-            groups.push((s.name.clone(), start..start + s.count, false));
+            groups.push((s.name.clone(), start..start + count, false));
         }
         let find = |name: &Spanned<String>| -> Result<(Range<usize>, bool), ModelError> {
             match groups.iter().find(|(n, _, _)| n == name.get_ref()) {
@@ -209,12 +198,13 @@ impl Context<'_> {
 
     /// A group of `count` more gids after `so_far` must stay within what one process holds.
     fn check_gid_budget(&self, so_far: usize, count: usize, name: &str, span: Range<usize>) -> Result<(), ModelError> {
-        if so_far.saturating_add(count) > MAX_GIDS {
+        let limit = crate::limits::max_gids();
+        if so_far.saturating_add(count) > limit {
             return Err(self.error(
                 Some(span),
                 &format!(
                     "`{name}` has count {count}, which would make {} cells and spike sources; one process holds \
-                     at most {MAX_GIDS}",
+                     at most {limit} (the environment variable RALL_MAX_GIDS raises the limit)",
                     so_far.saturating_add(count)
                 ),
             ));
@@ -291,7 +281,7 @@ impl Context<'_> {
                 let Some(file) = &s.file else {
                     return Err(self.error(Some(span), "a file source needs `file = \"spikes.csv\"`"));
                 };
-                let gid = (s.count > 1).then_some(index);
+                let gid = (super::spec::count_of(&s.count, 0..0).0 > 1).then_some(index);
                 SpikeSource::from_csv(&self.base.join(file.get_ref()), gid)
                     .map_err(|e| self.error(Some(file.span()), &e.to_string()))?
             }

@@ -76,12 +76,16 @@ fn default_gap_pointer() -> String {
 pub struct PopulationToml {
     pub name: String,
     pub cell: Spanned<String>,
-    #[serde(default = "one_item")]
-    pub count: usize,
+    /// 1 when absent.
+    pub count: Option<Spanned<usize>>,
 }
 
-fn one_item() -> usize {
-    1
+/// A `count` key's value (1 when absent) and where to point at it (the table when absent).
+pub(super) fn count_of(
+    count: &Option<Spanned<usize>>,
+    table: std::ops::Range<usize>,
+) -> (usize, std::ops::Range<usize>) {
+    count.as_ref().map_or((1, table), |c| (*c.get_ref(), c.span()))
 }
 
 /// `count` artificial spike sources named `name[i]`.
@@ -91,8 +95,8 @@ pub struct SpikeSourceToml {
     pub name: String,
     /// "poisson", "regular", "NetStim", "times" (or "VecStim") or "file".
     pub kind: Spanned<String>,
-    #[serde(default = "one_item")]
-    pub count: usize,
+    /// 1 when absent.
+    pub count: Option<Spanned<usize>>,
     /// Poisson rate [Hz].
     pub rate: Option<f64>,
     /// Regular spacing; NetStim's mean interval [ms] (default 10).
