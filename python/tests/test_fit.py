@@ -106,6 +106,42 @@ def test_fit_callback_stops_and_names_are_checked(root):
         problem.fit(optimizer="cma-es")
 
 
+def test_optimiser_settings_from_python_equal_the_model_files(root, rall_cli, tmp_path):
+    """Settings given to `FitProblem.fit` as keywords against the same settings written in `[fit]` and run by
+    `rall fit`: the same history, to the bit."""
+    text = (root / "examples" / "hh_fit.toml").read_text()
+    cases = [
+        ("cmaes", 3, {"population": 6, "step": 0.2, "seed": 3}),
+        ("adam", 4, {"learning_rate": 0.05, "beta2": 0.99, "decay": 0.9}),
+    ]
+    problem = rall.load(root / "examples" / "hh_fit.toml").fit_problem()
+    for optimizer, iterations, settings in cases:
+        table = f'optimizer = "{optimizer}"\n' + "".join(f"{k} = {v}\n" for k, v in settings.items())
+        path = tmp_path / f"{optimizer}.toml"
+        path.write_text(text.replace('optimizer = "lbfgs"     # adam | lbfgs | cmaes\n', table))
+        out = tmp_path / f"{optimizer}.csv"
+        subprocess.run(
+            [rall_cli, "fit", str(path), "--iterations", str(iterations), "-o", str(out), "-q"],
+            check=True,
+            capture_output=True,
+        )
+        cli = np.genfromtxt(out, delimiter=",", names=True)
+        result = problem.fit(optimizer=optimizer, iterations=iterations, **settings)
+        assert np.array_equal(result["loss"], cli["loss"]), optimizer
+        assert np.array_equal(result["multipliers"][:, 1], cli["hhgkbar"]), optimizer
+        # The defaults differ: the settings did reach the optimiser.
+        default = problem.fit(optimizer=optimizer, iterations=iterations)
+        assert not np.array_equal(default["loss"], result["loss"]), optimizer
+    with pytest.raises(ValueError, match=r"takes no setting `learning_rte` \(did you mean `learning_rate`\?\)"):
+        problem.fit(optimizer="adam", iterations=1, learning_rte=0.1)
+    with pytest.raises(ValueError, match="it takes population, step, seed"):
+        problem.fit(optimizer="cmaes", iterations=1, learning_rate=0.1)
+    with pytest.raises(ValueError, match=r"`beta2` must be a finite number in \[0, 1\)"):
+        problem.fit(optimizer="adam", iterations=1, beta2=1.0)
+    with pytest.raises(ValueError, match="`population` must be a finite whole number > 0"):
+        problem.fit(optimizer="cmaes", iterations=1, population=2.5)
+
+
 def test_identifiability_equals_the_command_line(root, rall_cli, tmp_path):
     import json
 

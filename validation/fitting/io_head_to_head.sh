@@ -27,3 +27,6 @@ files=("$out/adam.csv" "$out/cmaes.csv" "$out/lbfgs.csv" "$out/lm.csv")
   --title "IO cell, 12 conductances: loss against wall time" -o "$out/loss_vs_time.png"
 ./target/release/rall plot "${files[@]}" --x simulations --x-label "simulations" --y loss --log-y --labels "Adam,CMA-ES,L-BFGS,Levenberg-Marquardt" \
   --title "IO cell, 12 conductances: loss against simulations (a gradient run counts once)" -o "$out/loss_vs_simulations.png"
+# The figure docs/model-format.md shows.
+mkdir -p docs/img
+cp "$out/loss_vs_time.png" docs/img/io_fit_head_to_head.png

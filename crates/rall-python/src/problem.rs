@@ -49,6 +49,81 @@ fn same_kind(a: &Optimizer, b: &Optimizer) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
 }
 
+/// The settings each optimiser takes from Python, by the names of the model file's `[fit]` keys.
+fn setting_names(optimizer: &Optimizer) -> &'static [&'static str] {
+    match optimizer {
+        Optimizer::Adam(_) => &[
+            "learning_rate",
+            "beta1",
+            "beta2",
+            "decay",
+            "epsilon",
+            "relative_epsilon",
+            "clip",
+        ],
+        Optimizer::Lbfgs(_) => &[],
+        Optimizer::LevenbergMarquardt(_) => &["damping"],
+        Optimizer::Cmaes(_) => &["population", "step", "seed"],
+    }
+}
+
+/// `optimizer` with the settings given as keyword arguments: each a key its optimiser takes (else an error
+/// naming the ones it does), a finite positive number (`beta1`, `beta2` and `relative_epsilon` may be 0 and
+/// the betas must stay below 1; `population` and `seed` whole numbers).
+fn with_settings(mut optimizer: Optimizer, settings: Option<&Bound<'_, PyDict>>) -> PyResult<Optimizer> {
+    let Some(settings) = settings else {
+        return Ok(optimizer);
+    };
+    let known = setting_names(&optimizer);
+    for (key, value) in settings.iter() {
+        let key: String = key.extract()?;
+        if !known.contains(&key.as_str()) {
+            return Err(PyValueError::new_err(format!(
+                "this optimizer takes no setting `{key}`{}; it takes {}",
+                rall::suggest::did_you_mean(&key, known.iter().copied()),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+        let x: f64 = value.extract()?;
+        let may_be_zero = matches!(key.as_str(), "beta1" | "beta2" | "relative_epsilon" | "seed");
+        let below_one = matches!(key.as_str(), "beta1" | "beta2");
+        let whole = matches!(key.as_str(), "population" | "seed");
+        if !(x.is_finite() && (x > 0.0 || (may_be_zero && x == 0.0)) && (!below_one || x < 1.0))
+            || (whole && x.fract() != 0.0)
+        {
+            return Err(PyValueError::new_err(format!(
+                "`{key}` must be a finite {}number {} (got {x})",
+                if whole { "whole " } else { "" },
+                match (may_be_zero, below_one) {
+                    (true, true) => "in [0, 1)",
+                    (true, false) => ">= 0",
+                    _ => "> 0",
+                }
+            )));
+        }
+        match (&mut optimizer, key.as_str()) {
+            (Optimizer::Adam(a), "learning_rate") => a.learning_rate = x,
+            (Optimizer::Adam(a), "beta1") => a.beta1 = x,
+            (Optimizer::Adam(a), "beta2") => a.beta2 = x,
+            (Optimizer::Adam(a), "decay") => a.decay = x,
+            (Optimizer::Adam(a), "epsilon") => a.epsilon = x,
+            (Optimizer::Adam(a), "relative_epsilon") => a.relative_epsilon = x,
+            (Optimizer::Adam(a), _) => a.clip_norm = Some(x),
+            // L-BFGS takes none: every key was refused above.
+            (Optimizer::Lbfgs(_), _) => {}
+            (Optimizer::LevenbergMarquardt(l), _) => l.initial_damping = x,
+            (Optimizer::Cmaes(c), "population") => c.population = Some(x as usize),
+            (Optimizer::Cmaes(c), "step") => c.step = x,
+            (Optimizer::Cmaes(c), _) => c.seed = x as u64,
+        }
+    }
+    Ok(optimizer)
+}
+
 impl FitProblem {
     pub fn new(problem: rall::fit::FitProblem, optimizer: Option<(Optimizer, usize)>, truth: Option<Vec<f64>>) -> Self {
         Self {
@@ -193,17 +268,21 @@ impl FitProblem {
 
     /// Runs one of rall's optimisers (those of `rall fit`): `optimizer` is "adam", "lbfgs",
     /// "levenberg-marquardt" or "cmaes" (default: the `[fit]` table's, with its settings), for `iterations`
-    /// (default: the table's, else 100). `callback(iteration, loss, multipliers)` sees every record and stops
+    /// (default: the table's, else 100). Settings as keywords, named as the `[fit]` keys: Adam's
+    /// `learning_rate`, `beta1`, `beta2`, `decay`, `epsilon`, `relative_epsilon`, `clip`; Levenberg-Marquardt's
+    /// `damping`; CMA-ES's `population`, `step`, `seed` (the others keep the table's values for its own
+    /// optimiser, else the defaults). `callback(iteration, loss, multipliers)` sees every record and stops
     /// the fit by returning False; Ctrl-C stops it with KeyboardInterrupt. Returns a dict: `best_multipliers`,
     /// `best_loss`, `best_iteration`, and the history as arrays (`iteration`, `simulations`, `seconds`, `loss`,
     /// `multipliers` `[record, parameter]`).
-    #[pyo3(signature = (optimizer=None, iterations=None, callback=None))]
+    #[pyo3(signature = (optimizer=None, iterations=None, callback=None, **settings))]
     fn fit<'py>(
         &self,
         py: Python<'py>,
         optimizer: Option<&str>,
         iterations: Option<usize>,
         callback: Option<Py<PyAny>>,
+        settings: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let (method, default_iterations) = match (optimizer, &self.optimizer) {
             (None, Some(table)) => table.clone(),
@@ -221,6 +300,7 @@ impl FitProblem {
                 }
             }
         };
+        let method = with_settings(method, settings)?;
         let iterations = iterations.unwrap_or(default_iterations);
         let checks = Interruptible::default();
         let observe = |record: &Record| -> bool {
