@@ -101,10 +101,23 @@ impl Homeostasis {
     }
 }
 
+/// Where a controller reads and writes in its cell's mechanisms, resolved once: no names are compared while
+/// the simulation runs.
+#[derive(Clone, Debug)]
+struct Slots {
+    /// `(mechanism, slot, instance)` of the sensor and of the direction variable; `None` where the mechanism
+    /// has no such variable (read as NaN and as a zero gradient).
+    sensor: Option<(usize, usize, usize)>,
+    direction: Option<(usize, usize, usize)>,
+    /// `(mechanism, slot, instance, lane, initial value)` of every controlled parameter's instances.
+    parameters: Vec<(usize, usize, usize, usize, f64)>,
+}
+
 /// The running state of one cell's controller.
 #[derive(Clone, Debug)]
 pub struct HomeostasisController {
     setup: Homeostasis,
+    slots: Slots,
     /// Multipliers `m_k` and running gradients `G_k`.
     pub multipliers: Vec<f64>,
     pub gradient: Vec<f64>,
@@ -114,15 +127,35 @@ pub struct HomeostasisController {
 }
 
 impl HomeostasisController {
-    pub fn new(setup: Homeostasis) -> Self {
+    /// The controller of `setup` over the cell's `mechanisms`, each controlled parameter checked to be a
+    /// PARAMETER its mechanism can set (and set to its initial value).
+    pub fn new(setup: Homeostasis, mechanisms: &mut [Box<dyn Mechanism>]) -> Result<Self, String> {
         let n = setup.spec.parameters.len();
-        Self {
+        let variable =
+            |(m, instance, name): &(usize, usize, String)| mechanisms[*m].slot(name).map(|slot| (*m, slot, *instance));
+        let (sensor, direction) = (variable(&setup.sensor), variable(&setup.direction));
+        let mut parameters = Vec::new();
+        for (m, seeds) in &setup.sensitivities.mechanism_seeds {
+            for s in seeds {
+                mechanisms[*m].set_parameter(&s.parameter, s.instance, s.value)?;
+                let slot = mechanisms[*m]
+                    .slot(&s.parameter)
+                    .ok_or_else(|| format!("`{}` has no slot for `{}`", mechanisms[*m].name(), s.parameter))?;
+                parameters.push((*m, slot, s.instance, s.lane, s.value));
+            }
+        }
+        Ok(Self {
             setup,
+            slots: Slots {
+                sensor,
+                direction,
+                parameters,
+            },
             multipliers: vec![1.0; n],
             gradient: vec![0.0; n],
             steps: 0,
             rate_hz: 0.0,
-        }
+        })
     }
 
     pub fn spec(&self) -> &HomeostasisSpec {
@@ -130,7 +163,7 @@ impl HomeostasisController {
     }
 
     /// Restores the parameters' initial values and clears the running gradient.
-    pub fn reset(&mut self, mechanisms: &mut [Box<dyn Mechanism>]) -> Result<(), String> {
+    pub fn reset(&mut self, mechanisms: &mut [Box<dyn Mechanism>]) {
         self.multipliers.fill(1.0);
         self.gradient.fill(0.0);
         self.steps = 0;
@@ -138,24 +171,24 @@ impl HomeostasisController {
     }
 
     /// After each step: accumulates the running gradient, and every `every` steps moves the multipliers.
-    pub fn after_step(&mut self, mechanisms: &mut [Box<dyn Mechanism>], dt_ms: f64) -> Result<(), String> {
+    pub fn after_step(&mut self, mechanisms: &mut [Box<dyn Mechanism>], dt_ms: f64) {
         let spec = &self.setup.spec;
-        let (sm, si, sv) = &self.setup.sensor;
-        let (dm, di, dv) = &self.setup.direction;
-        let f = mechanisms[*sm]
-            .variable(sv)
-            .map(|(_, values)| values[*si])
-            .unwrap_or(f64::NAN);
+        let f = self
+            .slots
+            .sensor
+            .map_or(f64::NAN, |(m, slot, instance)| mechanisms[m].value_at(slot, instance));
         self.rate_hz = f;
         let error = f - spec.target_hz;
         let decay = (-spec.forgetting_per_ms * dt_ms).exp();
         for (lane, g) in self.gradient.iter_mut().enumerate() {
-            let dg = mechanisms[*dm].variable_tangent(dv, *di, lane).unwrap_or(0.0);
+            let dg = self.slots.direction.map_or(0.0, |(m, slot, instance)| {
+                mechanisms[m].tangent_at(slot, instance, lane)
+            });
             *g = decay * *g + dt_ms * error * dg;
         }
         self.steps += 1;
         if !self.steps.is_multiple_of(spec.every.max(1)) {
-            return Ok(());
+            return;
         }
         let norm = self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
         let scale = match spec.clip {
@@ -170,13 +203,10 @@ impl HomeostasisController {
     }
 
     /// Writes `m_k · θ_k0` into every instance of each controlled parameter.
-    fn write(&self, mechanisms: &mut [Box<dyn Mechanism>]) -> Result<(), String> {
-        for (mechanism, seeds) in &self.setup.sensitivities.mechanism_seeds {
-            for s in seeds {
-                mechanisms[*mechanism].set_parameter(&s.parameter, s.instance, self.multipliers[s.lane] * s.value)?;
-            }
+    fn write(&self, mechanisms: &mut [Box<dyn Mechanism>]) {
+        for &(m, slot, instance, lane, value) in &self.slots.parameters {
+            mechanisms[m].set_parameter_at(slot, instance, self.multipliers[lane] * value);
         }
-        Ok(())
     }
 
     /// Column names of [`HomeostasisController::sample`]: the sensor, each multiplier and each running gradient.

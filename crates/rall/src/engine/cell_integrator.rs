@@ -271,8 +271,7 @@ impl CellIntegrator {
         self.spikes.clear();
         if let Some(c) = &mut self.controller {
             // Parameters back at their initial values before the mechanisms initialise.
-            c.reset(&mut self.mechanisms)
-                .expect("controlled parameters were resolved on this cell");
+            c.reset(&mut self.mechanisms);
         }
         for ((cv, threshold), armed) in self.detectors.iter().zip(&mut self.armed) {
             *armed = !(self.v_mv[*cv] > *threshold);
@@ -557,8 +556,7 @@ impl CellIntegrator {
         self.t_ms = self.grid_origin + self.grid_steps as f64 * dt_ms;
         self.detect_spikes();
         if let Some(c) = &mut self.controller {
-            c.after_step(&mut self.mechanisms, dt_ms)
-                .map_err(|e| EngineError::Mechanism(format!("homeostasis at t = {:.4} ms: {e}", self.t_ms)))?;
+            c.after_step(&mut self.mechanisms, dt_ms);
         }
         self.check_finite()
     }
@@ -638,7 +636,8 @@ impl CellIntegrator {
             ));
         }
         self.enable_sensitivities(setup.sensitivities.clone())?;
-        self.controller = Some(HomeostasisController::new(setup));
+        let controller = HomeostasisController::new(setup, &mut self.mechanisms).map_err(EngineError::Mechanism)?;
+        self.controller = Some(controller);
         Ok(())
     }
 

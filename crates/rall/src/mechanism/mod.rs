@@ -203,6 +203,25 @@ pub trait Mechanism: Send + Sync {
     fn variable(&self, _name: &str) -> Option<(&[CvIndex], &[f64])> {
         None
     }
+
+    /// The slot of a named variable, by which [`Mechanism::value_at`], [`Mechanism::tangent_at`] and
+    /// [`Mechanism::set_parameter_at`] reach it without comparing names (a controller does every step).
+    fn slot(&self, _name: &str) -> Option<usize> {
+        None
+    }
+
+    /// The value of slot `slot` at one instance.
+    fn value_at(&self, _slot: usize, _instance: usize) -> f64 {
+        f64::NAN
+    }
+
+    /// Lane `lane`'s tangent of slot `slot` at one instance (0 without tangents).
+    fn tangent_at(&self, _slot: usize, _instance: usize, _lane: usize) -> f64 {
+        0.0
+    }
+
+    /// Sets slot `slot`, which [`Mechanism::set_parameter`] has accepted as a PARAMETER, at one instance.
+    fn set_parameter_at(&mut self, _slot: usize, _instance: usize, _value: f64) {}
 }
 
 /// The cell's tangents a mechanism's current reads and adds to, lane-major (`[lane * cvs + cv]`).

@@ -779,9 +779,30 @@ impl Mechanism for NmodlMechanism {
     }
 
     fn variable_tangent(&self, name: &str, instance: usize, lane: usize) -> Option<f64> {
-        let t = self.tangents.as_ref()?;
-        let column = &t.columns[self.ir.slot(name)? as usize];
-        Some(column.get(lane * self.width() + instance).copied().unwrap_or(0.0))
+        self.tangents.as_ref()?;
+        Some(self.tangent_at(self.ir.slot(name)? as usize, instance, lane))
+    }
+
+    fn slot(&self, name: &str) -> Option<usize> {
+        self.ir.slot(name).map(|s| s as usize)
+    }
+
+    fn value_at(&self, slot: usize, instance: usize) -> f64 {
+        self.columns[slot][instance]
+    }
+
+    fn tangent_at(&self, slot: usize, instance: usize, lane: usize) -> f64 {
+        let Some(t) = &self.tangents else {
+            return 0.0;
+        };
+        t.columns[slot]
+            .get(lane * self.width() + instance)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    fn set_parameter_at(&mut self, slot: usize, instance: usize, value: f64) {
+        self.columns[slot][instance] = value;
     }
 
     fn scale_tangents(&mut self, factor: f64) {

@@ -362,6 +362,18 @@ impl Mechanism for ProceduralMechanism {
     fn variable(&self, name: &str) -> Option<(&[CvIndex], &[f64])> {
         Some((&self.cv, &self.columns[self.ir.slot(name)? as usize]))
     }
+
+    fn slot(&self, name: &str) -> Option<usize> {
+        self.ir.slot(name).map(|s| s as usize)
+    }
+
+    fn value_at(&self, slot: usize, instance: usize) -> f64 {
+        self.columns[slot][instance]
+    }
+
+    fn set_parameter_at(&mut self, slot: usize, instance: usize, value: f64) {
+        self.columns[slot][instance] = value;
+    }
 }
 
 impl ProceduralMechanism {
