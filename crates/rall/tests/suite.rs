@@ -36,17 +36,5 @@ mod weight_adjusters;
 /// A file in this folder that is not a module above would be compiled by nothing (`autotests = false`).
 #[test]
 fn every_test_file_is_a_module_of_the_suite() {
-    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let suite = std::fs::read_to_string(folder.join("suite.rs")).unwrap();
-    let mut missing = Vec::new();
-    for entry in std::fs::read_dir(&folder).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if let Some(module) = name.strip_suffix(".rs")
-            && module != "suite"
-            && !suite.lines().any(|l| l == format!("mod {module};"))
-        {
-            missing.push(name);
-        }
-    }
-    assert!(missing.is_empty(), "tests/suite.rs does not include {missing:?}");
+    common::suite_files::check_every_test_file_is_a_module(env!("CARGO_MANIFEST_DIR"));
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod neuron;
+pub mod suite_files;
 
 use std::path::PathBuf;
 use std::process::Command;
