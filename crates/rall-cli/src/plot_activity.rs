@@ -79,23 +79,30 @@ pub fn plot_network(traces: &Traces, cells: usize, t_stop_ms: f64, path: &Path) 
 
 fn raster(area: &Area, traces: &Traces, cells: usize, t_stop_ms: f64) -> Result<(), String> {
     let axis = TimeAxis::for_span(t_stop_ms);
-    let sources = traces.gids.len().saturating_sub(cells);
-    let caption = match sources {
+    // Spike sources get their own rows above the cells (gids after the cells'), in the second colour.
+    let gids = traces.gids.len().max(cells);
+    let caption = match gids - cells {
         0 => format!("spikes of the {cells} cells"),
-        1 => format!("spikes of the {cells} cells (the spike source is not shown)"),
-        n => format!("spikes of the {cells} cells (the {n} spike sources are not shown)"),
+        1 => format!("spikes of the {cells} cells and of the spike source (gid {cells}, orange)"),
+        n => format!(
+            "spikes of the {cells} cells and of the {n} spike sources (gids {cells}-{}, orange)",
+            gids - 1
+        ),
     };
+    // Room for a dot's radius around the data: 1 % of each axis (a spike at t = 0 or on the last row).
+    let x_end = t_stop_ms.max(1e-9) * axis.per_ms;
+    let (x_pad, y_pad) = (0.01 * x_end, 0.5 + 0.01 * gids as f64);
     let mut chart = ChartBuilder::on(area)
         .caption(caption, ("sans-serif", 22))
         .margin(12)
         .margin_right(40)
         .x_label_area_size(46)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..t_stop_ms.max(1e-9) * axis.per_ms, -0.5..(cells as f64 - 0.5))
+        .build_cartesian_2d(-x_pad..x_end + x_pad, -y_pad..(gids as f64 - 1.0 + y_pad))
         .map_err(|e| e.to_string())?;
-    // Cells are whole numbers: label only those.
+    // Gids are whole numbers from 0: label only those.
     let gid = |y: &f64| {
-        if y.fract() == 0.0 {
+        if y.fract() == 0.0 && (0.0..gids as f64).contains(y) {
             format!("{y:.0}")
         } else {
             String::new()
@@ -104,23 +111,31 @@ fn raster(area: &Area, traces: &Traces, cells: usize, t_stop_ms: f64) -> Result<
     chart
         .configure_mesh()
         .x_desc(axis.label)
-        .y_desc("cell (gid)")
-        .x_label_formatter(&ticks(0.0, t_stop_ms * axis.per_ms))
+        .y_desc("gid")
+        .x_label_formatter(&ticks(0.0, x_end))
         .y_label_formatter(&gid)
-        .y_labels(cells.clamp(2, 11))
+        .y_labels(gids.clamp(2, 11))
         .light_line_style(WHITE.mix(0.0))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(|e| e.to_string())?;
     frame(&chart)?;
-    let radius = if cells > 200 { 1 } else { 2 };
-    let points = traces
-        .spikes
-        .iter()
-        .filter(|s| s.gid < cells)
-        .map(|s| Circle::new((s.t_ms * axis.per_ms, s.gid as f64), radius, colour(0).filled()));
+    let radius = if gids > 200 { 1 } else { 2 };
+    let points = traces.spikes.iter().filter(|s| s.gid < gids).map(|s| {
+        let row = if s.gid < cells { colour(0) } else { colour(1) };
+        Circle::new((s.t_ms * axis.per_ms, s.gid as f64), radius, row.filled())
+    });
     chart.draw_series(points).map_err(|e| e.to_string())?;
+    if gids > cells {
+        let boundary = cells as f64 - 0.5;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(-x_pad, boundary), (x_end + x_pad, boundary)],
+                BLACK.mix(0.5).stroke_width(1),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 
