@@ -119,10 +119,10 @@ pub fn simulate(
         eprintln!("warning: {}: {warning}", args.model.display());
     }
     write_traces(&traces, &args.output)?;
+    let to_stdout = args.output == Path::new("-");
     let has_detectors = model.cells.iter().any(|(_, c)| !c.decor.detectors.is_empty());
     // An .npz archive holds the spikes itself.
     let spikes_path = args.spikes.clone().or_else(|| {
-        let to_stdout = args.output == Path::new("-");
         (!to_stdout && extension(&args.output) != "npz" && (model.network.is_some() || has_detectors)).then(|| {
             let stem = args.output.file_stem().unwrap_or_default().to_string_lossy();
             args.output.with_file_name(format!("{stem}_spikes.csv"))
@@ -135,7 +135,7 @@ pub fn simulate(
         }
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("wrote {} spikes to {}", traces.spikes.len(), path.display());
-    } else if !traces.spikes.is_empty() && args.output == Path::new("-") {
+    } else if !traces.spikes.is_empty() && to_stdout {
         eprintln!(
             "{} spikes not written (standard output holds the traces): --spikes FILE writes them",
             traces.spikes.len()
@@ -154,7 +154,7 @@ pub fn simulate(
         },
         traces.time_ms.len(),
         traces.names.len() + traces.tangent_names.len(),
-        if args.output == Path::new("-") {
+        if to_stdout {
             "standard output".into()
         } else {
             args.output.display().to_string()
