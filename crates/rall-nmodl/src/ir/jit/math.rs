@@ -1,16 +1,17 @@
 //! `exp`, `expm1` and `exprel` for compiled kernels: a value in, inline Cranelift IR computing the function of
-//! it out, lane by lane with no call (so two instances run in one SIMD register) while every lane is in range.
+//! it out, lane by lane with no call and no branch (so two instances run in one SIMD register and the
+//! register allocator sees one straight block).
 //!
-//! The method: `x = n·ln2 + r` with `n` the nearest integer to `x/ln2` and `|r| ≤ ln2/2` (Cody and Waite's
-//! two-part `ln2`, so `r` is exact); `q = e^r - 1` by its Taylor series to `r^13/13!` (truncation below
-//! 1.3e-17 relative), evaluated by Estrin's scheme; `e^x = (1 + q)·2^n` with `2^n` built from its bits.
-//! `expm1` is `q` itself where `n = 0`, else `e^x - 1`; `exprel(x) = expm1(x)/x`, 1 at 0. Where a lane's
-//! `|x|` exceeds 708 (results near the subnormals or the overflow) or is NaN, the lanes go to the platform's
-//! libm instead, through the interpreter's own functions. The error against libm is measured by the tests
-//! in `tests/compiled_backend.rs`.
+//! The method (the same as the system-compiler backend's `c_source.rs`): `x`, clamped to ±1100 (NaN stays
+//! NaN), is `n·ln2 + r` with `n` the nearest integer to `x/ln2` and `|r| ≤ ln2/2` (Cody and Waite's two-part
+//! `ln2`, so `r` is exact); `q = e^r - 1` by its Taylor series to `r^13/13!` (truncation below 1.3e-17
+//! relative), evaluated by Estrin's scheme with fused multiply-adds where the processor has them;
+//! `e^x = (1 + q)·2^a·2^b` with `a + b = n` and each power of two built from its bits, so results near the
+//! overflow and in the subnormals come out right without a branch. `expm1` is `q` itself where `n = 0`, else
+//! `e^x - 1`; `exprel(x) = expm1(x)/x`, 1 at 0. The error against libm is measured by the tests in
+//! `tests/compiled_backend.rs`.
 
-use super::emit::{Emitter, Lanes, rust_functions};
-use crate::ir::Func;
+use super::emit::{Emitter, Lanes};
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 
@@ -20,18 +21,25 @@ const ROUNDING_SHIFT: f64 = 6755399441055744.0;
 /// `ln 2` in two parts; the first has 21 trailing zero bits, so `n·LN2_HIGH` is exact for `|n| < 2^21`.
 const LN2_HIGH: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LOW: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-/// The largest `|x|` computed inline: `2^n` stays a normal number.
-const INLINE_LIMIT: f64 = 708.0;
+/// Arguments are clamped to ±CLAMP: beyond it `e^x` is 0 or infinite in doubles anyway, and `n` stays small
+/// enough for two normal powers of two.
+const CLAMP: f64 = 1100.0;
 const TERMS: usize = 13;
 
-/// `x = n·ln2 + r`: `q = e^r - 1`, `n` as a float and `n + ROUNDING_SHIFT` (whose low bits hold `n`).
+/// `x = n·ln2 + r`: `q = e^r - 1` and `n` as a float.
 struct Reduced {
     q: Value,
     n: Value,
-    shifted: Value,
 }
 
 fn reduce(e: &mut Emitter, lanes: Lanes, x: Value) -> Reduced {
+    let low_limit = e.constant(lanes, -CLAMP);
+    let high_limit = e.constant(lanes, CLAMP);
+    // `x < -CLAMP ? -CLAMP : x`, then the same above: a NaN fails both comparisons and stays.
+    let below = e.b.ins().fcmp(FloatCC::LessThan, x, low_limit);
+    let x = e.choose(lanes, below, low_limit, x);
+    let above = e.b.ins().fcmp(FloatCC::GreaterThan, x, high_limit);
+    let x = e.choose(lanes, above, high_limit, x);
     let shift = e.constant(lanes, ROUNDING_SHIFT);
     let log2e = e.constant(lanes, std::f64::consts::LOG2_E);
     let scaled = e.b.ins().fmul(x, log2e);
@@ -56,10 +64,7 @@ fn reduce(e: &mut Emitter, lanes: Lanes, x: Value) -> Reduced {
         let mut next = Vec::with_capacity(level.len().div_ceil(2));
         for pair in level.chunks(2) {
             next.push(match pair {
-                [low, high] => {
-                    let product = e.b.ins().fmul(*high, power);
-                    e.b.ins().fadd(*low, product)
-                }
+                [low, high] => e.multiply_add(*high, power, *low),
                 [single] => *single,
                 _ => unreachable!(),
             });
@@ -70,12 +75,12 @@ fn reduce(e: &mut Emitter, lanes: Lanes, x: Value) -> Reduced {
         }
     }
     let q = e.b.ins().fmul(level[0], r);
-    Reduced { q, n, shifted }
+    Reduced { q, n }
 }
 
-/// `(1 + q)·2^n`, with `2^n` from the bits `(n + 1023) << 52`.
-fn exp_of(e: &mut Emitter, lanes: Lanes, reduced: &Reduced) -> Value {
-    let bits = e.b.ins().bitcast(lanes.int(), e.lane_order, reduced.shifted);
+/// `2^m` from `m + ROUNDING_SHIFT` (an integer `|m| ≤ 1022` in its low bits): the bits `(m + 1023) << 52`.
+fn power_of_two(e: &mut Emitter, lanes: Lanes, shifted: Value) -> Value {
+    let bits = e.b.ins().bitcast(lanes.int(), e.lane_order, shifted);
     let offset = e.b.ins().iconst(types::I64, ROUNDING_SHIFT.to_bits() as i64 - 1023);
     let offset = match lanes {
         Lanes::One => offset,
@@ -83,10 +88,25 @@ fn exp_of(e: &mut Emitter, lanes: Lanes, reduced: &Reduced) -> Value {
     };
     let biased = e.b.ins().isub(bits, offset);
     let exponent = e.b.ins().ishl_imm_u(biased, 52);
-    let scale = e.b.ins().bitcast(lanes.float(), e.lane_order, exponent);
+    e.b.ins().bitcast(lanes.float(), e.lane_order, exponent)
+}
+
+/// `(1 + q)·2^a·2^b` with `a` the nearest integer to `n/2` and `b = n - a`, both within a normal double's
+/// exponent range for `|n| ≤ 1587` (`|x| ≤ 1100`).
+fn exp_of(e: &mut Emitter, lanes: Lanes, reduced: &Reduced) -> Value {
+    let shift = e.constant(lanes, ROUNDING_SHIFT);
+    let half = e.constant(lanes, 0.5);
+    let half_n = e.b.ins().fmul(reduced.n, half);
+    let a_shifted = e.b.ins().fadd(half_n, shift);
+    let a = e.b.ins().fsub(a_shifted, shift);
+    let b = e.b.ins().fsub(reduced.n, a);
+    let b_shifted = e.b.ins().fadd(b, shift);
     let one = e.constant(lanes, 1.0);
     let mantissa = e.b.ins().fadd(one, reduced.q);
-    e.b.ins().fmul(mantissa, scale)
+    let scale_a = power_of_two(e, lanes, a_shifted);
+    let scale_b = power_of_two(e, lanes, b_shifted);
+    let scaled = e.b.ins().fmul(mantissa, scale_a);
+    e.b.ins().fmul(scaled, scale_b)
 }
 
 fn expm1_of(e: &mut Emitter, lanes: Lanes, reduced: &Reduced) -> Value {
@@ -98,53 +118,22 @@ fn expm1_of(e: &mut Emitter, lanes: Lanes, reduced: &Reduced) -> Value {
     e.choose(lanes, near, reduced.q, far)
 }
 
-/// Emits `inline(x)` when every lane has `|x| ≤ INLINE_LIMIT`, else the Rust function of `f` lane by lane.
-fn guarded(e: &mut Emitter, lanes: Lanes, f: Func, x: Value, inline: fn(&mut Emitter, Lanes, Value) -> Value) -> Value {
-    let magnitude = e.b.ins().fabs(x);
-    let limit = e.constant(lanes, INLINE_LIMIT);
-    let in_range = e.b.ins().fcmp(FloatCC::LessThanOrEqual, magnitude, limit);
-    let all = match lanes {
-        Lanes::One => in_range,
-        Lanes::Two => e.b.ins().vall_true(in_range),
-    };
-    let fast = e.b.create_block();
-    let slow = e.b.create_block();
-    let join = e.b.create_block();
-    let result = e.b.append_block_param(join, lanes.float());
-    e.b.ins().brif(all, fast, &[], slow, &[]);
-    e.b.switch_to_block(fast);
-    let value = inline(e, lanes, x);
-    e.b.ins().jump(join, &[value.into()]);
-    e.b.switch_to_block(slow);
-    e.b.set_cold_block(slow);
-    let value = e.call(lanes, rust_functions::one(f), &[x]);
-    e.b.ins().jump(join, &[value.into()]);
-    e.b.switch_to_block(join);
-    result
-}
-
 pub(super) fn exp(e: &mut Emitter, lanes: Lanes, x: Value) -> Value {
-    guarded(e, lanes, Func::Exp, x, |e, lanes, x| {
-        let reduced = reduce(e, lanes, x);
-        exp_of(e, lanes, &reduced)
-    })
+    let reduced = reduce(e, lanes, x);
+    exp_of(e, lanes, &reduced)
 }
 
 pub(super) fn expm1(e: &mut Emitter, lanes: Lanes, x: Value) -> Value {
-    guarded(e, lanes, Func::Expm1, x, |e, lanes, x| {
-        let reduced = reduce(e, lanes, x);
-        expm1_of(e, lanes, &reduced)
-    })
+    let reduced = reduce(e, lanes, x);
+    expm1_of(e, lanes, &reduced)
 }
 
 pub(super) fn exprel(e: &mut Emitter, lanes: Lanes, x: Value) -> Value {
-    guarded(e, lanes, Func::Exprel, x, |e, lanes, x| {
-        let reduced = reduce(e, lanes, x);
-        let m = expm1_of(e, lanes, &reduced);
-        let ratio = e.b.ins().fdiv(m, x);
-        let zero = e.constant(lanes, 0.0);
-        let at_zero = e.b.ins().fcmp(FloatCC::Equal, x, zero);
-        let one = e.constant(lanes, 1.0);
-        e.choose(lanes, at_zero, one, ratio)
-    })
+    let reduced = reduce(e, lanes, x);
+    let m = expm1_of(e, lanes, &reduced);
+    let ratio = e.b.ins().fdiv(m, x);
+    let zero = e.constant(lanes, 0.0);
+    let at_zero = e.b.ins().fcmp(FloatCC::Equal, x, zero);
+    let one = e.constant(lanes, 1.0);
+    e.choose(lanes, at_zero, one, ratio)
 }
