@@ -52,8 +52,11 @@ pub struct TapeScratch {
     registers: Vec<f64>,
     /// The tape and width whose constant registers are already filled.
     prepared: Option<(u64, usize)>,
-    /// The last run was compiled code, which writes only the outputs: output `k` is at `k * width`.
+    /// The last run was compiled code, which writes only the outputs, output `k` into `columns[k]`.
     compact: bool,
+    /// Output columns of compiled code, one per output (a column moved out by [`Tape::move_output`] is
+    /// replaced by the caller's old one).
+    columns: Vec<Vec<f64>>,
     /// Column addresses handed to compiled code: the inputs, then the outputs.
     addresses: Vec<usize>,
 }
@@ -212,9 +215,9 @@ impl Tape {
         input: impl Fn(u32) -> &'i [f64],
         scratch: &mut TapeScratch,
     ) {
-        let needed = self.outputs.len() * width;
-        if scratch.registers.len() < needed {
-            scratch.registers.resize(needed, 0.0);
+        scratch.columns.resize_with(self.outputs.len(), Vec::new);
+        for column in &mut scratch.columns {
+            column.resize(width, 0.0);
         }
         scratch.compact = true;
         scratch.prepared = None;
@@ -232,9 +235,8 @@ impl Tape {
             );
             scratch.addresses.push(column.as_ptr() as usize);
         }
-        let base = scratch.registers.as_mut_ptr();
-        for k in 0..self.outputs.len() {
-            scratch.addresses.push(base.wrapping_add(k * width) as usize);
+        for column in &mut scratch.columns {
+            scratch.addresses.push(column.as_mut_ptr() as usize);
         }
         let (inputs, outputs) = scratch.addresses.split_at(native.input_slots.len());
         // SAFETY: an address is a pointer's bits: `usize` and `*const f64` have the same layout.
@@ -244,8 +246,8 @@ impl Tape {
                 std::slice::from_raw_parts(outputs.as_ptr() as *const *mut f64, outputs.len()),
             )
         };
-        // SAFETY: every input column was checked to be long enough above; the output columns are disjoint
-        // ranges of `registers` (sized above), which no input borrows.
+        // SAFETY: every input column was checked to be long enough above; the output columns are the
+        // scratch's own vectors of `width` values (sized above), which no input borrows.
         unsafe { native.run(inputs, outputs, width) };
     }
 
@@ -353,8 +355,21 @@ impl Tape {
 
     #[inline]
     pub fn output<'s>(&self, k: usize, width: usize, scratch: &'s TapeScratch) -> &'s [f64] {
-        let o = if scratch.compact { k } else { self.outputs[k] as usize };
+        if scratch.compact {
+            return &scratch.columns[k][..width];
+        }
+        let o = self.outputs[k] as usize;
         &scratch.registers[o * width..(o + 1) * width]
+    }
+
+    /// Puts output `k` into `column` (of `width` values): after compiled code, by exchanging the two vectors
+    /// rather than copying; output `k` then holds stale values until the tape runs again.
+    pub fn move_output(&self, k: usize, width: usize, scratch: &mut TapeScratch, column: &mut Vec<f64>) {
+        if scratch.compact && column.len() == width && scratch.columns[k].len() == width {
+            std::mem::swap(&mut scratch.columns[k], column);
+        } else {
+            column[..width].copy_from_slice(self.output(k, width, scratch));
+        }
     }
 }
 

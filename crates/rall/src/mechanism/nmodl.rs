@@ -106,6 +106,8 @@ pub(super) struct Tangents {
 pub struct NmodlMechanism {
     pub(super) ir: Arc<MechanismIr>,
     pub(super) cv: Vec<CvIndex>,
+    /// `cv` as runs of consecutive CVs.
+    pub(super) cv_runs: Vec<CvRun>,
     /// nA per unit of the mechanism's current: `1e-2 · area` for densities (mA/cm² · µm²), 1 for point processes.
     pub(super) current_scale: Vec<f64>,
     /// mA/cm² of ion current per unit of the mechanism's ion current.
@@ -214,6 +216,7 @@ impl NmodlMechanism {
             initial_error: None,
             ir,
             cv: layout.cv.clone(),
+            cv_runs: cv_runs(&layout.cv),
             current_scale,
             ion_scale,
             columns,
@@ -274,23 +277,21 @@ impl NmodlMechanism {
 
     /// Loads voltage, time, temperature and the ion variables the mechanism reads.
     pub(super) fn load_inputs(&mut self, t_ms: f64, ctx: &StepContext, v_mv: &[f64], ions: &IonPool) {
-        for (c, &cv) in self.columns[0].iter_mut().zip(&self.cv) {
-            *c = v_mv[cv];
-        }
+        gather(&mut self.columns[0], v_mv, &self.cv_runs);
         self.columns[1].fill(t_ms);
-        self.columns[2].fill(ctx.dt_ms);
-        self.columns[3].fill(ctx.celsius);
+        // dt and celsius stay the same from step to step: refilled only when they change.
+        for (slot, value) in [(2, ctx.dt_ms), (3, ctx.celsius)] {
+            let column = &mut self.columns[slot];
+            if column.first().is_some_and(|&first| first.to_bits() != value.to_bits()) {
+                column.fill(value);
+            }
+        }
         for link in &self.ions {
             if link.write && !link.read && link.variable == IonVariable::Current {
                 continue;
             }
-            let (column, values) = (
-                &mut self.columns[link.slot as usize],
-                ions.values(link.species, link.variable),
-            );
-            for (c, &cv) in column.iter_mut().zip(&self.cv) {
-                *c = values[cv];
-            }
+            let values = ions.values(link.species, link.variable);
+            gather(&mut self.columns[link.slot as usize], values, &self.cv_runs);
         }
         self.load_pointers(v_mv);
     }
@@ -342,6 +343,7 @@ impl NmodlMechanism {
     }
 
     /// Stores the first outputs of the kernel that ran last into the given slots.
+    /// Those outputs are not readable afterwards (compiled code's are moved, not copied).
     pub(super) fn store(&mut self, which: Which, slots: &[SlotId]) {
         let n = self.width();
         let tape = tape_of(
@@ -351,8 +353,9 @@ impl NmodlMechanism {
             &self.advance_tape,
             which,
         );
+        let scratch = &mut self.scratches[which as usize];
         for (k, slot) in slots.iter().enumerate() {
-            self.columns[*slot as usize].copy_from_slice(tape.output(k, n, &self.scratches[which as usize]));
+            tape.move_output(k, n, scratch, &mut self.columns[*slot as usize]);
         }
     }
 
@@ -440,19 +443,57 @@ impl NmodlMechanism {
         self.store(Which::Current, &slots);
         let base = slots.len();
         self.current_slots = slots;
-        let n = self.width();
         let (total, conductance) = (self.output(Which::Current, base), self.output(Which::Current, base + 1));
-        for k in 0..n {
-            let cv = self.cv[k];
-            current_na[cv] += self.current_scale[k] * total[k];
-            conductance_us[cv] += self.current_scale[k] * conductance[k];
-        }
+        scatter_add(current_na, &self.current_scale, total, &self.cv_runs);
+        scatter_add(conductance_us, &self.current_scale, conductance, &self.cv_runs);
         for (j, &species) in self.ion_current_species.iter().enumerate() {
             let i_ion = self.output(Which::Current, base + 2 + j);
             let target = &mut ions.species[species].current;
-            for k in 0..n {
-                target[self.cv[k]] += self.ion_scale[k] * i_ion[k];
-            }
+            scatter_add(target, &self.ion_scale, i_ion, &self.cv_runs);
+        }
+    }
+}
+
+/// Where a mechanism's instances sit on consecutive CVs: `len` instances from `instance` on CVs from `cv`
+/// on (a branch's CVs between two zero-area junctions, a whole cell's for a single CV), so voltages and
+/// currents move as slices and the loops over them vectorise.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct CvRun {
+    instance: usize,
+    cv: usize,
+    len: usize,
+}
+
+/// The runs of consecutive CVs in an instance-to-CV map.
+fn cv_runs(cv: &[CvIndex]) -> Vec<CvRun> {
+    let mut runs: Vec<CvRun> = Vec::new();
+    for (k, &c) in cv.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if run.cv + run.len == c => run.len += 1,
+            _ => runs.push(CvRun {
+                instance: k,
+                cv: c,
+                len: 1,
+            }),
+        }
+    }
+    runs
+}
+
+/// `column[k] = values[cv[k]]`, run by run.
+fn gather(column: &mut [f64], values: &[f64], runs: &[CvRun]) {
+    for run in runs {
+        column[run.instance..run.instance + run.len].copy_from_slice(&values[run.cv..run.cv + run.len]);
+    }
+}
+
+/// `target[cv[k]] += scale[k] · values[k]`, run by run.
+fn scatter_add(target: &mut [f64], scale: &[f64], values: &[f64], runs: &[CvRun]) {
+    for run in runs {
+        let (from, to) = (run.instance, run.instance + run.len);
+        let target = &mut target[run.cv..run.cv + run.len];
+        for ((t, &s), &x) in target.iter_mut().zip(&scale[from..to]).zip(&values[from..to]) {
+            *t += s * x;
         }
     }
 }
