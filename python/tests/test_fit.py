@@ -45,9 +45,11 @@ def test_scipy_recovers_conductances_from_a_neuron_trace(root, tmp_path):
         options={"ftol": 1e-20, "gtol": 1e-14, "maxiter": 200},
     )
     error = np.max(np.abs(result.x - np.array(list(TRUTH.values()))))
-    # Measured: 3.7e-13 after 23 iterations (28 evaluations); rall and NEURON differ by 1.2e-9 mV at the
-    # truth. Allowed 1e-11 (the issue asks for 1e-6).
-    assert error < 1e-11, (result, error)
+    # Measured: 3.7e-13 after 23 iterations (28 evaluations), and 3.0e-11 (33 evaluations) once the compiled
+    # exp used fused multiply-adds: where L-BFGS-B stops at this depth moves with the last bits of the
+    # kernels, and rall and NEURON differ by 1.2e-9 mV at the truth. Allowed 1e-9, 33x the larger (the issue
+    # asks for 1e-6).
+    assert error < 1e-9, (result, error)
 
 
 def test_fit_problem_of_the_model_file_and_its_gradient(root):

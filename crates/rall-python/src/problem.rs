@@ -180,6 +180,7 @@ impl FitProblem {
             parameters,
             space: rall::fit::Space::Multiplier,
             curriculum: None,
+            built: Default::default(),
         };
         // A parameter that the cells do not have fails here, not in the optimiser's first step.
         let start = problem.parameters.iter().map(|p| p.start).collect::<Vec<_>>();

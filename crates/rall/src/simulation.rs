@@ -272,6 +272,21 @@ impl Simulation {
         Ok(())
     }
 
+    /// Sets parameter values on every cell (one set per cell, in order) for the next run, without rebuilding.
+    pub fn set_parameter_values(
+        &mut self,
+        values: &[crate::sensitivity::ParameterValues],
+    ) -> Result<(), SimulationError> {
+        for ((cell, values), name) in self.cells.iter_mut().zip(values).zip(&self.names) {
+            cell.set_parameter_values(values)
+                .map_err(|source| SimulationError::Engine {
+                    cell: name.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
     /// A simulation of one unnamed cell.
     pub fn single(cell: &Cell, catalogue: &Catalogue) -> Result<Self, SimulationError> {
         Self::new(&[(String::new(), cell.clone())], catalogue)

@@ -402,6 +402,21 @@ impl CellIntegrator {
         Ok(())
     }
 
+    /// Sets mechanism parameters and stimulus amplitudes (for the next [`initialise`](Self::initialise)).
+    pub fn set_parameter_values(&mut self, values: &crate::sensitivity::ParameterValues) -> Result<(), EngineError> {
+        for (m, parameter, instance, value) in &values.mechanism {
+            let mechanism = &mut self.mechanisms[*m];
+            let slot = mechanism.slot(parameter).ok_or_else(|| {
+                EngineError::Mechanism(format!("`{}` has no PARAMETER `{parameter}`", mechanism.name()))
+            })?;
+            mechanism.set_parameter_at(slot, *instance, *value);
+        }
+        for &(k, amplitude_na) in &values.stimulus {
+            self.stimuli[k].amplitude_na = amplitude_na;
+        }
+        Ok(())
+    }
+
     /// The voltage tangents `[lane * cvs + cv]`, when sensitivities are co-simulated.
     pub fn voltage_tangents(&self) -> Option<&[f64]> {
         self.tangents.as_ref().map(|t| t.v_dot.as_slice())

@@ -7,10 +7,12 @@ use super::{
     TargetTraces, Window, gram, mse_loss,
 };
 use crate::mechanism::Catalogue;
-use crate::sensitivity::{ParameterSpec, Transform, perturbed};
+use crate::sensitivity::{ParameterSpec, SensitivitySetup, Transform, perturbed, setup_for};
 use crate::{Cell, RunOptions, Simulation, Traces};
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// A parameter being fitted, as a multiplier `m` of its value in the model.
@@ -73,6 +75,27 @@ pub struct FitProblem {
     /// Curriculum over simulated time for the gradient methods: `(first t_stop [ms], iterations)`;
     /// the simulated time grows linearly to the full `t_stop` over that many iterations.
     pub curriculum: Option<(f64, usize)>,
+    /// Simulations kept between evaluations (start with `Default::default()`).
+    pub built: BuiltSimulations,
+}
+
+/// Simulations of the protocols built once, at multipliers 1, and given each new point's parameter values
+/// instead of being rebuilt; keyed by protocol and the lanes they differentiate, several per key when
+/// evaluations run in parallel.
+#[derive(Default)]
+pub struct BuiltSimulations {
+    pool: Mutex<HashMap<PoolKey, Vec<Built>>>,
+    /// Protocols whose cells are rebuilt at every point (see [`FitProblem::take_built`]).
+    rebuilt: Mutex<HashSet<usize>>,
+}
+
+/// A protocol and the range of lanes its simulation differentiates.
+type PoolKey = (usize, usize, usize);
+
+/// A protocol's simulation with its sensitivity lanes and every cell's parameters as base values.
+struct Built {
+    simulation: Simulation,
+    base: Vec<SensitivitySetup>,
 }
 
 /// A loss with its gradient and (when asked for) Gauss-Newton curvature in log-multipliers.
@@ -192,7 +215,8 @@ impl FitProblem {
         self.simulate_lanes(protocol, m, lanes, cap_ms)
     }
 
-    /// Simulates one protocol with the sensitivities to the parameters `lanes` (none when empty).
+    /// Simulates one protocol with the sensitivities to the parameters `lanes` (none when empty), with respect
+    /// to the logarithms of the multipliers.
     fn simulate_lanes(
         &self,
         protocol: &Protocol,
@@ -200,28 +224,108 @@ impl FitProblem {
         lanes: Range<usize>,
         cap_ms: f64,
     ) -> Result<Traces, String> {
+        let t_stop_ms = protocol.t_stop_ms.unwrap_or(self.options.t_stop_ms).min(cap_ms);
+        let options = RunOptions {
+            t_stop_ms,
+            ..self.options
+        };
+        let fail = |e: crate::simulation::SimulationError| format!("protocol `{}`: {e}", protocol.name);
+        let index = self.protocols.iter().position(|p| std::ptr::eq(p, protocol));
+        if let Some((mut built, key)) = index.map(|k| self.take_built(k, &lanes)).transpose()?.flatten() {
+            let traces = self.run_built(&mut built, m, &lanes, &options).map_err(fail);
+            self.built
+                .pool
+                .lock()
+                .expect("not poisoned")
+                .entry(key)
+                .or_default()
+                .push(built);
+            return traces;
+        }
+        // Parameters built into the cell (cm, ra, synapse weights) or lanes scaling the same value: a new cell
+        // at `m`.
         let cells = self.cells_at(&protocol.cells, m)?;
         let mut sim = Simulation::new(&cells, &self.catalogue).map_err(|e| e.to_string())?;
         if !lanes.is_empty() {
-            let specs: Vec<ParameterSpec> = self.parameters[lanes]
-                .iter()
-                .map(|p| ParameterSpec {
-                    transform: Transform::Multiplier,
-                    ..p.spec.clone()
-                })
-                .collect();
-            sim.enable_sensitivities(&cells, &self.catalogue, &specs, 0.0)
+            sim.enable_sensitivities(&cells, &self.catalogue, &self.lane_specs(&lanes), 0.0)
                 .map_err(|e| e.to_string())?;
         }
-        let t_stop_ms = protocol.t_stop_ms.unwrap_or(self.options.t_stop_ms).min(cap_ms);
-        sim.run(
-            &RunOptions {
-                t_stop_ms,
-                ..self.options
-            },
-            |_| {},
-        )
-        .map_err(|e| format!("protocol `{}`: {e}", protocol.name))
+        sim.run(&options, |_| {}).map_err(fail)
+    }
+
+    /// The lanes' parameters as multipliers.
+    fn lane_specs(&self, lanes: &Range<usize>) -> Vec<ParameterSpec> {
+        self.parameters[lanes.clone()]
+            .iter()
+            .map(|p| ParameterSpec {
+                transform: Transform::Multiplier,
+                ..p.spec.clone()
+            })
+            .collect()
+    }
+
+    /// A built simulation of protocol `k` with sensitivities to `lanes`, from the pool or built now; `None`
+    /// when a parameter is built into the cells or two parameters scale the same value (decided once per
+    /// protocol).
+    fn take_built(&self, k: usize, lanes: &Range<usize>) -> Result<Option<(Built, PoolKey)>, String> {
+        let key = (k, lanes.start, lanes.end);
+        if let Some(built) = self
+            .built
+            .pool
+            .lock()
+            .expect("not poisoned")
+            .get_mut(&key)
+            .and_then(Vec::pop)
+        {
+            return Ok(Some((built, key)));
+        }
+        if self.built.rebuilt.lock().expect("not poisoned").contains(&k) {
+            return Ok(None);
+        }
+        let cells = &self.protocols[k].cells;
+        let all = self.lane_specs(&(0..self.parameters.len()));
+        let mut base = Vec::with_capacity(cells.len());
+        for (name, cell) in cells {
+            let setup = setup_for(cell, &self.catalogue, &all).map_err(|e| format!("cell `{name}`: {e}"))?;
+            if setup.values_at(&vec![1.0; all.len()]).is_err() || setup.lanes_overlap() {
+                self.built.rebuilt.lock().expect("not poisoned").insert(k);
+                return Ok(None);
+            }
+            base.push(setup);
+        }
+        let mut simulation = Simulation::new(cells, &self.catalogue).map_err(|e| e.to_string())?;
+        if !lanes.is_empty() {
+            simulation
+                .enable_sensitivities(cells, &self.catalogue, &self.lane_specs(lanes), 0.0)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Some((Built { simulation, base }, key)))
+    }
+
+    /// Runs a built simulation at `m`. Its lanes' seeds are the values at multipliers 1, so its tangents are
+    /// `dV/dm`; times `m` they are `dV/d(log m)`, as those of a cell built at `m`.
+    fn run_built(
+        &self,
+        built: &mut Built,
+        m: &[f64],
+        lanes: &Range<usize>,
+        options: &RunOptions,
+    ) -> Result<Traces, crate::simulation::SimulationError> {
+        let values: Vec<_> = built
+            .base
+            .iter()
+            .map(|setup| setup.values_at(m).expect("checked when built"))
+            .collect();
+        built.simulation.set_parameter_values(&values)?;
+        let mut traces = built.simulation.run(options, |_| {})?;
+        let width = lanes.len();
+        if width > 0 {
+            for (column, tangent) in traces.tangents.iter_mut().enumerate() {
+                let factor = m[lanes.start + column % width];
+                tangent.iter_mut().for_each(|x| *x *= factor);
+            }
+        }
+        Ok(traces)
     }
 
     /// The loss at multipliers `m` (the protocols simulated in parallel).
@@ -649,6 +753,7 @@ pub fn synthetic_target(
         parameters: parameters.to_vec(),
         space: Space::Multiplier,
         curriculum: None,
+        built: Default::default(),
     };
     let traces = problem.simulate_protocol(&problem.protocols[0], m, false, f64::INFINITY)?;
     Ok(TargetTraces {

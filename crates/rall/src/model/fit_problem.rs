@@ -38,6 +38,7 @@ impl Model {
             parameters: spec.parameters.clone(),
             space: spec.space,
             curriculum: spec.curriculum,
+            built: Default::default(),
         })
     }
 }

@@ -7,7 +7,9 @@
 //! independent of the simulated time.
 
 mod cable_tangents;
+mod multipliers;
 mod parameters;
 
 pub use cable_tangents::{CableTangents, SensitivitySetup};
+pub use multipliers::{BuiltIn, ParameterValues};
 pub use parameters::{ParameterSpec, SensitivityError, Transform, perturbed, resolve_parameters, setup_for};
