@@ -73,7 +73,9 @@ fn the_hh_tree_gradient_equals_jaxleys() {
         println!(
             "dL/d(multiplier of {jaxley_name}): rall {a:.12e}, Jaxley {b:.12e}, relative difference {relative:.1e}"
         );
-        // Measured: 1.8e-11 (gNa), 4.7e-11 (gK), 6.8e-12 (gLeak); limit 64x the largest.
-        assert!(relative < 3e-9, "{jaxley_name}: rall {a}, Jaxley {b}");
+        // Measured: 2.0e-12 (gNa), 5.8e-12 (gK), 3.2e-12 (gLeak); up to 4.7e-11 before the compiled exp used
+        // fused multiply-adds (where the last bits land moves the difference). Limit 86x the largest now,
+        // 11x the largest then.
+        assert!(relative < 5e-10, "{jaxley_name}: rall {a}, Jaxley {b}");
     }
 }
