@@ -2,6 +2,7 @@
 //! build and link instead of one per file, and the tests of all files share the test threads.
 
 mod algebraic_neuron;
+mod allocations;
 mod asc_import3d;
 mod common;
 mod corpus_events;

@@ -215,9 +215,16 @@ impl Tape {
         input: impl Fn(u32) -> &'i [f64],
         scratch: &mut TapeScratch,
     ) {
-        scratch.columns.resize_with(self.outputs.len(), Vec::new);
-        for column in &mut scratch.columns {
-            column.resize(width, 0.0);
+        // Columns are only added, never dropped: tapes with different numbers of outputs can share a scratch
+        // (a state update and its Jacobian) without allocating at every run.
+        let outputs = self.outputs.len();
+        if scratch.columns.len() < outputs {
+            scratch.columns.resize_with(outputs, Vec::new);
+        }
+        for column in &mut scratch.columns[..outputs] {
+            if column.len() != width {
+                column.resize(width, 0.0);
+            }
         }
         scratch.compact = true;
         scratch.prepared = None;
@@ -235,7 +242,7 @@ impl Tape {
             );
             scratch.addresses.push(column.as_ptr() as usize);
         }
-        for column in &mut scratch.columns {
+        for column in &mut scratch.columns[..outputs] {
             scratch.addresses.push(column.as_mut_ptr() as usize);
         }
         let (inputs, outputs) = scratch.addresses.split_at(native.input_slots.len());

@@ -114,6 +114,8 @@ pub struct CellIntegrator {
     moved: std::collections::HashSet<u64>,
     /// Spikes of point processes (`net_event`): `(mechanism, instance, t [ms])` since the last
     /// [`CellIntegrator::take_event_spikes`].
+    /// The arguments of the event being delivered (kept, so that delivering allocates nothing).
+    event_arguments: Vec<f64>,
     event_spikes: Vec<(usize, usize, f64)>,
     /// `(mechanism, instance)` targets of each synapse placement.
     synapse_targets: Vec<Vec<(usize, usize)>>,
@@ -233,6 +235,7 @@ impl CellIntegrator {
             stream_arguments: Vec::new(),
             stream_index: Default::default(),
             event_spikes: Vec::new(),
+            event_arguments: Vec::new(),
             movable: Default::default(),
             moved: Default::default(),
             external_pointers,
@@ -700,10 +703,13 @@ impl CellIntegrator {
             } else {
                 stream
             };
-            let mut arguments = match self.stream_arguments.get(stream) {
-                Some(a) => a.clone(),
-                None => vec![0.0; self.mechanisms[m].event_argument_count()],
-            };
+            // The event's arguments in a buffer kept between events: delivering one allocates nothing.
+            let mut arguments = std::mem::take(&mut self.event_arguments);
+            arguments.clear();
+            match self.stream_arguments.get(stream) {
+                Some(a) => arguments.extend_from_slice(a),
+                None => arguments.resize(self.mechanisms[m].event_argument_count(), 0.0),
+            }
             if flag == 0.0 {
                 // A connection whose weight an adjuster holds delivers the weight it has now.
                 arguments[0] = match self.stream_weights.get(&stream) {
@@ -725,8 +731,10 @@ impl CellIntegrator {
                 .deliver_event(delivery, &mut effects)
                 .map_err(|e| EngineError::Mechanism(format!("event at t = {t} ms: {e}")))?;
             if let Some(a) = self.stream_arguments.get_mut(stream) {
-                *a = arguments;
+                a.clear();
+                a.extend_from_slice(&arguments);
             }
+            self.event_arguments = arguments;
             self.apply_effects(m, stream, effects)?;
         }
         Ok(())

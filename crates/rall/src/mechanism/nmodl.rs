@@ -34,6 +34,17 @@ pub(super) fn set_parameter_column(
     }
 }
 
+/// Buffers of the per-instance dense solves (Newton's on implicit states, the implicit states' tangents):
+/// taken out for a solve and put back, so the time loop allocates nothing.
+#[derive(Debug, Default)]
+pub(super) struct DenseScratch {
+    /// The states at the step's start, `[state * width + instance]`.
+    pub old: Vec<f64>,
+    pub matrix: Vec<f64>,
+    pub vector: Vec<f64>,
+    pub jacobian: Vec<f64>,
+}
+
 /// A slot that mirrors an ion variable of the cell.
 #[derive(Clone, Debug)]
 pub(super) struct IonLink {
@@ -98,6 +109,8 @@ pub(super) struct Tangents {
     pub net_receive: Option<JacobianKernel>,
     /// Scratch for output tangents.
     pub out: Vec<Vec<f64>>,
+    /// An event's instance's input tangents, one vector per slot (kept between events).
+    pub event_inputs: Vec<Vec<f64>>,
     /// Per slot: the lanes where its tangents can be non-zero (parameters: their own lanes; empty: all).
     pub lanes_of: Vec<Vec<usize>>,
 }
@@ -131,7 +144,8 @@ pub struct NmodlMechanism {
     pub(super) initial_error: Option<String>,
     /// One scratch per kernel (INITIAL, BREAKPOINT, state update, NET_RECEIVE), so each keeps its constants.
     pub(super) scratches: [TapeScratch; 4],
-    pub(super) newton_old: Vec<f64>,
+    /// Buffers of the per-instance dense solves, kept from step to step.
+    pub(super) dense: DenseScratch,
     pub(super) tangents: Option<Box<Tangents>>,
     /// Slots written by INITIAL, BREAKPOINT, the state update (or its implicit states) and NET_RECEIVE.
     pub(super) init_slots: Vec<SlotId>,
@@ -223,7 +237,7 @@ impl NmodlMechanism {
             ions: links,
             ion_current_species,
             scratches: Default::default(),
-            newton_old: Vec::new(),
+            dense: DenseScratch::default(),
             tangents: None,
             init_slots: Vec::new(),
             current_slots: Vec::new(),
@@ -379,17 +393,17 @@ impl NmodlMechanism {
     /// iterated to round-off so that its sensitivities are those of the exact discrete solution.
     fn solve_implicit(&mut self, states: &[SlotId], dt: f64) -> Result<(), String> {
         let (n, m) = (self.width(), states.len());
-        self.newton_old.clear();
+        self.dense.old.clear();
         for s in states {
-            self.newton_old.extend_from_slice(&self.columns[*s as usize]);
+            self.dense.old.extend_from_slice(&self.columns[*s as usize]);
         }
         let tape = self.advance_tape.take().unwrap();
-        let mut matrix = vec![0.0; m * m];
-        let mut residual = vec![0.0; m];
-        let mut result = Err(format!(
-            "`{}`: Newton iterations for its implicit states did not converge",
-            self.ir.info.name
-        ));
+        let mut matrix = std::mem::take(&mut self.dense.matrix);
+        let mut residual = std::mem::take(&mut self.dense.vector);
+        matrix.resize(m * m, 0.0);
+        residual.resize(m, 0.0);
+        // The error is written only when there is one: a message formatted at every step would allocate.
+        let mut result = Err("Newton iterations for its implicit states did not converge");
         for _ in 0..50 {
             let columns = &self.columns;
             tape.execute(n, |slot| columns[slot as usize].as_slice(), &mut self.scratches[2]);
@@ -397,14 +411,14 @@ impl NmodlMechanism {
             for k in 0..n {
                 for i in 0..m {
                     let s = self.columns[states[i] as usize][k];
-                    residual[i] = -(s - self.newton_old[i * n + k] - dt * tape.output(i, n, &self.scratches[2])[k]);
+                    residual[i] = -(s - self.dense.old[i * n + k] - dt * tape.output(i, n, &self.scratches[2])[k]);
                     for j in 0..m {
                         let jac = tape.output(m + i * m + j, n, &self.scratches[2])[k];
                         matrix[i * m + j] = f64::from(i == j) - dt * jac;
                     }
                 }
                 if solve_dense(&mut matrix, &mut residual, m).is_err() {
-                    result = Err(format!("`{}`: singular Newton matrix", self.ir.info.name));
+                    result = Err("singular Newton matrix");
                     largest = f64::NAN;
                     break;
                 }
@@ -423,7 +437,8 @@ impl NmodlMechanism {
             }
         }
         self.advance_tape = Some(tape);
-        result
+        (self.dense.matrix, self.dense.vector) = (matrix, residual);
+        result.map_err(|why| format!("`{}`: {why}", self.ir.info.name))
     }
 }
 
@@ -704,8 +719,9 @@ impl Mechanism for NmodlMechanism {
                     self.run(Which::Advance);
                     let (m, n) = (slots.len(), self.width());
                     for (j, (slot, _)) in assigned.iter().enumerate() {
-                        let values = self.output(Which::Advance, m + m * m + j).to_vec();
-                        self.columns[*slot as usize][..n].copy_from_slice(&values);
+                        let mut column = std::mem::take(&mut self.columns[*slot as usize]);
+                        column[..n].copy_from_slice(self.output(Which::Advance, m + m * m + j));
+                        self.columns[*slot as usize] = column;
                     }
                 }
             }),

@@ -6,6 +6,7 @@ use super::nmodl::{AdvanceTangents, KernelNodes, NmodlMechanism, Tangents, Which
 use super::tangents::{JacobianKernel, LaneKernel, ParameterSeed};
 use super::{CurrentTangents, StepContext as Step};
 use rall_nmodl::ir::{Advance, Differentiator, SlotId, SlotKind};
+use std::sync::Arc;
 
 impl NmodlMechanism {
     /// Extends every kernel with its Jacobian and seeds the parameters' tangents.
@@ -171,6 +172,7 @@ impl NmodlMechanism {
             advance,
             net_receive,
             out: vec![Vec::new(); outputs],
+            event_inputs: Vec::new(),
             lanes_of,
         }));
         Ok(())
@@ -372,23 +374,42 @@ impl NmodlMechanism {
     ) -> Result<(), String> {
         self.gather_voltage(v_dot);
         self.gather_ions(ions);
-        let Advance::Implicit { states, .. } = &self.ir.advance else {
+        let ir = Arc::clone(&self.ir);
+        let Advance::Implicit { states, .. } = &ir.advance else {
             unreachable!("only implicit updates keep a Jacobian");
         };
-        let states = states.clone();
-        self.apply(Which::Advance, &states);
-        self.implicit_tangents(&states, ctx.dt_ms)?;
+        self.apply(Which::Advance, states);
+        self.implicit_tangents(states, ctx.dt_ms)?;
         self.write_concentration_tangents(ions);
         Ok(())
     }
 
     /// `(I - dt ∂f/∂s) ṡ_new = ṡ_old + dt Σ ∂f/∂x ẋ` per instance and lane, at the converged states.
     fn implicit_tangents(&mut self, states: &[SlotId], dt: f64) -> Result<(), String> {
+        let m = states.len();
+        let mut jacobian = std::mem::take(&mut self.dense.jacobian);
+        let (mut matrix, mut rhs) = (
+            std::mem::take(&mut self.dense.matrix),
+            std::mem::take(&mut self.dense.vector),
+        );
+        jacobian.resize(m * m, 0.0);
+        matrix.resize(m * m, 0.0);
+        rhs.resize(m, 0.0);
+        let result = self.implicit_tangents_with(states, dt, &mut jacobian, &mut matrix, &mut rhs);
+        (self.dense.jacobian, self.dense.matrix, self.dense.vector) = (jacobian, matrix, rhs);
+        result
+    }
+
+    fn implicit_tangents_with(
+        &mut self,
+        states: &[SlotId],
+        dt: f64,
+        jacobian: &mut [f64],
+        matrix: &mut [f64],
+        rhs: &mut [f64],
+    ) -> Result<(), String> {
         let (n, m) = (self.width(), states.len());
         let lanes = self.tangents.as_ref().unwrap().lanes;
-        let mut jacobian = vec![0.0; m * m];
-        // Per-lane buffers, allocated once per step rather than per instance and lane.
-        let (mut matrix, mut rhs) = (vec![0.0; m * m], vec![0.0; m]);
         for k in 0..n {
             for i in 0..m {
                 for j in 0..m {
@@ -403,7 +424,7 @@ impl NmodlMechanism {
                 for (i, r) in rhs.iter_mut().enumerate() {
                     *r = t.columns[states[i] as usize][p * n + k] + dt * t.out[i][p * n + k];
                 }
-                solve_dense(&mut matrix, &mut rhs, m)
+                solve_dense(matrix, rhs, m)
                     .map_err(|_| format!("`{}`: singular implicit tangent matrix", self.ir.info.name))?;
                 for i in 0..m {
                     t.columns[states[i] as usize][p * n + k] = rhs[i];
@@ -440,18 +461,15 @@ impl NmodlMechanism {
             |slot| &columns[slot as usize][instance..instance + 1],
             &mut self.scratches[3],
         );
-        // The instance's input tangents, one value per lane.
-        let local: Vec<Vec<f64>> = t
-            .columns
-            .iter()
-            .map(|c| {
-                if c.is_empty() {
-                    Vec::new()
-                } else {
-                    (0..lanes).map(|p| c[p * n + instance]).collect()
-                }
-            })
-            .collect();
+        // The instance's input tangents, one value per lane, in vectors kept between events.
+        let mut local = std::mem::take(&mut t.event_inputs);
+        local.resize_with(t.columns.len(), Vec::new);
+        for (values, c) in local.iter_mut().zip(&t.columns) {
+            values.clear();
+            if !c.is_empty() {
+                values.extend((0..lanes).map(|p| c[p * n + instance]));
+            }
+        }
         let kernel = t.net_receive.as_ref().unwrap();
         kernel.apply(
             1,
@@ -460,6 +478,7 @@ impl NmodlMechanism {
             |slot| (!local[slot as usize].is_empty()).then_some((local[slot as usize].as_slice(), &[][..])),
             &mut t.out[..kernel.outputs],
         );
+        t.event_inputs = local;
         for (o, slot) in outputs.iter().enumerate() {
             self.columns[*slot as usize][instance] = kernel.tape.output(o, 1, &self.scratches[3])[0];
             let column = &mut t.columns[*slot as usize];
