@@ -4,7 +4,6 @@
 //! without and with sensitivities.
 
 use rall::engine::{CellIntegrator, Integrator};
-use rall::mechanism::Catalogue;
 use rall::sensitivity::{ParameterSpec, Transform, setup_for};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -57,23 +56,7 @@ fn allocations() -> u64 {
 /// Allocations during steps 400-2400 (10-60 ms, the synapse's events at 15, 25 and 26 ms among them) of the
 /// cell, after 400 steps (with an event at 5 ms) that size every buffer.
 fn allocations_while_stepping(with_sensitivities: bool) -> u64 {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut catalogue = Catalogue::default();
-    for f in ["kinetic_k.mod", "cahigh.mod", "cadecay.mod"] {
-        catalogue.add_file(&dir.join(f)).unwrap();
-    }
-    let mut cell = rall::zoo::hh_tree(1, 0.15);
-    cell.paint("soma", "kinetic_k", &[("gbar", 0.002)]).unwrap();
-    cell.paint("(all)", "cahigh", &[("gbar", 0.0005)]).unwrap();
-    cell.paint("(all)", "cadecay", &[("tau", 30.0)]).unwrap();
-    cell.place_synapse(
-        "(location 1 0.5)",
-        "ExpSyn",
-        &[("tau", 2.0)],
-        &[5.0, 15.0, 25.0, 26.0],
-        0.004,
-    )
-    .unwrap();
+    let (cell, catalogue) = crate::common::kinetic_calcium_synapse_cell(&[5.0, 15.0, 25.0, 26.0]);
     let layout = rall::cell::lower_cell(&cell, &catalogue).unwrap();
     let mut integrator = CellIntegrator::new(&layout, &catalogue).unwrap();
     if with_sensitivities {

@@ -384,23 +384,7 @@ fn inferior_olive_gradients_match_finite_differences_for_all_twelve_conductances
 fn kinetic_scheme_calcium_and_synapse_gradients_match_finite_differences() {
     // A two-state KINETIC channel (solved implicitly), a calcium current and a calcium shell that
     // writes cai (so eca follows Nernst), and an ExpSyn with scheduled events.
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut catalogue = Catalogue::default();
-    for f in ["kinetic_k.mod", "cahigh.mod", "cadecay.mod"] {
-        catalogue.add_file(&dir.join(f)).unwrap();
-    }
-    let mut cell = rall::zoo::hh_tree(1, 0.15);
-    cell.paint("soma", "kinetic_k", &[("gbar", 0.002)]).unwrap();
-    cell.paint("(all)", "cahigh", &[("gbar", 0.0005)]).unwrap();
-    cell.paint("(all)", "cadecay", &[("tau", 30.0)]).unwrap();
-    cell.place_synapse(
-        "(location 1 0.5)",
-        "ExpSyn",
-        &[("tau", 2.0)],
-        &[15.0, 25.0, 26.0],
-        0.004,
-    )
-    .unwrap();
+    let (mut cell, catalogue) = crate::common::kinetic_calcium_synapse_cell(&[15.0, 25.0, 26.0]);
     cell.probe_variable("cai", "(location 0 0.5)", "cadecay.cai").unwrap();
     let specs = [
         multiplier("kinetic_k.gbar", Some("soma")),

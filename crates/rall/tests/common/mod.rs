@@ -128,3 +128,21 @@ pub fn run_tool(program: &std::path::Path, script: &str, args: &[&std::ffi::OsSt
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The hh ball-and-stick with a two-state KINETIC channel on the soma (solved implicitly), a calcium current
+/// and a calcium shell that writes cai everywhere (so eca follows Nernst), and an ExpSyn on the dendrite
+/// receiving events at `event_times_ms`; with its catalogue (the fixtures' `.mod` files added).
+pub fn kinetic_calcium_synapse_cell(event_times_ms: &[f64]) -> (rall::Cell, rall::mechanism::Catalogue) {
+    let dir = repo_path("crates/rall/tests/fixtures");
+    let mut catalogue = rall::mechanism::Catalogue::default();
+    for f in ["kinetic_k.mod", "cahigh.mod", "cadecay.mod"] {
+        catalogue.add_file(&dir.join(f)).unwrap();
+    }
+    let mut cell = rall::zoo::hh_tree(1, 0.15);
+    cell.paint("soma", "kinetic_k", &[("gbar", 0.002)]).unwrap();
+    cell.paint("(all)", "cahigh", &[("gbar", 0.0005)]).unwrap();
+    cell.paint("(all)", "cadecay", &[("tau", 30.0)]).unwrap();
+    cell.place_synapse("(location 1 0.5)", "ExpSyn", &[("tau", 2.0)], event_times_ms, 0.004)
+        .unwrap();
+    (cell, catalogue)
+}
