@@ -496,7 +496,7 @@ fn cv_runs(cv: &[CvIndex]) -> Vec<CvRun> {
 }
 
 /// `column[k] = values[cv[k]]`, run by run.
-fn gather(column: &mut [f64], values: &[f64], runs: &[CvRun]) {
+pub(super) fn gather(column: &mut [f64], values: &[f64], runs: &[CvRun]) {
     for run in runs {
         column[run.instance..run.instance + run.len].copy_from_slice(&values[run.cv..run.cv + run.len]);
     }

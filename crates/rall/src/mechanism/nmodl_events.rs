@@ -225,9 +225,7 @@ impl NmodlMechanism {
             return;
         }
         let n = self.width();
-        for (k, &cv) in self.cv.iter().enumerate() {
-            self.columns[0][k] = v_mv[cv];
-        }
+        super::nmodl::gather(&mut self.columns[0], v_mv, &self.cv_runs);
         self.columns[1].fill(t_ms);
         let Some((tape, scratch)) = &mut self.events.watches else {
             return;
