@@ -1,7 +1,7 @@
 """rall: multicompartmental neurons with exact gradients.
 
-Load a model file (TOML; docs/model-format.md) or build a cell with rall.Cell, run it, and get traces,
-exact sensitivities and fitting problems as NumPy arrays::
+Load a model file (TOML; docs/model-format.md) or build a cell with rall.Cell (a network with
+rall.Network), run it, and get traces, spikes, exact sensitivities and fitting problems as NumPy arrays::
 
     import rall
     model = rall.load("examples/hh_tree.toml")
@@ -18,8 +18,9 @@ from . import _rall
 from ._progress import ProgressBar
 from ._rall import FitProblem, Model, ModelError, Run, SimulationError
 from .cell import Cell
+from .network import Network
 
-__all__ = ["load", "loads", "Cell", "Model", "Run", "FitProblem", "ModelError", "SimulationError", "ProgressBar"]
+__all__ = ["load", "loads", "Cell", "Network", "Model", "Run", "FitProblem", "ModelError", "SimulationError", "ProgressBar"]
 
 
 def load(path) -> Model:

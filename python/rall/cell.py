@@ -42,10 +42,13 @@ def _value(v):
     raise TypeError(f"cannot write {v!r} ({type(v).__name__}) into a model")
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
 def _caller():
-    """The first frame outside this module: the line of the user's script that called the builder."""
+    """The first frame outside this package: the line of the user's script that called the builder."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename == __file__:
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE:
         frame = frame.f_back
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("<unknown>", 0)
 
@@ -85,10 +88,6 @@ class Cell:
         """Cylinders along x, parents first: dicts with `length`, `diameter` [µm] and optionally `parent`
         (an index), `at` (where on the parent, 0-1, default 1) and `tag` (1 soma, 2 axon, 3 dend, 4 apic)."""
         return cls({"cylinder": [dict(c) for c in cylinders]})
-
-    def _add(self, table, array, values):
-        self._tables.append((table, array, values, _caller()))
-        return self
 
     def label(self, name, expression):
         """A named region or locset (Arbor's label language), e.g. `label("tip", "(terminal)")`."""
@@ -153,52 +152,98 @@ class Cell:
         self._mod_files.extend(_absolute(p) for p in paths)
         return self
 
+    def homeostasis(self, sensor, direction, at, target, learning_rate, parameters, **options):
+        """Homeostatic control (docs/homeostasis.md): moves `parameters` (names, or dicts with `name`,
+        `region`, `lower`, `upper`) while the cell runs so that `sensor` (a mechanism state read as a rate
+        [Hz]) reaches `target`; `options`: forgetting, clip, every. The controller's sensor, multipliers and
+        running gradients come back as columns of `model.run()`."""
+        return self._add("homeostasis", False, _homeostasis_table(
+            sensor, direction, at, target, learning_rate, options), parameters=parameters)
+
+    def _add(self, table, array, values, parameters=None):
+        self._tables.append((table, array, values, _caller()))
+        if parameters is not None:
+            origin = _caller()
+            for p in parameters:
+                p = {"name": p} if isinstance(p, str) else dict(p)
+                self._tables.append(("homeostasis.parameter", True, p, origin))
+        return self
+
     def to_toml(self, t_stop, dt=None, sample_interval=None, **simulation):
         """The model file text of this cell with a `[simulation]` table (`simulation`: integrator, celsius,
         ...), and for each of its lines the (file, line) of the call that wrote it."""
-        lines, origins = [], []
-
-        def emit(text, origin):
-            lines.append(text)
-            origins.append(origin)
-
+        text = _Text()
         here = _caller()
         if self._mod_files:
-            emit(f"mod_files = {_value(self._mod_files)}", here)
+            text.emit(f"mod_files = {_value(self._mod_files)}", here)
         settings = {"t_stop": t_stop, **_present(dt=dt, sample_interval=sample_interval), **simulation}
         tables = [("simulation", False, settings, here)] + self._tables
-        order = ["parameter", "simulation", "morphology", "labels", "discretization", "cable", "cable.region",
-                 "mechanism", "synapse", "stimulus", "ion", "probe", "detector"]
+        text.tables(tables, ["parameter", "simulation", "homeostasis", "homeostasis.parameter"] + _CELL_TABLES)
+        return text.finish()
+
+    def model(self, t_stop, dt=None, sample_interval=None, **simulation):
+        """The cell as a `rall.Model` (see `to_toml`). A mistake raises `rall.ModelError` at the line of the
+        call that made it, with the generated model line."""
+        return _load_generated(*self.to_toml(t_stop, dt, sample_interval, **simulation))
+
+
+# The tables of a cell, in the order a model file gives them.
+_CELL_TABLES = ["morphology", "labels", "discretization", "cable", "cable.region", "mechanism", "synapse",
+                "stimulus", "ion", "probe", "detector"]
+
+
+def _homeostasis_table(sensor, direction, at, target, learning_rate, options):
+    return {"sensor": sensor, "direction": direction, "at": at, "target": target,
+            "learning_rate": learning_rate, **options}
+
+
+class _Text:
+    """Model text being written, with the (file, line) of the call behind each line."""
+
+    def __init__(self):
+        self.lines, self.origins = [], []
+
+    def emit(self, line, origin):
+        self.lines.append(line)
+        self.origins.append(origin)
+
+    def tables(self, tables, order, prefix=""):
+        """Writes `tables` ((name, is an array, values, origin)) in `order`, each name under `prefix`
+        ("cell." inside a [[cell]] of a network)."""
         for name in order:
             entries = [t for t in tables if t[0] == name]
             if not entries:
                 continue
             if entries[0][1]:
                 for _, _, values, origin in entries:
-                    emit(f"[[{name}]]", origin)
-                    for k, v in values.items():
-                        emit(f"{_key(k)} = {_value(v)}", origin)
+                    self.emit(f"[[{prefix}{name}]]", origin)
+                    self.values(values, origin)
             else:
-                emit(f"[{name}]", entries[0][3])
+                self.emit(f"[{prefix}{name}]", entries[0][3])
                 for _, _, values, origin in entries:
-                    for k, v in values.items():
-                        emit(f"{_key(k)} = {_value(v)}", origin)
-        return "\n".join(lines) + "\n", origins
+                    self.values(values, origin)
 
-    def model(self, t_stop, dt=None, sample_interval=None, **simulation):
-        """The cell as a `rall.Model` (see `to_toml`). A mistake raises `rall.ModelError` at the line of the
-        call that made it, with the generated model line."""
-        text, origins = self.to_toml(t_stop, dt, sample_interval, **simulation)
-        try:
-            return _loads(text, _GENERATED, os.getcwd())
-        except ModelError as error:
-            message = str(error)
-            place = re.match(re.escape(_GENERATED) + r":(\d+):(\d+): ", message)
-            if not place:
-                raise
-            line = int(place.group(1))
-            file, lineno = origins[line - 1] if 0 < line <= len(origins) else ("<unknown>", 0)
-            generated = text.splitlines()[line - 1] if 0 < line <= len(origins) else ""
-            raise ModelError(
-                f"{file}:{lineno}: {message[place.end():]}\n    (model line {line}: {generated})"
-            ) from None
+    def values(self, values, origin):
+        for k, v in values.items():
+            self.emit(f"{_key(k)} = {_value(v)}", origin)
+
+    def finish(self):
+        return "\n".join(self.lines) + "\n", self.origins
+
+
+def _load_generated(text, origins):
+    """A `rall.Model` from generated model text; a mistake raises `rall.ModelError` at the line of the call
+    that made it (from `origins`), with the generated model line."""
+    try:
+        return _loads(text, _GENERATED, os.getcwd())
+    except ModelError as error:
+        message = str(error)
+        place = re.match(re.escape(_GENERATED) + r":(\d+):(\d+): ", message)
+        if not place:
+            raise
+        line = int(place.group(1))
+        file, lineno = origins[line - 1] if 0 < line <= len(origins) else ("<unknown>", 0)
+        generated = text.splitlines()[line - 1] if 0 < line <= len(origins) else ""
+        raise ModelError(
+            f"{file}:{lineno}: {message[place.end():]}\n    (model line {line}: {generated})"
+        ) from None

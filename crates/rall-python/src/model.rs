@@ -7,8 +7,9 @@ use crate::{Interruptible, ModelError};
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
 use rall::mechanism::Catalogue;
+use rall::model::{BuildError, BuiltModel};
 use rall::sensitivity::{ParameterSpec, perturbed};
-use rall::{Cell, RunOptions, Simulation, Traces};
+use rall::{Cell, Traces};
 use std::path::PathBuf;
 
 /// Reads a model file (TOML; see docs/model-format.md). Raises `rall.ModelError` with the file, line and
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 pub fn load(path: PathBuf) -> PyResult<Model> {
     let model =
         rall::model::load_model(&path, &Catalogue::default()).map_err(|e| ModelError::new_err(e.to_string()))?;
-    Ok(Model { model })
+    Ok(Model::new(model))
 }
 
 /// Reads model text (the model file's TOML); `file` names it in errors and relative paths are taken from
@@ -29,13 +30,31 @@ pub fn loads(text: &str, file: &str, base: Option<PathBuf>) -> PyResult<Model> {
     let mut model = rall::model::parse_model(text, file, &base, &Catalogue::default())
         .map_err(|e| ModelError::new_err(e.to_string()))?;
     model.file = PathBuf::from(file);
-    Ok(Model { model })
+    Ok(Model::new(model))
 }
 
 /// A model file, read and checked: its cells (or network) and how to run them.
 #[pyclass(module = "rall")]
 pub struct Model {
     pub(crate) model: rall::model::Model,
+    /// The simulation of the last `run`, kept for the next one with the same parameter names.
+    built: std::sync::Mutex<Option<Built>>,
+}
+
+/// A simulation built for some multiplied and differentiated parameters (`key`: their specs), or `None` when
+/// the multipliers can only be applied by rebuilding the cells at every run.
+struct Built {
+    key: String,
+    model: Option<BuiltModel>,
+}
+
+impl Model {
+    pub(crate) fn new(model: rall::model::Model) -> Self {
+        Self {
+            model,
+            built: Default::default(),
+        }
+    }
 }
 
 /// Parameter names as the command line's `--param` takes them: `NAME[@REGION][:value|multiplier|log]`.
@@ -115,19 +134,16 @@ impl Model {
     }
 }
 
-/// Runs `simulation` without holding the GIL; between chunks of steps it checks for Ctrl-C and reports
-/// the fraction done to `progress`.
+/// Runs `run` (a simulation's `run_with`) without holding the GIL; between chunks of steps it checks for
+/// Ctrl-C and reports the fraction done to `progress`.
 pub(crate) fn run_detached(
     py: Python<'_>,
-    simulation: &mut Simulation,
-    options: &RunOptions,
     progress: Option<&Py<PyAny>>,
+    run: impl FnOnce(&mut dyn FnMut(f64) -> bool) -> Result<Traces, rall::simulation::SimulationError> + Send,
 ) -> PyResult<Traces> {
     let checks = Interruptible::default();
     let result = py.detach(|| {
-        simulation.run_with(options, |fraction| {
-            checks.go_on(|py| progress.map_or(Ok(true), |p| p.call1(py, (fraction,)).map(|_| true)))
-        })
+        run(&mut |fraction| checks.go_on(|py| progress.map_or(Ok(true), |p| p.call1(py, (fraction,)).map(|_| true))))
     });
     checks.result(result.map_err(|e| e.to_string()))
 }
@@ -266,12 +282,39 @@ impl Model {
                 &"[homeostasis] brings its own sensitivities: run it without sensitivities",
             )));
         }
-        let cells = self.cells_with(&self.multiplier_specs(multipliers)?)?;
-        let mut simulation = m
-            .simulation(&cells, &specs)
-            .map_err(|e| ModelError::new_err(self.at(&e)))?;
-        let traces = run_detached(py, &mut simulation, &options, progress.as_ref())?;
-        let warnings = simulation.accuracy_warnings();
+        let multiplied = self.multiplier_specs(multipliers)?;
+        let key = format!("{:?} {specs:?}", multiplied.iter().map(|(s, _)| s).collect::<Vec<_>>());
+        let cached = self.built.lock().expect("not poisoned").take().filter(|b| b.key == key);
+        let mut built = match cached {
+            Some(built) => built,
+            None => {
+                let names: Vec<ParameterSpec> = multiplied.iter().map(|(s, _)| s.clone()).collect();
+                match m.build(&names, &specs) {
+                    Ok(model) => Built {
+                        key,
+                        model: Some(model),
+                    },
+                    Err(BuildError::NotSettable { .. }) => Built { key, model: None },
+                    Err(e) => return Err(ModelError::new_err(self.at(&e))),
+                }
+            }
+        };
+        let (traces, warnings) = match &mut built.model {
+            Some(model) => {
+                let factors: Vec<f64> = multiplied.iter().map(|(_, f)| *f).collect();
+                let traces = run_detached(py, progress.as_ref(), |go_on| model.run_with(&factors, &options, go_on))?;
+                (traces, model.accuracy_warnings())
+            }
+            None => {
+                let cells = self.cells_with(&multiplied)?;
+                let mut simulation = m
+                    .simulation(&cells, &specs)
+                    .map_err(|e| ModelError::new_err(self.at(&e)))?;
+                let traces = run_detached(py, progress.as_ref(), |go_on| simulation.run_with(&options, go_on))?;
+                (traces, simulation.accuracy_warnings())
+            }
+        };
+        *self.built.lock().expect("not poisoned") = Some(built);
         Ok(Run::new(
             traces,
             specs.iter().map(ParameterSpec::label).collect(),

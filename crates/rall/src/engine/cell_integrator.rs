@@ -335,6 +335,11 @@ impl CellIntegrator {
         self.tangents.as_ref().map(|t| t.v_dot.as_slice())
     }
 
+    /// The differentiated parameters' seeds, when sensitivities are co-simulated.
+    pub fn sensitivity_setup(&self) -> Option<&SensitivitySetup> {
+        self.tangents.as_ref().map(|t| &t.setup)
+    }
+
     /// Names of the differentiated parameters, one per lane.
     pub fn sensitivity_names(&self) -> &[String] {
         self.tangents.as_ref().map_or(&[], |t| &t.setup.names)

@@ -4,6 +4,7 @@
 //! its top level, or several under `[[cell]]`, plus a `[simulation]` table.
 
 mod build;
+mod built_model;
 mod fit_problem;
 mod gap_junctions;
 mod morphology;
@@ -15,3 +16,4 @@ mod stimulus;
 mod tables;
 
 pub use build::{FitSpec, Model, ModelError, Optimizer, load_model, parse_model};
+pub use built_model::{BuildError, BuiltModel};

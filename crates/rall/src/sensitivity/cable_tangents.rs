@@ -20,6 +20,9 @@ pub struct SensitivitySetup {
     pub weight: Vec<(usize, usize, f64)>,
     /// Forgetting rate λ [1/ms]: tangents decay by `exp(-λ dt)` each step (0: exact sensitivities).
     pub forgetting_per_ms: f64,
+    /// Lanes of mechanism parameters whose region covers some seeded CV only in part (the seed scales the
+    /// whole CV; a cell rebuilt with the parameter multiplied splits the CV's value at the boundary).
+    pub partly_covered: Vec<usize>,
 }
 
 impl SensitivitySetup {

@@ -203,11 +203,15 @@ pub fn resolve_parameters(
             let mut seeds = Vec::new();
             for (instance, &cv) in l.cv.iter().enumerate() {
                 let (p0, p1) = g.extent[cv];
-                let inside = if p1 > p0 {
-                    region.covered_length(g.branch[cv], p0, p1) > 0.0
+                let (inside, whole) = if p1 > p0 {
+                    let covered = region.covered_length(g.branch[cv], p0, p1);
+                    (covered > 0.0, covered >= (p1 - p0) * (1.0 - 1e-9))
                 } else {
-                    region.contains(g.branch[cv], p0)
+                    (region.contains(g.branch[cv], p0), true)
                 };
+                if inside && !whole && setup.partly_covered.last() != Some(&lane) {
+                    setup.partly_covered.push(lane);
+                }
                 if inside {
                     seeds.push(ParameterSeed {
                         parameter: parameter.into(),
