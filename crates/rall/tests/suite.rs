@@ -30,6 +30,7 @@ mod procedural_generators;
 mod rallpacks;
 mod readme_snippet;
 mod scaled_paints;
+mod snapshots;
 mod swc_errors;
 mod swc_import3d;
 mod synapses;

@@ -52,6 +52,7 @@ pub enum EngineError {
 }
 
 /// One cell's state and the buffers its steps work in (allocated once).
+#[derive(Clone)]
 pub struct CellIntegrator {
     geometry: CvGeometry,
     capacitance_nf: Vec<f64>,
@@ -123,7 +124,23 @@ pub struct CellIntegrator {
     largest_step: super::LargestStep,
 }
 
+/// A cell's whole state at one moment (voltages, mechanism states, ions, queued events and event streams,
+/// tangents, the controller, the noise streams and the clock), taken by [`CellIntegrator::snapshot`]. It is a
+/// copy of the integrator: its compiled kernels are shared, its buffers copied.
+pub struct CellSnapshot(Box<CellIntegrator>);
+
 impl CellIntegrator {
+    /// The cell's state now, to return to with [`CellIntegrator::restore`] (checkpoints of a run).
+    pub fn snapshot(&self) -> CellSnapshot {
+        CellSnapshot(Box::new(self.clone()))
+    }
+
+    /// Returns the cell to a state taken from it by [`CellIntegrator::snapshot`]: the steps that follow
+    /// repeat those that followed the snapshot, to the bit. The snapshot stays usable.
+    pub fn restore(&mut self, snapshot: &CellSnapshot) {
+        self.clone_from(&snapshot.0);
+    }
+
     pub fn new(layout: &CellLayout, catalogue: &Catalogue) -> Result<Self, EngineError> {
         let n = layout.geometry.len();
         let parent: Vec<usize> = layout.geometry.parent.iter().map(|p| p.unwrap_or(0)).collect();

@@ -10,7 +10,7 @@ mod hines;
 mod pointers;
 mod step_monitor;
 
-pub use cell_integrator::{CellIntegrator, EngineError, Integrator};
+pub use cell_integrator::{CellIntegrator, CellSnapshot, EngineError, Integrator};
 pub use hines::{HinesMatrix, LANE_BLOCK, SolveError};
 pub use pointers::ExternalPointer;
 pub use step_monitor::{LargestStep, RESOLVED_CHANGE_MV};

@@ -81,6 +81,10 @@ pub struct EventEffects {
 pub trait Mechanism: Send + Sync {
     fn name(&self) -> &str;
 
+    /// A copy of the mechanism with its present state (for a cell's snapshot; the compiled kernels are
+    /// shared, not compiled again).
+    fn clone_box(&self) -> Box<dyn Mechanism>;
+
     /// Seeds the stream of random samples (NMODL's `normrand`); each [`Mechanism::initialise`] restarts it.
     fn seed_random(&mut self, _seed: u64) {}
 
@@ -246,4 +250,10 @@ pub(crate) fn sum_is_finite(values: &[f64]) -> bool {
         }
     }
     (lanes.iter().sum::<f64>() + rest).is_finite()
+}
+
+impl Clone for Box<dyn Mechanism> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
 }

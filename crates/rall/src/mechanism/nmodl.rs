@@ -36,7 +36,7 @@ pub(super) fn set_parameter_column(
 
 /// Buffers of the per-instance dense solves (Newton's on implicit states, the implicit states' tangents):
 /// taken out for a solve and put back, so the time loop allocates nothing.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct DenseScratch {
     /// The states at the step's start, `[state * width + instance]`.
     pub old: Vec<f64>,
@@ -98,6 +98,7 @@ impl KernelNodes {
 }
 
 /// Tangent co-simulation state: extended kernels and one tangent column per carrying slot.
+#[derive(Clone)]
 pub(super) struct Tangents {
     pub lanes: usize,
     /// Per slot: its tangents `[lane * width + instance]`, or empty when the slot carries none.
@@ -116,6 +117,7 @@ pub(super) struct Tangents {
 }
 
 /// One NMODL mechanism over all the CVs (or locations) it covers.
+#[derive(Clone)]
 pub struct NmodlMechanism {
     pub(super) ir: Arc<MechanismIr>,
     pub(super) cv: Vec<CvIndex>,
@@ -532,6 +534,7 @@ fn tape_of<'a>(
 
 /// The state update with tangents: lane by lane in the kernel's own tape (an explicit update), or through its
 /// Jacobian (an implicit one, whose tangents need a linear solve per instance).
+#[derive(Clone)]
 pub(super) enum AdvanceTangents {
     Lanes(LaneKernel),
     Jacobian(JacobianKernel),
@@ -635,6 +638,10 @@ pub(super) fn solve_dense(a: &mut [f64], b: &mut [f64], m: usize) -> Result<(), 
 }
 
 impl Mechanism for NmodlMechanism {
+    fn clone_box(&self) -> Box<dyn Mechanism> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         &self.ir.info.name
     }

@@ -23,7 +23,7 @@ struct ActiveWatch {
 }
 
 /// The compiled event side of one mechanism (empty for mechanisms without events).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct EventSide {
     /// Offset of each NET_RECEIVE action's first value (its guard) in the NET_RECEIVE tape's outputs.
     action_offsets: Vec<usize>,

@@ -9,6 +9,7 @@ use rall_nmodl::ir::{Graph, MechanismIr, NodeId, STEADY_STATE_DT_MS, SteadyState
 
 /// The compiled steady-state system: rates, their Jacobian, the assigned values, then each CONSERVE
 /// equation and its gradient.
+#[derive(Clone)]
 pub(super) struct SteadySolve {
     tape: Tape,
     scratch: TapeScratch,

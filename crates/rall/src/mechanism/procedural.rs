@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
 /// One procedural mechanism over all the CVs (or locations) it covers.
+#[derive(Clone)]
 pub struct ProceduralMechanism {
     ir: Arc<MechanismIr>,
     cv: Vec<CvIndex>,
@@ -217,6 +218,10 @@ fn instance_streams(seed: u64, k: usize, count: usize) -> Vec<ChaCha8Rng> {
 }
 
 impl Mechanism for ProceduralMechanism {
+    fn clone_box(&self) -> Box<dyn Mechanism> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         &self.ir.info.name
     }

@@ -24,6 +24,7 @@ fn jacobian_row(graph: &mut Graph, d: &mut Differentiator, node: NodeId, carries
 }
 
 /// A kernel's outputs followed by its sparse Jacobian, evaluated by one tape.
+#[derive(Clone)]
 pub(super) struct JacobianKernel {
     pub tape: Tape,
     /// Number of primal outputs (they come first, in the order the primal tape has them).
@@ -110,6 +111,7 @@ impl JacobianKernel {
 /// computed by one tape: the Jacobian is never stored, and the compiled backends run the chain rule in the
 /// same vectorised loop as the kernel. Lane `p`'s tangent of slot `s` is the tape's input slot
 /// `slots + p · slots + s` ([`LaneKernel::tangent_input`] decodes it).
+#[derive(Clone)]
 pub(super) struct LaneKernel {
     pub tape: Tape,
     /// Number of primal outputs (first, in the order the primal tape has them).

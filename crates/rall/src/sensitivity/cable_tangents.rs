@@ -32,6 +32,7 @@ impl SensitivitySetup {
 }
 
 /// The cable-level tangents of one cell, lane-major `[lane * cvs + cv]`, and their buffers.
+#[derive(Clone)]
 pub struct CableTangents {
     pub setup: SensitivitySetup,
     pub cvs: usize,
