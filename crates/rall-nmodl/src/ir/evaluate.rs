@@ -231,8 +231,15 @@ impl Tape {
         if width == 0 {
             return;
         }
-        scratch.addresses.clear();
-        for (&slot, &uniform) in native.input_slots.iter().zip(&native.input_uniform) {
+        let inputs = native.input_slots.len();
+        // Sized once, then written in place: this runs for every kernel at every step.
+        scratch.addresses.resize(inputs + outputs, 0);
+        let (input_addresses, output_addresses) = scratch.addresses.split_at_mut(inputs);
+        for ((address, &slot), &uniform) in input_addresses
+            .iter_mut()
+            .zip(&native.input_slots)
+            .zip(&native.input_uniform)
+        {
             let column = input(slot);
             let wanted = if uniform { 1 } else { width };
             assert!(
@@ -240,12 +247,12 @@ impl Tape {
                 "input slot {slot} has {} values for {wanted} instances",
                 column.len()
             );
-            scratch.addresses.push(column.as_ptr() as usize);
+            *address = column.as_ptr() as usize;
         }
-        for column in &mut scratch.columns[..outputs] {
-            scratch.addresses.push(column.as_mut_ptr() as usize);
+        for (address, column) in output_addresses.iter_mut().zip(&mut scratch.columns[..outputs]) {
+            *address = column.as_mut_ptr() as usize;
         }
-        let (inputs, outputs) = scratch.addresses.split_at(native.input_slots.len());
+        let (inputs, outputs) = scratch.addresses.split_at(inputs);
         // SAFETY: an address is a pointer's bits: `usize` and `*const f64` have the same layout.
         let (inputs, outputs) = unsafe {
             (

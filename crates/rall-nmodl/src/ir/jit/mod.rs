@@ -239,6 +239,13 @@ fn compile_uncached(instructions: &[Instr], uniform: &[bool], outputs: &[u32]) -
     // re-placement of every pure instruction next to its first use undoes the interleaved copies of the
     // loop body (see `emit::UNROLL`); the hh tree of 1,001 CVs ran in 2.47 s without it, 2.80 s with it.
     set(&mut flags, "opt_level", "none")?;
+    // Cranelift's IR verifier took a quarter of every kernel's compile time; it checks rall's emitter, so it
+    // runs where that is tested (builds with debug assertions: the test suite) and not for users.
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) { "true" } else { "false" },
+    )?;
     let mut isa = cranelift_native::builder()
         .map_err(|e| format!("this machine is not supported by the compiled backend: {e}"))?;
     if let Ok(list) = std::env::var("RALL_JIT_ISA") {
