@@ -1,6 +1,7 @@
 //! Cost of co-simulated sensitivities: the hh tree (soma + 10 dendrites of 10 CVs) and the inferior-olive
 //! cell with P = 0, 1, 3, 12 (and 30 on the tree) parameters; prints each run's wall time as a multiple
-//! of the plain run, and the absolute time of the 12-conductance gradient of a 3000 ms IO simulation.
+//! of the plain run, the absolute time of the 12-conductance gradient of a 3000 ms IO simulation, and the
+//! speed-up of splitting the lanes over two threads (the tree's 30, the IO cell's 12).
 //!
 //! Run with `cargo bench -p rall --bench sensitivities`.
 
@@ -75,5 +76,31 @@ fn main() {
     let t = seconds(&io, &long, &io_specs);
     println!(
         "12-conductance gradient of a 3000 ms inferior-olive simulation: {t:.3} s (goal: under 3.5 s; published: about 350 s)"
+    );
+    let tree_model = load_model(&path.with_file_name("hh_tree.toml"), &Catalogue::default()).unwrap();
+    lanes_over_threads(&tree_model, &options, &tree_specs[..30]);
+    let io_model = load_model(&path, &Catalogue::default()).unwrap();
+    lanes_over_threads(&io_model, &long, &io_specs);
+}
+
+/// The sensitivities of one cell split over two threads (`Model::simulation_in_shares`: each share of lanes
+/// repeats the primal run) against one thread, best of 3 each, interleaved.
+fn lanes_over_threads(model: &rall::model::Model, options: &RunOptions, specs: &[ParameterSpec]) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let (mut one, mut two) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..3 {
+        for (shares, best) in [(1, &mut one), (2, &mut two)] {
+            let mut split = model.simulation_in_shares(&model.cells, specs, shares).unwrap();
+            let start = Instant::now();
+            std::hint::black_box(pool.install(|| split.run(options, |_| {})).unwrap());
+            *best = best.min(start.elapsed().as_secs_f64());
+        }
+    }
+    println!(
+        "{}, P={} over {} ms on 2 threads: {two:.3} s against {one:.3} s on one ({:.2}x faster)",
+        model.file.file_name().unwrap_or_default().to_string_lossy(),
+        specs.len(),
+        options.t_stop_ms,
+        one / two
     );
 }

@@ -1,7 +1,9 @@
 //! A model built once and given multipliers at each run (`Model::build`, what the Python package's
 //! `Model.run(multipliers=...)` uses) against the model's cells rebuilt with the parameters multiplied
 //! (`perturbed`): the same traces and the same sensitivities (multiplier, log and value scales), also at a
-//! point run again after another one; and the multipliers that only a rebuild can apply are refused.
+//! point run again after another one; and the multipliers that only a rebuild can apply are refused. The
+//! same model's sensitivities split over threads (`Model::simulation_in_shares`) against one simulation of
+//! all the lanes.
 
 use rall::mechanism::Catalogue;
 use rall::model::{BuildError, Model, parse_model};
@@ -146,4 +148,29 @@ fn multipliers_that_only_a_rebuild_applies_are_refused() {
             .build(&specs(&["hh.gnabar@soma"]), &specs(&["hh.gnabar:value"]))
             .is_ok()
     );
+}
+
+#[test]
+fn sensitivities_split_into_shares_equal_one_simulation_of_all_lanes() {
+    let model = model();
+    let specs = specs(&[
+        "hh.gnabar@soma:multiplier",
+        "hh.gkbar:log",
+        "hh.gl:value",
+        "stimulus[0].amplitude:multiplier",
+        "hh.gnabar@dend:multiplier",
+    ]);
+    let run = |shares: usize| {
+        let mut split = model.simulation_in_shares(&model.cells, &specs, shares).unwrap();
+        assert_eq!(split.len(), shares);
+        split.run(&model.options, |_| {}).unwrap()
+    };
+    let one = run(1);
+    assert_eq!(one.tangents.len(), 2 * 5);
+    for shares in [2, 3, 5] {
+        let split = run(shares);
+        assert_eq!(split.tangent_names, one.tangent_names, "{shares} shares");
+        // Measured: equal to the bit (each lane's arithmetic does not depend on the others').
+        assert!(split == one, "{shares} shares: the traces differ");
+    }
 }

@@ -99,7 +99,10 @@ pub fn simulate(
             stability_check(&model, h).map_err(|e| at(&e))?;
         }
     }
-    let mut simulation = model.simulation(&model.cells, &specs).map_err(|e| at(&e))?;
+    // Sensitivities of a single cell are split over the threads (each share of lanes repeats the run).
+    let mut simulation = model
+        .simulation_over_threads(&model.cells, &specs)
+        .map_err(|e| at(&e))?;
     let cvs: usize = simulation.cells().iter().map(|c| c.voltages_mv().len()).sum();
     let bar = if args.quiet {
         ProgressBar::hidden()

@@ -7,6 +7,7 @@ mod build;
 mod built_model;
 mod fit_problem;
 mod gap_junctions;
+mod lane_shares;
 mod morphology;
 mod network;
 mod pointers;
@@ -17,3 +18,4 @@ mod tables;
 
 pub use build::{FitSpec, Model, ModelError, Optimizer, load_model, parse_model};
 pub use built_model::{BuildError, BuiltModel};
+pub use lane_shares::LaneShares;
