@@ -139,7 +139,7 @@ impl Model {
 pub(crate) fn run_detached(
     py: Python<'_>,
     progress: Option<&Py<PyAny>>,
-    run: impl FnOnce(&mut dyn FnMut(f64) -> bool) -> Result<Traces, rall::simulation::SimulationError> + Send,
+    run: impl FnOnce(&mut (dyn FnMut(f64) -> bool + Send)) -> Result<Traces, rall::simulation::SimulationError> + Send,
 ) -> PyResult<Traces> {
     let checks = Interruptible::default();
     let result = py.detach(|| {

@@ -106,12 +106,15 @@ fn a_built_model_given_multipliers_matches_cells_rebuilt_with_them() {
         "stimulus[0].amplitude:multiplier",
         "hh.gnabar@dend:multiplier",
     ]);
-    let mut built = model.build(&multiplied, &differentiated).unwrap();
+    // Built on two threads: the five lanes split into two simulations, each with its own seeds to rescale.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let mut built = pool.install(|| model.build(&multiplied, &differentiated)).unwrap();
+    assert_eq!(built.shares(), 2);
     let options: RunOptions = model.options;
     let mut worst: f64 = 0.0;
     let mut spikes = Vec::new();
     for factors in [[1.4, 0.8, 1.5], [0.9, 1.2, 0.7], [1.4, 0.8, 1.5], [1.0, 1.0, 1.0]] {
-        let given = built.run_with(&factors, &options, |_| true).unwrap();
+        let given = pool.install(|| built.run_with(&factors, &options, |_| true)).unwrap();
         let rebuilt = rebuilt_run(&model, &multiplied, &factors, &differentiated);
         assert_eq!(given.tangents.len(), 2 * 5);
         worst = worst.max(largest_difference(&given, &rebuilt));

@@ -2,9 +2,10 @@
 //! multipliers in, traces (with the exact sensitivities at those multipliers) out, without lowering the cells
 //! again (the Python package's `Model.run`, parameter sweeps).
 
+use super::LaneShares;
 use super::Model;
 use crate::sensitivity::{ParameterSpec, ParameterValues, SensitivitySetup, Transform, setup_for};
-use crate::simulation::{RunOptions, Simulation, SimulationError, Traces};
+use crate::simulation::{RunOptions, SimulationError, Traces};
 use std::collections::BTreeSet;
 
 /// Why a model cannot be built for given parameters.
@@ -19,12 +20,13 @@ pub enum BuildError {
     NotSettable { name: String, why: &'static str },
 }
 
-/// A built simulation and how to set its multiplied parameters.
+/// A built simulation (its lanes split over the threads) and how to set its multiplied parameters.
 pub struct BuiltModel {
-    simulation: Simulation,
+    simulation: LaneShares,
     /// Per cell: the multiplied parameters resolved as multipliers (their seeds are the base values).
     multiplied: Vec<SensitivitySetup>,
-    /// Per cell, per differentiated lane: the multiplied parameters whose product scales the lane's seeds.
+    /// Per cell, per differentiated lane (of all shares): the multiplied parameters whose product scales the
+    /// lane's seeds.
     seed_scales: Vec<Vec<Vec<usize>>>,
     /// Per cell: probes and lanes (its tangent columns are probe-major).
     columns: Vec<(usize, usize)>,
@@ -81,18 +83,27 @@ impl Model {
             }
             setups.push(setup);
         }
-        let simulation = self.simulation(&self.cells, differentiated)?;
-        let mut seed_scales = Vec::with_capacity(setups.len());
-        let mut columns = Vec::with_capacity(setups.len());
-        for (cell, setup) in simulation.cells().iter().zip(&setups) {
-            let lanes = cell.sensitivity_names().len();
-            columns.push((cell.probe_names().len(), lanes));
-            let scales = match cell.sensitivity_setup() {
-                Some(seeds) => scales_of_seeds(seeds, differentiated, setup)?,
-                None => Vec::new(),
-            };
-            seed_scales.push(scales);
+        let simulation = self.simulation_over_threads(&self.cells, differentiated)?;
+        let mut seed_scales = vec![Vec::new(); setups.len()];
+        for (lanes, share) in simulation.parts() {
+            for ((cell, setup), scales) in share.cells().iter().zip(&setups).zip(&mut seed_scales) {
+                if let Some(seeds) = cell.sensitivity_setup() {
+                    scales.extend(scales_of_seeds(seeds, &differentiated[lanes.clone()], setup)?);
+                }
+            }
         }
+        let columns = simulation
+            .cells()
+            .iter()
+            .map(|cell| {
+                let lanes = if cell.sensitivity_setup().is_some() {
+                    differentiated.len()
+                } else {
+                    0
+                };
+                (cell.probe_names().len(), lanes)
+            })
+            .collect();
         Ok(BuiltModel {
             simulation,
             multiplied: setups,
@@ -159,7 +170,7 @@ impl BuiltModel {
         &mut self,
         multipliers: &[f64],
         options: &RunOptions,
-        progress: impl FnMut(f64) -> bool,
+        progress: impl FnMut(f64) -> bool + Send,
     ) -> Result<Traces, SimulationError> {
         let expected = self.multiplied.first().map_or(0, SensitivitySetup::lanes);
         if multipliers.len() != expected {
@@ -174,7 +185,9 @@ impl BuiltModel {
                 .iter()
                 .map(|setup| setup.values_at(multipliers).expect("checked when built"))
                 .collect();
-            self.simulation.set_parameter_values(&values)?;
+            for (_, share) in self.simulation.shares_mut() {
+                share.set_parameter_values(&values)?;
+            }
         }
         let mut traces = self.simulation.run_with(options, progress)?;
         let mut column = 0;
@@ -197,7 +210,8 @@ impl BuiltModel {
         self.simulation.accuracy_warnings()
     }
 
-    pub fn probe_names(&self) -> Vec<String> {
-        self.simulation.probe_names()
+    /// How many simulations the differentiated lanes are split over (one per thread, see [`LaneShares`]).
+    pub fn shares(&self) -> usize {
+        self.simulation.len()
     }
 }

@@ -59,19 +59,47 @@ impl Model {
 impl LaneShares {
     /// Runs every share side by side (the first reports its progress) and puts their traces together.
     pub fn run(&mut self, options: &RunOptions, progress: impl Fn(f64) + Sync) -> Result<Traces, SimulationError> {
-        let runs: Vec<Traces> = self
+        self.run_with(options, |fraction| {
+            progress(fraction);
+            true
+        })
+    }
+
+    /// [`LaneShares::run`], stopping every share with [`SimulationError::Interrupted`] when `progress` (called
+    /// by the first share, as [`Simulation::run_with`] calls it) returns false.
+    pub fn run_with(
+        &mut self,
+        options: &RunOptions,
+        progress: impl FnMut(f64) -> bool + Send,
+    ) -> Result<Traces, SimulationError> {
+        let progress = std::sync::Mutex::new(progress);
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let runs: Vec<Result<Traces, SimulationError>> = self
             .shares
             .par_iter_mut()
             .enumerate()
             .map(|(k, (_, simulation))| {
-                simulation.run(options, |f| {
+                simulation.run_with(options, |fraction| {
+                    use std::sync::atomic::Ordering::Relaxed;
                     if k == 0 {
-                        progress(f)
+                        let go_on = (progress.lock().expect("not poisoned"))(fraction);
+                        stopped.fetch_or(!go_on, Relaxed);
                     }
+                    !stopped.load(Relaxed)
                 })
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
+        let runs: Vec<Traces> = runs.into_iter().collect::<Result<_, _>>()?;
         Ok(Self::together(runs, &self.shares))
+    }
+
+    /// Every share's lanes (a range of the parameters) and simulation.
+    pub(crate) fn parts(&self) -> &[(Range<usize>, Simulation)] {
+        &self.shares
+    }
+
+    pub(crate) fn shares_mut(&mut self) -> &mut [(Range<usize>, Simulation)] {
+        &mut self.shares
     }
 
     /// The first share's traces with the sensitivity columns of all shares: for each probe, the lanes of
