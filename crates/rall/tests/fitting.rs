@@ -193,7 +193,7 @@ fn lbfgs_recovers_three_hh_conductances_to_round_off() {
 
 /// Levenberg-Marquardt uses the Gauss-Newton curvature from the same sensitivities: in multiplier space
 /// (where the curvature must be rescaled from log-multipliers) and in log space it recovers the three
-/// conductances to round-off (1e-12), within 1e-9 in 11 iterations (L-BFGS takes 33 to round-off).
+/// conductances to round-off (1e-12), within 1e-9 in 11 iterations (L-BFGS takes 34 to round-off).
 #[test]
 fn levenberg_marquardt_recovers_three_hh_conductances_in_a_few_iterations() {
     for space in [Space::Multiplier, Space::Log] {
