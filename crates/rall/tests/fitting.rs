@@ -337,7 +337,8 @@ fn windowed_losses_weigh_their_samples_as_documented() {
         "windowed loss {loss:.12e}, recomputed {expected:.12e} ({:.1e} relative)",
         (loss - expected).abs() / expected
     );
-    assert!((loss - expected).abs() <= 1e-12 * expected, "{loss} vs {expected}");
+    // Measured: 9.2e-16 relative (the sums' order); limit 54x.
+    assert!((loss - expected).abs() <= 5e-14 * expected, "{loss} vs {expected}");
     assert_matches_central_differences(&p, m, &gradient);
 }
 
