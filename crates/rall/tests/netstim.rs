@@ -101,6 +101,7 @@ fn netstim_gives_neurons_trains() {
             theirs.len()
         );
         // ~2000 intervals: the mean's standard error is noise · 10 / √2000 ≤ 0.22 ms; allow 4 of them.
+        // Measured: 10.004 ms (noise 1) and 10.009 ms (noise 0.5).
         for m in [m_ours, m_theirs] {
             assert!((m - i).abs() < 0.9, "mean interval {m:.3} ms, NetStim's is {i}");
         }
@@ -187,7 +188,8 @@ fn neurons_netstim_file_runs_procedurally_as_neurons_netstim() {
             "netstim.mod noise {x}: {} spikes, mean interval {mean:.3} ms (NEURON {m_theirs:.3}), floor {floor:.3}",
             ours.len()
         );
-        // As above: 4 standard errors of the mean; the floor (1 - noise) · interval.
+        // As above: 4 standard errors of the mean; the floor (1 - noise) · interval. Measured: 9.641 ms (noise 1,
+        // 1.6 standard errors) and 9.839 ms (noise 0.5).
         assert!((mean - i).abs() < 0.9, "mean interval {mean:.3} ms, NetStim's is {i}");
         let least = (1.0 - x) * i;
         assert!(floor >= least - 1e-9 && floor < least + 0.1, "{floor}");

@@ -180,6 +180,7 @@ fn pynns_weight_adjusters_change_weights_as_in_neuron() {
             "{file:24} 200 adjusted connections, 10 hh cells, 1 s: {spikes} spikes, largest difference from NEURON \
              {difference:.2e} ms; largest shift from fixed weights {shift:.2e} ms"
         );
+        // Measured: 103 (Tsodyks-Markram) to 306 (symmetric STDP) spikes, 198 with fixed weights; more than 100.
         assert!(spikes > 100, "{file}: {spikes} spikes");
         assert!(shift > 1e-3, "{file}: the adjuster changed nothing ({shift} ms)");
         worst = worst.max(difference);
