@@ -137,7 +137,7 @@ fn inferior_olive_cell_on_c4a_oscillates_like_neuron() {
         swing > 3.0,
         "peak-to-peak {swing} mV in the second half: nothing to agree on"
     );
-    // Measured: peak times 7.3e-7 ms, peak-to-peak 2.1e-7 mV apart; limits 69x and 48x.
+    // Measured: 4 peaks 180.69 ms apart; peak times 7.3e-7 ms, peak-to-peak 2.1e-7 mV apart; limits 69x and 48x.
     assert!(phase < 5e-5, "peak times differ by {phase} ms");
     assert!(
         (swing - swing_neuron).abs() < 1e-5,
