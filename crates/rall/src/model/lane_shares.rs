@@ -43,9 +43,7 @@ impl Model {
         }
         Ok(LaneShares { shares: out })
     }
-}
 
-impl Model {
     /// [`Model::simulation_in_shares`] with a share per thread of rayon's pool (`RAYON_NUM_THREADS`).
     pub fn simulation_over_threads(
         &self,
