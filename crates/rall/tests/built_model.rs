@@ -166,7 +166,7 @@ fn sensitivities_split_into_shares_equal_one_simulation_of_all_lanes() {
     let run = |shares: usize| {
         let mut split = model.simulation_in_shares(&model.cells, &specs, shares).unwrap();
         assert_eq!(split.len(), shares);
-        split.run(&model.options, |_| {}).unwrap()
+        split.run_with(&model.options, |_| true).unwrap()
     };
     let one = run(1);
     assert_eq!(one.tangents.len(), 2 * 5);

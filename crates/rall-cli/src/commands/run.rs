@@ -114,7 +114,10 @@ pub fn simulate(
     );
     let start = Instant::now();
     let traces = simulation
-        .run(&model.options, |fraction| bar.set_position((fraction * 1000.0) as u64))
+        .run_with(&model.options, |fraction| {
+            bar.set_position((fraction * 1000.0) as u64);
+            true
+        })
         .map_err(|e| at(&e))?;
     bar.finish_and_clear();
     let wall = start.elapsed().as_secs_f64();

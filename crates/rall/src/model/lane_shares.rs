@@ -55,16 +55,9 @@ impl Model {
 }
 
 impl LaneShares {
-    /// Runs every share side by side (the first reports its progress) and puts their traces together.
-    pub fn run(&mut self, options: &RunOptions, progress: impl Fn(f64) + Sync) -> Result<Traces, SimulationError> {
-        self.run_with(options, |fraction| {
-            progress(fraction);
-            true
-        })
-    }
-
-    /// [`LaneShares::run`], stopping every share with [`SimulationError::Interrupted`] when `progress` (called
-    /// by the first share, as [`Simulation::run_with`] calls it) returns false.
+    /// Runs every share side by side and puts their traces together; the first share reports its progress
+    /// (as [`Simulation::run_with`] does), and every share stops with [`SimulationError::Interrupted`] when
+    /// `progress` returns false.
     pub fn run_with(
         &mut self,
         options: &RunOptions,
