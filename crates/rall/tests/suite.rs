@@ -5,6 +5,7 @@ mod algebraic_neuron;
 mod allocations;
 mod asc_import3d;
 mod built_model;
+mod cell_groups;
 mod common;
 mod corpus_events;
 mod corpus_every_file;

@@ -40,6 +40,8 @@ pub enum EngineError {
     NonFinite {
         quantity: String,
         value: f64,
+        /// The CV, which `place` describes.
+        cv: usize,
         place: String,
         t_ms: f64,
         /// What made it non-finite where that is known (`", because ..."`), else empty.
@@ -647,6 +649,7 @@ impl CellIntegrator {
         Err(EngineError::NonFinite {
             quantity: quantity.into(),
             value: values[cv],
+            cv,
             place: self.geometry.describe(cv),
             t_ms: self.t_ms,
             cause: self.cause_of_non_finite_current(cv),
@@ -681,6 +684,7 @@ impl CellIntegrator {
             return Err(EngineError::NonFinite {
                 quantity: "the membrane potential".into(),
                 value: self.v_mv[cv],
+                cv,
                 place: self.geometry.describe(cv),
                 t_ms: self.t_ms,
                 cause: String::new(),
@@ -691,6 +695,7 @@ impl CellIntegrator {
                 return Err(EngineError::NonFinite {
                     quantity: format!("state `{state}` of `{}`", m.name()),
                     value: f64::NAN,
+                    cv,
                     place: self.geometry.describe(cv),
                     t_ms: self.t_ms,
                     cause: String::new(),

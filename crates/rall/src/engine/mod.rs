@@ -5,11 +5,13 @@
 //! equation is assembled into a tree matrix and solved by Hines elimination,
 //! then mechanism states advance with the new voltage.
 
+mod cell_group;
 mod cell_integrator;
 mod hines;
 mod pointers;
 mod step_monitor;
 
+pub use cell_group::{CellGroup, GroupKind};
 pub use cell_integrator::{CellIntegrator, CellSnapshot, EngineError, Integrator};
 pub use hines::{HinesMatrix, LANE_BLOCK, SolveError};
 pub use pointers::ExternalPointer;

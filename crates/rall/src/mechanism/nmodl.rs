@@ -497,10 +497,15 @@ fn cv_runs(cv: &[CvIndex]) -> Vec<CvRun> {
     runs
 }
 
-/// `column[k] = values[cv[k]]`, run by run.
+/// `column[k] = values[cv[k]]`, run by run (a run of one value by value: the one-CV cells of a cell group
+/// make runs of one, where a call to copy memory costs more than the copy).
 pub(super) fn gather(column: &mut [f64], values: &[f64], runs: &[CvRun]) {
     for run in runs {
-        column[run.instance..run.instance + run.len].copy_from_slice(&values[run.cv..run.cv + run.len]);
+        if run.len == 1 {
+            column[run.instance] = values[run.cv];
+        } else {
+            column[run.instance..run.instance + run.len].copy_from_slice(&values[run.cv..run.cv + run.len]);
+        }
     }
 }
 

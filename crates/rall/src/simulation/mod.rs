@@ -1,11 +1,14 @@
 //! The one-struct facade: cells (or a network) in, sampled probe traces and spikes out, cells advanced in parallel.
 
 use crate::cell::{Cell, CellError, lower_cell};
-use crate::engine::{CellIntegrator, EngineError, Integrator};
+use crate::engine::{CellGroup, CellIntegrator, EngineError, Integrator};
 use crate::mechanism::Catalogue;
 use crate::network::{Network, Spike, SpikeRouter, SpikeSource};
 use rayon::prelude::*;
 use std::io::Write;
+use units::Unit;
+
+mod units;
 
 /// How long and how finely to simulate.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -139,6 +142,13 @@ pub struct Simulation {
     couplings: Vec<(usize, usize, usize, usize)>,
     /// The network's connections have weight adjusters (their point processes were added to the cells).
     weight_adjusters: bool,
+    /// The cells' layouts and the catalogue, from which a run builds cell groups.
+    layouts: Vec<crate::cell::CellLayout>,
+    catalogue: Catalogue,
+    /// Cells of one kind advanced together (built by the first run that may group them; see
+    /// [`Simulation::set_cell_groups`]). While they exist, runs leave `cells` as they were.
+    groups: Option<Vec<CellGroup>>,
+    use_groups: bool,
 }
 
 /// What a network adds to side-by-side cells: the spike sources and the routing of spikes.
@@ -151,6 +161,7 @@ impl Simulation {
     /// Lowers and instantiates named cells.
     pub fn new(cells: &[(String, Cell)], catalogue: &Catalogue) -> Result<Self, SimulationError> {
         let mut integrators = Vec::with_capacity(cells.len());
+        let mut layouts = Vec::with_capacity(cells.len());
         for (name, cell) in cells {
             let layout = lower_cell(cell, catalogue).map_err(|source| SimulationError::Cell {
                 cell: name.clone(),
@@ -161,6 +172,7 @@ impl Simulation {
                 source,
             })?;
             integrators.push(integrator);
+            layouts.push(layout);
         }
         let names: Vec<String> = cells.iter().map(|(n, _)| n.clone()).collect();
         let mut couplings = Vec::new();
@@ -185,18 +197,42 @@ impl Simulation {
             wiring: None,
             couplings,
             weight_adjusters: false,
+            layouts,
+            catalogue: catalogue.clone(),
+            groups: None,
+            use_groups: true,
         })
     }
 
-    /// Gives every POINTER to another cell that cell's present voltage (or, before initialisation, its v_init).
-    fn feed_couplings(&mut self, initial: bool) {
-        for &(target, k, source, cv) in &self.couplings {
-            let v = if initial {
-                self.cells[source].v_init_mv()
-            } else {
-                self.cells[source].voltages_mv()[cv]
-            };
-            self.cells[target].set_external_pointer(k, v);
+    /// Whether runs advance cells of one kind together as cell groups (on by default): the same results to
+    /// the bit, and many small cells run their mechanisms' kernels once per step instead of once per cell.
+    /// Cells with sensitivities, homeostatic control or POINTERs to other cells always run alone.
+    pub fn set_cell_groups(&mut self, on: bool) {
+        self.use_groups = on;
+        if !on {
+            self.groups = None;
+        }
+    }
+
+    /// The number of cell groups the last run advanced (0 when it ran every cell alone).
+    pub fn cell_group_count(&self) -> usize {
+        self.groups.as_ref().map_or(0, Vec::len)
+    }
+
+    fn groups_apply(&self) -> bool {
+        self.use_groups
+            && self.cells.len() > 1
+            && self.couplings.is_empty()
+            && self
+                .cells
+                .iter()
+                .all(|c| c.voltage_tangents().is_none() && c.controller().is_none())
+    }
+
+    fn engine_error(&self, cell: usize, source: EngineError) -> SimulationError {
+        SimulationError::Engine {
+            cell: self.names[cell].clone(),
+            source,
         }
     }
 
@@ -227,6 +263,7 @@ impl Simulation {
         forgetting_per_ms: f64,
     ) -> Result<(), SimulationError> {
         self.no_weight_adjusters("sensitivities")?;
+        self.groups = None;
         for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
             let mut setup =
                 crate::sensitivity::setup_for(cell, catalogue, specs).map_err(|e| SimulationError::Sensitivity {
@@ -252,6 +289,7 @@ impl Simulation {
         spec: &crate::control::HomeostasisSpec,
     ) -> Result<(), SimulationError> {
         self.no_weight_adjusters("homeostatic control")?;
+        self.groups = None;
         for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
             let fail = |message: String| SimulationError::Sensitivity {
                 cell: name.clone(),
@@ -284,6 +322,18 @@ impl Simulation {
                     source,
                 })?;
         }
+        for group in self.groups.iter_mut().flatten() {
+            for cell in group.cells().collect::<Vec<_>>() {
+                if let Some(values) = values.get(cell) {
+                    group
+                        .set_parameter_values(cell, values)
+                        .map_err(|(c, source)| SimulationError::Engine {
+                            cell: self.names[c].clone(),
+                            source,
+                        })?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -299,21 +349,22 @@ impl Simulation {
     /// After a run: a warning when some step changed a membrane potential by more than it can resolve
     /// ([`crate::engine::RESOLVED_CHANGE_MV`]), naming the cell with the largest change and how many did so.
     pub fn accuracy_warnings(&self) -> Vec<String> {
-        let unresolved: Vec<(usize, crate::engine::LargestStep)> = self
-            .cells
-            .iter()
-            .map(|c| c.largest_step())
-            .enumerate()
-            .filter(|(_, s)| s.unresolved())
-            .collect();
+        // A group knows its largest step over all its cells, so grouped cells are counted by group.
+        let largest: Vec<(usize, crate::engine::LargestStep)> = match &self.groups {
+            Some(groups) => groups.iter().map(CellGroup::largest_step).collect(),
+            None => self.cells.iter().map(|c| c.largest_step()).enumerate().collect(),
+        };
+        let at_least = if self.groups.is_some() { "at least " } else { "" };
+        let unresolved: Vec<(usize, crate::engine::LargestStep)> =
+            largest.into_iter().filter(|(_, s)| s.unresolved()).collect();
         let Some(&(cell, worst)) = unresolved.iter().max_by(|a, b| a.1.change_mv.total_cmp(&b.1.change_mv)) else {
             return Vec::new();
         };
         let message = match (self.cells.len(), unresolved.len()) {
             (1, _) => worst.to_string(),
-            (n, 1) => format!("in cell `{}` (of {n}), {worst}", self.names[cell]),
+            (n, 1) if self.groups.is_none() => format!("in cell `{}` (of {n}), {worst}", self.names[cell]),
             (n, k) => format!(
-                "in {k} of {n} cells; the largest in cell `{}`: {worst}",
+                "in {at_least}{k} of {n} cells; the largest in cell `{}`: {worst}",
                 self.names[cell]
             ),
         };
@@ -362,27 +413,9 @@ impl Simulation {
         let steps = (t_stop_ms / dt_ms).round() as usize;
         let every = ((sample_interval_ms / dt_ms).round() as usize).max(1);
         let samples = steps / every + 1;
-        let mut per_cell: Vec<Vec<f64>> = vec![Vec::with_capacity(samples * 4); self.cells.len()];
-        // Controller columns (sensor, multipliers, running gradients) of the cells that have one.
-        let mut control: Vec<Vec<f64>> = vec![Vec::new(); self.cells.len()];
-        self.feed_couplings(true);
-        for (((cell, out), ctl), name) in self
-            .cells
-            .iter_mut()
-            .zip(&mut per_cell)
-            .zip(&mut control)
-            .zip(&self.names)
-        {
-            cell.set_celsius(celsius);
-            cell.initialise().map_err(|source| SimulationError::Engine {
-                cell: name.clone(),
-                source,
-            })?;
-            cell.sample_probes(out);
-            cell.sample_probe_tangents(out);
-            if let Some(c) = cell.controller() {
-                c.sample(ctl);
-            }
+        if self.groups.is_none() && self.groups_apply() {
+            self.groups = units::build_groups(&self.layouts, &self.catalogue, rayon::current_num_threads())
+                .map_err(|(c, source)| self.engine_error(c, source))?;
         }
         let mut chunk = (steps / 200).max(every).div_ceil(every) * every;
         // A network advances in epochs no longer than the shortest delay between cells, so that a spike
@@ -403,6 +436,41 @@ impl Simulation {
         let trains: Vec<Vec<f64>> = self.wiring.as_ref().map_or(Vec::new(), |w| {
             w.sources.iter().map(|(_, s)| s.times(t_stop_ms)).collect()
         });
+        let cell_count = self.cells.len();
+        let Simulation {
+            names,
+            cells,
+            wiring,
+            couplings,
+            groups,
+            ..
+        } = self;
+        let located = |(c, source): (usize, EngineError)| SimulationError::Engine {
+            cell: names[c].clone(),
+            source,
+        };
+        let mut units: Vec<Unit> = match groups {
+            Some(groups) => groups.iter_mut().map(Unit::Group).collect(),
+            None => cells
+                .iter_mut()
+                .enumerate()
+                .map(|(c, cell)| Unit::Cell(c, cell))
+                .collect(),
+        };
+        let mut unit_of_cell = vec![0; cell_count];
+        for (u, unit) in units.iter().enumerate() {
+            for c in unit.cells() {
+                unit_of_cell[c] = u;
+            }
+        }
+        let mut per_unit: Vec<Vec<f64>> = vec![Vec::with_capacity(samples * 4); units.len()];
+        // Controller columns (sensor, multipliers, running gradients) of the cells that have one.
+        let mut control: Vec<Vec<f64>> = vec![Vec::new(); units.len()];
+        feed_couplings(couplings, &mut units, true);
+        for ((unit, out), ctl) in units.iter_mut().zip(&mut per_unit).zip(&mut control) {
+            unit.start(celsius).map_err(located)?;
+            unit.sample(out, ctl);
+        }
         let mut next_source_spike = vec![0; trains.len()];
         let mut spikes: Vec<Spike> = Vec::new();
         let mut done = 0;
@@ -416,47 +484,34 @@ impl Simulation {
                 while let Some(&t) = train.get(next_source_spike[k]).filter(|&&t| t <= epoch_end) {
                     epoch_spikes.push(Spike {
                         t_ms: t,
-                        gid: self.cells.len() + k,
+                        gid: cell_count + k,
                         detector: 0,
                     });
                     next_source_spike[k] += 1;
                 }
             }
-            self.exchange(&mut epoch_spikes)?;
-            self.feed_couplings(false);
+            exchange(wiring, &mut units, &unit_of_cell, &mut epoch_spikes).map_err(located)?;
+            feed_couplings(couplings, &mut units, false);
             let mut from_sources = epoch_spikes;
-            let result: Result<(), (usize, EngineError)> = self
-                .cells
+            units
                 .par_iter_mut()
-                .zip(per_cell.par_iter_mut())
+                .zip(per_unit.par_iter_mut())
                 .zip(control.par_iter_mut())
-                .enumerate()
-                .try_for_each(|(c, ((cell, out), ctl))| {
+                .try_for_each(|((unit, out), ctl)| {
                     for k in 1..=todo {
-                        cell.step(dt_ms, integrator).map_err(|e| (c, e))?;
+                        unit.step(dt_ms, integrator)?;
                         if (done + k) % every == 0 {
-                            cell.sample_probes(out);
-                            cell.sample_probe_tangents(out);
-                            if let Some(c) = cell.controller() {
-                                c.sample(ctl);
-                            }
+                            unit.sample(out, ctl);
                         }
                     }
                     Ok(())
-                });
-            result.map_err(|(c, source)| SimulationError::Engine {
-                cell: self.names[c].clone(),
-                source,
-            })?;
+                })
+                .map_err(located)?;
             let mut from_cells: Vec<Spike> = Vec::new();
-            for (gid, cell) in self.cells.iter_mut().enumerate() {
-                from_cells.extend(
-                    cell.take_spikes()
-                        .into_iter()
-                        .map(|(detector, t_ms)| Spike { t_ms, gid, detector }),
-                );
+            for unit in &mut units {
+                unit.take_spikes(&mut from_cells);
             }
-            self.exchange(&mut from_cells)?;
+            exchange(wiring, &mut units, &unit_of_cell, &mut from_cells).map_err(located)?;
             from_sources.append(&mut from_cells);
             from_sources.sort_by(|a, b| a.t_ms.total_cmp(&b.t_ms).then(a.gid.cmp(&b.gid)));
             spikes.append(&mut from_sources);
@@ -473,6 +528,19 @@ impl Simulation {
                 });
             }
         }
+        drop(units);
+        // A group's samples go to its cells' columns; a cell alone is its own unit.
+        let per_cell = match groups {
+            None => per_unit,
+            Some(groups) => {
+                let mut per_cell = vec![Vec::with_capacity(samples * 4); cell_count];
+                for (group, flat) in groups.iter().zip(&per_unit) {
+                    units::deal_samples(group, flat, &mut per_cell);
+                }
+                control = vec![Vec::new(); cell_count];
+                per_cell
+            }
+        };
         let time_ms: Vec<f64> = (0..samples).map(|k| (k * every) as f64 * dt_ms).collect();
         let (mut values, mut tangents, mut tangent_names) = (Vec::new(), Vec::new(), Vec::new());
         let probe_names = self.probe_names();
@@ -533,21 +601,38 @@ impl Simulation {
             gids,
         })
     }
+}
 
-    /// The spike exchange between epochs: routes `spikes` along the connections into the targets' event queues.
-    fn exchange(&mut self, spikes: &mut [Spike]) -> Result<(), SimulationError> {
-        let Some(w) = &self.wiring else { return Ok(()) };
-        let mut deliveries = vec![Vec::new(); self.cells.len()];
-        w.router.route(spikes, &mut deliveries);
-        for ((cell, name), events) in self.cells.iter_mut().zip(&self.names).zip(deliveries) {
-            for (synapse, t_ms, weight, connection) in events {
-                cell.push_connection_event(synapse, connection, t_ms, weight)
-                    .map_err(|source| SimulationError::Engine {
-                        cell: name.clone(),
-                        source,
-                    })?;
-            }
+/// Gives every POINTER to another cell that cell's present voltage (or, before initialisation, its v_init).
+/// Cells coupled so run alone, so the simulation's units are its cells.
+fn feed_couplings(couplings: &[(usize, usize, usize, usize)], units: &mut [Unit], initial: bool) {
+    for &(target, k, source, cv) in couplings {
+        let Some(from) = units[source].cell_mut() else { continue };
+        let v = if initial {
+            from.v_init_mv()
+        } else {
+            from.voltages_mv()[cv]
+        };
+        if let Some(to) = units[target].cell_mut() {
+            to.set_external_pointer(k, v);
         }
-        Ok(())
     }
+}
+
+/// The spike exchange between epochs: routes `spikes` along the connections into the targets' event queues.
+fn exchange(
+    wiring: &Option<Wiring>,
+    units: &mut [Unit],
+    unit_of_cell: &[usize],
+    spikes: &mut [Spike],
+) -> Result<(), (usize, EngineError)> {
+    let Some(w) = wiring else { return Ok(()) };
+    let mut deliveries = vec![Vec::new(); unit_of_cell.len()];
+    w.router.route(spikes, &mut deliveries);
+    for (cell, events) in deliveries.into_iter().enumerate() {
+        for delivery in events {
+            units[unit_of_cell[cell]].push_connection_event(cell, delivery)?;
+        }
+    }
+    Ok(())
 }
