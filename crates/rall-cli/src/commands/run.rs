@@ -103,7 +103,7 @@ pub fn simulate(
     let mut simulation = model
         .simulation_over_threads(&model.cells, &specs)
         .map_err(|e| at(&e))?;
-    let cvs: usize = simulation.cells().iter().map(|c| c.voltages_mv().len()).sum();
+    let cvs = simulation.cv_count();
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {

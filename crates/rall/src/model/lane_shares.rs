@@ -134,6 +134,11 @@ impl LaneShares {
         self.shares[0].1.cells()
     }
 
+    /// The number of CVs of all cells.
+    pub fn cv_count(&self) -> usize {
+        self.shares[0].1.cv_count()
+    }
+
     /// How many simulations the lanes are split over.
     pub fn len(&self) -> usize {
         self.shares.len()

@@ -135,7 +135,9 @@ const PROGRESS_REPORTS: usize = 200;
 /// Cells simulated side by side, independent or wired into a network.
 pub struct Simulation {
     names: Vec<String>,
-    cells: Vec<CellIntegrator>,
+    /// Each cell's own integrator: built with the simulation when its cells run alone, else when first needed
+    /// (see [`Simulation::cells`]).
+    cells: std::sync::OnceLock<Vec<CellIntegrator>>,
     wiring: Option<Wiring>,
     /// POINTERs that read another cell's voltage (gap junctions between cells):
     /// `(target cell, its external pointer, source cell, source CV)`, refreshed before every step.
@@ -158,52 +160,95 @@ struct Wiring {
 }
 
 impl Simulation {
-    /// Lowers and instantiates named cells.
+    /// Lowers and instantiates named cells: cells of one kind as cell groups (see
+    /// [`Simulation::set_cell_groups`]) when no cell's POINTER reads another cell, else each cell alone.
     pub fn new(cells: &[(String, Cell)], catalogue: &Catalogue) -> Result<Self, SimulationError> {
-        let mut integrators = Vec::with_capacity(cells.len());
         let mut layouts = Vec::with_capacity(cells.len());
         for (name, cell) in cells {
             let layout = lower_cell(cell, catalogue).map_err(|source| SimulationError::Cell {
                 cell: name.clone(),
                 source,
             })?;
-            let integrator = CellIntegrator::new(&layout, catalogue).map_err(|source| SimulationError::Engine {
-                cell: name.clone(),
-                source,
-            })?;
-            integrators.push(integrator);
             layouts.push(layout);
         }
         let names: Vec<String> = cells.iter().map(|(n, _)| n.clone()).collect();
-        let mut couplings = Vec::new();
-        for (target, integrator) in integrators.iter().enumerate() {
-            for (k, p) in integrator.external_pointers().iter().enumerate() {
-                let Some(source) = names.iter().position(|n| *n == p.cell) else {
-                    let hint = crate::suggest::did_you_mean(&p.cell, names.iter().map(String::as_str));
-                    return Err(SimulationError::Options(format!(
-                        "cell `{}`: the POINTER `{}` reads a voltage of cell `{}`, which is not in the simulation{hint}",
-                        names[target], p.pointer, p.cell
-                    )));
-                };
-                let cv = integrators[source]
-                    .geometry()
-                    .cv_at_location(&cells[source].1.morphology, p.at);
-                couplings.push((target, k, source, cv));
-            }
-        }
-        Ok(Self {
+        let coupled = layouts.iter().any(|l| {
+            l.pointers
+                .iter()
+                .any(|p| matches!(p.source, crate::cell::PointerSource::OtherCell { .. }))
+        });
+        let mut simulation = Self {
             names,
-            cells: integrators,
+            cells: Default::default(),
             wiring: None,
-            couplings,
+            couplings: Vec::new(),
             weight_adjusters: false,
             layouts,
             catalogue: catalogue.clone(),
             groups: None,
             use_groups: true,
-        })
+        };
+        // A group that fails to build (a mechanism's INITIAL, a POINTER) is built again cell by cell, which
+        // names the cell.
+        if !coupled && simulation.groups_apply() {
+            simulation.groups = units::build_groups(&simulation.layouts, catalogue, rayon::current_num_threads())
+                .ok()
+                .flatten();
+        }
+        if simulation.groups.is_none() {
+            let integrators = simulation.build_cells()?;
+            simulation.couplings = couplings(&integrators, cells)?;
+            simulation.cells = integrators.into();
+        }
+        Ok(simulation)
     }
 
+    /// Each cell's own integrator, from its layout.
+    fn build_cells(&self) -> Result<Vec<CellIntegrator>, SimulationError> {
+        self.layouts
+            .iter()
+            .enumerate()
+            .map(|(c, layout)| CellIntegrator::new(layout, &self.catalogue).map_err(|e| self.engine_error(c, e)))
+            .collect()
+    }
+
+    /// The cells' own integrators, built now if the cells so far ran only in groups.
+    fn cells_mut(&mut self) -> &mut Vec<CellIntegrator> {
+        if self.cells.get().is_none() {
+            let built = self.build_cells().expect("cells built as a group build alone");
+            self.cells = built.into();
+        }
+        self.cells.get_mut().expect("just built")
+    }
+}
+
+/// The POINTERs of `integrators` that read another cell's voltage: `(target cell, its external pointer,
+/// source cell, source CV)`.
+fn couplings(
+    integrators: &[CellIntegrator],
+    cells: &[(String, Cell)],
+) -> Result<Vec<(usize, usize, usize, usize)>, SimulationError> {
+    let names: Vec<&str> = cells.iter().map(|(n, _)| n.as_str()).collect();
+    let mut couplings = Vec::new();
+    for (target, integrator) in integrators.iter().enumerate() {
+        for (k, p) in integrator.external_pointers().iter().enumerate() {
+            let Some(source) = names.iter().position(|n| *n == p.cell) else {
+                let hint = crate::suggest::did_you_mean(&p.cell, names.iter().copied());
+                return Err(SimulationError::Options(format!(
+                    "cell `{}`: the POINTER `{}` reads a voltage of cell `{}`, which is not in the simulation{hint}",
+                    names[target], p.pointer, p.cell
+                )));
+            };
+            let cv = integrators[source]
+                .geometry()
+                .cv_at_location(&cells[source].1.morphology, p.at);
+            couplings.push((target, k, source, cv));
+        }
+    }
+    Ok(couplings)
+}
+
+impl Simulation {
     /// Whether runs advance cells of one kind together as cell groups (on by default): the same results to
     /// the bit, and many small cells run their mechanisms' kernels once per step instead of once per cell.
     /// Cells with sensitivities, homeostatic control or POINTERs to other cells always run alone.
@@ -221,12 +266,13 @@ impl Simulation {
 
     fn groups_apply(&self) -> bool {
         self.use_groups
-            && self.cells.len() > 1
+            && self.layouts.len() > 1
             && self.couplings.is_empty()
-            && self
-                .cells
-                .iter()
-                .all(|c| c.voltage_tangents().is_none() && c.controller().is_none())
+            && self.cells.get().is_none_or(|cells| {
+                cells
+                    .iter()
+                    .all(|c| c.voltage_tangents().is_none() && c.controller().is_none())
+            })
     }
 
     fn engine_error(&self, cell: usize, source: EngineError) -> SimulationError {
@@ -264,7 +310,7 @@ impl Simulation {
     ) -> Result<(), SimulationError> {
         self.no_weight_adjusters("sensitivities")?;
         self.groups = None;
-        for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
+        for ((name, cell), integrator) in cells.iter().zip(self.cells_mut()) {
             let mut setup =
                 crate::sensitivity::setup_for(cell, catalogue, specs).map_err(|e| SimulationError::Sensitivity {
                     cell: name.clone(),
@@ -290,7 +336,7 @@ impl Simulation {
     ) -> Result<(), SimulationError> {
         self.no_weight_adjusters("homeostatic control")?;
         self.groups = None;
-        for ((name, cell), integrator) in cells.iter().zip(&mut self.cells) {
+        for ((name, cell), integrator) in cells.iter().zip(self.cells_mut()) {
             let fail = |message: String| SimulationError::Sensitivity {
                 cell: name.clone(),
                 message,
@@ -315,7 +361,8 @@ impl Simulation {
         &mut self,
         values: &[crate::sensitivity::ParameterValues],
     ) -> Result<(), SimulationError> {
-        for ((cell, values), name) in self.cells.iter_mut().zip(values).zip(&self.names) {
+        let names = self.names.clone();
+        for ((cell, values), name) in self.cells_mut().iter_mut().zip(values).zip(&names) {
             cell.set_parameter_values(values)
                 .map_err(|source| SimulationError::Engine {
                     cell: name.clone(),
@@ -342,8 +389,16 @@ impl Simulation {
         Self::new(&[(String::new(), cell.clone())], catalogue)
     }
 
+    /// Each cell's own integrator (built now if the cells so far ran only in groups; a run in groups leaves
+    /// them as they were built).
     pub fn cells(&self) -> &[CellIntegrator] {
-        &self.cells
+        self.cells
+            .get_or_init(|| self.build_cells().expect("cells built as a group build alone"))
+    }
+
+    /// The number of CVs of all cells.
+    pub fn cv_count(&self) -> usize {
+        self.layouts.iter().map(|l| l.geometry.len()).sum()
     }
 
     /// After a run: a warning when some step changed a membrane potential by more than it can resolve
@@ -352,7 +407,14 @@ impl Simulation {
         // A group knows its largest step over all its cells, so grouped cells are counted by group.
         let largest: Vec<(usize, crate::engine::LargestStep)> = match &self.groups {
             Some(groups) => groups.iter().map(CellGroup::largest_step).collect(),
-            None => self.cells.iter().map(|c| c.largest_step()).enumerate().collect(),
+            None => self
+                .cells
+                .get()
+                .into_iter()
+                .flatten()
+                .map(|c| c.largest_step())
+                .enumerate()
+                .collect(),
         };
         let at_least = if self.groups.is_some() { "at least " } else { "" };
         let unresolved: Vec<(usize, crate::engine::LargestStep)> =
@@ -360,7 +422,7 @@ impl Simulation {
         let Some(&(cell, worst)) = unresolved.iter().max_by(|a, b| a.1.change_mv.total_cmp(&b.1.change_mv)) else {
             return Vec::new();
         };
-        let message = match (self.cells.len(), unresolved.len()) {
+        let message = match (self.layouts.len(), unresolved.len()) {
             (1, _) => worst.to_string(),
             (n, 1) if self.groups.is_none() => format!("in cell `{}` (of {n}), {worst}", self.names[cell]),
             (n, k) => format!(
@@ -373,10 +435,11 @@ impl Simulation {
 
     /// Probe column names: the probe's name, prefixed by `cell.` when there are several cells.
     pub fn probe_names(&self) -> Vec<String> {
-        let prefix = self.cells.len() > 1;
+        let prefix = self.layouts.len() > 1;
         let mut names = Vec::new();
-        for (cell_name, cell) in self.names.iter().zip(&self.cells) {
-            for p in cell.probe_names() {
+        for (cell_name, layout) in self.names.iter().zip(&self.layouts) {
+            for p in &layout.probes {
+                let p = &p.name;
                 names.push(if prefix { format!("{cell_name}.{p}") } else { p.clone() });
             }
         }
@@ -417,6 +480,9 @@ impl Simulation {
             self.groups = units::build_groups(&self.layouts, &self.catalogue, rayon::current_num_threads())
                 .map_err(|(c, source)| self.engine_error(c, source))?;
         }
+        if self.groups.is_none() {
+            self.cells_mut();
+        }
         let mut chunk = (steps / 200).max(every).div_ceil(every) * every;
         // A network advances in epochs no longer than the shortest delay between cells, so that a spike
         // of one epoch can only be due in a later one.
@@ -436,7 +502,7 @@ impl Simulation {
         let trains: Vec<Vec<f64>> = self.wiring.as_ref().map_or(Vec::new(), |w| {
             w.sources.iter().map(|(_, s)| s.times(t_stop_ms)).collect()
         });
-        let cell_count = self.cells.len();
+        let cell_count = self.layouts.len();
         let Simulation {
             names,
             cells,
@@ -452,6 +518,8 @@ impl Simulation {
         let mut units: Vec<Unit> = match groups {
             Some(groups) => groups.iter_mut().map(Unit::Group).collect(),
             None => cells
+                .get_mut()
+                .expect("built above")
                 .iter_mut()
                 .enumerate()
                 .map(|(c, cell)| Unit::Cell(c, cell))
@@ -545,15 +613,19 @@ impl Simulation {
         let (mut values, mut tangents, mut tangent_names) = (Vec::new(), Vec::new(), Vec::new());
         let probe_names = self.probe_names();
         let mut first_probe = 0;
-        for (cell, flat) in self.cells.iter().zip(&per_cell) {
-            let n = cell.probe_names().len();
-            let lanes = cell.sensitivity_names().len();
+        // Cells in groups have no sensitivities and no controllers.
+        let alone = if self.groups.is_some() { None } else { self.cells.get() };
+        let no_lanes: &[String] = &[];
+        let lanes_of = |c: usize| alone.map_or(no_lanes, |cells| cells[c].sensitivity_names());
+        for (c, (layout, flat)) in self.layouts.iter().zip(&per_cell).enumerate() {
+            let n = layout.probes.len();
+            let lanes = lanes_of(c).len();
             let stride = (n + n * lanes).max(1);
             for p in 0..n {
                 values.push(flat.iter().skip(p).step_by(stride).copied().collect());
             }
             for p in 0..n {
-                for (lane, parameter) in cell.sensitivity_names().iter().enumerate() {
+                for (lane, parameter) in lanes_of(c).iter().enumerate() {
                     tangent_names.push(format!("d{}/d{parameter}", probe_names[first_probe + p]));
                     tangents.push(
                         flat.iter()
@@ -568,12 +640,12 @@ impl Simulation {
         }
         let mut names = probe_names;
         let mut units: Vec<String> = self
-            .cells
+            .layouts
             .iter()
-            .flat_map(|c| c.probe_units().iter().cloned())
+            .flat_map(|l| l.probes.iter().map(|p| p.unit.clone()))
             .collect();
-        let several = self.cells.len() > 1;
-        for ((cell, name), ctl) in self.cells.iter().zip(&self.names).zip(&control) {
+        let several = self.layouts.len() > 1;
+        for ((cell, name), ctl) in alone.into_iter().flatten().zip(&self.names).zip(&control) {
             let Some(c) = cell.controller() else { continue };
             let columns = c.column_names();
             for (k, column) in columns.iter().enumerate() {
