@@ -1,4 +1,5 @@
-//! The Hines tree solver against a dense LU solve with partial pivoting, on random trees.
+//! The Hines tree solver against a dense LU solve with partial pivoting, on random trees; its many-lane solve
+//! against its one-lane solve.
 #![allow(clippy::needless_range_loop)] // dense elimination reads clearest with explicit indices
 
 use proptest::prelude::*;
@@ -80,6 +81,29 @@ proptest! {
             let scale = reference.iter().fold(1e-12f64, |a, v| a.max(v.abs()));
             for (xi, ri) in x.iter().zip(&reference) {
                 prop_assert!((xi - ri).abs() <= 1e-9 * scale, "{} vs {}", xi, ri);
+            }
+        }
+        // Many right-hand sides at once (node-major rows of 1, 2, 4, 8 or 16 lanes, the strides
+        // `lane_stride` gives; lane k holds (k + 1) b - k): each lane as the single solve, to the bit.
+        for lanes in [1, 2, 3, 4, 5, 8, 13] {
+            let stride = rall::engine::lane_stride(lanes);
+            prop_assert!(stride >= lanes);
+            let mut many = vec![0.0; n * stride];
+            for i in 0..n {
+                for k in 0..lanes {
+                    many[i * stride + k] = (k + 1) as f64 * b[i] - k as f64;
+                }
+            }
+            m.solve_many(&mut many, stride);
+            for k in 0..lanes {
+                let mut one: Vec<f64> = b.iter().map(|x| (k + 1) as f64 * x - k as f64).collect();
+                m.solve_in_place(&mut one);
+                for i in 0..n {
+                    prop_assert_eq!(many[i * stride + k].to_bits(), one[i].to_bits(), "lanes {} lane {}", lanes, k);
+                }
+            }
+            for i in 0..n {
+                prop_assert!(many[i * stride + lanes..(i + 1) * stride].iter().all(|&x| x == 0.0), "padding");
             }
         }
     }

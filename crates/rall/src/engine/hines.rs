@@ -11,7 +11,7 @@
 /// [`factor`]: HinesMatrix::factor
 /// [`solve_in_place`]: HinesMatrix::solve_in_place
 /// Right-hand sides solved together ([`HinesMatrix::solve_many`]) are stored in rows of whole blocks of this
-/// many lanes (one 512-bit vector of f64).
+/// many lanes (one 512-bit vector of f64) when there are more than four (see [`lane_stride`]).
 pub const LANE_BLOCK: usize = 8;
 
 #[derive(Clone, Debug)]
@@ -132,16 +132,26 @@ impl HinesMatrix {
     }
 
     /// Solves `A X = B` for right-hand sides stored node-major with a row stride of `stride`
-    /// (`rhs[node * stride + lane]`, `stride` a multiple of [`LANE_BLOCK`]) with the stored factors. The lanes
-    /// are independent and every row is whole blocks, so the inner loops are fixed-width vector code; padding
-    /// lanes that hold zeros stay zero.
+    /// (`rhs[node * stride + lane]`, `stride` from [`lane_stride`]) with the stored factors. The lanes are
+    /// independent and every row is whole blocks, so the inner loops are fixed-width vector code; padding lanes
+    /// that hold zeros stay zero.
     pub fn solve_many(&self, rhs: &mut [f64], stride: usize) {
+        match stride {
+            0 => {}
+            1 => self.solve_blocks::<1>(rhs, stride),
+            2 => self.solve_blocks::<2>(rhs, stride),
+            4 => self.solve_blocks::<4>(rhs, stride),
+            _ => self.solve_blocks::<LANE_BLOCK>(rhs, stride),
+        }
+    }
+
+    fn solve_blocks<const B: usize>(&self, rhs: &mut [f64], stride: usize) {
         let n = self.parent.len();
-        if stride == 0 || n == 0 {
+        if n == 0 {
             return;
         }
         assert!(
-            stride.is_multiple_of(LANE_BLOCK) && rhs.len() >= n * stride,
+            stride.is_multiple_of(B) && rhs.len() >= n * stride,
             "node-major rows of whole lane blocks"
         );
         for i in (1..n).rev() {
@@ -149,13 +159,10 @@ impl HinesMatrix {
             let m = self.multiplier[i];
             let (head, tail) = rhs.split_at_mut(i * stride);
             let row_p = &mut head[p * stride..(p + 1) * stride];
-            for (x, y) in row_p
-                .chunks_exact_mut(LANE_BLOCK)
-                .zip(tail[..stride].chunks_exact(LANE_BLOCK))
-            {
+            for (x, y) in row_p.chunks_exact_mut(B).zip(tail[..stride].chunks_exact(B)) {
                 // A copy of the child's block: the compiler then knows it does not overlap the parent's.
-                let y: [f64; LANE_BLOCK] = y.try_into().expect("whole blocks");
-                for k in 0..LANE_BLOCK {
+                let y: [f64; B] = y.try_into().expect("whole blocks");
+                for k in 0..B {
                     x[k] -= m * y[k];
                 }
             }
@@ -167,15 +174,22 @@ impl HinesMatrix {
             let (c, inv) = (self.coupling[i], self.inverse_pivot[i]);
             let (head, tail) = rhs.split_at_mut(i * stride);
             let row_p = &head[p * stride..(p + 1) * stride];
-            for (x, y) in tail[..stride]
-                .chunks_exact_mut(LANE_BLOCK)
-                .zip(row_p.chunks_exact(LANE_BLOCK))
-            {
-                let y: [f64; LANE_BLOCK] = y.try_into().expect("whole blocks");
-                for k in 0..LANE_BLOCK {
+            for (x, y) in tail[..stride].chunks_exact_mut(B).zip(row_p.chunks_exact(B)) {
+                let y: [f64; B] = y.try_into().expect("whole blocks");
+                for k in 0..B {
                     x[k] = (x[k] - c * y[k]) * inv;
                 }
             }
         }
+    }
+}
+
+/// The row stride [`HinesMatrix::solve_many`] takes for `lanes` right-hand sides: 1, 2 or 4 lanes as they are
+/// (one block of that width), more in whole blocks of [`LANE_BLOCK`].
+pub fn lane_stride(lanes: usize) -> usize {
+    match lanes {
+        0..=2 => lanes,
+        3..=4 => 4,
+        _ => lanes.next_multiple_of(LANE_BLOCK),
     }
 }

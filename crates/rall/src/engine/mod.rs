@@ -13,6 +13,6 @@ mod step_monitor;
 
 pub use cell_group::{CellGroup, GroupKind};
 pub use cell_integrator::{CellIntegrator, CellSnapshot, EngineError, Integrator};
-pub use hines::{HinesMatrix, LANE_BLOCK, SolveError};
+pub use hines::{HinesMatrix, LANE_BLOCK, SolveError, lane_stride};
 pub use pointers::ExternalPointer;
 pub use step_monitor::{LargestStep, RESOLVED_CHANGE_MV};

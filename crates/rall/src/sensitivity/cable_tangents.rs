@@ -57,7 +57,7 @@ pub struct CableTangents {
 impl CableTangents {
     pub fn new(setup: SensitivitySetup, cvs: usize, placements: usize) -> Self {
         let lanes = setup.lanes();
-        let stride = lanes.next_multiple_of(LANE_BLOCK);
+        let stride = crate::engine::lane_stride(lanes);
         let mut weight_dot = vec![vec![0.0; lanes]; placements];
         for &(lane, placement, d) in &setup.weight {
             weight_dot[placement][lane] += d;
