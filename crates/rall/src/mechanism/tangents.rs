@@ -118,8 +118,9 @@ pub(super) struct LaneKernel {
     pub outputs: usize,
     /// The primal outputs that get tangents, in the order their tangents follow.
     pub tangent_outputs: Vec<usize>,
-    /// Number of the mechanism's slots.
-    slots: u32,
+    /// [`LaneKernel::tangent_input`] of every tape input, decoded once (it is asked for every input of every
+    /// run of the kernel).
+    decoded: Vec<Option<(SlotId, usize)>>,
 }
 
 impl LaneKernel {
@@ -158,11 +159,19 @@ impl LaneKernel {
             }
         }
         let tape = Tape::with_uniform_inputs(graph, &nodes, |slot| (1..=3).contains(&slot));
+        let decoded = (0..slots * (lanes as u32 + 1))
+            .map(|input| {
+                (input >= slots).then(|| {
+                    let k = input - slots;
+                    (k % slots, (k / slots) as usize)
+                })
+            })
+            .collect();
         Self {
             tape,
             outputs: outputs.len(),
             tangent_outputs,
-            slots,
+            decoded,
         }
     }
 
@@ -173,10 +182,7 @@ impl LaneKernel {
     /// The tape input that is lane `lane`'s tangent of `slot`, or `None` for a slot of the mechanism itself:
     /// `Some((slot, lane))`.
     pub fn tangent_input(&self, input: u32) -> Option<(SlotId, usize)> {
-        (input >= self.slots).then(|| {
-            let k = input - self.slots;
-            (k % self.slots, (k / self.slots) as usize)
-        })
+        self.decoded[input as usize]
     }
 
     /// The tape output holding lane `lane`'s tangent of the `j`-th output in `tangent_outputs`.
