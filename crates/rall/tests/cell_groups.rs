@@ -54,8 +54,9 @@ fn the_example_networks_in_groups_repeat_their_cells_run_alone() {
     }
 }
 
-/// Two templates of one kind (a point cell and a ball-and-stick: hh and pas, an Exp2Syn), a third of another
-/// (pas and hh in the other order, ExpSyn), scheduled synapse events, clamps, probes of `hh.m` and `Exp2Syn.g`.
+/// Point cells with a noise current (`ou_drive`: `normrand`, a stream per cell), branched ball-and-sticks (hh,
+/// pas, an Exp2Syn) and a third template of the ball-and-sticks' kind with another morphology and other
+/// parameter values, with scheduled synapse events, clamps, probes of `hh.m` and `Exp2Syn.g`.
 const MIXED: &str = r#"
 [simulation]
 t_stop = 200.0
@@ -74,6 +75,9 @@ name = "hh"
 [[cell.mechanism]]
 name = "pas"
 parameters = { g = 0.0001, e = -65.0 }
+[[cell.mechanism]]
+name = "ou_drive"
+parameters = { sigma = 0.7, gain = 0.05 }
 [[cell.synapse]]
 at = "(location 0 0.5)"
 mechanism = "Exp2Syn"
@@ -133,20 +137,20 @@ variable = "Exp2Syn.g"
 [[cell]]
 name = "other"
 [cell.morphology]
-cylinder = [{ length = 25.0, diameter = 25.0, tag = 1 }]
+cylinder = [{ length = 25.0, diameter = 25.0, tag = 1 }, { parent = 0, length = 50.0, diameter = 2.0, tag = 3 }]
 [cell.discretization]
 policy = "fixed-per-branch"
 per_branch = 1
 [[cell.mechanism]]
-name = "pas"
-parameters = { g = 0.0002, e = -70.0 }
-[[cell.mechanism]]
 name = "hh"
 parameters = { gnabar = 0.15 }
+[[cell.mechanism]]
+name = "pas"
+parameters = { g = 0.0002, e = -70.0 }
 [[cell.synapse]]
 at = "(location 0 0.5)"
-mechanism = "ExpSyn"
-parameters = { tau = 2.0, e = 0.0 }
+mechanism = "Exp2Syn"
+parameters = { tau1 = 0.2, tau2 = 2.0, e = 0.0 }
 [[cell.detector]]
 at = "(location 0 0.5)"
 threshold = -10.0
@@ -243,4 +247,51 @@ fn an_error_in_a_grouped_cell_names_the_cell_and_its_own_cv() {
         "{alone}"
     );
     assert_eq!(grouped, alone);
+}
+
+/// Cells whose spikes come from PyNN's `poisson_stim_refractory.mod` (run procedurally, `exprand` from a stream
+/// per instance and seed) keep, in a group, the spike trains they have alone.
+/// `#[ignore]`d for a plain `cargo test` (needs the corpus, fetched by `.ci/run`).
+#[test]
+#[ignore]
+fn procedural_random_sources_in_groups_repeat_their_cells_run_alone() {
+    let source = crate::common::corpus().join("pynn-0.13.0/pyNN/neuron/nmodl/poisson_stim_refractory.mod");
+    let text = format!(
+        r#"
+mod_files = ["{}"]
+[simulation]
+t_stop = 500.0
+dt = 0.025
+
+[[cell]]
+name = "generator"
+[cell.morphology]
+cylinder = [{{ length = 10.0, diameter = 10.0, tag = 1 }}]
+[[cell.mechanism]]
+name = "pas"
+[[cell.synapse]]
+at = "(location 0 0.5)"
+mechanism = "PoissonStimRefractory"
+parameters = {{ rate = 40.0, tau_refrac = 2.0, start = 0.0, duration = 500.0 }}
+[[cell.detector]]
+synapse = 0
+[[cell.probe]]
+name = "v"
+at = "(location 0 0.5)"
+
+[[population]]
+name = "generators"
+cell = "generator"
+count = 6
+"#,
+        source.display()
+    );
+    let model = parse_model(
+        &text,
+        "generators.toml",
+        std::path::Path::new("."),
+        &Catalogue::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_groups_repeat_cells("procedural generators", &model);
 }

@@ -22,15 +22,10 @@ pub struct GroupKind {
 
 impl GroupKind {
     /// The kind of a cell, or `None` for a cell that runs alone: one whose POINTERs read another cell or a
-    /// connection's weight, or whose mechanisms draw random numbers (their streams are numbered by instance).
-    pub fn of(layout: &CellLayout, catalogue: &Catalogue) -> Option<Self> {
+    /// connection's weight.
+    pub fn of(layout: &CellLayout) -> Option<Self> {
         let local = |p: &crate::cell::PointerLayout| matches!(p.source, PointerSource::Voltage(_));
-        if !layout.pointers.iter().all(local)
-            || layout
-                .mechanisms
-                .iter()
-                .any(|m| catalogue.draws_random_numbers(&m.mechanism))
-        {
+        if !layout.pointers.iter().all(local) {
             return None;
         }
         Some(Self {
@@ -56,6 +51,8 @@ struct Member {
     first_stimulus: usize,
     /// The group's first instance of each mechanism that is the cell's.
     first_instance: Vec<usize>,
+    /// The seed of the cell's random streams.
+    noise_seed: u64,
     /// The cell's own CV tree, to name the place of an error in its terms.
     geometry: CvGeometry,
 }
@@ -75,7 +72,13 @@ impl CellGroup {
     /// Instantiates `(cell index, layout)` pairs of one kind as one group; an error names the cell it concerns.
     pub fn new(cells: &[(usize, &CellLayout)], catalogue: &Catalogue) -> Result<Self, (usize, EngineError)> {
         let (layout, members, detectors) = merge(cells);
-        let integrator = CellIntegrator::new(&layout, catalogue).map_err(|e| (cells[0].0, e))?;
+        let mut integrator = CellIntegrator::new(&layout, catalogue).map_err(|e| (cells[0].0, e))?;
+        let seeds: Vec<(&[usize], u64)> = members
+            .iter()
+            .map(|m| (m.first_instance.as_slice(), m.noise_seed))
+            .collect();
+        integrator.seed_random_by_cell(&seeds);
+        integrator.initialise().map_err(|e| (cells[0].0, e))?;
         let mut member_of_cell = vec![usize::MAX; cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0)];
         for (k, m) in members.iter().enumerate() {
             member_of_cell[m.cell] = k;
@@ -345,6 +348,7 @@ fn merge(cells: &[(usize, &CellLayout)]) -> (CellLayout, Vec<Member>, Vec<(usize
             first_synapse,
             first_stimulus,
             first_instance: instance0,
+            noise_seed: layout.noise_seed,
             geometry: layout.geometry.clone(),
         });
     }

@@ -163,7 +163,7 @@ impl CellIntegrator {
             .map_err(EngineError::Mechanism)?;
         let (external_pointers, weight_pointers) = super::pointers::bind_pointers(&layout.pointers, &mut mechanisms)?;
         for (k, m) in mechanisms.iter_mut().enumerate() {
-            m.seed_random(crate::cell::mix_seed(layout.noise_seed, k as u64));
+            m.seed_random(&[(0, crate::cell::mix_seed(layout.noise_seed, k as u64))]);
         }
         for (setting, cvs) in &layout.ions {
             let species = ions.species_index(&setting.species, n);
@@ -231,6 +231,19 @@ impl CellIntegrator {
         };
         integrator.initialise()?;
         Ok(integrator)
+    }
+
+    /// Seeds the mechanisms' random streams cell by cell, for a cell group: `(each mechanism's first instance,
+    /// noise seed)` of each cell, in order; a mechanism's instances of each cell then draw what they draw in
+    /// that cell alone. Takes effect from the next [`CellIntegrator::initialise`].
+    pub fn seed_random_by_cell(&mut self, cells: &[(&[usize], u64)]) {
+        for (k, m) in self.mechanisms.iter_mut().enumerate() {
+            let seeds: Vec<(usize, u64)> = cells
+                .iter()
+                .map(|(first, seed)| (first[k], crate::cell::mix_seed(*seed, k as u64)))
+                .collect();
+            m.seed_random(&seeds);
+        }
     }
 
     /// Resets time to 0, every voltage to `v_init`, ions to their defaults, and mechanism states to their initial values.

@@ -158,13 +158,6 @@ impl Catalogue {
         self.mechanisms.iter().map(|m| m.info.name.as_str())
     }
 
-    /// Whether instances of the mechanism draw random numbers (`normrand`, or a file run statement by statement,
-    /// which may): their draws depend on how instances are numbered, so cells holding them are not grouped.
-    pub fn draws_random_numbers(&self, name: &str) -> bool {
-        self.get(name)
-            .is_ok_and(|m| m.ir.procedural.is_some() || m.ir.slots_where(|k| *k == SlotKind::Random).next().is_some())
-    }
-
     /// The compiled mechanism, or an error message with a suggestion.
     pub fn get(&self, name: &str) -> Result<&Compiled, String> {
         self.mechanisms

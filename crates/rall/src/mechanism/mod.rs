@@ -85,8 +85,10 @@ pub trait Mechanism: Send + Sync {
     /// shared, not compiled again).
     fn clone_box(&self) -> Box<dyn Mechanism>;
 
-    /// Seeds the stream of random samples (NMODL's `normrand`); each [`Mechanism::initialise`] restarts it.
-    fn seed_random(&mut self, _seed: u64) {}
+    /// Seeds the streams of random samples (NMODL's `normrand`; each [`Mechanism::initialise`] restarts them):
+    /// `(first instance, seed)` pairs by increasing first instance, each seed for the instances up to the next
+    /// pair's, so that the cells of a cell group draw each what it draws alone.
+    fn seed_random(&mut self, _seeds: &[(usize, u64)]) {}
 
     /// Sets states to their initial values for the voltages `v_mv` (indexed by CV).
     fn initialise(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool);

@@ -158,8 +158,9 @@ pub struct NmodlMechanism {
     pub(super) pointers: Vec<super::nmodl_pointers::PointerColumn>,
     /// The `normrand` slots, refilled with standard normal samples every step from a seeded stream.
     random_slots: Vec<SlotId>,
-    random_seed: u64,
-    random: ChaCha8Rng,
+    /// `(first instance, seed)` of each stream, and the streams.
+    random_seeds: Vec<(usize, u64)>,
+    randoms: Vec<ChaCha8Rng>,
 }
 
 impl NmodlMechanism {
@@ -247,8 +248,8 @@ impl NmodlMechanism {
             net_slots: Vec::new(),
             pointers,
             random_slots: Vec::new(),
-            random_seed: 0,
-            random: ChaCha8Rng::seed_from_u64(0),
+            random_seeds: vec![(0, 0)],
+            randoms: vec![ChaCha8Rng::seed_from_u64(0)],
         }
         .with_slot_lists()
     }
@@ -279,10 +280,11 @@ impl NmodlMechanism {
     /// Fresh standard normal samples in every `normrand` slot (Box-Muller on the seeded stream).
     fn draw_random(&mut self) {
         for &slot in &self.random_slots {
-            for x in self.columns[slot as usize].iter_mut() {
-                let u1: f64 = self.random.random::<f64>();
-                let u2: f64 = self.random.random::<f64>();
-                *x = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            let column = &mut self.columns[slot as usize];
+            let width = column.len();
+            for (r, stream) in self.randoms.iter_mut().enumerate() {
+                let end = self.random_seeds.get(r + 1).map_or(width, |next| next.0);
+                draw_normals(&mut column[self.random_seeds[r].0..end], stream);
             }
         }
     }
@@ -497,6 +499,15 @@ fn cv_runs(cv: &[CvIndex]) -> Vec<CvRun> {
     runs
 }
 
+/// Standard normal samples into `values` (Box-Muller on `stream`).
+fn draw_normals(values: &mut [f64], stream: &mut ChaCha8Rng) {
+    for x in values {
+        let u1: f64 = stream.random::<f64>();
+        let u2: f64 = stream.random::<f64>();
+        *x = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+    }
+}
+
 /// `column[k] = values[cv[k]]`, run by run (a run of one value by value: the one-CV cells of a cell group
 /// make runs of one, where a call to copy memory costs more than the copy).
 pub(super) fn gather(column: &mut [f64], values: &[f64], runs: &[CvRun]) {
@@ -651,9 +662,9 @@ impl Mechanism for NmodlMechanism {
         &self.ir.info.name
     }
 
-    fn seed_random(&mut self, seed: u64) {
-        self.random_seed = seed;
-        self.random = ChaCha8Rng::seed_from_u64(seed);
+    fn seed_random(&mut self, seeds: &[(usize, u64)]) {
+        self.random_seeds = seeds.to_vec();
+        self.randoms = seeds.iter().map(|&(_, seed)| ChaCha8Rng::seed_from_u64(seed)).collect();
     }
 
     fn initialise(&mut self, ctx: &StepContext, v_mv: &[f64], ions: &mut IonPool) {
@@ -663,7 +674,9 @@ impl Mechanism for NmodlMechanism {
             }
         }
         self.load_inputs(ctx.t_ms, ctx, v_mv, ions);
-        self.random = ChaCha8Rng::seed_from_u64(self.random_seed);
+        for (stream, &(_, seed)) in self.randoms.iter_mut().zip(&self.random_seeds) {
+            *stream = ChaCha8Rng::seed_from_u64(seed);
+        }
         self.draw_random();
         self.run(Which::Init);
         self.initial_events(ctx.t_ms);

@@ -26,9 +26,10 @@ pub struct ProceduralMechanism {
     arguments: Vec<usize>,
     flag: Option<usize>,
     /// Each instance's random streams (its own, then one per RANDOM stream of the file), restarted from
-    /// `seed` (and the instance) at every initialisation.
+    /// its seed (and its place among the instances of that seed) at every initialisation.
     streams: Vec<Vec<ChaCha8Rng>>,
-    seed: u64,
+    /// `(first instance, seed)` pairs by increasing first instance (see [`Mechanism::seed_random`]).
+    seeds: Vec<(usize, u64)>,
     /// Self-events INITIAL asked for.
     initial_sends: Vec<(usize, f64, f64)>,
     /// A run-time error of a block whose caller cannot return one, reported by the next state update.
@@ -122,7 +123,7 @@ impl ProceduralMechanism {
             columns,
             currents,
             streams: (0..n).map(|k| instance_streams(0, k, random_streams(&ir))).collect(),
-            seed: 0,
+            seeds: vec![(0, 0)],
             initial_sends: Vec::new(),
             error: None,
             ir,
@@ -167,9 +168,10 @@ impl ProceduralMechanism {
         let Some(block) = which(procedural) else {
             return Ok(());
         };
+        let seed = self.seed_of(instance).0;
         let mut host = InstanceHost {
             streams: &mut self.streams[instance],
-            seed: self.seed,
+            seed,
             instance,
             t_ms,
             effects,
@@ -226,8 +228,8 @@ impl Mechanism for ProceduralMechanism {
         &self.ir.info.name
     }
 
-    fn seed_random(&mut self, seed: u64) {
-        self.seed = seed;
+    fn seed_random(&mut self, seeds: &[(usize, u64)]) {
+        self.seeds = seeds.to_vec();
     }
 
     fn initialise(&mut self, ctx: &StepContext, v_mv: &[f64], _ions: &mut IonPool) {
@@ -239,7 +241,8 @@ impl Mechanism for ProceduralMechanism {
         self.error = None;
         let mut effects = EventEffects::default();
         for k in 0..self.width() {
-            self.streams[k] = instance_streams(self.seed, k, random_streams(&self.ir));
+            let (seed, first) = self.seed_of(k);
+            self.streams[k] = instance_streams(seed, k - first, random_streams(&self.ir));
             self.load(k, ctx.t_ms, ctx, v_mv[self.cv[k]]);
             let outcome = self.run(|p| p.program.initial.as_ref(), k, ctx.t_ms, &mut effects);
             self.remember(outcome);
@@ -382,6 +385,12 @@ impl Mechanism for ProceduralMechanism {
 }
 
 impl ProceduralMechanism {
+    /// The seed of instance `k`'s streams and the first instance of that seed.
+    fn seed_of(&self, k: usize) -> (u64, usize) {
+        let r = self.seeds.partition_point(|&(first, _)| first <= k).saturating_sub(1);
+        (self.seeds[r].1, self.seeds[r].0)
+    }
+
     fn no_sensitivities(&self) -> String {
         format!(
             "`{}` runs procedurally ({}), and rall co-simulates no sensitivities through it",

@@ -111,7 +111,7 @@ pub(super) fn build_groups(
 ) -> Result<Option<Vec<CellGroup>>, (usize, EngineError)> {
     let mut kinds: Vec<(Option<GroupKind>, Vec<usize>)> = Vec::new();
     for (c, layout) in layouts.iter().enumerate() {
-        let kind = GroupKind::of(layout, catalogue);
+        let kind = GroupKind::of(layout);
         match kinds.iter_mut().find(|(k, _)| kind.is_some() && *k == kind) {
             Some((_, cells)) => cells.push(c),
             None => kinds.push((kind, vec![c])),
