@@ -18,7 +18,7 @@ fn seconds(model: &Model, groups: bool, threads: usize) -> f64 {
     // Built in the pool: a simulation makes at least one group per thread of the pool it is built in.
     pool.install(|| {
         let mut simulation = model.simulation(&model.cells, &[]).unwrap();
-        simulation.set_cell_groups(groups);
+        simulation.set_cell_groups(groups).unwrap();
         let start = Instant::now();
         std::hint::black_box(simulation.run(&model.options, |_| {}).unwrap());
         start.elapsed().as_secs_f64()

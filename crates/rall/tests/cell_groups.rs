@@ -8,10 +8,17 @@ use crate::common::repo_path;
 use rall::mechanism::Catalogue;
 use rall::model::{Model, load_model, parse_model};
 
-/// Traces and spikes of the model's run with cell groups on or off, and the number of groups it ran.
+/// Traces and spikes of the model's run with cell groups on or off (and its `[homeostasis]`), and the number
+/// of groups it ran.
 fn run(model: &Model, groups: bool) -> (rall::Traces, usize) {
-    let mut simulation = model.simulation(&model.cells, &[]).unwrap();
-    simulation.set_cell_groups(groups);
+    let network = model.network.as_ref().unwrap();
+    let mut simulation = rall::Simulation::network(network, &model.catalogue).unwrap();
+    simulation.set_cell_groups(groups).unwrap();
+    if let Some(spec) = &model.homeostasis {
+        simulation
+            .enable_homeostasis(&model.cells, &model.catalogue, spec)
+            .unwrap();
+    }
     let traces = simulation.run(&model.options, |_| {}).unwrap();
     (traces, simulation.cell_group_count())
 }
@@ -52,6 +59,17 @@ fn the_example_networks_in_groups_repeat_their_cells_run_alone() {
         model.options.t_stop_ms = 300.0;
         assert_groups_repeat_cells(example, &model);
     }
+}
+
+/// The 10 noise-driven cells of `examples/network_homeostasis.toml`, each under its own controller (a controller
+/// per cell on the group's integrator, the lanes of all cells together): rates, multipliers, running gradients
+/// and spikes as with every cell alone, over 5 s.
+#[test]
+fn controlled_cells_in_groups_repeat_their_cells_run_alone() {
+    let mut model = load_model(&repo_path("examples/network_homeostasis.toml"), &Catalogue::default()).unwrap();
+    assert!(model.homeostasis.is_some());
+    model.options.t_stop_ms = 5000.0;
+    assert_groups_repeat_cells("network_homeostasis.toml", &model);
 }
 
 /// Point cells with a noise current (`ou_drive`: `normrand`, a stream per cell), branched ball-and-sticks (hh,
@@ -233,8 +251,10 @@ fn an_error_in_a_grouped_cell_names_the_cell_and_its_own_cv() {
     pas.parameters.retain(|(n, _)| n != "g");
     pas.parameters.push(("g".into(), -0.02));
     let message = |groups: bool| {
-        let mut simulation = model.simulation(&model.cells, &[]).unwrap();
-        simulation.set_cell_groups(groups);
+        let mut network = model.network.clone().unwrap();
+        network.cells = model.cells.clone();
+        let mut simulation = rall::Simulation::network(&network, &model.catalogue).unwrap();
+        simulation.set_cell_groups(groups).unwrap();
         let error = simulation.run(&model.options, |_| {}).unwrap_err().to_string();
         (error, simulation.cell_group_count())
     };

@@ -34,6 +34,15 @@ pub struct HomeostasisSpec {
 }
 
 impl HomeostasisSpec {
+    /// Column names of a controller's samples: the sensor, each multiplier and each running gradient.
+    pub fn column_names(&self) -> Vec<String> {
+        let labels: Vec<String> = self.parameters.iter().map(|(p, _, _)| p.label()).collect();
+        let mut names = vec!["homeostasis.rate".to_string()];
+        names.extend(labels.iter().map(|l| format!("homeostasis.m[{l}]")));
+        names.extend(labels.iter().map(|l| format!("homeostasis.G[{l}]")));
+        names
+    }
+
     /// The controlled parameters as multiplier lanes (the sensitivities the controller needs).
     pub fn multiplier_specs(&self) -> Vec<ParameterSpec> {
         self.parameters
@@ -98,6 +107,21 @@ impl Homeostasis {
             sensor,
             direction,
         })
+    }
+}
+
+impl Homeostasis {
+    /// The same controller for a cell whose mechanisms' instances start at `first_instance` (per mechanism)
+    /// among a cell group's.
+    pub fn shifted(mut self, first_instance: &[usize]) -> Self {
+        self.sensor.1 += first_instance[self.sensor.0];
+        self.direction.1 += first_instance[self.direction.0];
+        for (m, seeds) in &mut self.sensitivities.mechanism_seeds {
+            for seed in seeds {
+                seed.instance += first_instance[*m];
+            }
+        }
+        self
     }
 }
 
@@ -211,11 +235,7 @@ impl HomeostasisController {
 
     /// Column names of [`HomeostasisController::sample`]: the sensor, each multiplier and each running gradient.
     pub fn column_names(&self) -> Vec<String> {
-        let labels: Vec<String> = self.setup.spec.parameters.iter().map(|(p, _, _)| p.label()).collect();
-        let mut names = vec!["homeostasis.rate".to_string()];
-        names.extend(labels.iter().map(|l| format!("homeostasis.m[{l}]")));
-        names.extend(labels.iter().map(|l| format!("homeostasis.G[{l}]")));
-        names
+        self.setup.spec.column_names()
     }
 
     pub fn sample(&self, out: &mut Vec<f64>) {

@@ -96,9 +96,9 @@ impl CellGroup {
         self.members.iter().map(|m| m.cell)
     }
 
-    /// The group's probes of each cell, as ranges of what [`CellGroup::sample_probes`] appends.
-    pub fn probe_ranges(&self) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
-        self.members.iter().map(|m| (m.cell, m.probes.clone()))
+    /// Whether the group's cells are under homeostatic control.
+    pub fn has_controllers(&self) -> bool {
+        !self.integrator.controllers().is_empty()
     }
 
     pub fn set_celsius(&mut self, celsius: f64) {
@@ -114,9 +114,84 @@ impl CellGroup {
         self.integrator.step(dt_ms, integrator).map_err(|e| self.locate(e))
     }
 
-    /// Appends the present value of every probe of every cell, cell after cell.
-    pub fn sample_probes(&self, out: &mut Vec<f64>) {
+    /// Appends the present value of every probe of every cell, cell after cell, then their tangents (probe
+    /// by probe, every lane), to `out`; each cell's controller columns, cell after cell, to `control`.
+    pub fn sample(&self, out: &mut Vec<f64>, control: &mut Vec<f64>) {
         self.integrator.sample_probes(out);
+        self.integrator.sample_probe_tangents(out);
+        for c in self.integrator.controllers() {
+            c.sample(control);
+        }
+    }
+
+    /// A group's samples (what [`CellGroup::sample`] appended, sample after sample) dealt out to its cells'
+    /// columns: each cell's probes then their tangents, and its controller's columns.
+    pub fn deal_samples(
+        &self,
+        flat: &[f64],
+        control: &[f64],
+        per_cell: &mut [Vec<f64>],
+        cell_control: &mut [Vec<f64>],
+    ) {
+        let probes: usize = self.members.iter().map(|m| m.probes.len()).sum();
+        let lanes = self.integrator.sensitivity_names().len();
+        let stride = probes * (1 + lanes);
+        if stride > 0 {
+            for sample in flat.chunks_exact(stride) {
+                let (values, tangents) = sample.split_at(probes);
+                for m in &self.members {
+                    per_cell[m.cell].extend_from_slice(&values[m.probes.clone()]);
+                    per_cell[m.cell].extend_from_slice(&tangents[m.probes.start * lanes..m.probes.end * lanes]);
+                }
+            }
+        }
+        let controllers = self.integrator.controllers();
+        let Some(columns) = controllers.first().map(|c| c.column_names().len()) else {
+            return;
+        };
+        for sample in control.chunks_exact(columns * controllers.len()) {
+            for (m, columns) in self.members.iter().zip(sample.chunks_exact(columns)) {
+                cell_control[m.cell].extend_from_slice(columns);
+            }
+        }
+    }
+
+    /// Starts homeostatic control of the group's cells: `(cell, its controller resolved on the cell alone)` in
+    /// the order of [`CellGroup::cells`]; the controllers' lanes must have the same names.
+    pub fn enable_homeostasis(
+        &mut self,
+        setups: Vec<(usize, crate::control::Homeostasis)>,
+    ) -> Result<(), (usize, EngineError)> {
+        let mut merged: Option<crate::sensitivity::SensitivitySetup> = None;
+        let mut shifted = Vec::with_capacity(setups.len());
+        for (cell, setup) in setups {
+            let setup = setup.shifted(&self.members[self.member_of_cell[cell]].first_instance);
+            match &mut merged {
+                None => merged = Some(setup.sensitivities.clone()),
+                Some(all) => {
+                    if all.names != setup.sensitivities.names {
+                        let message = format!(
+                            "the controllers of a cell group differ in their parameters ({:?} and {:?})",
+                            all.names, setup.sensitivities.names
+                        );
+                        return Err((cell, EngineError::Mechanism(message)));
+                    }
+                    all.mechanism_seeds
+                        .extend(setup.sensitivities.mechanism_seeds.iter().cloned());
+                    for &lane in &setup.sensitivities.partly_covered {
+                        if !all.partly_covered.contains(&lane) {
+                            all.partly_covered.push(lane);
+                        }
+                    }
+                }
+            }
+            shifted.push(setup);
+        }
+        let Some(sensitivities) = merged else { return Ok(()) };
+        let first = self.members[0].cell;
+        self.integrator
+            .enable_homeostasis_by_cell(shifted, sensitivities)
+            .map_err(|e| (first, e))
     }
 
     /// The spikes `(cell, the cell's detector, t [ms])` since the last call.

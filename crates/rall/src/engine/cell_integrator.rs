@@ -115,7 +115,8 @@ pub struct CellIntegrator {
     /// Number of synapse placements (event sources).
     placements: usize,
     /// Online homeostatic control, when enabled.
-    controller: Option<HomeostasisController>,
+    /// Online homeostatic control, when enabled: one controller, or one per cell of a cell group.
+    controllers: Vec<HomeostasisController>,
     /// POINTERs another cell's voltage feeds (set by the simulation before each step).
     external_pointers: Vec<super::ExternalPointer>,
     external_pointers_fed: bool,
@@ -216,7 +217,7 @@ impl CellIntegrator {
             rhs: vec![0.0; n],
             tangents: None,
             placements: layout.synapse_targets.len(),
-            controller: None,
+            controllers: Vec::new(),
             stream_arguments: Vec::new(),
             stream_index: Default::default(),
             event_spikes: Vec::new(),
@@ -270,7 +271,7 @@ impl CellIntegrator {
         }
         self.v_mv.fill(self.v_init_mv);
         self.spikes.clear();
-        if let Some(c) = &mut self.controller {
+        for c in &mut self.controllers {
             // Parameters back at their initial values before the mechanisms initialise.
             c.reset(&mut self.mechanisms);
         }
@@ -520,7 +521,7 @@ impl CellIntegrator {
         self.grid_steps += 1;
         self.t_ms = self.grid_origin + self.grid_steps as f64 * dt_ms;
         self.detect_spikes();
-        if let Some(c) = &mut self.controller {
+        for c in &mut self.controllers {
             c.after_step(&mut self.mechanisms, dt_ms);
         }
         self.check_finite()
@@ -529,19 +530,38 @@ impl CellIntegrator {
     /// Starts online homeostatic control: co-simulates the multiplier sensitivities of the controlled
     /// parameters and updates them after every step; takes effect from the next [`CellIntegrator::initialise`].
     pub fn enable_homeostasis(&mut self, setup: Homeostasis) -> Result<(), EngineError> {
+        let sensitivities = setup.sensitivities.clone();
+        self.enable_homeostasis_by_cell(vec![setup], sensitivities)
+    }
+
+    /// [`CellIntegrator::enable_homeostasis`] for the cells of a cell group: a controller per cell (its setup
+    /// resolved on the group's instances), their lanes together in `sensitivities`.
+    pub fn enable_homeostasis_by_cell(
+        &mut self,
+        setups: Vec<Homeostasis>,
+        sensitivities: SensitivitySetup,
+    ) -> Result<(), EngineError> {
         if self.tangents.is_some() {
             return Err(EngineError::Mechanism(
                 "homeostasis brings its own sensitivities; do not enable others on the same cell".into(),
             ));
         }
-        self.enable_sensitivities(setup.sensitivities.clone())?;
-        let controller = HomeostasisController::new(setup, &mut self.mechanisms).map_err(EngineError::Mechanism)?;
-        self.controller = Some(controller);
+        self.enable_sensitivities(sensitivities)?;
+        for setup in setups {
+            let controller = HomeostasisController::new(setup, &mut self.mechanisms).map_err(EngineError::Mechanism)?;
+            self.controllers.push(controller);
+        }
         Ok(())
     }
 
+    /// The controller of a cell run alone.
     pub fn controller(&self) -> Option<&HomeostasisController> {
-        self.controller.as_ref()
+        self.controllers.first()
+    }
+
+    /// Every controller, in the order of the cells of a group.
+    pub fn controllers(&self) -> &[HomeostasisController] {
+        &self.controllers
     }
 
     /// Number of synapse placements (targets of [`CellIntegrator::push_event`]).

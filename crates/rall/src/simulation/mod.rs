@@ -151,6 +151,9 @@ pub struct Simulation {
     /// [`Simulation::set_cell_groups`]). While they exist, runs leave `cells` as they were.
     groups: Option<Vec<CellGroup>>,
     use_groups: bool,
+    /// Each cell's sensitivity lanes and controller columns, by name (empty without them).
+    lanes: Vec<Vec<String>>,
+    control_columns: Vec<Vec<String>>,
 }
 
 /// What a network adds to side-by-side cells: the spike sources and the routing of spikes.
@@ -187,6 +190,8 @@ impl Simulation {
             catalogue: catalogue.clone(),
             groups: None,
             use_groups: true,
+            lanes: vec![Vec::new(); cells.len()],
+            control_columns: vec![Vec::new(); cells.len()],
         };
         // A group that fails to build (a mechanism's INITIAL, a POINTER) is built again cell by cell, which
         // names the cell.
@@ -251,12 +256,19 @@ fn couplings(
 impl Simulation {
     /// Whether runs advance cells of one kind together as cell groups (on by default): the same results to
     /// the bit, and many small cells run their mechanisms' kernels once per step instead of once per cell.
-    /// Cells with sensitivities, homeostatic control or POINTERs to other cells always run alone.
-    pub fn set_cell_groups(&mut self, on: bool) {
+    /// Cells with sensitivities or POINTERs to other cells always run alone. Switch groups off before
+    /// enabling homeostatic control, which groups carry themselves.
+    pub fn set_cell_groups(&mut self, on: bool) -> Result<(), SimulationError> {
+        if !on && self.groups.iter().flatten().any(CellGroup::has_controllers) {
+            return Err(SimulationError::Options(
+                "cell groups carry the homeostatic control enabled on them: switch them off before enabling it".into(),
+            ));
+        }
         self.use_groups = on;
         if !on {
             self.groups = None;
         }
+        Ok(())
     }
 
     /// The number of cell groups the last run advanced (0 when it ran every cell alone).
@@ -310,13 +322,18 @@ impl Simulation {
     ) -> Result<(), SimulationError> {
         self.no_weight_adjusters("sensitivities")?;
         self.groups = None;
-        for ((name, cell), integrator) in cells.iter().zip(self.cells_mut()) {
+        let mut setups = Vec::with_capacity(cells.len());
+        for (c, (name, cell)) in cells.iter().enumerate() {
             let mut setup =
                 crate::sensitivity::setup_for(cell, catalogue, specs).map_err(|e| SimulationError::Sensitivity {
                     cell: name.clone(),
                     message: e.to_string(),
                 })?;
             setup.forgetting_per_ms = forgetting_per_ms;
+            self.lanes[c] = setup.names.clone();
+            setups.push(setup);
+        }
+        for ((setup, integrator), (name, _)) in setups.into_iter().zip(self.cells_mut()).zip(cells) {
             integrator
                 .enable_sensitivities(setup)
                 .map_err(|source| SimulationError::Engine {
@@ -335,14 +352,45 @@ impl Simulation {
         spec: &crate::control::HomeostasisSpec,
     ) -> Result<(), SimulationError> {
         self.no_weight_adjusters("homeostatic control")?;
-        self.groups = None;
-        for ((name, cell), integrator) in cells.iter().zip(self.cells_mut()) {
-            let fail = |message: String| SimulationError::Sensitivity {
-                cell: name.clone(),
-                message,
-            };
-            let setup = crate::control::Homeostasis::new(spec, cell, catalogue).map_err(|e| fail(e.to_string()))?;
-            integrator.enable_homeostasis(setup).map_err(|e| fail(e.to_string()))?;
+        let setup = |c: usize| {
+            crate::control::Homeostasis::new(spec, &cells[c].1, catalogue).map_err(|e| SimulationError::Sensitivity {
+                cell: cells[c].0.clone(),
+                message: e.to_string(),
+            })
+        };
+        for c in 0..cells.len() {
+            self.control_columns[c] = spec.column_names();
+        }
+        // Cells in groups get a controller each on their group's integrator.
+        if let Some(groups) = &mut self.groups {
+            for group in groups {
+                let setups = group
+                    .cells()
+                    .map(|c| setup(c).map(|s| (c, s)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                for (c, s) in &setups {
+                    self.lanes[*c] = s.sensitivities.names.clone();
+                }
+                group
+                    .enable_homeostasis(setups)
+                    .map_err(|(c, e)| SimulationError::Sensitivity {
+                        cell: cells[c].0.clone(),
+                        message: e.to_string(),
+                    })?;
+            }
+            return Ok(());
+        }
+        let setups = (0..cells.len()).map(setup).collect::<Result<Vec<_>, _>>()?;
+        for (c, s) in setups.iter().enumerate() {
+            self.lanes[c] = s.sensitivities.names.clone();
+        }
+        for (c, (setup, integrator)) in setups.into_iter().zip(self.cells_mut()).enumerate() {
+            integrator
+                .enable_homeostasis(setup)
+                .map_err(|e| SimulationError::Sensitivity {
+                    cell: cells[c].0.clone(),
+                    message: e.to_string(),
+                })?;
         }
         Ok(())
     }
@@ -389,8 +437,8 @@ impl Simulation {
         Self::new(&[(String::new(), cell.clone())], catalogue)
     }
 
-    /// Each cell's own integrator (built now if the cells so far ran only in groups; a run in groups leaves
-    /// them as they were built).
+    /// Each cell's own integrator (built now if the cells so far ran only in groups, without the groups'
+    /// homeostatic control; a run in groups leaves them as they were built).
     pub fn cells(&self) -> &[CellIntegrator] {
         self.cells
             .get_or_init(|| self.build_cells().expect("cells built as a group build alone"))
@@ -602,10 +650,11 @@ impl Simulation {
             None => per_unit,
             Some(groups) => {
                 let mut per_cell = vec![Vec::with_capacity(samples * 4); cell_count];
-                for (group, flat) in groups.iter().zip(&per_unit) {
-                    units::deal_samples(group, flat, &mut per_cell);
+                let mut cell_control = vec![Vec::new(); cell_count];
+                for ((group, flat), ctl) in groups.iter().zip(&per_unit).zip(&control) {
+                    group.deal_samples(flat, ctl, &mut per_cell, &mut cell_control);
                 }
-                control = vec![Vec::new(); cell_count];
+                control = cell_control;
                 per_cell
             }
         };
@@ -613,10 +662,7 @@ impl Simulation {
         let (mut values, mut tangents, mut tangent_names) = (Vec::new(), Vec::new(), Vec::new());
         let probe_names = self.probe_names();
         let mut first_probe = 0;
-        // Cells in groups have no sensitivities and no controllers.
-        let alone = if self.groups.is_some() { None } else { self.cells.get() };
-        let no_lanes: &[String] = &[];
-        let lanes_of = |c: usize| alone.map_or(no_lanes, |cells| cells[c].sensitivity_names());
+        let lanes_of = |c: usize| &self.lanes[c];
         for (c, (layout, flat)) in self.layouts.iter().zip(&per_cell).enumerate() {
             let n = layout.probes.len();
             let lanes = lanes_of(c).len();
@@ -645,9 +691,7 @@ impl Simulation {
             .flat_map(|l| l.probes.iter().map(|p| p.unit.clone()))
             .collect();
         let several = self.layouts.len() > 1;
-        for ((cell, name), ctl) in alone.into_iter().flatten().zip(&self.names).zip(&control) {
-            let Some(c) = cell.controller() else { continue };
-            let columns = c.column_names();
+        for ((columns, name), ctl) in self.control_columns.iter().zip(&self.names).zip(&control) {
             for (k, column) in columns.iter().enumerate() {
                 names.push(if several {
                     format!("{name}.{column}")

@@ -49,7 +49,7 @@ impl Unit<'_> {
                     c.sample(control);
                 }
             }
-            Unit::Group(group) => group.sample_probes(out),
+            Unit::Group(group) => group.sample(out, control),
         }
     }
 
@@ -136,17 +136,4 @@ pub(super) fn build_groups(
 /// `n` items in `count` contiguous ranges whose sizes differ by at most one.
 fn shares(n: usize, count: usize) -> impl Iterator<Item = Range<usize>> {
     (0..count).map(move |k| k * n / count..(k + 1) * n / count)
-}
-
-/// A group's samples (every probe of every member, sample after sample) dealt out to its cells' columns.
-pub(super) fn deal_samples(group: &CellGroup, flat: &[f64], per_cell: &mut [Vec<f64>]) {
-    let stride: usize = group.probe_ranges().map(|(_, r)| r.len()).sum();
-    if stride == 0 {
-        return;
-    }
-    for sample in flat.chunks_exact(stride) {
-        for (cell, probes) in group.probe_ranges() {
-            per_cell[cell].extend_from_slice(&sample[probes]);
-        }
-    }
 }
