@@ -86,23 +86,18 @@ impl Model {
         let simulation = self.simulation_over_threads(&self.cells, differentiated)?;
         let mut seed_scales = vec![Vec::new(); setups.len()];
         for (lanes, share) in simulation.parts() {
-            for ((cell, setup), scales) in share.cells().iter().zip(&setups).zip(&mut seed_scales) {
-                if let Some(seeds) = cell.sensitivity_setup() {
+            for ((seeds, setup), scales) in share.sensitivity_setups().iter().zip(&setups).zip(&mut seed_scales) {
+                if let Some(seeds) = seeds {
                     scales.extend(scales_of_seeds(seeds, &differentiated[lanes.clone()], setup)?);
                 }
             }
         }
-        let columns = simulation
-            .cells()
-            .iter()
-            .map(|cell| {
-                let lanes = if cell.sensitivity_setup().is_some() {
-                    differentiated.len()
-                } else {
-                    0
-                };
-                (cell.probe_names().len(), lanes)
-            })
+        let first = &simulation.parts()[0].1;
+        let columns = first
+            .probe_counts()
+            .into_iter()
+            .zip(first.sensitivity_setups())
+            .map(|(probes, seeds)| (probes, if seeds.is_some() { differentiated.len() } else { 0 }))
             .collect();
         Ok(BuiltModel {
             simulation,

@@ -151,8 +151,10 @@ pub struct Simulation {
     /// [`Simulation::set_cell_groups`]). While they exist, runs leave `cells` as they were.
     groups: Option<Vec<CellGroup>>,
     use_groups: bool,
-    /// Each cell's sensitivity lanes and controller columns, by name (empty without them).
+    /// Each cell's sensitivity lanes and controller columns, by name (empty without them), and the seeds of
+    /// its `[[parameter]]` sensitivities.
     lanes: Vec<Vec<String>>,
+    setups: Vec<Option<crate::sensitivity::SensitivitySetup>>,
     control_columns: Vec<Vec<String>>,
 }
 
@@ -191,6 +193,7 @@ impl Simulation {
             groups: None,
             use_groups: true,
             lanes: vec![Vec::new(); cells.len()],
+            setups: vec![None; cells.len()],
             control_columns: vec![Vec::new(); cells.len()],
         };
         // A group that fails to build (a mechanism's INITIAL, a POINTER) is built again cell by cell, which
@@ -331,6 +334,7 @@ impl Simulation {
                 })?;
             setup.forgetting_per_ms = forgetting_per_ms;
             self.lanes[c] = setup.names.clone();
+            self.setups[c] = Some(setup.clone());
             setups.push(setup);
         }
         for ((setup, integrator), (name, _)) in setups.into_iter().zip(self.cells_mut()).zip(cells) {
@@ -447,6 +451,17 @@ impl Simulation {
     /// The number of CVs of all cells.
     pub fn cv_count(&self) -> usize {
         self.layouts.iter().map(|l| l.geometry.len()).sum()
+    }
+
+    /// Each cell's number of probes.
+    pub fn probe_counts(&self) -> Vec<usize> {
+        self.layouts.iter().map(|l| l.probes.len()).collect()
+    }
+
+    /// Each cell's `[[parameter]]` sensitivities as enabled by [`Simulation::enable_sensitivities`] (`None`
+    /// for a cell without them), without building the cells' own integrators.
+    pub fn sensitivity_setups(&self) -> &[Option<crate::sensitivity::SensitivitySetup>] {
+        &self.setups
     }
 
     /// After a run: a warning when some step changed a membrane potential by more than it can resolve
