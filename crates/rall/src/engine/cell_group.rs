@@ -64,12 +64,11 @@ pub struct CellGroup {
     members: Vec<Member>,
     /// `(member, the member's own detector number)` of each detector of the group.
     detectors: Vec<(usize, usize)>,
-    /// The group's member of each simulation cell it holds, by cell index (`usize::MAX` elsewhere).
-    member_of_cell: Vec<usize>,
 }
 
 impl CellGroup {
-    /// Instantiates `(cell index, layout)` pairs of one kind as one group; an error names the cell it concerns.
+    /// Instantiates `(cell index, layout)` pairs of one kind, by increasing cell index, as one group; an error
+    /// names the cell it concerns.
     pub fn new(cells: &[(usize, &CellLayout)], catalogue: &Catalogue) -> Result<Self, (usize, EngineError)> {
         let (layout, members, detectors) = merge(cells);
         let mut integrator = CellIntegrator::new(&layout, catalogue).map_err(|e| (cells[0].0, e))?;
@@ -79,15 +78,10 @@ impl CellGroup {
             .collect();
         integrator.seed_random_by_cell(&seeds);
         integrator.initialise().map_err(|e| (cells[0].0, e))?;
-        let mut member_of_cell = vec![usize::MAX; cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0)];
-        for (k, m) in members.iter().enumerate() {
-            member_of_cell[m.cell] = k;
-        }
         Ok(Self {
             integrator,
             members,
             detectors,
-            member_of_cell,
         })
     }
 
@@ -165,7 +159,7 @@ impl CellGroup {
         let mut merged: Option<crate::sensitivity::SensitivitySetup> = None;
         let mut shifted = Vec::with_capacity(setups.len());
         for (cell, setup) in setups {
-            let setup = setup.shifted(&self.members[self.member_of_cell[cell]].first_instance);
+            let setup = setup.shifted(&self.member(cell).first_instance);
             match &mut merged {
                 None => merged = Some(setup.sensitivities.clone()),
                 Some(all) => {
@@ -211,7 +205,7 @@ impl CellGroup {
         t_ms: f64,
         weight: f64,
     ) -> Result<(), (usize, EngineError)> {
-        let first = self.members[self.member_of_cell[cell]].first_synapse;
+        let first = self.member(cell).first_synapse;
         self.integrator
             .push_connection_event(first + synapse, connection, t_ms, weight)
             .map_err(|e| (cell, e))
@@ -224,7 +218,7 @@ impl CellGroup {
         cell: usize,
         values: &crate::sensitivity::ParameterValues,
     ) -> Result<(), (usize, EngineError)> {
-        let member = &self.members[self.member_of_cell[cell]];
+        let member = self.member(cell);
         let moved = crate::sensitivity::ParameterValues {
             mechanism: values
                 .mechanism
@@ -247,6 +241,17 @@ impl CellGroup {
         let member = self.member_at(step.cv);
         step.cv -= member.first_cv;
         (member.cell, step)
+    }
+
+    /// The member that is simulation cell `cell` (members are in increasing cell order).
+    fn member(&self, cell: usize) -> &Member {
+        let k = self.members.partition_point(|m| m.cell < cell);
+        assert_eq!(
+            self.members.get(k).map(|m| m.cell),
+            Some(cell),
+            "cell {cell} is not in the group"
+        );
+        &self.members[k]
     }
 
     fn member_at(&self, cv: usize) -> &Member {

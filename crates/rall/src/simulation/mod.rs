@@ -356,11 +356,12 @@ impl Simulation {
         spec: &crate::control::HomeostasisSpec,
     ) -> Result<(), SimulationError> {
         self.no_weight_adjusters("homeostatic control")?;
+        let fail = |c: usize, message: String| SimulationError::Sensitivity {
+            cell: cells[c].0.clone(),
+            message,
+        };
         let setup = |c: usize| {
-            crate::control::Homeostasis::new(spec, &cells[c].1, catalogue).map_err(|e| SimulationError::Sensitivity {
-                cell: cells[c].0.clone(),
-                message: e.to_string(),
-            })
+            crate::control::Homeostasis::new(spec, &cells[c].1, catalogue).map_err(|e| fail(c, e.to_string()))
         };
         for c in 0..cells.len() {
             self.control_columns[c] = spec.column_names();
@@ -377,10 +378,7 @@ impl Simulation {
                 }
                 group
                     .enable_homeostasis(setups)
-                    .map_err(|(c, e)| SimulationError::Sensitivity {
-                        cell: cells[c].0.clone(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(|(c, e)| fail(c, e.to_string()))?;
             }
             return Ok(());
         }
@@ -391,10 +389,7 @@ impl Simulation {
         for (c, (setup, integrator)) in setups.into_iter().zip(self.cells_mut()).enumerate() {
             integrator
                 .enable_homeostasis(setup)
-                .map_err(|e| SimulationError::Sensitivity {
-                    cell: cells[c].0.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| fail(c, e.to_string()))?;
         }
         Ok(())
     }
